@@ -1,0 +1,1 @@
+//! Import: CSV/TSV/XLSX readers (placeholder until the readers land).

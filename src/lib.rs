@@ -1,0 +1,17 @@
+//! nayose (名寄せ): cleans and deduplicates customer data, built first for
+//! Japanese business data and usable for any schema.
+//!
+//! The library is organised as the data flows (see ARCHITECTURE.md):
+//! [`import`] reads files into raw rows, [`rules`] says which normalizer applies
+//! to which column, [`normalize`] turns raw values into canonical values, match
+//! keys and issues, and [`clean`] ties them together for the `clean` command.
+
+pub mod clean;
+pub mod import;
+pub mod master;
+pub mod normalize;
+pub mod record;
+pub mod rules;
+
+pub use normalize::{Issue, Normalized, Part};
+pub use record::FieldType;

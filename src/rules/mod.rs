@@ -1,0 +1,456 @@
+//! Rule files (`rules/*.toml`): which normalizer applies to which field, each
+//! normalizer's options, user dictionaries, and the field definitions that
+//! double as the business's 項目定義シート (type, required, allowed values,
+//! definition).
+//!
+//! Loading fails fast: a syntax error, an unknown key, a wrong value or a
+//! contradictory definition is reported with the file, the line and column, and
+//! what is wrong. The default Japanese customer rule set (`rules/default.toml`)
+//! is compiled into the binary so nayose runs with no files around it.
+
+use crate::record::FieldType;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The default Japanese customer rule set, as shipped in `rules/default.toml`.
+pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
+
+/// A loaded, validated rule set.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// Where the rules came from (`None` for the built-in default).
+    pub source: Option<PathBuf>,
+    pub options: Options,
+    pub dictionary: Dictionary,
+    pub fields: Vec<FieldRule>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Options {
+    pub company_name: CompanyOptions,
+    pub address: AddressOptions,
+    pub date: DateOptions,
+    pub phone: PhoneOptions,
+    pub email: EmailOptions,
+}
+
+/// How a company's legal form is written in the display value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalFormStyle {
+    /// `株式会社ABC商事`
+    #[default]
+    Full,
+    /// `(株)ABC商事`
+    Abbreviated,
+    /// `ABC商事` (the legal form is still kept as a part)
+    Remove,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompanyOptions {
+    pub legal_form: LegalFormStyle,
+    /// Split a trailing branch/office name (`札幌支店`) into the `branch` part.
+    pub split_branch: Option<bool>,
+}
+
+impl CompanyOptions {
+    pub fn split_branch(&self) -> bool {
+        self.split_branch.unwrap_or(true)
+    }
+}
+
+/// How 丁目 numbers are written in an address's display value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChomeStyle {
+    /// `霞が関一丁目2-1` (as the address base registry writes it)
+    #[default]
+    Kanji,
+    /// `霞が関1丁目2-1`
+    Arabic,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AddressOptions {
+    pub chome: ChomeStyle,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DateOptions {
+    /// Output format: `%Y`, `%m`, `%d` (zero-padded), `%-m`, `%-d`, and
+    /// literal text, e.g. `%Y-%m-%d` (default) or `%Y年%-m月%-d日`.
+    pub format: String,
+}
+
+impl Default for DateOptions {
+    fn default() -> Self {
+        DateOptions {
+            format: "%Y-%m-%d".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhoneFormat {
+    /// `03-1234-5678`
+    #[default]
+    National,
+    /// `+81312345678`
+    E164,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PhoneOptions {
+    pub format: PhoneFormat,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailOptions {
+    /// Lower-case the local part too (the domain is always lower-cased).
+    /// RFC 5321 lets a server treat `Taro@` and `taro@` as different mailboxes;
+    /// in practice none does, so the default is `true`.
+    pub lowercase_local: bool,
+}
+
+impl Default for EmailOptions {
+    fn default() -> Self {
+        EmailOptions {
+            lowercase_local: true,
+        }
+    }
+}
+
+/// User dictionaries, added to the built-in tables.
+#[derive(Debug, Clone, Default)]
+pub struct Dictionary {
+    /// Alias → canonical company name, compared on match keys
+    /// (`NTT` ↔ `日本電信電話`): the alias's key becomes the canonical key.
+    pub company_aliases: Vec<(String, String)>,
+    /// Plain text replacements applied after folding, per field type.
+    pub replacements: Vec<Replacement>,
+    /// Extra variant → standard kanji pairs for match keys (`髙` → `高`).
+    pub variant_kanji: Vec<(char, char)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    pub from: String,
+    pub to: String,
+    /// Field types it applies to; empty = all.
+    pub types: Vec<FieldType>,
+}
+
+/// One field of the 項目定義シート.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldRule {
+    pub name: String,
+    pub field_type: FieldType,
+    /// Other headers that mean this field (`取引先名`, `company`).
+    pub headers: Vec<String>,
+    pub required: bool,
+    /// 選択肢: when non-empty, the only values allowed (compared after folding).
+    pub allowed: Vec<String>,
+    pub definition: String,
+}
+
+/// A rule file that cannot be used: where and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for RulesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{}:{}: {}", self.file, l, c, self.message),
+            (Some(l), None) => write!(f, "{}:{}: {}", self.file, l, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for RulesError {}
+
+// ---- the file format --------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rules: Option<Meta>,
+    #[serde(default)]
+    options: Options,
+    #[serde(default)]
+    dictionary: DictionaryFile,
+    #[serde(default, rename = "field")]
+    fields: Vec<Spanned<FieldFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // read for validation and documentation only
+struct Meta {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct DictionaryFile {
+    /// canonical name → aliases
+    company_aliases: BTreeMap<String, Vec<String>>,
+    replace: Vec<Spanned<ReplaceFile>>,
+    /// variant → standard
+    variant_kanji: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplaceFile {
+    from: String,
+    to: String,
+    #[serde(default)]
+    types: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldFile {
+    name: String,
+    #[serde(rename = "type")]
+    field_type: String,
+    #[serde(default)]
+    headers: Vec<String>,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    allowed: Vec<String>,
+    #[serde(default)]
+    definition: String,
+}
+
+impl Rules {
+    /// The built-in default Japanese customer rule set.
+    pub fn default_rules() -> Rules {
+        Rules::parse(DEFAULT_RULES, "rules/default.toml")
+            .expect("the built-in rules/default.toml is valid (checked by tests)")
+            .with_source(None)
+    }
+
+    /// Load and validate a rule file.
+    pub fn load(path: &Path) -> Result<Rules, RulesError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| RulesError {
+            file: name.clone(),
+            line: None,
+            column: None,
+            message: format!("cannot read rule file: {e}"),
+        })?;
+        Ok(Rules::parse(&text, &name)?.with_source(Some(path.to_path_buf())))
+    }
+
+    fn with_source(mut self, source: Option<PathBuf>) -> Rules {
+        self.source = source;
+        self
+    }
+
+    /// Parse rule text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Rules, RulesError> {
+        let at = |span: Option<std::ops::Range<usize>>, message: String| {
+            let (line, column) = match span {
+                Some(s) => {
+                    let (l, c) = line_col(text, s.start);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            };
+            RulesError {
+                file: file.to_string(),
+                line,
+                column,
+                message,
+            }
+        };
+        let raw: RuleFile = toml::from_str(text).map_err(|e| {
+            // toml's own message repeats the location and quotes the source;
+            // keep only the explanation.
+            at(e.span(), e.message().trim().to_string())
+        })?;
+        let _ = raw.rules;
+
+        if !valid_date_format(&raw.options.date.format) {
+            return Err(at(
+                None,
+                format!(
+                    "options.date.format `{}` must contain %Y, %m (or %-m) and %d (or %-d)",
+                    raw.options.date.format
+                ),
+            ));
+        }
+
+        let mut dictionary = Dictionary::default();
+        for (canonical, aliases) in &raw.dictionary.company_aliases {
+            for alias in aliases {
+                dictionary
+                    .company_aliases
+                    .push((alias.clone(), canonical.clone()));
+            }
+        }
+        for r in &raw.dictionary.replace {
+            let span = r.span();
+            let r = r.get_ref();
+            if r.from.is_empty() {
+                return Err(at(Some(span), "replacement with an empty `from`".into()));
+            }
+            let mut types = Vec::new();
+            for t in &r.types {
+                types.push(t.parse::<FieldType>().map_err(|m| at(Some(span.clone()), m))?);
+            }
+            dictionary.replacements.push(Replacement {
+                from: r.from.clone(),
+                to: r.to.clone(),
+                types,
+            });
+        }
+        for (variant, standard) in &raw.dictionary.variant_kanji {
+            let span = standard.span();
+            let one = |s: &str| {
+                let mut it = s.chars();
+                match (it.next(), it.next()) {
+                    (Some(c), None) => Some(c),
+                    _ => None,
+                }
+            };
+            match (one(variant), one(standard.get_ref())) {
+                (Some(v), Some(s)) => dictionary.variant_kanji.push((v, s)),
+                _ => {
+                    return Err(at(
+                        Some(span),
+                        format!(
+                            "variant_kanji `{variant}` = `{}`: both sides must be one character",
+                            standard.get_ref()
+                        ),
+                    ))
+                }
+            }
+        }
+
+        let mut fields: Vec<FieldRule> = Vec::new();
+        for f in &raw.fields {
+            let span = f.span();
+            let f = f.get_ref();
+            let field_type = f
+                .field_type
+                .parse::<FieldType>()
+                .map_err(|m| at(Some(span.clone()), format!("field `{}`: {m}", f.name)))?;
+            if f.name.trim().is_empty() {
+                return Err(at(Some(span), "field with an empty name".into()));
+            }
+            if fields.iter().any(|g| g.name == f.name) {
+                return Err(at(
+                    Some(span),
+                    format!("field `{}` is defined twice", f.name),
+                ));
+            }
+            fields.push(FieldRule {
+                name: f.name.clone(),
+                field_type,
+                headers: f.headers.clone(),
+                required: f.required,
+                allowed: f.allowed.clone(),
+                definition: f.definition.clone(),
+            });
+        }
+
+        Ok(Rules {
+            source: None,
+            options: raw.options,
+            dictionary,
+            fields,
+        })
+    }
+
+    /// The field rule whose name or one of whose headers is `header`
+    /// (compared after text folding, case-insensitively).
+    pub fn field_for_header(&self, header: &str) -> Option<&FieldRule> {
+        let h = header_key(header);
+        self.fields.iter().find(|f| {
+            header_key(&f.name) == h || f.headers.iter().any(|a| header_key(a) == h)
+        })
+    }
+}
+
+/// How headers are compared: folded, lower-cased, without spaces, `_` or `-`.
+pub fn header_key(h: &str) -> String {
+    crate::normalize::text::fold(h)
+        .to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '.'))
+        .collect()
+}
+
+fn valid_date_format(f: &str) -> bool {
+    f.contains("%Y") && (f.contains("%m") || f.contains("%-m")) && (f.contains("%d") || f.contains("%-d"))
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_rules_load() {
+        let r = Rules::default_rules();
+        assert!(!r.fields.is_empty());
+    }
+
+    #[test]
+    fn bad_value_reports_line() {
+        let text = "[options.company_name]\nlegal_form = \"short\"\n";
+        let e = Rules::parse(text, "x.toml").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("short") || e.message.contains("variant"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_reports_line() {
+        let text = "[options.address]\nchome = \"kanji\"\nchoume = 1\n";
+        let e = Rules::parse(text, "x.toml").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+    }
+
+    #[test]
+    fn unknown_field_type_reports_line() {
+        let text = "[[field]]\nname = \"a\"\ntype = \"text\"\n\n[[field]]\nname = \"b\"\ntype = \"phonee\"\n";
+        let e = Rules::parse(text, "x.toml").unwrap_err();
+        assert!(e.message.contains("phonee"), "{e}");
+        assert!(e.line.is_some_and(|l| l >= 5), "{e}");
+    }
+}
