@@ -11,3 +11,11 @@ pub fn normalize(raw: &str, _opts: &AddressOptions) -> Normalized {
     }
     Normalized::same_key(v)
 }
+
+pub fn normalize_with_postal(
+    raw: &str,
+    _postal: Option<&str>,
+    opts: &AddressOptions,
+) -> Normalized {
+    normalize(raw, opts)
+}

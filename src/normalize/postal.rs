@@ -10,7 +10,10 @@ pub fn normalize(raw: &str) -> Normalized {
         return Normalized::empty();
     }
     if digits.len() != 7 {
-        return Normalized::invalid("invalid_postal_code", format!("`{v}` is not a 7-digit postal code"));
+        return Normalized::invalid(
+            "invalid_postal_code",
+            format!("`{v}` is not a 7-digit postal code"),
+        );
     }
     Normalized::same_key(format!("{}-{}", &digits[..3], &digits[3..]))
 }
