@@ -38,8 +38,8 @@ pub fn normalize(raw: &str, opts: &PhoneOptions) -> Normalized {
     let mut number_part = candidate.to_string();
     let mut extension: Option<String> = None;
     for marker in ["内線", "(内)", "内", "ext.", "ext", "x"] {
-        if let Some(pos) = number_part.to_lowercase().find(marker) {
-            // lower-casing ASCII keeps byte offsets for these markers.
+        // ASCII lower-casing keeps byte offsets (full lower-casing does not).
+        if let Some(pos) = number_part.to_ascii_lowercase().find(marker) {
             let after = &number_part[pos + marker.len()..];
             let digits: String = after.chars().filter(|c| c.is_ascii_digit()).collect();
             if !digits.is_empty() && pos > 0 {
