@@ -24,6 +24,7 @@ pub mod gender;
 pub mod kana;
 pub mod person;
 pub mod phone;
+pub mod phone_jp;
 pub mod postal;
 pub mod text;
 pub mod variants;
