@@ -68,11 +68,12 @@
 //!
 //! # Performance
 //!
-//! Measured with `cargo test --release --lib import::delimited::tests::throughput
-//! -- --ignored --nocapture` (100 000 rows × 8 columns of Japanese customer
-//! data, 15.5 MB, some quoted fields): see `delimited.rs` for the figures. The
-//! parser works on bytes and allocates one `String` per field and one `Vec`
-//! per row, nothing else per field.
+//! `cargo test --release --lib import::delimited::tests::throughput --
+//! --ignored --nocapture` reads 100 000 rows × 8 columns of Japanese customer
+//! data: 20.8 MB of UTF-8 in about 0.1 s, the same as 16.7 MB of CP932 in
+//! about 0.2 s, on a loaded 2-core VM (details in `delimited.rs`). The parser
+//! works on bytes and allocates one `String` per field and one `Vec` per
+//! row, nothing else per field.
 
 mod delimited;
 mod detect;
