@@ -9,7 +9,8 @@
 //! (`7000012050002`, not `7.000012050002e12`), other numbers in Rust's
 //! shortest round-trip form, dates as `YYYY-MM-DD` (with ` HH:MM:SS` when the
 //! cell has a time of day), booleans as `TRUE`/`FALSE`. An error cell
-//! (`#N/A`, `#REF!`, …) has no value, so it rejects its row.
+//! (`#N/A`, `#REF!`, …) has no value, so it rejects its row; a reject's
+//! `raw` is the row's cells joined with tabs.
 //!
 //! Rows are numbered as the sheet numbers them (row 1 is the first row of
 //! the sheet, even when the used range starts lower). The header is the
@@ -139,7 +140,7 @@ fn cell_text(cell: &Data) -> String {
         Data::DateTime(dt) => number_text(dt.as_f64()),
         Data::DateTimeIso(s) => s.strip_suffix("T00:00:00").unwrap_or(s).to_string(),
         Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?}"),
+        Data::Error(e) => e.to_string(),
     }
 }
 
@@ -155,7 +156,7 @@ fn number_text(f: f64) -> String {
 mod tests {
     use super::*;
     use crate::import::{read_bytes, read_path};
-    use rust_xlsxwriter::{ExcelDateTime, Format as XFormat, Workbook};
+    use rust_xlsxwriter::{ExcelDateTime, Format as XFormat, Formula, Workbook};
 
     fn workbook_bytes() -> Vec<u8> {
         let mut wb = Workbook::new();
@@ -269,6 +270,32 @@ mod tests {
         let bytes = wb.save_to_buffer().unwrap();
         let e = read_bytes(&bytes, Format::Xlsx, &ReadOptions::default()).unwrap_err();
         assert!(matches!(e.kind, ImportErrorKind::EmptySheet(_)), "{e}");
+    }
+
+    #[test]
+    fn error_cell_rejects_its_row() {
+        let mut wb = Workbook::new();
+        let s = wb.add_worksheet();
+        s.write_string(0, 0, "氏名").unwrap();
+        s.write_string(0, 1, "電話").unwrap();
+        s.write_string(1, 0, "山田").unwrap();
+        s.write_formula(1, 1, Formula::new("=NA()").set_result("#N/A"))
+            .unwrap();
+        s.write_string(2, 0, "佐藤").unwrap();
+        s.write_string(2, 1, "03-1234-5678").unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let t = read_bytes(&bytes, Format::Xlsx, &ReadOptions::default()).unwrap();
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows[0].line, 3);
+        assert_eq!(
+            t.rejects,
+            [Reject {
+                line: 2,
+                column: Some(2),
+                reason: "cell error #N/A in column 2".into(),
+                raw: "山田\t#N/A".into(),
+            }]
+        );
     }
 
     #[test]
