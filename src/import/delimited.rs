@@ -336,10 +336,23 @@ impl Parser<'_> {
     /// Empty lines are skipped.
     fn next_record(&mut self, rec: &mut RawRecord) -> bool {
         let bytes = self.bytes;
-        // Skip empty lines.
+        // Skip empty lines, and lines of nothing but spaces (a stray space
+        // is not a record; a line of delimiters is, of empty fields).
         loop {
             match bytes.get(self.pos) {
                 None => return false,
+                Some(b' ') => {
+                    let rest = &bytes[self.pos..];
+                    let spaces = rest.iter().take_while(|b| **b == b' ').count();
+                    if matches!(rest.get(spaces), None | Some(b'\r' | b'\n')) {
+                        self.pos += spaces;
+                        if self.pos == bytes.len() {
+                            return false;
+                        }
+                    } else {
+                        break;
+                    }
+                }
                 Some(b'\n') => {
                     self.pos += 1;
                     self.line += 1;
@@ -609,6 +622,13 @@ mod tests {
         let t = csv("\n\na,b\n\n1,2\n\r\n\n3,4\n\n");
         assert_eq!(rows(&t), [(5, vec!["1", "2"]), (8, vec!["3", "4"])]);
         assert!(t.rejects.is_empty());
+    }
+
+    #[test]
+    fn lines_of_spaces_are_empty_lines() {
+        let t = csv("  \na,b\n   \r\n1,2\n ,\n  ");
+        assert_eq!(t.headers, ["a", "b"]);
+        assert_eq!(rows(&t), [(4, vec!["1", "2"]), (5, vec![" ", ""])]);
     }
 
     #[test]

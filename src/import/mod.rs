@@ -33,8 +33,9 @@
 //!   never dropped: wrong column count, undecodable bytes, a NUL byte, a field
 //!   over [`ReadOptions::max_field_bytes`], an unbalanced quote (CSV/TSV), or
 //!   an error cell such as `#N/A` (XLSX) reject the record with its line, the
-//!   column where known, and its original text. Empty lines (and empty sheet
-//!   rows) are not records and are skipped.
+//!   column where known, and its original text. Empty lines, lines of only
+//!   spaces and empty sheet rows are not records and are skipped; a line of
+//!   only delimiters (`,,,`) is a record of empty fields and becomes a row.
 //! - File-level problems are an [`ImportError`]: cannot read, empty file (0
 //!   bytes, only a BOM or whitespace), not an XLSX, no such sheet (the message
 //!   lists the sheets), unreadable header.
@@ -117,6 +118,15 @@ impl Format {
             "tsv" | "tab" => Some(Format::Tsv),
             "xlsx" | "xlsm" => Some(Format::Xlsx),
             _ => None,
+        }
+    }
+
+    /// The delimited format to write to `path`: TSV for `.tsv`/`.tab`, CSV
+    /// otherwise.
+    pub fn for_output(path: &Path) -> Format {
+        match Format::from_extension(path) {
+            Some(Format::Tsv) => Format::Tsv,
+            _ => Format::Csv,
         }
     }
 

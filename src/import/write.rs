@@ -63,7 +63,7 @@ pub struct TableWriter {
 
 impl TableWriter {
     /// Create (truncate) `path`. `format` must be CSV or TSV; pass
-    /// [`Format::from_extension`] of the output path to follow its name.
+    /// [`Format::for_output`] of the path to follow its extension.
     pub fn create(
         path: &Path,
         format: Format,
