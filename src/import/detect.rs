@@ -44,6 +44,17 @@ pub enum DetectedBy {
     Default,
 }
 
+impl DetectedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetectedBy::Override => "override",
+            DetectedBy::Header => "header",
+            DetectedBy::Values => "values",
+            DetectedBy::Default => "default",
+        }
+    }
+}
+
 /// The detected type of one column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnType {
