@@ -167,7 +167,8 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// XLSX: the sheet to read (default: the first).
     pub sheet: Option<String>,
-    /// A field longer than this (in bytes, as in the file) rejects its record.
+    /// A field longer than this (in bytes of its content, quotes and `""`
+    /// escapes aside) rejects its record.
     pub max_field_bytes: usize,
 }
 
