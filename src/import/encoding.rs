@@ -323,10 +323,27 @@ pub(crate) fn lossless_text(bytes: &[u8], enc: InputEncoding) -> String {
     out
 }
 
-/// Append `text` encoded as CP932 to `out`. Characters CP932 cannot represent
-/// are written as HTML decimal references (`&#134071;` for `𠮷`), the way the
-/// WHATWG encoder does, so the original can still be recovered; returns how
-/// many there were.
+/// The character CP932 uses for one that JIS X 0208 (and Unicode's mapping
+/// of it, which Mac and Linux input methods use) writes differently: the same
+/// code in the Japanese character set, so the same glyph to the reader.
+/// Without this `9:00〜18:00` would become `9:00&#12316;18:00`.
+fn cp932_variant(c: char) -> Option<char> {
+    Some(match c {
+        '\u{301C}' => '\u{FF5E}', // 〜 WAVE DASH → ～
+        '\u{2016}' => '\u{2225}', // ‖ → ∥
+        '\u{2014}' => '\u{2015}', // — EM DASH → ―
+        '\u{00A2}' => '\u{FFE0}', // ¢ → ￠
+        '\u{00A3}' => '\u{FFE1}', // £ → ￡
+        '\u{00AC}' => '\u{FFE2}', // ¬ → ￢
+        _ => return None,
+    })
+}
+
+/// Append `text` encoded as CP932 to `out`. The JIS/CP932 variants of
+/// [`cp932_variant`] are written as their CP932 forms; any other character
+/// CP932 cannot represent is written as an HTML decimal reference
+/// (`&#134071;` for `𠮷`), the way the WHATWG encoder does, so the original
+/// can still be recovered. Returns how many references were written.
 pub(crate) fn encode_cp932(text: &str, out: &mut Vec<u8>) -> usize {
     if text.is_ascii() {
         out.extend_from_slice(text.as_bytes());
@@ -352,12 +369,19 @@ pub(crate) fn encode_cp932(text: &str, out: &mut Vec<u8>) -> usize {
                 out.resize(len + input.len() * 2 + 8, 0);
             }
             EncoderResult::Unmappable(c) => {
-                unmappable += 1;
-                let reference = format!("&#{};", c as u32);
+                let mut alt = [0u8; 4];
+                let reference = match cp932_variant(c) {
+                    // Always mappable: the encoder writes two bytes.
+                    Some(v) => SHIFT_JIS.encode(v.encode_utf8(&mut alt)).0.into_owned(),
+                    None => {
+                        unmappable += 1;
+                        format!("&#{};", c as u32).into_bytes()
+                    }
+                };
                 if out.len() < pos + reference.len() + input.len() * 2 + 8 {
                     out.resize(pos + reference.len() + input.len() * 2 + 8, 0);
                 }
-                out[pos..pos + reference.len()].copy_from_slice(reference.as_bytes());
+                out[pos..pos + reference.len()].copy_from_slice(&reference);
                 pos += reference.len();
             }
         }
@@ -458,6 +482,14 @@ mod tests {
         assert_eq!(n, 2);
         let (text, _, _) = SHIFT_JIS.decode(&out);
         assert_eq!(text, "&#134071;野家&#128512;");
+    }
+
+    #[test]
+    fn cp932_output_writes_jis_variants_as_cp932() {
+        let mut out = Vec::new();
+        assert_eq!(encode_cp932("9:00〜18:00 ‖ — ¢£¬", &mut out), 0);
+        let (text, _, _) = SHIFT_JIS.decode(&out);
+        assert_eq!(text, "9:00～18:00 ∥ ― ￠￡￢");
     }
 
     #[test]

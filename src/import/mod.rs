@@ -20,7 +20,8 @@
 //!   CSV/TSV the delimiter is the format's, no sniffing).
 //! - Delimited files are UTF-8, UTF-8 with BOM or CP932, detected from the
 //!   bytes (see `encoding.rs`); UTF-16 is refused with a clear error.
-//!   Fields are decoded one by one, so a bad byte rejects only its row.
+//!   Undecodable bytes reject only the row they are in (with the column and
+//!   the byte offset in the file).
 //! - The parser (`delimited.rs`) follows RFC 4180 (quotes, `""`, CRLF, LF or
 //!   CR, line breaks inside quoted fields) and is lenient about a stray quote
 //!   inside an unquoted field (kept as text). A quote that is never closed
@@ -52,7 +53,8 @@
 //! UTF-8, UTF-8 with BOM (what Excel wants) or CP932. Characters CP932 cannot
 //! represent (`𠮷`, emoji, …) are written as HTML decimal references
 //! (`&#134071;`), so nothing is destroyed, and every occurrence is counted per
-//! row and column in [`WriteStats`] for the report. [`write_rejects`] writes a
+//! row and column in [`WriteStats`] for the report (`〜` and the other
+//! JIS/CP932 variants are written as CP932's `～` etc., see `write.rs`). [`write_rejects`] writes a
 //! rejects file (UTF-8, header `line,column,error,raw`).
 //!
 //! # Column types
@@ -61,11 +63,25 @@
 //! [`Rules::field_for_header`], then the values (a sample of up to 200
 //! non-empty values, 80% must agree), else `text`.
 //!
-//! # API note
+//! # API in one screen
+//!
+//! ```text
+//! read_path(&Path, &ReadOptions) -> Result<Table, ImportError>
+//! read_bytes(&[u8], Format, &ReadOptions) -> Result<Table, ImportError>
+//! Table { format, encoding: Option<InputEncoding>, headers, rows: Vec<Row>, rejects: Vec<Reject> }
+//! Row { line, fields }            Reject { line, column: Option<usize>, reason, raw }
+//! ReadOptions { format: Option<Format>, sheet: Option<String>, max_field_bytes }  (Default: 1 MiB)
+//! ImportError { path: Option<PathBuf>, kind: ImportErrorKind }
+//! TableWriter::create(&Path, Format, OutputEncoding) -> io::Result<TableWriter>
+//!   .write_row(&[&str]) -> io::Result<()>    .finish() -> io::Result<WriteStats>
+//! Format::for_output(&Path) -> Format        "cp932".parse::<OutputEncoding>()
+//! write_rejects(&Path, &[Reject]) -> io::Result<()>
+//! detect_columns(&[String], &[Row], &Rules, &[(String, FieldType)]) -> Vec<ColumnType>
+//! ```
 //!
 //! [`ImportError`] is a struct (an optional path and an [`ImportErrorKind`])
 //! rather than a flat enum, so that every kind can name the file without each
-//! variant carrying a path.
+//! variant carrying a path: match on `err.kind`.
 //!
 //! # Performance
 //!
@@ -151,7 +167,8 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// XLSX: the sheet to read (default: the first).
     pub sheet: Option<String>,
-    /// A field longer than this (in bytes, as in the file) rejects its record.
+    /// A field longer than this (in bytes of its content, quotes and `""`
+    /// escapes aside) rejects its record.
     pub max_field_bytes: usize,
 }
 

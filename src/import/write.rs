@@ -11,7 +11,11 @@
 //! We chose that over `?` because it loses nothing (the original can be
 //! recovered from the file) and is easy to search for; each occurrence is
 //! also counted per row and column in [`WriteStats`], so the report can say
-//! exactly where the output differs from the data.
+//! exactly where the output differs from the data. Before that, the few
+//! characters that JIS X 0208 and CP932 write differently (`〜` U+301C → `～`,
+//! `‖` → `∥`, `—` → `―`, `¢£¬` → `￠￡￢`) are written as CP932's form of the
+//! same code, as every Windows program does, and are not counted. As in
+//! every CP932 file, `¥` and `\` are the same byte (0x5C).
 
 use super::encoding::{encode_cp932, OutputEncoding, UTF8_BOM};
 use super::{Format, Reject};
