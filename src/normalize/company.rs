@@ -183,7 +183,7 @@ struct Tables {
     paren: HashMap<String, usize>,
     /// English spellings (lower case), longest first.
     english: Vec<(String, usize)>,
-    /// Bank-transfer kana abbreviations, longest first.
+    /// Bank-transfer kana abbreviations, longest first, each naming one form.
     bank: Vec<(String, usize)>,
     /// Katakana readings as kana keys, longest first.
     readings: Vec<(String, usize)>,
@@ -254,7 +254,19 @@ fn build_tables() -> Tables {
             t.readings.push((kana::kana_key(&r), idx));
         }
         for b in alternatives(cols.get(5)) {
-            t.bank.push((b, idx));
+            // Several forms share a bank abbreviation (イ for the three 医療法人
+            // forms, シヤ for 一般/公益社団法人). One form must be shown for it,
+            // decided by the table rather than by sort order: the first listed
+            // keeps it, except that a plain form wins over its sub-forms.
+            match t.bank.iter().position(|(old, _)| *old == b) {
+                Some(i) => {
+                    let old = t.bank[i].1;
+                    if t.forms[old].full.chars().count() > full.chars().count() {
+                        t.bank[i].1 = idx;
+                    }
+                }
+                None => t.bank.push((b, idx)),
+            }
         }
     }
     for cols in data_lines(ENGLISH_FORMS) {
@@ -660,6 +672,13 @@ mod tests {
             norm("コープさっぽろ").key.as_deref(),
             Some("コープサツポロ")
         );
+    }
+
+    #[test]
+    fn shared_bank_abbreviations_name_one_form() {
+        assert_eq!(norm("ｲ)ｹｲｼﾞﾝｶｲ").part("legal_form"), Some("医療法人"));
+        assert_eq!(norm("ｼﾔ)ｴｰﾋﾞｰｼｰ").part("legal_form"), Some("一般社団法人"));
+        assert_eq!(norm("ｴｰﾋﾞｰｼｰ(ｻﾞｲ").part("legal_form"), Some("一般財団法人"));
     }
 
     #[test]
