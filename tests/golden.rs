@@ -7,7 +7,11 @@
 //! `#! legal_form = "abbreviated"`; other `#` lines are comments.
 //! Columns (tab-separated): input, expected display value (empty = no value),
 //! expected issue kinds (comma-separated, empty = none), and optionally the
-//! expected match key. `\t`, `\n` and `\s` (a space) in the input are escapes.
+//! expected match key, and optionally expected parts as `name=value` pairs
+//! separated by `;` (`branch=札幌支店;legal_form=株式会社`; `branch=` with
+//! nothing after it says there must be no such part). `\t`, `\n`, `\s` (a
+//! space) and `\u{XXXX}` (any code point, for invisible characters) are
+//! escapes in the input, expected value and key columns.
 
 use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
@@ -15,9 +19,23 @@ use nayose::rules::Rules;
 use std::path::Path;
 
 fn unescape(s: &str) -> String {
-    s.replace("\\t", "\t")
+    let s = s
+        .replace("\\t", "\t")
         .replace("\\n", "\n")
-        .replace("\\s", " ")
+        .replace("\\s", " ");
+    // \u{XXXX}: a code point written out, for characters a reader cannot see.
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    while let Some(pos) = rest.find("\\u{") {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 3..];
+        let end = after.find('}').expect("\\u{ without }");
+        let cp = u32::from_str_radix(&after[..end], 16).expect("hex code point");
+        out.push(char::from_u32(cp).expect("a valid code point"));
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[test]
@@ -52,7 +70,8 @@ fn golden_normalization_cases() {
             }
             let cols: Vec<&str> = line.split('\t').collect();
             let input = unescape(cols[0]);
-            let expected = cols.get(1).copied().unwrap_or("");
+            let expected = unescape(cols.get(1).copied().unwrap_or(""));
+            let expected = expected.as_str();
             let expected_issues: Vec<&str> = cols
                 .get(2)
                 .map(|c| {
@@ -62,7 +81,21 @@ fn golden_normalization_cases() {
                         .collect()
                 })
                 .unwrap_or_default();
-            let expected_key = cols.get(3).copied().filter(|k| !k.is_empty());
+            let expected_key = cols.get(3).map(|k| unescape(k)).filter(|k| !k.is_empty());
+            let expected_key = expected_key.as_deref();
+            let expected_parts: Vec<(&str, &str)> = cols
+                .get(4)
+                .map(|c| {
+                    c.split(';')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| {
+                            p.split_once('=')
+                                .unwrap_or_else(|| panic!("part `{p}` needs name=value"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             total += 1;
             let n = normalizer.normalize(field_type, &input);
             let got = n.value.as_deref().unwrap_or("");
@@ -72,13 +105,18 @@ fn golden_normalization_cases() {
             let mut want_issues = expected_issues.clone();
             want_issues.sort();
             let key_ok = expected_key.is_none_or(|k| n.key.as_deref() == Some(k));
-            if got != expected || got_issues != want_issues || !key_ok {
+            let parts_ok = expected_parts
+                .iter()
+                .all(|(name, value)| n.part(name).unwrap_or("") == *value);
+            if got != expected || got_issues != want_issues || !key_ok || !parts_ok {
                 failures.push(format!(
-                    "{}:{}: {input:?}\n    want {expected:?} {want_issues:?}{}\n    got  {got:?} {got_issues:?} key={:?}",
+                    "{}:{}: {input:?}\n    want {expected:?} {want_issues:?}{}{}\n    got  {got:?} {got_issues:?} key={:?} parts={:?}",
                     file.file_name().unwrap().to_string_lossy(),
                     i + 1,
                     expected_key.map(|k| format!(" key={k:?}")).unwrap_or_default(),
+                    if expected_parts.is_empty() { String::new() } else { format!(" parts={expected_parts:?}") },
                     n.key,
+                    n.parts.iter().map(|p| format!("{}={}", p.name, p.value)).collect::<Vec<_>>(),
                 ));
             }
         }

@@ -16,8 +16,9 @@
 //! into a name it cannot tell apart (`ABC本店` stays whole).
 //!
 //! The match key is the name without legal form and branch, without spaces or
-//! punctuation, lower-cased, variant kanji folded and small kana made large
-//! (`キャノン` keys as `キヤノン`), then mapped through the company alias
+//! punctuation, lower-cased, hiragana as katakana, variant kanji folded and
+//! small kana made large (`キャノン` keys as `キヤノン`, `さっぽろ` as
+//! `サツポロ`), then mapped through the company alias
 //! dictionary (`NTT` → `日本電信電話`).
 
 use super::{kana, text, Dictionaries, Normalized};
@@ -182,7 +183,7 @@ struct Tables {
     paren: HashMap<String, usize>,
     /// English spellings (lower case), longest first.
     english: Vec<(String, usize)>,
-    /// Bank-transfer kana abbreviations, longest first.
+    /// Bank-transfer kana abbreviations, longest first, each naming one form.
     bank: Vec<(String, usize)>,
     /// Katakana readings as kana keys, longest first.
     readings: Vec<(String, usize)>,
@@ -253,7 +254,19 @@ fn build_tables() -> Tables {
             t.readings.push((kana::kana_key(&r), idx));
         }
         for b in alternatives(cols.get(5)) {
-            t.bank.push((b, idx));
+            // Several forms share a bank abbreviation (イ for the three 医療法人
+            // forms, シヤ for 一般/公益社団法人). One form must be shown for it,
+            // decided by the table rather than by sort order: the first listed
+            // keeps it, except that a plain form wins over its sub-forms.
+            match t.bank.iter().position(|(old, _)| *old == b) {
+                Some(i) => {
+                    let old = t.bank[i].1;
+                    if t.forms[old].full.chars().count() > full.chars().count() {
+                        t.bank[i].1 = idx;
+                    }
+                }
+                None => t.bank.push((b, idx)),
+            }
         }
     }
     for cols in data_lines(ENGLISH_FORMS) {
@@ -567,14 +580,15 @@ pub fn normalize(raw: &str, opts: &CompanyOptions, dict: &Dictionaries) -> Norma
 /// The company match key of a name without legal form (see module docs).
 pub fn company_key(name: &str, dict: &Dictionaries) -> String {
     let mut key = String::with_capacity(name.len());
-    for c in name.chars() {
+    // Hiragana becomes katakana *before* small kana are made large: the other
+    // way round, `さっぽろ` kept its small `ッ` and never met `サッポロ`.
+    for c in kana::to_katakana(name).chars() {
         if c.is_alphanumeric() || text::is_kanji(c) || text::is_kana(c) || c == 'ー' {
             let c = dict.variants.fold_char(c);
             let c = kana::large_kana(c);
             key.extend(c.to_lowercase());
         }
     }
-    let key = kana::to_katakana(&key);
     match dict.company_aliases.get(&key) {
         Some(canonical) => canonical.clone(),
         None => key,
@@ -649,6 +663,22 @@ mod tests {
         let n = norm("ABC本店");
         assert_eq!(n.value.as_deref(), Some("ABC本店"));
         assert_eq!(n.part("branch"), None);
+    }
+
+    #[test]
+    fn hiragana_keys_like_katakana_with_small_kana_made_large() {
+        assert_eq!(norm("コープさっぽろ").key, norm("コープサッポロ").key);
+        assert_eq!(
+            norm("コープさっぽろ").key.as_deref(),
+            Some("コープサツポロ")
+        );
+    }
+
+    #[test]
+    fn shared_bank_abbreviations_name_one_form() {
+        assert_eq!(norm("ｲ)ｹｲｼﾞﾝｶｲ").part("legal_form"), Some("医療法人"));
+        assert_eq!(norm("ｼﾔ)ｴｰﾋﾞｰｼｰ").part("legal_form"), Some("一般社団法人"));
+        assert_eq!(norm("ｴｰﾋﾞｰｼｰ(ｻﾞｲ").part("legal_form"), Some("一般財団法人"));
     }
 
     #[test]

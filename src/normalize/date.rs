@@ -1,7 +1,8 @@
 //! Dates: Western (`2024-01-05`, `2024/1/5`, `2024.1.5`, `2024年1月5日`,
 //! `20240105`, kanji numerals) and Japanese eras (`令和5年4月1日`, `R5.4.1`,
 //! `H31/4/30`, `㋿5.4.1`, `平成元年`, `昭和六十四年一月七日`), full width
-//! included, an optional time after the date ignored.
+//! included; an optional weekday in parentheses (`(金)`) and time
+//! (`10:30`, `10時30分`) after the date are ignored.
 //!
 //! Era years are checked against the real era boundaries (明治 from
 //! 1868-01-25, 大正 from 1912-07-30, 昭和 from 1926-12-25, 平成 from
@@ -93,12 +94,16 @@ pub enum DateError {
 
 /// Parse a (folded) date string.
 pub fn parse(s: &str) -> Result<Ymd, DateError> {
-    // Drop a time part: `2024-01-05 10:30`, `2024-01-05T10:30:00+09:00`.
-    let s = match s.find(['T', ' ']) {
-        Some(i) if i >= 6 && s[i + 1..].contains(':') => &s[..i],
-        _ => s,
+    // Drop a time part: `2024-01-05 10:30`, `2024-01-05T10:30:00+09:00`,
+    // `2024年1月5日 10時30分`. Not a `T` at the start: that is the 大正 era.
+    let time_at = s.char_indices().find(|&(i, c)| {
+        i > 0 && matches!(c, 'T' | ' ') && s[i + c.len_utf8()..].contains([':', '時'])
+    });
+    let s = match time_at {
+        Some((i, _)) => &s[..i],
+        None => s,
     };
-    let s = s.trim();
+    let s = strip_weekday(s.trim()).trim();
     let (era, rest) = split_era(s);
     let tokens = number_tokens(rest)?;
 
@@ -154,6 +159,27 @@ pub fn parse(s: &str) -> Result<Ymd, DateError> {
     Ok(ymd)
 }
 
+/// Drop a trailing weekday in parentheses, as Japanese dates are often
+/// written: `2024年1月5日(金)`, `(金曜)`, `(金曜日)`.
+fn strip_weekday(s: &str) -> &str {
+    let Some(inner) = s.strip_suffix(')') else {
+        return s;
+    };
+    let Some(open) = inner.rfind('(') else {
+        return s;
+    };
+    let day = inner[open + 1..].trim();
+    let day = day
+        .strip_suffix("曜日")
+        .or_else(|| day.strip_suffix('曜'))
+        .unwrap_or(day);
+    if day.chars().count() == 1 && "日月火水木金土".contains(day) {
+        &s[..open]
+    } else {
+        s
+    }
+}
+
 /// An era prefix (`令和`, `令`, `R`, `r`) and the rest of the string.
 fn split_era(s: &str) -> (Option<usize>, &str) {
     for (i, era) in ERAS.iter().enumerate() {
@@ -186,7 +212,15 @@ fn number_tokens(s: &str) -> Result<Vec<(u32, usize)>, DateError> {
             } else {
                 text::parse_number(cur).ok_or(DateError::Unreadable)?
             };
-            tokens.push((n, cur.chars().count()));
+            // The written length tells a four-digit year from a two-digit
+            // one; a kanji numeral with units (二千二十四) is as long as its
+            // value's digits, not as its characters.
+            let len = if cur.contains(['十', '拾', '百', '千']) {
+                n.to_string().len()
+            } else {
+                cur.chars().count()
+            };
+            tokens.push((n, len));
             cur.clear();
         }
         Ok(())
@@ -255,6 +289,12 @@ mod tests {
         assert_eq!(v("令和元年5月1日").as_deref(), Some("2019-05-01"));
         assert_eq!(v("昭和六十四年一月七日").as_deref(), Some("1989-01-07"));
         assert_eq!(v("２０２４／０１／０５").as_deref(), Some("2024-01-05"));
+        assert_eq!(v("二千二十四年一月五日").as_deref(), Some("2024-01-05"));
+        assert_eq!(
+            v("2024年1月5日(金) 10時30分").as_deref(),
+            Some("2024-01-05")
+        );
+        assert_eq!(v("T1.7.30 10:00").as_deref(), Some("1912-07-30"));
     }
 
     #[test]

@@ -15,13 +15,14 @@ pub fn normalize(raw: &str, opts: &EmailOptions) -> Normalized {
     if folded.is_empty() {
         return Normalized::empty();
     }
-    let s = folded
-        .strip_prefix("mailto:")
-        .or_else(|| folded.strip_prefix("MAILTO:"))
-        .unwrap_or(&folded)
-        .trim()
-        .trim_start_matches('<')
-        .trim_end_matches('>');
+    // `mailto:` in any case (`Mailto:` is what spreadsheets capitalise to).
+    let s = match folded.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("mailto:") => &folded[7..],
+        _ => folded.as_str(),
+    }
+    .trim()
+    .trim_start_matches('<')
+    .trim_end_matches('>');
     let invalid = |why: &str| Normalized::invalid("invalid_email", format!("`{folded}`: {why}"));
     if s.contains(' ') {
         return invalid("contains a space");
