@@ -23,6 +23,7 @@
 
 use super::{kana, text, Dictionaries, Normalized};
 use crate::rules::{CompanyOptions, LegalFormStyle};
+use aho_corasick::AhoCorasick;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -187,6 +188,12 @@ struct Tables {
     bank: Vec<(String, usize)>,
     /// Katakana readings as kana keys, longest first.
     readings: Vec<(String, usize)>,
+    /// All full spellings at once (`full`'s order), for one pass over a name.
+    full_matcher: AhoCorasick,
+    /// Bank abbreviation → form, for `(カ)`, `カ)…` and `…(カ` lookups.
+    bank_form: HashMap<String, usize>,
+    /// `place`, `place都`, … for every branch place, longest first.
+    branch_places: Vec<String>,
 }
 
 fn tables() -> &'static Tables {
@@ -219,6 +226,9 @@ fn build_tables() -> Tables {
         paren: HashMap::new(),
         english: Vec::new(),
         bank: Vec::new(),
+        full_matcher: AhoCorasick::new(std::iter::empty::<&str>()).expect("empty automaton"),
+        bank_form: HashMap::new(),
+        branch_places: Vec::new(),
         readings: Vec::new(),
     };
     for cols in data_lines(LEGAL_FORMS) {
@@ -291,6 +301,15 @@ fn build_tables() -> Tables {
     t.full.sort_by(by_len);
     t.english.sort_by(by_len);
     t.bank.sort_by(by_len);
+    t.full_matcher = AhoCorasick::new(t.full.iter().map(|(f, _)| f.as_str()))
+        .expect("legal form spellings build an automaton");
+    t.bank_form = t.bank.iter().cloned().collect();
+    let mut places: Vec<String> = BRANCH_PLACES
+        .iter()
+        .flat_map(|p| ["", "都", "府", "県", "市"].map(|suffix| format!("{p}{suffix}")))
+        .collect();
+    places.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
+    t.branch_places = places;
     t.readings.sort_by(by_len);
     t
 }
@@ -340,11 +359,11 @@ fn find_legal_form(s: &str) -> Option<Found> {
                     end: close + 1,
                     form,
                 });
-            } else if let Some((_, form)) = t.bank.iter().find(|(b, _)| b == inner) {
+            } else if let Some(&form) = t.bank_form.get(inner) {
                 candidates.push(Found {
                     start: open,
                     end: close + 1,
-                    form: *form,
+                    form,
                 });
             }
         }
@@ -357,43 +376,54 @@ fn find_legal_form(s: &str) -> Option<Found> {
                 || c.is_ascii_alphanumeric()
         })
     };
-    for (b, form) in &t.bank {
-        let pre = format!("{b})");
-        if s.starts_with(&pre) && kana_like(&s[pre.len()..]) && s.len() > pre.len() {
-            candidates.push(Found {
-                start: 0,
-                end: pre.len(),
-                form: *form,
-            });
+    // `カ)…`: the text before the first `)` is a bank abbreviation.
+    if let Some(close) = s.find(')') {
+        if let Some(&form) = t.bank_form.get(&s[..close]) {
+            let end = close + 1;
+            if s.len() > end && kana_like(&s[end..]) {
+                candidates.push(Found {
+                    start: 0,
+                    end,
+                    form,
+                });
+            }
         }
-        let post = format!("({b}");
-        if s.ends_with(&post) && s.len() > post.len() && kana_like(&s[..s.len() - post.len()]) {
-            candidates.push(Found {
-                start: s.len() - post.len(),
-                end: s.len(),
-                form: *form,
-            });
+    }
+    // `…(カ`: the text after the last `(` is one, with no `)` after it.
+    if let Some(open) = s.rfind('(') {
+        if let Some(&form) = t.bank_form.get(&s[open + 1..]) {
+            if open > 0 && kana_like(&s[..open]) {
+                candidates.push(Found {
+                    start: open,
+                    end: s.len(),
+                    form,
+                });
+            }
         }
     }
 
-    // Full spellings anywhere (longest first, so 一般社団法人 beats 社団法人).
-    for (f, form) in &t.full {
-        let mut from = 0;
-        while let Some(off) = s[from..].find(f.as_str()) {
-            let start = from + off;
-            candidates.push(Found {
-                start,
-                end: start + f.len(),
-                form: *form,
-            });
-            from = start + f.len();
-        }
+    // Full spellings anywhere, every occurrence (overlaps included; the
+    // containment rule below prefers 一般社団法人 over the 社団法人 in it).
+    for m in t.full_matcher.find_overlapping_iter(s) {
+        candidates.push(Found {
+            start: m.start(),
+            end: m.end(),
+            form: t.full[m.pattern().as_usize()].1,
+        });
     }
 
     // English forms: only at the end, after a space or comma (or the whole
     // string for `K.K.`-like forms after a name).
-    let lower = s.to_lowercase();
-    if lower.len() == s.len() {
+    let ends_latin = s
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.');
+    let lower = if ends_latin {
+        s.to_lowercase()
+    } else {
+        String::new()
+    };
+    if ends_latin && lower.len() == s.len() {
         for (e, form) in &t.english {
             if lower.ends_with(e.as_str()) {
                 let start = s.len() - e.len();
@@ -464,14 +494,11 @@ fn split_branch(body: &str) -> (String, Option<String>) {
         }
         // Place name, optionally with 都/府/県/市 and 第N, right before the word.
         let mut best: Option<usize> = None;
-        for p in BRANCH_PLACES {
-            for suffix in ["", "都", "府", "県", "市"] {
-                let place = format!("{p}{suffix}");
-                if let Some(name) = stem.strip_suffix(place.as_str()) {
-                    if name.chars().count() >= 2 {
-                        let start = name.len();
-                        best = Some(best.map_or(start, |b: usize| b.min(start)));
-                    }
+        for place in &tables().branch_places {
+            if let Some(name) = stem.strip_suffix(place.as_str()) {
+                if name.chars().count() >= 2 {
+                    let start = name.len();
+                    best = Some(best.map_or(start, |b: usize| b.min(start)));
                 }
             }
         }

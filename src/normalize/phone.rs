@@ -9,7 +9,7 @@
 //! libphonenumber does not consider valid for its region keeps its raw form
 //! and gets an `invalid_phone` issue — it is never guessed into shape.
 
-use super::{text, Normalized};
+use super::{phone_jp, text, Normalized};
 use crate::rules::{PhoneFormat, PhoneOptions};
 use phonenumber::{country, Mode};
 
@@ -58,25 +58,41 @@ pub fn normalize(raw: &str, opts: &PhoneOptions) -> Normalized {
     let letters = number_part
         .chars()
         .any(|c| c.is_alphabetic() && !c.is_ascii_digit());
-    let parsed = if letters {
-        None
-    } else {
-        phonenumber::parse(Some(country::Id::JP), &number_part).ok()
+    // (national display, E.164); Japanese numbers take the fast path.
+    let compact: String = number_part
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | '(' | ')' | '.'))
+        .collect();
+    let plain = !compact.is_empty()
+        && compact
+            .char_indices()
+            .all(|(i, c)| c.is_ascii_digit() || (i == 0 && c == '+'));
+    let formatted = match phone_jp::national_number(&compact).filter(|_| plain && !letters) {
+        Some(national) => phone_jp::format_valid(national).map(|d| (d, format!("+81{national}"))),
+        None if letters => None,
+        None => phonenumber::parse(Some(country::Id::JP), &number_part)
+            .ok()
+            .filter(|p| p.is_valid())
+            .map(|number| {
+                let e164 = number.format().mode(Mode::E164).to_string();
+                let shown = if number.code().value() == 81 {
+                    number.format().mode(Mode::National).to_string()
+                } else {
+                    number.format().mode(Mode::International).to_string()
+                };
+                (shown, e164)
+            }),
     };
-    let Some(number) = parsed.filter(|p| p.is_valid()) else {
+    let Some((national_display, e164)) = formatted else {
         n.issue(
             "invalid_phone",
             format!("`{folded}` is not a valid phone number"),
         );
         return n;
     };
-    let e164 = number.format().mode(Mode::E164).to_string();
     let display = match opts.format {
         PhoneFormat::E164 => e164.clone(),
-        PhoneFormat::National if number.code().value() == 81 => {
-            number.format().mode(Mode::National).to_string()
-        }
-        PhoneFormat::National => number.format().mode(Mode::International).to_string(),
+        PhoneFormat::National => national_display,
     };
     n.value = Some(display);
     n.key = Some(e164.clone());
