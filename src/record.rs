@@ -78,7 +78,10 @@ impl FromStr for FieldType {
             .find(|t| t.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = FieldType::ALL.iter().map(|t| t.as_str()).collect();
-                format!("unknown field type `{s}` (expected one of: {})", names.join(", "))
+                format!(
+                    "unknown field type `{s}` (expected one of: {})",
+                    names.join(", ")
+                )
             })
     }
 }

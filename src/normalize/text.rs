@@ -54,8 +54,7 @@ pub fn fold(input: &str) -> String {
     // 2. Dashes by context, and 3. spaces collapsed.
     let mut out = String::with_capacity(input.len());
     let mut prev: Option<char> = None;
-    for i in 0..chars.len() {
-        let c = chars[i];
+    for &c in &chars {
         let c = if is_dash(c) {
             let prev_kana = prev.is_some_and(|p| is_kana(p) || p == 'ー');
             if prev_kana {
@@ -66,10 +65,8 @@ pub fn fold(input: &str) -> String {
         } else {
             c
         };
-        if c == ' ' {
-            if prev.is_none() || prev == Some(' ') {
-                continue;
-            }
+        if c == ' ' && (prev.is_none() || prev == Some(' ')) {
+            continue;
         }
         out.push(c);
         prev = Some(c);

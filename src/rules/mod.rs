@@ -318,7 +318,10 @@ impl Rules {
             }
             let mut types = Vec::new();
             for t in &r.types {
-                types.push(t.parse::<FieldType>().map_err(|m| at(Some(span.clone()), m))?);
+                types.push(
+                    t.parse::<FieldType>()
+                        .map_err(|m| at(Some(span.clone()), m))?,
+                );
             }
             dictionary.replacements.push(Replacement {
                 from: r.from.clone(),
@@ -388,9 +391,9 @@ impl Rules {
     /// (compared after text folding, case-insensitively).
     pub fn field_for_header(&self, header: &str) -> Option<&FieldRule> {
         let h = header_key(header);
-        self.fields.iter().find(|f| {
-            header_key(&f.name) == h || f.headers.iter().any(|a| header_key(a) == h)
-        })
+        self.fields
+            .iter()
+            .find(|f| header_key(&f.name) == h || f.headers.iter().any(|a| header_key(a) == h))
     }
 }
 
@@ -404,7 +407,9 @@ pub fn header_key(h: &str) -> String {
 }
 
 fn valid_date_format(f: &str) -> bool {
-    f.contains("%Y") && (f.contains("%m") || f.contains("%-m")) && (f.contains("%d") || f.contains("%-d"))
+    f.contains("%Y")
+        && (f.contains("%m") || f.contains("%-m"))
+        && (f.contains("%d") || f.contains("%-d"))
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -436,7 +441,10 @@ mod tests {
         let text = "[options.company_name]\nlegal_form = \"short\"\n";
         let e = Rules::parse(text, "x.toml").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
-        assert!(e.message.contains("short") || e.message.contains("variant"), "{e}");
+        assert!(
+            e.message.contains("short") || e.message.contains("variant"),
+            "{e}"
+        );
     }
 
     #[test]
