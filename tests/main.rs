@@ -1,1 +1,1 @@
-
+mod address_external;
