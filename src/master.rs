@@ -35,6 +35,8 @@ const VARIANTS: &str = include_str!("../rules/address_variants.tsv");
 #[derive(Debug)]
 pub struct Prefecture {
     pub name: &'static str,
+    /// The name's address key ([`address_key`]), precomputed for prefix tests.
+    pub key: String,
     cities: Range<usize>,
 }
 
@@ -125,6 +127,7 @@ impl Master {
             } else {
                 m.prefectures.push(Prefecture {
                     name: line,
+                    key: address_key(line),
                     cities: m.cities.len()..m.cities.len(),
                 });
             }
@@ -262,21 +265,24 @@ fn short_city_name(name: &'static str) -> &'static str {
     name
 }
 
-fn variant_table() -> &'static HashMap<char, char> {
-    static TABLE: OnceLock<HashMap<char, char>> = OnceLock::new();
+/// Variant → representative, sorted by variant for binary search: with ~160
+/// entries that is faster than hashing, and `key_char` runs for every
+/// character of every address.
+fn variant_table() -> &'static [(char, char)] {
+    static TABLE: OnceLock<Vec<(char, char)>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut t = HashMap::new();
+        let mut t = Vec::new();
         for line in VARIANTS.lines() {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
             }
             let mut group = line.split('\t').filter_map(|s| s.chars().next());
             if let Some(standard) = group.next() {
-                for v in group {
-                    t.insert(v, standard);
-                }
+                t.extend(group.map(|v| (v, standard)));
             }
         }
+        t.sort_unstable();
+        t.dedup_by_key(|e| e.0);
         t
     })
 }
@@ -305,7 +311,11 @@ pub fn key_char(c: char) -> char {
     if c.is_ascii() {
         return c;
     }
-    variant_table().get(&c).copied().unwrap_or(c)
+    let table = variant_table();
+    match table.binary_search_by_key(&c, |e| e.0) {
+        Ok(i) => table[i].1,
+        Err(_) => c,
+    }
 }
 
 /// [`key_char`] over a string.

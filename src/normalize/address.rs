@@ -88,7 +88,22 @@ impl Input {
     fn has(&self, at: usize, name: &str) -> Option<usize> {
         let mut i = at;
         for c in name.chars() {
-            if self.keys.get(i) != Some(&key_char(c)) {
+            // Same character: no need to fold (the common case, and the
+            // cheap way to reject most names at their first character).
+            let same = self.chars.get(i) == Some(&c);
+            if !same && self.keys.get(i) != Some(&key_char(c)) {
+                return None;
+            }
+            i += 1;
+        }
+        Some(i)
+    }
+
+    /// Does the input at `at` spell `key`, a name already turned into an address key?
+    fn has_key(&self, at: usize, key: &str) -> Option<usize> {
+        let mut i = at;
+        for k in key.chars() {
+            if self.keys.get(i) != Some(&k) {
                 return None;
             }
             i += 1;
@@ -136,7 +151,7 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
     let mut pos = 0;
     let mut prefecture: Option<&'static str> = None;
     for p in m.prefectures() {
-        if let Some(end) = input.has(0, p.name) {
+        if let Some(end) = input.has_key(0, &p.key) {
             prefecture = Some(p.name);
             pos = input.skip_spaces(end);
             break;
@@ -395,10 +410,13 @@ impl CityTowns {
 
     /// The best official town written at `pos`, and where it ends in the input.
     fn find(&self, input: &Input, pos: usize) -> Option<(&'static str, usize)> {
+        // The input may write 大字/字, whether the official name has it or not.
+        let written_prefix = ["大字", "字"]
+            .into_iter()
+            .find_map(|p| input.has_key(pos, p).map(|end| (p, end)));
         let mut starts = vec![pos];
-        // The input may write 大字/字 where the official name has none.
-        if let Some(e) = input.has(pos, "大字").or_else(|| input.has(pos, "字")) {
-            starts.push(e);
+        if let Some((_, end)) = written_prefix {
+            starts.push(end);
         }
         let mut matches: Vec<(usize, TownMatch)> = Vec::new();
         for &start in &starts {
@@ -410,7 +428,7 @@ impl CityTowns {
                 lists.push(self.by_first.get(&NUMBER_FIRST));
             }
             for &i in lists.into_iter().flatten().flatten() {
-                if let Some(tm) = self.patterns[i as usize].match_at(input, pos) {
+                if let Some(tm) = self.patterns[i as usize].match_at(input, pos, written_prefix) {
                     if !matches.iter().any(|(j, _)| *j == i as usize) {
                         matches.push((i as usize, tm));
                     }
@@ -496,18 +514,21 @@ impl TownPattern {
         }
     }
 
-    fn match_at(&self, input: &Input, pos: usize) -> Option<TownMatch> {
+    /// Match at `pos`; `written_prefix` is the 大字/字 the input has there.
+    fn match_at(
+        &self,
+        input: &Input,
+        pos: usize,
+        written_prefix: Option<(&str, usize)>,
+    ) -> Option<TownMatch> {
         let mut i = pos;
         let mut prefix_omitted = false;
-        if !self.prefix.is_empty() {
-            match input.has(i, self.prefix) {
-                Some(e) => i = e,
-                None => prefix_omitted = true,
-            }
-        } else if let Some(e) = input.has(i, "大字").or_else(|| input.has(i, "字")) {
-            // Written 大字/字 the official name lacks: accept, as long as the
-            // rest matches (checked below).
-            i = e;
+        match written_prefix {
+            Some((p, end)) if p == self.prefix => i = end,
+            // 大字 written where the official name says 字, or none: the
+            // official name is what the output shows, so accept either.
+            Some((_, end)) => i = end,
+            None => prefix_omitted = !self.prefix.is_empty(),
         }
         let mut inferred_chome_at = None;
         for (t, token) in self.tokens.iter().enumerate() {
@@ -525,7 +546,7 @@ impl TownPattern {
                         return None;
                     }
                     let is_last = t + 1 == self.tokens.len();
-                    if let Some(e) = input.has(after, suffix) {
+                    if let Some(e) = input.has_key(after, suffix) {
                         i = e;
                     } else if *suffix == "丁目" && is_last {
                         // `霞が関1-2-1`, `霞が関1` with 丁目 left out.
@@ -553,22 +574,31 @@ impl TownPattern {
 }
 
 /// A number at `at`: ASCII digits, or a kanji numeral. Returns its value and end.
+/// Runs once per candidate town, so it does not allocate.
 fn read_number(chars: &[char], at: usize) -> Option<(u32, usize)> {
     let mut i = at;
     if chars.get(i).is_some_and(|c| c.is_ascii_digit()) {
-        while chars.get(i).is_some_and(|c| c.is_ascii_digit()) {
+        let mut v: u32 = 0;
+        while let Some(d) = chars.get(i).and_then(|c| c.to_digit(10)) {
+            v = v.checked_mul(10)?.checked_add(d)?;
             i += 1;
         }
-    } else {
-        while chars.get(i).is_some_and(|&c| text::is_kanji_numeral(c)) {
-            i += 1;
+        return Some((v, i));
+    }
+    let mut buf = [0u8; 48];
+    let mut len = 0;
+    while let Some(&c) = chars.get(i).filter(|&&c| text::is_kanji_numeral(c)) {
+        if len + 3 > buf.len() {
+            return None;
         }
+        len += c.encode_utf8(&mut buf[len..]).len();
+        i += 1;
     }
     if i == at {
         return None;
     }
-    let s: String = chars[at..i].iter().collect();
-    Some((text::parse_number(&s)?, i))
+    let s = std::str::from_utf8(&buf[..len]).ok()?;
+    Some((text::parse_number(s)?, i))
 }
 
 /// How many dash-separated digit runs start at the beginning of `chars`.
@@ -940,7 +970,10 @@ mod tests {
         for s in inputs {
             let _ = normalize(s, &kanji());
         }
-        let rounds = 2000;
+        let rounds = std::env::var("NAYOSE_ROUNDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(2000);
         let t = std::time::Instant::now();
         for _ in 0..rounds {
             for s in inputs {
