@@ -209,6 +209,30 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
     if found.is_none() {
         found = towns.find(input, pos);
     }
+    if found.is_none() && city.name.starts_with("京都市") {
+        // Streets without a direction (`高辻通堀川富永町692`): the town is the
+        // first one that runs up to the lot number.
+        let mut at = pos + 1;
+        while at < input.chars.len() && !input.chars[at].is_ascii_digit() {
+            if let Some((t, end)) = towns.find(input, at) {
+                if matches!(input.chars.get(end), None | Some(' '))
+                    || starts_lot_number(&input.chars, end)
+                {
+                    street = input.text(pos, at);
+                    found = Some((t, end));
+                    break;
+                }
+            }
+            at += 1;
+        }
+    }
+    if found.is_none()
+        && towns.lots_without_town
+        && input.chars.get(pos).is_some_and(|c| c.is_ascii_digit())
+    {
+        // `南箕輪村3930`: the master says part of the city has no town name.
+        found = Some(("", pos));
+    }
     let Some((town, town_end)) = found else {
         let rest = input.text(pos, input.chars.len());
         if !rest.is_empty() {
@@ -349,9 +373,17 @@ fn chome_in_arabic(town: &str) -> String {
 
 // ---- towns ------------------------------------------------------------------
 
-/// The suffixes after which a kanji number in a town name is a number people
-/// write in digits too: `北三条西六丁目` is written `北3条西6-…`.
-const NUMBERED: [&str; 4] = ["丁目", "条", "線", "地割"];
+/// The suffixes (as address keys) after which a kanji number in a town name is
+/// a number people write in digits too: `北三条西六丁目` is written `北3条西6-…`,
+/// `西堀通六番町` `西堀通6番町`. Longest first. `丁` alone is how a few towns
+/// write 丁目 officially (`家原寺町一丁`).
+const NUMBERED: [&str; 7] = ["丁目", "丁", "条", "線", "地割", "番町", "ノ町"];
+
+/// Suffixes read as 丁目: either may be written for the other, or left out
+/// before a dash (`霞が関1-2-1`).
+fn is_chome(suffix: &str) -> bool {
+    matches!(suffix, "丁目" | "丁")
+}
 
 #[derive(Debug)]
 enum Token {
@@ -359,6 +391,8 @@ enum Token {
     Char(char),
     /// A number and the suffix that makes it one (`六` + `丁目`).
     Number { value: u32, suffix: &'static str },
+    /// `大字` inside an official name (`嘉瀬町大字中原`), often left out.
+    Oaza,
 }
 
 #[derive(Debug)]
@@ -373,6 +407,9 @@ struct TownPattern {
 struct CityTowns {
     patterns: Vec<TownPattern>,
     by_first: HashMap<char, Vec<u32>>,
+    /// The master lists `（大字なし）`: part of the city has lot numbers
+    /// directly after the city name (`南箕輪村3930`).
+    lots_without_town: bool,
 }
 
 /// Index key of patterns that start with a number.
@@ -392,12 +429,17 @@ impl CityTowns {
     fn build(towns: &[&'static str]) -> CityTowns {
         let mut patterns = Vec::with_capacity(towns.len());
         let mut by_first: HashMap<char, Vec<u32>> = HashMap::new();
+        let mut lots_without_town = false;
         for &name in towns {
+            if name.starts_with(['（', '(']) {
+                lots_without_town |= name.contains("大字なし");
+                continue;
+            }
             let pattern = TownPattern::new(name);
             let first = match pattern.tokens.first() {
                 Some(Token::Char(c)) => *c,
                 Some(Token::Number { .. }) => NUMBER_FIRST,
-                None => continue,
+                Some(Token::Oaza) | None => continue,
             };
             by_first
                 .entry(first)
@@ -405,7 +447,11 @@ impl CityTowns {
                 .push(patterns.len() as u32);
             patterns.push(pattern);
         }
-        CityTowns { patterns, by_first }
+        CityTowns {
+            patterns,
+            by_first,
+            lots_without_town,
+        }
     }
 
     /// The best official town written at `pos`, and where it ends in the input.
@@ -488,12 +534,17 @@ impl TownPattern {
         let mut tokens = Vec::with_capacity(chars.len());
         let mut i = 0;
         while i < chars.len() {
+            if i > 0 && chars[i] == '大' && chars.get(i + 1) == Some(&'字') {
+                tokens.push(Token::Oaza);
+                i += 2;
+                continue;
+            }
             let start = i;
             while i < chars.len() && text::is_kanji_numeral(chars[i]) {
                 i += 1;
             }
             if i > start {
-                let rest: String = chars[i..].iter().collect();
+                let rest: String = chars[i..].iter().map(|&c| key_char(c)).collect();
                 let numeral: String = chars[start..i].iter().collect();
                 let suffix = NUMBERED.into_iter().find(|s| rest.starts_with(s));
                 if let (Some(suffix), Some(value)) = (suffix, text::parse_number(&numeral)) {
@@ -539,6 +590,10 @@ impl TownPattern {
                     }
                     i += 1;
                 }
+                Token::Oaza => match input.has_key(i, "大字") {
+                    Some(e) => i = e,
+                    None => prefix_omitted = true,
+                },
                 Token::Number { value, suffix } => {
                     let at = input.skip_spaces(i);
                     let (v, after) = read_number(&input.chars, at)?;
@@ -546,9 +601,16 @@ impl TownPattern {
                         return None;
                     }
                     let is_last = t + 1 == self.tokens.len();
-                    if let Some(e) = input.has_key(after, suffix) {
+                    let written = if is_chome(suffix) {
+                        input
+                            .has_key(after, "丁目")
+                            .or_else(|| input.has_key(after, "丁"))
+                    } else {
+                        input.has_key(after, suffix)
+                    };
+                    if let Some(e) = written {
                         i = e;
-                    } else if *suffix == "丁目" && is_last {
+                    } else if is_chome(suffix) && is_last {
                         // `霞が関1-2-1`, `霞が関1` with 丁目 left out.
                         match input.chars.get(after) {
                             Some('-') => i = after + 1,
@@ -556,7 +618,7 @@ impl TownPattern {
                             _ => return None,
                         }
                         inferred_chome_at = Some(at);
-                    } else if matches!(*suffix, "丁目" | "条") && !is_last {
+                    } else if (is_chome(suffix) || *suffix == "条") && !is_last {
                         // `南郷通1南`, `北3西6`: the next character must still match.
                         i = after;
                     } else {
@@ -695,7 +757,11 @@ fn split_lot(chars: &[char]) -> Lot {
         else {
             break;
         };
-        let after_sep = i + sep.chars().count();
+        let mut after_sep = i + sep.chars().count();
+        // `4番-4`, `12番地-3`: a dash after the word says the same thing.
+        if *sep != "-" && chars.get(after_sep) == Some(&'-') {
+            after_sep += 1;
+        }
         if read_lot_number(chars, after_sep, true).is_some() {
             i = after_sep;
         } else {
