@@ -731,8 +731,17 @@ fn split_lot(chars: &[char]) -> Lot {
     }
     // 小字 and other place text written before the first number.
     let koaza_start = i;
-    while i < chars.len() && chars[i] != ' ' && !starts_lot_number(chars, i) {
-        i += 1;
+    while i < chars.len() && chars[i] != ' ' {
+        if starts_lot_number(chars, i) {
+            // `第11地割`, `東2線`, `1区`: a number that names a place is part
+            // of the 小字, not of the lot.
+            match place_number_end(chars, i) {
+                Some(end) => i = end,
+                None => break,
+            }
+        } else {
+            i += 1;
+        }
     }
     lot.push_str(&text_of(koaza_start, i));
     if i < chars.len() && chars[i] == ' ' {
@@ -781,6 +790,18 @@ fn split_lot(chars: &[char]) -> Lot {
         lot,
         building: text_of(b, chars.len()),
     }
+}
+
+/// Suffixes that make a number part of a place name inside the lot's 小字.
+const PLACE_NUMBER_SUFFIXES: [&str; 5] = ["地割", "線", "区", "条", "番町"];
+
+/// Where `第11地割` ends, when the number at `i` is followed by such a suffix.
+fn place_number_end(chars: &[char], i: usize) -> Option<usize> {
+    let (_, after) = read_number(chars, i)?;
+    PLACE_NUMBER_SUFFIXES
+        .iter()
+        .find(|s| starts_with_str(&chars[after..], s))
+        .map(|s| after + s.chars().count())
 }
 
 fn starts_with_str(chars: &[char], s: &str) -> bool {
@@ -1018,6 +1039,24 @@ mod tests {
             "〒100-0013",
         ] {
             let _ = normalize(s, &kanji());
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        // Address-like noise: real place names cut and mixed with numbers,
+        // separators and spaces. Never panics; normalizing twice equals once.
+        #[test]
+        fn idempotent_and_panic_free(
+            s in "(東京都|千代田区|京都市中京区|北海道|ニセコ町|霞が関|一丁目|大字|字|伊勢野|八潮市|寺町通|上る|北3条西|[0-9０-９]{1,4}|[-－ー番地号の丁目条 　]|ビル|[ぁ-んァ-ン一-龥]){0,12}"
+        ) {
+            for opts in [kanji(), AddressOptions { chome: ChomeStyle::Arabic }] {
+                let once = normalize(&s, &opts);
+                if let Some(v) = once.value.as_deref() {
+                    let twice = normalize(v, &opts);
+                    proptest::prop_assert_eq!(once.value.as_deref(), twice.value.as_deref(), "input {:?}", s);
+                }
+            }
         }
     }
 
