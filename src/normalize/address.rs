@@ -699,8 +699,9 @@ struct Lot {
 
 /// Separators that may follow a lot number, longest first. The bool says
 /// whether the separator is dropped when no number follows (`8番地` → `8`).
-const LOT_SEPARATORS: [(&str, bool); 9] = [
+const LOT_SEPARATORS: [(&str, bool); 12] = [
     ("番地の", false),
+    ("番地ノ", false),
     ("番地", true),
     ("番の", false),
     ("番", true),
@@ -708,6 +709,8 @@ const LOT_SEPARATORS: [(&str, bool); 9] = [
     ("号", true),
     ("-", true),
     ("の", false),
+    ("ノ", false),
+    ("之", false),
     ("丁目", true),
 ];
 
@@ -898,6 +901,22 @@ mod tests {
             norm("東京都千代田区霞が関一丁目二番一号"),
             "東京都千代田区霞が関一丁目2-1"
         );
+        assert_eq!(
+            norm("東京都千代田区霞が関1丁目2番地ノ1"),
+            "東京都千代田区霞が関一丁目2-1"
+        );
+        assert_eq!(
+            norm("東京都港区六本木5-5-1 405号室"),
+            "東京都港区六本木五丁目5-1 405号室"
+        );
+        assert_eq!(
+            norm("東京都港区六本木5-5-1-405号室"),
+            "東京都港区六本木五丁目5-1 405号室"
+        );
+        assert_eq!(
+            norm("岩手県岩手郡岩手町大字五日市第11地割53番地3"),
+            "岩手県岩手郡岩手町大字五日市第11地割53-3"
+        );
     }
 
     #[test]
@@ -925,6 +944,14 @@ mod tests {
         assert_eq!(
             norm("札幌市中央区北3条西6-1"),
             "北海道札幌市中央区北三条西六丁目1"
+        );
+        assert_eq!(
+            norm("札幌市中央区北3西6-1"),
+            "北海道札幌市中央区北三条西六丁目1"
+        );
+        assert_eq!(
+            norm("北海道札幌市白石区南郷通１南８ー１"),
+            "北海道札幌市白石区南郷通一丁目南8-1"
         );
         let n = normalize("京都市中京区寺町通御池上る上本能寺前町488", &kanji());
         assert_eq!(
