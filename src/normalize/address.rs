@@ -162,6 +162,24 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
             break;
         }
     }
+    if prefecture.is_none() {
+        // `東京千代田区…`, `大阪 大阪市…`: a prefecture without 都/府/県 counts
+        // only when one of its cities follows, so `京都市…` is not read as
+        // 京都(府) + `市…`.
+        for p in m.prefectures() {
+            let Some(short) = p.key.strip_suffix(['都', '府', '県']) else {
+                continue;
+            };
+            if let Some(end) = input.has_key(0, short) {
+                let at = input.skip_spaces(end);
+                if matches!(find_city(input, at, Some(p.name)), CityFound::One(..)) {
+                    prefecture = Some(p.name);
+                    pos = at;
+                    break;
+                }
+            }
+        }
+    }
 
     // 2. City, as written, else from the postal code.
     let hint_prefecture = prefecture.or(hint.map(|h| h.0));
@@ -996,6 +1014,22 @@ mod tests {
         assert_eq!(
             norm("東京都葛\u{E0100}飾区立石5-13-1"),
             "東京都葛飾区立石五丁目13-1"
+        );
+    }
+
+    #[test]
+    fn prefecture_without_suffix() {
+        assert_eq!(
+            norm("東京千代田区霞が関1-2-1"),
+            "東京都千代田区霞が関一丁目2-1"
+        );
+        assert_eq!(
+            norm("大阪 大阪市北区梅田3-1-3"),
+            "大阪府大阪市北区梅田三丁目1-3"
+        );
+        assert_eq!(
+            norm("京都市中京区寺町通御池上る上本能寺前町488"),
+            "京都府京都市中京区寺町通御池上る上本能寺前町488"
         );
     }
 
