@@ -21,6 +21,23 @@
 //!   小字 written before it (`字平山14番地1`) kept as written;
 //! - a building or room after the lot, with or without a space.
 //!
+//! Parts: `prefecture`, `city`, `town` (official, in the chosen 丁目 style),
+//! `street` (Kyoto only), `lot` (小字 + numbers), `building`. The match key is
+//! prefecture + city + official town + lot through [`address_key`] (variant
+//! kanji folded), without spaces; it leaves out the street, the building and
+//! the 丁目 style, so every notation of one place gets one key.
+//!
+//! Where the master has a town both with and without 丁目 (`下多良` and
+//! `下多良一丁目`), `下多良1-1` is read as the town without 丁目 and lot `1-1`;
+//! only a third number (`下多良1-1-1`) or a written `丁目` makes it a 丁目.
+//! Where the town without 丁目 needs a 大字 the input left out (`浅木1-16`,
+//! official `大字浅木` and `浅木一丁目`), the 丁目 reading wins.
+//!
+//! A city name whose variant-folded spelling belongs to cities of several
+//! prefectures is settled by an exact official spelling (`鹿島市` is Saga's,
+//! `鹿嶋市` Ibaraki's), by the prefecture, or by the postal code; otherwise it
+//! is `ambiguous_city`.
+//!
 //! What it deliberately does not do: guess. A town that is not in the master
 //! is kept as written (`unknown_town`); a city name that exists in two
 //! prefectures is not completed unless a postal code decides (`ambiguous_city`).
