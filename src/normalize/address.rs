@@ -200,7 +200,20 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
 
     // 2. City, as written, else from the postal code.
     let hint_prefecture = prefecture.or(hint.map(|h| h.0));
-    let city = match find_city(input, pos, hint_prefecture) {
+    let mut found_city = find_city(input, pos, hint_prefecture);
+    if matches!(found_city, CityFound::None) {
+        // Japan Post writes two Tokyo island towns after their island, as if
+        // it were a 郡: `八丈島八丈町`, `三宅島三宅村`.
+        if let Some(island_end) = (pos + 2..pos + 5).find(|&e| input.keys.get(e - 1) == Some(&'島'))
+        {
+            if let CityFound::One(c, end) = find_city(input, island_end, hint_prefecture) {
+                if c.prefecture == "東京都" {
+                    found_city = CityFound::One(c, end);
+                }
+            }
+        }
+    }
+    let city = match found_city {
         CityFound::One(c, end) => {
             pos = input.skip_spaces(end);
             Some(c)
@@ -1048,6 +1061,17 @@ mod tests {
             norm("京都市中京区寺町通御池上る上本能寺前町488"),
             "京都府京都市中京区寺町通御池上る上本能寺前町488"
         );
+    }
+
+    #[test]
+    fn tokyo_islands_written_like_a_gun() {
+        assert_eq!(
+            norm("東京都八丈島八丈町大賀郷2466-2"),
+            "東京都八丈町大賀郷2466-2"
+        );
+        // 元町 and 元町一丁目 both exist: two numbers are a lot, three a 丁目.
+        assert_eq!(norm("東京都大島町元町1-1"), "東京都大島町元町1-1");
+        assert_eq!(norm("東京都大島町元町1-2-3"), "東京都大島町元町一丁目2-3");
     }
 
     #[test]
