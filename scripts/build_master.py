@@ -15,6 +15,8 @@ into a temporary directory and unpacks the wheels there.
 Outputs (gzip with mtime=0 and sorted content, so a rerun is byte-identical):
   towns.txt.gz   the official prefecture / city / town hierarchy, one name a line:
                  a prefecture at column 0, a city after one tab, a town after two.
+                 Cities Japan Post lists and the Geolonia snapshot lacks (浜松市's
+                 2024 wards, …) are added at the end of their prefecture.
   postal.tsv.gz  code<TAB>town rows sorted by code, under `@prefecture<TAB>city`
                  lines; Japan Post's residential codes and its business (事業所) codes.
 
@@ -27,6 +29,7 @@ import argparse
 import gzip
 import io
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -62,15 +65,62 @@ def clean(name: str) -> str:
     return name.replace("\u3000", "").replace(" ", "").strip()
 
 
-def build_towns(api: Path) -> str:
+def chome_base(town: str) -> str:
+    """`大字鴨江一丁目` -> `鴨江`: a town name as Japan Post writes it (no 大字/字, no 丁目)."""
+    town = re.sub(r"^(大字|字)", "", town)
+    return re.sub(r"[一二三四五六七八九十]+丁目?$", "", town)
+
+
+def loose(name: str) -> str:
+    """Spellings the Rust side already folds (ヶ/ケ, 惠/恵): not a missing city."""
+    return name.replace("ヶ", "ケ").replace("惠", "恵")
+
+
+def postal_places(db: Path) -> dict[tuple[str, str], set[str]]:
+    con = sqlite3.connect(db)
+    places: dict[tuple[str, str], set[str]] = {}
+    for _code, data in con.execute("select code, data from postal_data"):
+        d = json.loads(data)
+        places.setdefault((clean(d["prefecture"]), clean(d["city"])), set()).add(
+            clean(d["neighborhood"] or "")
+        )
+    return places
+
+
+def missing_cities(geo: dict[str, dict[str, set[str]]], db: Path) -> dict[str, dict[str, set[str]]]:
+    """Cities Japan Post lists that the Geolonia snapshot lacks, with their towns.
+
+    A ward created after the snapshot (浜松市中央区, 2024) takes the official
+    names of the former wards' towns that Japan Post puts in it; any other
+    missing city takes Japan Post's own town names. Cities the Rust side finds
+    anyway (a ヶ/ケ spelling, Japan Post's `八丈島八丈町` for `八丈町`) are left out.
+    """
+    extra: dict[str, dict[str, set[str]]] = {}
+    for (pref, city), postal_towns in sorted(postal_places(db).items()):
+        cities = geo.get(pref, {})
+        if city in cities:
+            continue
+        if any(loose(city) == loose(c) or city.endswith(c) for c in cities):
+            continue
+        named = {t for t in postal_towns if t}
+        ward = re.match(r"^(.+?市)(.+区)$", city)
+        siblings = [c for c in cities if ward and c.startswith(ward.group(1))]
+        if siblings:
+            towns = {t for c in siblings for t in cities[c] if chome_base(t) in named}
+        else:
+            towns = named
+        extra.setdefault(pref, {})[city] = towns
+    return extra
+
+
+def build_towns(api: Path, db: Path) -> str:
     prefs = json.loads((api / "ja.json").read_text(encoding="utf-8"))
-    lines = ["# nayose town master: prefecture / <TAB>city / <TAB><TAB>town (Geolonia 住所データ, CC BY 4.0)"]
+    geo: dict[str, dict[str, set[str]]] = {}
     # ja.json lists prefectures and cities in JIS code order; keep that order, it is
     # the natural one for people reading the file and it is deterministic.
     for pref, cities in prefs.items():
-        lines.append(clean(pref))
+        geo[clean(pref)] = {}
         for city in cities:
-            lines.append("\t" + clean(city))
             f = api / "ja" / pref / f"{city}.json"
             towns = set()
             if f.exists():
@@ -78,6 +128,14 @@ def build_towns(api: Path) -> str:
                     name = clean(t.get("town") or "")
                     if name:
                         towns.add(name)
+            geo[clean(pref)][clean(city)] = towns
+    extra = missing_cities(geo, db)
+    lines = ["# nayose town master: prefecture / <TAB>city / <TAB><TAB>town (Geolonia 住所データ, CC BY 4.0;",
+             "# cities missing from it added from Japan Post data, see README.md)"]
+    for pref, cities in geo.items():
+        lines.append(pref)
+        for city, towns in list(cities.items()) + sorted(extra.get(pref, {}).items()):
+            lines.append("\t" + city)
             for town in sorted(towns):
                 lines.append("\t\t" + town)
     return "\n".join(lines) + "\n"
@@ -119,7 +177,7 @@ def main() -> None:
             fdb, fapi = fetch(Path(tmp))
             db, api = db or fdb, api or fapi
         args.out.mkdir(parents=True, exist_ok=True)
-        write_gz(args.out / "towns.txt.gz", build_towns(api))
+        write_gz(args.out / "towns.txt.gz", build_towns(api, db))
         write_gz(args.out / "postal.tsv.gz", build_postal(db))
     for f in sorted(args.out.glob("*.gz")):
         print(f"{f}: {f.stat().st_size} bytes")
