@@ -16,7 +16,8 @@ Outputs (gzip with mtime=0 and sorted content, so a rerun is byte-identical):
   towns.txt.gz   the official prefecture / city / town hierarchy, one name a line:
                  a prefecture at column 0, a city after one tab, a town after two.
                  Cities Japan Post lists and the Geolonia snapshot lacks (浜松市's
-                 2024 wards, …) are added at the end of their prefecture.
+                 2024 wards, …) are added at the end of their prefecture, and town
+                 names only Japan Post has are added with a second column `jp`.
   postal.tsv.gz  code<TAB>town rows sorted by code, under `@prefecture<TAB>city`
                  lines; Japan Post's residential codes and its business (事業所) codes.
 
@@ -34,6 +35,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -108,8 +110,54 @@ def missing_cities(geo: dict[str, dict[str, set[str]]], db: Path) -> dict[str, d
         if siblings:
             towns = {t for c in siblings for t in cities[c] if chome_base(t) in named}
         else:
-            towns = named
+            towns = {f"{t}\tjp" for t in named}
         extra.setdefault(pref, {})[city] = towns
+    return extra
+
+
+VARIANTS = Path(__file__).resolve().parent.parent / "rules" / "address_variants.tsv"
+
+
+def variant_table() -> dict[str, str]:
+    """rules/address_variants.tsv: each character of a line folds to the first."""
+    table = {}
+    for line in VARIANTS.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        group = line.split("\t")
+        for v in group[1:]:
+            table[v] = group[0]
+    return table
+
+
+def fold_kana(name: str, _table: dict[str, str] = variant_table()) -> str:
+    """The spellings the Rust side treats as one (ヶ/ケ/が, ノ/の/之, 廣/広, …)."""
+    return "".join(_table.get(c, c) for c in unicodedata.normalize("NFC", name))
+
+
+def missing_towns(geo: dict[str, dict[str, set[str]]], db: Path) -> dict[tuple[str, str], set[str]]:
+    """Town names Japan Post uses that the Geolonia snapshot has no trace of.
+
+    Mostly towns the snapshot lacks (長野市権堂町, 昭島市代官山) or writes as
+    part of a 大字. Left out: names with digits (Japan Post writes 条 and 線
+    numbers in digits, the master in kanji), with brackets or building and
+    floor words, and any name that is the start of an official name or the
+    official name without its 大字/字 or 丁目 (those are found already).
+    """
+    extra: dict[tuple[str, str], set[str]] = {}
+    for (pref, city), postal_towns in sorted(postal_places(db).items()):
+        official = geo.get(pref, {}).get(city)
+        if official is None:
+            continue
+        known = [fold_kana(re.sub(r"^(大字|字)", "", t)) for t in official]
+        bases = {fold_kana(chome_base(t)) for t in official}
+        for town in postal_towns:
+            if len(town) < 2 or re.search(r"[0-9０-９（）()「」、・]|ビル|階|その他|番地|丁目|地割", town):
+                continue
+            folded = fold_kana(town)
+            if folded in bases or any(k.startswith(folded) for k in known):
+                continue
+            extra.setdefault((pref, city), set()).add(town)
     return extra
 
 
@@ -130,6 +178,10 @@ def build_towns(api: Path, db: Path) -> str:
                         towns.add(name)
             geo[clean(pref)][clean(city)] = towns
     extra = missing_cities(geo, db)
+    # Japan Post's names get a second column, `jp`: the normalizer keeps a
+    # 大字/字 written in front of them, since Japan Post leaves those out.
+    for (pref, city), towns in missing_towns(geo, db).items():
+        geo[pref][city] |= {f"{t}\tjp" for t in towns}
     lines = ["# nayose town master: prefecture / <TAB>city / <TAB><TAB>town (Geolonia 住所データ, CC BY 4.0;",
              "# cities missing from it added from Japan Post data, see README.md)"]
     for pref, cities in geo.items():

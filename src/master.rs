@@ -56,6 +56,17 @@ pub struct City {
     towns: Range<usize>,
 }
 
+/// A town of a city.
+#[derive(Debug, Clone, Copy)]
+pub struct Town {
+    /// As the address base registry writes it (大字/字 included, 丁目 in kanji),
+    /// or, when `from_postal`, as Japan Post writes it.
+    pub name: &'static str,
+    /// Known only from Japan Post's list (the registry snapshot lacks it);
+    /// Japan Post leaves out 大字/字, so a written one is worth keeping.
+    pub from_postal: bool,
+}
+
 /// One row of the postal master. A code can have several rows (several towns).
 #[derive(Debug, Clone, Copy)]
 pub struct PostalEntry {
@@ -70,7 +81,7 @@ pub struct PostalEntry {
 pub struct Master {
     prefectures: Vec<Prefecture>,
     cities: Vec<City>,
-    towns: Vec<&'static str>,
+    towns: Vec<Town>,
     /// Loaded on the first postal lookup: address matching alone never needs it.
     postal: OnceLock<Vec<PostalEntry>>,
     /// Address key of a city's full name and of its short name → city ids.
@@ -110,7 +121,11 @@ impl Master {
                 continue;
             }
             if let Some(town) = line.strip_prefix("\t\t") {
-                m.towns.push(town);
+                let (name, source) = town.split_once('\t').unwrap_or((town, ""));
+                m.towns.push(Town {
+                    name,
+                    from_postal: source == "jp",
+                });
                 if let Some(c) = m.cities.last_mut() {
                     c.towns.end = m.towns.len();
                 }
@@ -166,8 +181,9 @@ impl Master {
         &self.cities[prefecture.cities.clone()]
     }
 
-    /// The official town names of a city (大字/字 included, 丁目 in kanji), sorted.
-    pub fn towns(&self, city: &City) -> &[&'static str] {
+    /// The towns of a city, sorted by name: the official names (大字/字
+    /// included, 丁目 in kanji), then any Japan Post adds.
+    pub fn towns(&self, city: &City) -> &[Town] {
         &self.towns[city.towns.clone()]
     }
 
@@ -362,7 +378,15 @@ mod tests {
     fn towns_of_a_city() {
         let m = master();
         let c = m.city("東京都", "千代田区").unwrap();
-        assert!(m.towns(c).contains(&"霞が関一丁目"));
+        assert!(m
+            .towns(c)
+            .iter()
+            .any(|t| t.name == "霞が関一丁目" && !t.from_postal));
+        let nagano = m.city("長野県", "長野市").unwrap();
+        assert!(m
+            .towns(nagano)
+            .iter()
+            .any(|t| t.name == "権堂町" && t.from_postal));
         let tokyo = m.prefecture("東京都").unwrap();
         assert!(m.cities_of(tokyo).iter().any(|c| c.name == "新宿区"));
     }

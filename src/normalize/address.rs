@@ -52,7 +52,7 @@
 //! of Japan Post's 事業所 list take about 0.3 s in all, index building included.
 
 use super::{text, Normalized};
-use crate::master::{address_key, key_char, master, City};
+use crate::master::{address_key, key_char, master, City, Town};
 use crate::normalize::postal;
 use crate::rules::{AddressOptions, ChomeStyle};
 use std::collections::HashMap;
@@ -267,12 +267,12 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
         // first one that runs up to the lot number.
         let mut at = pos + 1;
         while at < input.chars.len() && !input.chars[at].is_ascii_digit() {
-            if let Some((t, end)) = towns.find(input, at) {
+            if let Some((t, end, kept)) = towns.find(input, at) {
                 if matches!(input.chars.get(end), None | Some(' '))
                     || starts_lot_number(&input.chars, end)
                 {
                     street = input.text(pos, at);
-                    found = Some((t, end));
+                    found = Some((t, end, kept));
                     break;
                 }
             }
@@ -284,9 +284,9 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
         && input.chars.get(pos).is_some_and(|c| c.is_ascii_digit())
     {
         // `南箕輪村3930`: the master says part of the city has no town name.
-        found = Some(("", pos));
+        found = Some(("", pos, ""));
     }
-    let Some((town, town_end)) = found else {
+    let Some((town, town_end, kept_prefix)) = found else {
         let rest = input.text(pos, input.chars.len());
         if !rest.is_empty() {
             n.issue(
@@ -297,8 +297,8 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
         return keep_as_written(n, input, &head, &rest);
     };
     let town_display = match opts.chome {
-        ChomeStyle::Kanji => town.to_string(),
-        ChomeStyle::Arabic => chome_in_arabic(town),
+        ChomeStyle::Kanji => format!("{kept_prefix}{town}"),
+        ChomeStyle::Arabic => format!("{kept_prefix}{}", chome_in_arabic(town)),
     };
     n.push_part("street", street.as_str());
     n.push_part("town", town_display.as_str());
@@ -451,6 +451,8 @@ enum Token {
 #[derive(Debug)]
 struct TownPattern {
     name: &'static str,
+    /// Known from Japan Post's list only ([`crate::master::Town::from_postal`]).
+    from_postal: bool,
     /// `大字` or `字` at the start of the official name: people often leave it out.
     prefix: &'static str,
     tokens: Vec<Token>,
@@ -479,16 +481,18 @@ fn city_towns(city: &City) -> &'static CityTowns {
 }
 
 impl CityTowns {
-    fn build(towns: &[&'static str]) -> CityTowns {
+    fn build(towns: &[Town]) -> CityTowns {
         let mut patterns = Vec::with_capacity(towns.len());
         let mut by_first: HashMap<char, Vec<u32>> = HashMap::new();
         let mut lots_without_town = false;
-        for &name in towns {
+        for town in towns {
+            let name = town.name;
             if name.starts_with(['（', '(']) {
                 lots_without_town |= name.contains("大字なし");
                 continue;
             }
-            let pattern = TownPattern::new(name);
+            let mut pattern = TownPattern::new(name);
+            pattern.from_postal = town.from_postal;
             let first = match pattern.tokens.first() {
                 Some(Token::Char(c)) => *c,
                 Some(Token::Number { .. }) => NUMBER_FIRST,
@@ -507,10 +511,11 @@ impl CityTowns {
         }
     }
 
-    /// The best official town written at `pos`, and where it ends in the input.
-    fn find(&self, input: &Input, pos: usize) -> Option<(&'static str, usize)> {
+    /// The best official town written at `pos`, where it ends in the input,
+    /// and the 大字/字 written before a Japan Post name (which has none).
+    fn find(&self, input: &Input, pos: usize) -> Option<(&'static str, usize, &'static str)> {
         // The input may write 大字/字, whether the official name has it or not.
-        let written_prefix = ["大字", "字"]
+        let written_prefix: Option<(&'static str, usize)> = ["大字", "字"]
             .into_iter()
             .find_map(|p| input.has_key(pos, p).map(|end| (p, end)));
         let mut starts = vec![pos];
@@ -534,11 +539,17 @@ impl CityTowns {
                 }
             }
         }
-        // Longest match first; then a name matched with its 大字/字 as written;
-        // then the shorter official name (stable: index order).
+        // Longest match first; then a registry name over a Japan Post one;
+        // then a name matched with its 大字/字 as written; then the shorter
+        // name (stable: index order).
         let best = matches.iter().max_by(|(ia, a), (ib, b)| {
             a.end
                 .cmp(&b.end)
+                .then(
+                    self.patterns[*ib]
+                        .from_postal
+                        .cmp(&self.patterns[*ia].from_postal),
+                )
                 .then(b.prefix_omitted.cmp(&a.prefix_omitted))
                 .then(
                     self.patterns[*ib]
@@ -564,7 +575,12 @@ impl CityTowns {
                 }
             }
         }
-        Some((self.patterns[best_i].name, best_m.end))
+        let pattern = &self.patterns[best_i];
+        let kept_prefix = match written_prefix {
+            Some((p, _)) if pattern.from_postal && pattern.prefix.is_empty() => p,
+            _ => "",
+        };
+        Some((pattern.name, best_m.end, kept_prefix))
     }
 }
 
@@ -613,6 +629,7 @@ impl TownPattern {
         }
         TownPattern {
             name,
+            from_postal: false,
             prefix,
             tokens,
         }
@@ -788,6 +805,13 @@ fn split_lot(chars: &[char]) -> Lot {
     // 小字 and other place text written before the first number.
     let koaza_start = i;
     while i < chars.len() && chars[i] != ' ' {
+        if matches!(chars[i], '(' | '（') {
+            // `(…郵便局私書箱第3号)` and other notes: not part of the lot.
+            return Lot {
+                lot: text_of(koaza_start, i),
+                building: text_of(i, chars.len()),
+            };
+        }
         if starts_lot_number(chars, i) {
             // `第11地割`, `東2線`, `1区`: a number that names a place is part
             // of the 小字, not of the lot.
@@ -849,7 +873,7 @@ fn split_lot(chars: &[char]) -> Lot {
 }
 
 /// Suffixes that make a number part of a place name inside the lot's 小字.
-const PLACE_NUMBER_SUFFIXES: [&str; 5] = ["地割", "線", "区", "条", "番町"];
+const PLACE_NUMBER_SUFFIXES: [&str; 6] = ["地割", "街区", "線", "区", "条", "番町"];
 
 /// Where `第11地割` ends, when the number at `i` is followed by such a suffix.
 fn place_number_end(chars: &[char], i: usize) -> Option<usize> {
@@ -1060,6 +1084,30 @@ mod tests {
         assert_eq!(
             norm("京都市中京区寺町通御池上る上本能寺前町488"),
             "京都府京都市中京区寺町通御池上る上本能寺前町488"
+        );
+    }
+
+    #[test]
+    fn towns_only_japan_post_lists() {
+        // 権堂町 is missing from the registry snapshot; Japan Post has it.
+        let n = normalize("長野市権堂町2201番地", &kanji());
+        assert_eq!(n.value.as_deref(), Some("長野県長野市権堂町2201"));
+        assert!(n.issues.is_empty(), "{:?}", n.issues);
+        // Japan Post leaves out 大字; one written is kept, the key is the same.
+        let with = normalize("長野県長野市大字稲葉中千田2142", &kanji());
+        let without = normalize("長野県長野市稲葉中千田2142", &kanji());
+        assert_eq!(
+            with.value.as_deref(),
+            Some("長野県長野市大字稲葉中千田2142")
+        );
+        assert_eq!(with.key, without.key);
+    }
+
+    #[test]
+    fn notes_in_brackets_are_not_lot_numbers() {
+        assert_eq!(
+            norm("北海道旭川市四条通十丁目(旭川中央郵便局私書箱第1号)"),
+            "北海道旭川市四条通十丁目 (旭川中央郵便局私書箱第1号)"
         );
     }
 
