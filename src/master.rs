@@ -15,11 +15,11 @@
 //! demand from [`Master::towns`].
 //!
 //! Loading happens once, on first use ([`master`]), and is cheap: the town
-//! file decompresses to 3.5 MB and is split in place into `&'static str` slices
+//! file decompresses to 3.6 MB and is split in place into `&'static str` slices
 //! of one leaked buffer, so no per-name allocation is made; the postal rows
 //! (2.9 MB) are loaded separately, on the first postal lookup, because address
 //! matching alone never needs them. Measured in a release build on the
-//! development machine (2 shared cores, under load): 17–33 ms for the town
+//! development machine (2 shared cores, under load): 17–36 ms for the town
 //! master, 21–38 ms more for the postal rows. `master::tests::load_time`
 //! prints both figures.
 
