@@ -264,10 +264,12 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
     }
     if found.is_none() && city.name.starts_with("京都市") {
         // Streets without a direction (`高辻通堀川富永町692`): the town is the
-        // first one that runs up to the lot number.
+        // first one that runs up to the lot number, after a street (`…通`):
+        // without one, `新大黒町5` would be read as 新 + `大黒町`, a guess.
         let mut at = pos + 1;
         while at < input.chars.len() && !input.chars[at].is_ascii_digit() {
-            if let Some((t, end, kept)) = towns.find(input, at) {
+            let after_street = input.chars[pos..at].contains(&'通');
+            if let Some((t, end, kept)) = towns.find(input, at).filter(|_| after_street) {
                 if matches!(input.chars.get(end), None | Some(' '))
                     || starts_lot_number(&input.chars, end)
                 {
@@ -1033,6 +1035,17 @@ mod tests {
         assert_eq!(n.part("town"), Some("上本能寺前町"));
         assert_eq!(n.part("street"), Some("寺町通御池上る"));
         assert!(n.issues.is_empty(), "{:?}", n.issues);
+    }
+
+    #[test]
+    fn kyoto_never_guesses_a_street() {
+        assert_eq!(
+            norm("京都府京都市下京区高辻通堀川富永町692"),
+            "京都府京都市下京区高辻通堀川富永町692"
+        );
+        let n = normalize("京都府京都市下京区新富永町692", &kanji());
+        assert_eq!(n.part("town"), None);
+        assert_eq!(kinds(&n), ["unknown_town"]);
     }
 
     #[test]
