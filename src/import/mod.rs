@@ -1,1 +1,436 @@
-//! Import: CSV/TSV/XLSX readers (placeholder until the readers land).
+//! Import and export of tabular files: reading CSV, TSV and XLSX into a
+//! [`Table`] of raw string rows, writing CSV/TSV output ([`TableWriter`],
+//! [`write_rejects`]), and guessing each column's field type
+//! ([`detect_columns`]).
+//!
+//! This module owns bytes → rows and rows → bytes. It does not normalize
+//! values (that is `normalize/`), does not decide what a column means beyond
+//! the guess in [`detect_columns`] (the `clean` pipeline applies rules and
+//! overrides), and never fails a whole file because of one bad record.
+//!
+//! # Reading
+//!
+//! - [`read_path`] picks the format: `opts.format` if set; else an XLSX by its
+//!   ZIP signature (`PK\x03\x04`) whatever the extension; a file named
+//!   `.xlsx`/`.xlsm` without that signature is [`ImportErrorKind::NotXlsx`];
+//!   else a delimited file whose delimiter comes from the extension (`.tsv` →
+//!   tab, `.csv` → comma) unless the header line contains only the other one,
+//!   and for any other extension (`.txt`, none) from the header line (more
+//!   tabs than commas → TSV). [`read_bytes`] takes the format as given (for
+//!   CSV/TSV the delimiter is the format's, no sniffing).
+//! - Delimited files are UTF-8, UTF-8 with BOM or CP932, detected from the
+//!   bytes (see `encoding.rs`); UTF-16 is refused with a clear error.
+//!   Undecodable bytes reject only the row they are in (with the column and
+//!   the byte offset in the file).
+//! - The parser (`delimited.rs`) follows RFC 4180 (quotes, `""`, CRLF, LF or
+//!   CR, line breaks inside quoted fields) and is lenient about a stray quote
+//!   inside an unquoted field (kept as text). A quote that is never closed
+//!   rejects the record that opened it and parsing resumes on the next
+//!   physical line; see `delimited.rs` for the "closed much later" heuristic.
+//! - The first non-empty record is the header. Header names are trimmed; an
+//!   empty name becomes `column_N` (N is the 1-based column), and a repeated
+//!   name gets a suffix: `phone`, `phone_2`, `phone_3`.
+//! - **Every data record ends up in [`Table::rows`] or [`Table::rejects`]**,
+//!   never dropped: wrong column count, undecodable bytes, a NUL byte, a field
+//!   over [`ReadOptions::max_field_bytes`], an unbalanced quote (CSV/TSV), or
+//!   an error cell such as `#N/A` (XLSX) reject the record with its line, the
+//!   column where known, and its original text. Empty lines, lines of only
+//!   spaces and empty sheet rows are not records and are skipped; a line of
+//!   only delimiters (`,,,`) is a record of empty fields and becomes a row.
+//! - File-level problems are an [`ImportError`]: cannot read, empty file (0
+//!   bytes, only a BOM or whitespace), not an XLSX, no such sheet (the message
+//!   lists the sheets), unreadable header.
+//! - XLSX (`xlsx.rs`, through calamine): the first sheet or
+//!   [`ReadOptions::sheet`]; integers are written without `.0`, dates as
+//!   `YYYY-MM-DD` (`YYYY-MM-DD HH:MM:SS` when there is a time), text cells as
+//!   they are (leading zeros kept). A number cell has already lost its leading
+//!   zeros in Excel; nothing can bring them back here. [`Row::line`] is the
+//!   sheet's row number.
+//!
+//! # Writing
+//!
+//! [`TableWriter`] writes CSV or TSV (RFC 4180 quoting, CRLF line ends) in
+//! UTF-8, UTF-8 with BOM (what Excel wants) or CP932. Characters CP932 cannot
+//! represent (`𠮷`, emoji, …) are written as HTML decimal references
+//! (`&#134071;`), so nothing is destroyed, and every occurrence is counted per
+//! row and column in [`WriteStats`] for the report (`〜` and the other
+//! JIS/CP932 variants are written as CP932's `～` etc., see `write.rs`). [`write_rejects`] writes a
+//! rejects file (UTF-8, header `line,column,error,raw`).
+//!
+//! # Column types
+//!
+//! [`detect_columns`] (`detect.rs`): an override wins, then the header via
+//! [`Rules::field_for_header`], then the values (a sample of up to 200
+//! non-empty values, 80% must agree), else `text`.
+//!
+//! # API in one screen
+//!
+//! ```text
+//! read_path(&Path, &ReadOptions) -> Result<Table, ImportError>
+//! read_bytes(&[u8], Format, &ReadOptions) -> Result<Table, ImportError>
+//! Table { format, encoding: Option<InputEncoding>, headers, rows: Vec<Row>, rejects: Vec<Reject> }
+//! Row { line, fields }            Reject { line, column: Option<usize>, reason, raw }
+//! ReadOptions { format: Option<Format>, sheet: Option<String>, max_field_bytes }  (Default: 1 MiB)
+//! ImportError { path: Option<PathBuf>, kind: ImportErrorKind }
+//! TableWriter::create(&Path, Format, OutputEncoding) -> io::Result<TableWriter>
+//!   .write_row(&[&str]) -> io::Result<()>    .finish() -> io::Result<WriteStats>
+//! Format::for_output(&Path) -> Format        "cp932".parse::<OutputEncoding>()
+//! write_rejects(&Path, &[Reject]) -> io::Result<()>
+//! detect_columns(&[String], &[Row], &Rules, &[(String, FieldType)]) -> Vec<ColumnType>
+//! ```
+//!
+//! [`ImportError`] is a struct (an optional path and an [`ImportErrorKind`])
+//! rather than a flat enum, so that every kind can name the file without each
+//! variant carrying a path: match on `err.kind`.
+//!
+//! # Performance
+//!
+//! `cargo test --release --lib import::delimited::tests::throughput --
+//! --ignored --nocapture` reads 100 000 rows × 8 columns of Japanese customer
+//! data: 20.8 MB of UTF-8 in about 0.1 s, the same as 16.7 MB of CP932 in
+//! about 0.2 s, on a loaded 2-core VM (details in `delimited.rs`). The parser
+//! works on bytes and allocates one `String` per field and one `Vec` per
+//! row, nothing else per field.
+
+mod delimited;
+mod detect;
+mod encoding;
+mod write;
+mod xlsx;
+
+pub use detect::{detect_columns, ColumnType, DetectedBy};
+pub use encoding::{InputEncoding, OutputEncoding};
+pub use write::{write_rejects, TableWriter, Unmappable, WriteStats};
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[cfg(doc)]
+use crate::rules::Rules;
+
+/// The kind of an input or output file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Tsv,
+    Xlsx,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+
+    /// The format a file name's extension says, if it says one (`.txt` does
+    /// not: its delimiter is sniffed).
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "tsv" | "tab" => Some(Format::Tsv),
+            "xlsx" | "xlsm" => Some(Format::Xlsx),
+            _ => None,
+        }
+    }
+
+    /// The delimited format to write to `path`: TSV for `.tsv`/`.tab`, CSV
+    /// otherwise.
+    pub fn for_output(path: &Path) -> Format {
+        match Format::from_extension(path) {
+            Some(Format::Tsv) => Format::Tsv,
+            _ => Format::Csv,
+        }
+    }
+
+    pub(crate) fn delimiter(self) -> u8 {
+        match self {
+            Format::Tsv => b'\t',
+            _ => b',',
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How to read a file.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Force a format instead of detecting it.
+    pub format: Option<Format>,
+    /// XLSX: the sheet to read (default: the first).
+    pub sheet: Option<String>,
+    /// A field longer than this (in bytes of its content, quotes and `""`
+    /// escapes aside) rejects its record.
+    pub max_field_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            format: None,
+            sheet: None,
+            max_field_bytes: 1 << 20,
+        }
+    }
+}
+
+/// A file read into raw string rows.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub format: Format,
+    /// The detected text encoding; `None` for XLSX.
+    pub encoding: Option<InputEncoding>,
+    pub headers: Vec<String>,
+    pub rows: Vec<Row>,
+    pub rejects: Vec<Reject>,
+}
+
+/// One data record; `fields.len() == headers.len()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// 1-based physical line where the record starts (XLSX: the sheet row).
+    pub line: usize,
+    pub fields: Vec<String>,
+}
+
+/// A data record that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    /// 1-based physical line where the record starts (XLSX: the sheet row).
+    pub line: usize,
+    /// 1-based column the problem is in, where there is one.
+    pub column: Option<usize>,
+    pub reason: String,
+    /// The record's original text; undecodable bytes are written as `\xNN`.
+    pub raw: String,
+}
+
+/// A file that cannot be imported at all.
+#[derive(Debug)]
+pub struct ImportError {
+    /// The file, when reading from a path.
+    pub path: Option<PathBuf>,
+    pub kind: ImportErrorKind,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportErrorKind {
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the file is empty: there is no header line")]
+    Empty,
+    #[error("sheet `{0}` is empty: there is no header row")]
+    EmptySheet(String),
+    #[error("not an XLSX workbook: {0}")]
+    NotXlsx(String),
+    #[error("cannot read the XLSX workbook: {0}")]
+    Xlsx(String),
+    #[error("no sheet named `{sheet}` (the workbook has: {})", .available.join(", "))]
+    NoSuchSheet {
+        sheet: String,
+        available: Vec<String>,
+    },
+    #[error("the workbook has no sheets")]
+    NoSheets,
+    #[error("line {line}: cannot read the header: {reason}")]
+    BadHeader { line: usize, reason: String },
+    #[error("the file is {0}, which is not supported; save it as UTF-8 or CP932 (Shift_JIS)")]
+    UnsupportedEncoding(&'static str),
+}
+
+impl ImportError {
+    pub(crate) fn new(kind: ImportErrorKind) -> ImportError {
+        ImportError { path: None, kind }
+    }
+
+    fn at(mut self, path: &Path) -> ImportError {
+        self.path = Some(path.to_path_buf());
+        self
+    }
+}
+
+impl From<ImportErrorKind> for ImportError {
+    fn from(kind: ImportErrorKind) -> ImportError {
+        ImportError::new(kind)
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}: {}", p.display(), self.kind),
+            None => write!(f, "{}", self.kind),
+        }
+    }
+}
+
+impl std::error::Error for ImportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ImportErrorKind::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// Read a file, detecting its format (see the module docs).
+pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Table, ImportError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| ImportError::from(ImportErrorKind::Io(e)).at(path))?;
+    let format = match opts.format {
+        Some(f) => f,
+        None => detect_format(path, &bytes),
+    };
+    read_bytes(&bytes, format, opts).map_err(|e| e.at(path))
+}
+
+fn detect_format(path: &Path, bytes: &[u8]) -> Format {
+    if bytes.starts_with(ZIP_MAGIC) {
+        return Format::Xlsx;
+    }
+    match Format::from_extension(path) {
+        // Not a ZIP: `read_bytes` says why it is not an XLSX.
+        Some(Format::Xlsx) => Format::Xlsx,
+        hint => delimited::sniff_format(bytes, hint),
+    }
+}
+
+/// Read bytes in the given format.
+pub fn read_bytes(bytes: &[u8], format: Format, opts: &ReadOptions) -> Result<Table, ImportError> {
+    match format {
+        Format::Xlsx => {
+            if !bytes.starts_with(ZIP_MAGIC) {
+                let why = if bytes.is_empty() {
+                    "the file is empty".to_string()
+                } else if bytes.starts_with(OLE_MAGIC) {
+                    "this is a legacy Excel 97-2003 (.xls) file; save it as .xlsx or CSV"
+                        .to_string()
+                } else {
+                    "it is not a ZIP archive (is it a CSV file with an .xlsx name?)".to_string()
+                };
+                return Err(ImportErrorKind::NotXlsx(why).into());
+            }
+            xlsx::read(bytes, opts)
+        }
+        Format::Csv | Format::Tsv => delimited::read(bytes, format, opts),
+    }
+}
+
+/// Header names as the table exposes them: trimmed, empty → `column_N`,
+/// repeats → `name_2`, `name_3`, … (never equal to another header).
+pub(crate) fn unique_headers(raw: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    let trimmed: Vec<String> = raw
+        .into_iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let t = h.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+            if t.is_empty() {
+                format!("column_{}", i + 1)
+            } else {
+                t.to_string()
+            }
+        })
+        .collect();
+    for (i, h) in trimmed.iter().enumerate() {
+        let taken = |name: &str, out: &[String]| {
+            out.iter().any(|o| o == name) || trimmed[i + 1..].iter().any(|o| o == name)
+        };
+        if !out.iter().any(|o| o == h) {
+            out.push(h.clone());
+            continue;
+        }
+        let mut n = 2;
+        loop {
+            let candidate = format!("{h}_{n}");
+            if !taken(&candidate, &out) {
+                out.push(candidate);
+                break;
+            }
+            n += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_made_unique() {
+        let h = |v: &[&str]| unique_headers(v.iter().map(|s| s.to_string()).collect());
+        assert_eq!(h(&["a", " ", "b"]), ["a", "column_2", "b"]);
+        assert_eq!(h(&["tel", "tel", "tel"]), ["tel", "tel_2", "tel_3"]);
+        assert_eq!(h(&["a", "a", "a_2"]), ["a", "a_3", "a_2"]);
+        assert_eq!(h(&[" 氏名 ", "氏名"]), ["氏名", "氏名_2"]);
+    }
+
+    #[test]
+    fn import_error_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("empty.csv");
+        std::fs::write(&p, b"").unwrap();
+        let e = read_path(&p, &ReadOptions::default()).unwrap_err();
+        assert!(matches!(e.kind, ImportErrorKind::Empty));
+        assert!(e.to_string().contains("empty.csv"), "{e}");
+
+        let e = read_path(&dir.path().join("missing.csv"), &ReadOptions::default()).unwrap_err();
+        assert!(matches!(e.kind, ImportErrorKind::Io(_)));
+        assert!(e.to_string().contains("missing.csv"), "{e}");
+    }
+
+    #[test]
+    fn xlsx_name_on_a_csv_is_not_xlsx() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("customers.xlsx");
+        std::fs::write(&p, "会社名,住所\nA,B\n").unwrap();
+        let e = read_path(&p, &ReadOptions::default()).unwrap_err();
+        assert!(matches!(e.kind, ImportErrorKind::NotXlsx(_)), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("customers.xlsx") && msg.contains("not an XLSX"),
+            "{msg}"
+        );
+
+        let p = dir.path().join("old.xlsx");
+        let mut b = OLE_MAGIC.to_vec();
+        b.extend_from_slice(&[0; 100]);
+        std::fs::write(&p, b).unwrap();
+        let e = read_path(&p, &ReadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains(".xls"), "{e}");
+    }
+
+    #[test]
+    fn format_from_extension_and_sniffing() {
+        let dir = tempfile::tempdir().unwrap();
+        let tsv_as_txt = dir.path().join("export.txt");
+        std::fs::write(&tsv_as_txt, "氏名\t電話\n山田\t03-1234-5678\n").unwrap();
+        let t = read_path(&tsv_as_txt, &ReadOptions::default()).unwrap();
+        assert_eq!(t.format, Format::Tsv);
+        assert_eq!(t.headers, ["氏名", "電話"]);
+
+        let csv = dir.path().join("a.csv");
+        std::fs::write(&csv, "a,b\tc\n1,2\n").unwrap();
+        let t = read_path(&csv, &ReadOptions::default()).unwrap();
+        assert_eq!(t.format, Format::Csv);
+        assert_eq!(t.headers, ["a", "b\tc"]);
+
+        let tsv = dir.path().join("a.tsv");
+        std::fs::write(&tsv, "a\tb,c\n1\t2\n").unwrap();
+        let t = read_path(&tsv, &ReadOptions::default()).unwrap();
+        assert_eq!(t.format, Format::Tsv);
+        assert_eq!(t.headers, ["a", "b,c"]);
+    }
+}

@@ -1,1 +1,692 @@
-//! placeholder
+//! Company names: legal forms (法人格), branch names, and the company match key.
+//!
+//! Recognises every legal form in `rules/legal_forms.tsv` in all its
+//! notations — full (`株式会社`, old `株式會社`), parenthesised abbreviations
+//! (`(株)` `（株）` `㈱` `(一社)`, after width folding), bank-transfer kana
+//! (`カ)` before the name, `(カ` after it, `(カ)` in the middle) and English
+//! (`K.K.`, and the forms of `rules/english_legal_forms.tsv` such as
+//! `Co., Ltd.`) — and where it stood: before the name (前株), after it (後株),
+//! or in the middle (before a branch name). The display value writes the form
+//! as the rules ask (`full` / `abbreviated` / `remove`) at the position the
+//! input had it, with no space beside it.
+//!
+//! A trailing branch or office (`札幌支店`, `本社`, `第二工場`) is split off into
+//! the `branch` part when it is clearly separate from the name: after a space,
+//! after the legal form, or as a known place name + office word. It never cuts
+//! into a name it cannot tell apart (`ABC本店` stays whole).
+//!
+//! The match key is the name without legal form and branch, without spaces or
+//! punctuation, lower-cased, hiragana as katakana, variant kanji folded and
+//! small kana made large (`キャノン` keys as `キヤノン`, `さっぽろ` as
+//! `サツポロ`), then mapped through the company alias
+//! dictionary (`NTT` → `日本電信電話`).
+
+use super::{kana, text, Dictionaries, Normalized};
+use crate::rules::{CompanyOptions, LegalFormStyle};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+const LEGAL_FORMS: &str = include_str!("../../rules/legal_forms.tsv");
+const ENGLISH_FORMS: &str = include_str!("../../rules/english_legal_forms.tsv");
+
+/// Office words that end a branch name.
+const BRANCH_WORDS: [&str; 11] = [
+    "支店",
+    "支社",
+    "営業所",
+    "工場",
+    "出張所",
+    "事業所",
+    "本社",
+    "本店",
+    "事務所",
+    "営業部",
+    "支部",
+];
+
+/// Places that commonly name a branch written straight after the company name
+/// (`ABC商事大阪支店`). Prefectures are matched with and without 都府県.
+const BRANCH_PLACES: &[&str] = &[
+    "北海道",
+    "青森",
+    "岩手",
+    "宮城",
+    "秋田",
+    "山形",
+    "福島",
+    "茨城",
+    "栃木",
+    "群馬",
+    "埼玉",
+    "千葉",
+    "東京",
+    "神奈川",
+    "新潟",
+    "富山",
+    "石川",
+    "福井",
+    "山梨",
+    "長野",
+    "岐阜",
+    "静岡",
+    "愛知",
+    "三重",
+    "滋賀",
+    "京都",
+    "大阪",
+    "兵庫",
+    "奈良",
+    "和歌山",
+    "鳥取",
+    "島根",
+    "岡山",
+    "広島",
+    "山口",
+    "徳島",
+    "香川",
+    "愛媛",
+    "高知",
+    "福岡",
+    "佐賀",
+    "長崎",
+    "熊本",
+    "大分",
+    "宮崎",
+    "鹿児島",
+    "沖縄",
+    "札幌",
+    "仙台",
+    "横浜",
+    "川崎",
+    "名古屋",
+    "神戸",
+    "北九州",
+    "さいたま",
+    "浜松",
+    "堺",
+    "相模原",
+    "金沢",
+    "那覇",
+    "松山",
+    "高松",
+    "盛岡",
+    "郡山",
+    "宇都宮",
+    "高崎",
+    "水戸",
+    "柏",
+    "船橋",
+    "立川",
+    "八王子",
+    "厚木",
+    "豊橋",
+    "豊田",
+    "四日市",
+    "姫路",
+    "倉敷",
+    "福山",
+    "下関",
+    "久留米",
+    "東北",
+    "関東",
+    "関西",
+    "中部",
+    "東海",
+    "北陸",
+    "近畿",
+    "中国",
+    "四国",
+    "九州",
+    "首都圏",
+    "甲信越",
+    "山陰",
+    "山陽",
+    "南九州",
+    "北関東",
+    "東日本",
+    "西日本",
+    "本町",
+    "梅田",
+    "新宿",
+    "渋谷",
+    "池袋",
+    "品川",
+    "上野",
+    "銀座",
+    "丸の内",
+    "日本橋",
+    "難波",
+    "天神",
+    "博多",
+    "栄",
+    "東",
+    "西",
+    "南",
+    "北",
+    "中央",
+];
+
+#[derive(Debug)]
+struct LegalForm {
+    full: String,
+    /// Shorter display for `abbreviated` (`(株)`); full when none exists.
+    abbreviated: String,
+    english: bool,
+}
+
+#[derive(Debug)]
+struct Tables {
+    forms: Vec<LegalForm>,
+    /// Full spellings, longest first.
+    full: Vec<(String, usize)>,
+    /// Text inside parentheses → form.
+    paren: HashMap<String, usize>,
+    /// English spellings (lower case), longest first.
+    english: Vec<(String, usize)>,
+    /// Bank-transfer kana abbreviations, longest first, each naming one form.
+    bank: Vec<(String, usize)>,
+    /// Katakana readings as kana keys, longest first.
+    readings: Vec<(String, usize)>,
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(build_tables)
+}
+
+fn data_lines(tsv: &str) -> impl Iterator<Item = Vec<&str>> {
+    tsv.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .skip(1) // header
+        .map(|l| l.split('\t').collect())
+}
+
+fn alternatives(col: Option<&&str>) -> Vec<String> {
+    col.map(|c| {
+        c.split('|')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn build_tables() -> Tables {
+    let mut t = Tables {
+        forms: Vec::new(),
+        full: Vec::new(),
+        paren: HashMap::new(),
+        english: Vec::new(),
+        bank: Vec::new(),
+        readings: Vec::new(),
+    };
+    for cols in data_lines(LEGAL_FORMS) {
+        let full = cols[0].to_string();
+        let abbrs = alternatives(cols.get(2));
+        let idx = t.forms.len();
+        t.forms.push(LegalForm {
+            abbreviated: abbrs
+                .first()
+                .map(|a| format!("({a})"))
+                .unwrap_or_else(|| full.clone()),
+            full: full.clone(),
+            english: false,
+        });
+        t.full.push((full.clone(), idx));
+        for s in alternatives(cols.get(1)) {
+            t.full.push((s, idx));
+        }
+        for a in abbrs {
+            // The first (most specific) form to claim an abbreviation keeps it,
+            // except that a plain form (医療法人) wins over its sub-forms.
+            match t.paren.get(&a) {
+                Some(&old) if t.forms[old].full.chars().count() <= full.chars().count() => {}
+                _ => {
+                    t.paren.insert(a, idx);
+                }
+            }
+        }
+        for e in alternatives(cols.get(3)) {
+            t.english.push((e.to_lowercase(), idx));
+        }
+        for r in alternatives(cols.get(4)) {
+            t.readings.push((kana::kana_key(&r), idx));
+        }
+        for b in alternatives(cols.get(5)) {
+            // Several forms share a bank abbreviation (イ for the three 医療法人
+            // forms, シヤ for 一般/公益社団法人). One form must be shown for it,
+            // decided by the table rather than by sort order: the first listed
+            // keeps it, except that a plain form wins over its sub-forms.
+            match t.bank.iter().position(|(old, _)| *old == b) {
+                Some(i) => {
+                    let old = t.bank[i].1;
+                    if t.forms[old].full.chars().count() > full.chars().count() {
+                        t.bank[i].1 = idx;
+                    }
+                }
+                None => t.bank.push((b, idx)),
+            }
+        }
+    }
+    for cols in data_lines(ENGLISH_FORMS) {
+        let idx = t.forms.len();
+        let canonical = cols[0].to_string();
+        t.forms.push(LegalForm {
+            full: canonical.clone(),
+            abbreviated: canonical.clone(),
+            english: true,
+        });
+        t.english.push((canonical.to_lowercase(), idx));
+        for s in alternatives(cols.get(1)) {
+            t.english.push((s.to_lowercase(), idx));
+        }
+    }
+    let by_len = |a: &(String, usize), b: &(String, usize)| {
+        b.0.chars()
+            .count()
+            .cmp(&a.0.chars().count())
+            .then(a.1.cmp(&b.1))
+    };
+    t.full.sort_by(by_len);
+    t.english.sort_by(by_len);
+    t.bank.sort_by(by_len);
+    t.readings.sort_by(by_len);
+    t
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Position {
+    Before,
+    After,
+    Middle,
+}
+
+impl Position {
+    fn label(self) -> &'static str {
+        match self {
+            Position::Before => "前",
+            Position::After => "後",
+            Position::Middle => "中",
+        }
+    }
+}
+
+/// A legal form found in a string: byte range and form index.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    start: usize,
+    end: usize,
+    form: usize,
+}
+
+/// Find the legal form in folded text. Preference: at the start, at the end,
+/// then the earliest occurrence in the middle.
+fn find_legal_form(s: &str) -> Option<Found> {
+    let t = tables();
+    let mut candidates: Vec<Found> = Vec::new();
+
+    // Parenthesised abbreviations: (株) ( 株 ) (一社) (カ) — and bank kana
+    // without one of the parentheses at the edges: カ)… and …(カ.
+    let mut i = 0;
+    while let Some(off) = s[i..].find('(') {
+        let open = i + off;
+        if let Some(close_off) = s[open..].find(')') {
+            let close = open + close_off;
+            let inner = s[open + 1..close].trim();
+            if let Some(&form) = t.paren.get(inner) {
+                candidates.push(Found {
+                    start: open,
+                    end: close + 1,
+                    form,
+                });
+            } else if let Some((_, form)) = t.bank.iter().find(|(b, _)| b == inner) {
+                candidates.push(Found {
+                    start: open,
+                    end: close + 1,
+                    form: *form,
+                });
+            }
+        }
+        i = open + 1;
+    }
+    let kana_like = |r: &str| {
+        r.chars().all(|c| {
+            text::is_katakana(c)
+                || matches!(c, 'ー' | ' ' | '.' | '-' | '・')
+                || c.is_ascii_alphanumeric()
+        })
+    };
+    for (b, form) in &t.bank {
+        let pre = format!("{b})");
+        if s.starts_with(&pre) && kana_like(&s[pre.len()..]) && s.len() > pre.len() {
+            candidates.push(Found {
+                start: 0,
+                end: pre.len(),
+                form: *form,
+            });
+        }
+        let post = format!("({b}");
+        if s.ends_with(&post) && s.len() > post.len() && kana_like(&s[..s.len() - post.len()]) {
+            candidates.push(Found {
+                start: s.len() - post.len(),
+                end: s.len(),
+                form: *form,
+            });
+        }
+    }
+
+    // Full spellings anywhere (longest first, so 一般社団法人 beats 社団法人).
+    for (f, form) in &t.full {
+        let mut from = 0;
+        while let Some(off) = s[from..].find(f.as_str()) {
+            let start = from + off;
+            candidates.push(Found {
+                start,
+                end: start + f.len(),
+                form: *form,
+            });
+            from = start + f.len();
+        }
+    }
+
+    // English forms: only at the end, after a space or comma (or the whole
+    // string for `K.K.`-like forms after a name).
+    let lower = s.to_lowercase();
+    if lower.len() == s.len() {
+        for (e, form) in &t.english {
+            if lower.ends_with(e.as_str()) {
+                let start = s.len() - e.len();
+                let before = s[..start].chars().last();
+                if start > 0 && matches!(before, Some(' ') | Some(',')) {
+                    candidates.push(Found {
+                        start,
+                        end: s.len(),
+                        form: *form,
+                    });
+                    break;
+                }
+            }
+        }
+    }
+
+    if candidates.is_empty() {
+        return None;
+    }
+    // Drop candidates contained in a longer one (社団法人 inside 一般社団法人).
+    let contained = |a: &Found, b: &Found| {
+        (b.start <= a.start && a.end <= b.end) && (b.end - b.start > a.end - a.start)
+    };
+    let all = candidates.clone();
+    candidates.retain(|a| !all.iter().any(|b| contained(a, b)));
+    let at_start = candidates
+        .iter()
+        .filter(|c| c.start == 0)
+        .max_by_key(|c| c.end);
+    if let Some(c) = at_start {
+        return Some(*c);
+    }
+    let at_end = candidates
+        .iter()
+        .filter(|c| s[c.end..].trim().is_empty())
+        .min_by_key(|c| c.start);
+    if let Some(c) = at_end {
+        return Some(*c);
+    }
+    candidates
+        .iter()
+        .min_by_key(|c| (c.start, usize::MAX - c.end))
+        .copied()
+}
+
+/// Does `s` end with an office word, and is it short enough to be a branch?
+fn is_branch(s: &str) -> bool {
+    let s = s.trim();
+    !s.is_empty() && s.chars().count() <= 20 && BRANCH_WORDS.iter().any(|w| s.ends_with(w))
+}
+
+/// Split a trailing branch off a name without a legal-form boundary:
+/// after the last space, or a known place (+ optional 第N) + office word.
+fn split_branch(body: &str) -> (String, Option<String>) {
+    if let Some(sp) = body.rfind(' ') {
+        let (name, tail) = (body[..sp].trim(), body[sp + 1..].trim());
+        if !name.is_empty() && is_branch(tail) {
+            return (name.to_string(), Some(tail.to_string()));
+        }
+    }
+    for w in BRANCH_WORDS {
+        let Some(stem) = body.strip_suffix(w) else {
+            continue;
+        };
+        // 本社/本店 straight after a name are too often part of it (ABC本店).
+        if matches!(w, "本社" | "本店") {
+            continue;
+        }
+        // Place name, optionally with 都/府/県/市 and 第N, right before the word.
+        let mut best: Option<usize> = None;
+        for p in BRANCH_PLACES {
+            for suffix in ["", "都", "府", "県", "市"] {
+                let place = format!("{p}{suffix}");
+                if let Some(name) = stem.strip_suffix(place.as_str()) {
+                    if name.chars().count() >= 2 {
+                        let start = name.len();
+                        best = Some(best.map_or(start, |b: usize| b.min(start)));
+                    }
+                }
+            }
+        }
+        if best.is_none() {
+            // 第一工場, 第2営業所
+            if let Some(pos) = stem.rfind('第') {
+                let num = &stem[pos + '第'.len_utf8()..];
+                if !num.is_empty()
+                    && num
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || text::is_kanji_numeral(c))
+                    && stem[..pos].chars().count() >= 2
+                {
+                    best = Some(pos);
+                }
+            }
+        }
+        if let Some(start) = best {
+            return (body[..start].to_string(), Some(body[start..].to_string()));
+        }
+    }
+    (body.to_string(), None)
+}
+
+fn form_display(form: &LegalForm, style: LegalFormStyle) -> &str {
+    match style {
+        LegalFormStyle::Full => &form.full,
+        LegalFormStyle::Abbreviated => &form.abbreviated,
+        LegalFormStyle::Remove => "",
+    }
+}
+
+/// Normalize a company name (see module docs).
+pub fn normalize(raw: &str, opts: &CompanyOptions, dict: &Dictionaries) -> Normalized {
+    let folded = text::fold(raw);
+    if folded.is_empty() {
+        return Normalized::empty();
+    }
+    let t = tables();
+    let mut n = Normalized::default();
+    let style = opts.legal_form;
+
+    let (display, body, branch) = match find_legal_form(&folded) {
+        Some(found) => {
+            let form = &t.forms[found.form];
+            let before = folded[..found.start].trim().trim_end_matches(',').trim();
+            let after = folded[found.end..].trim();
+            let (position, name, mut branch) = if before.is_empty() {
+                (Position::Before, after.to_string(), None)
+            } else if after.is_empty() {
+                (Position::After, before.to_string(), None)
+            } else if opts.split_branch() && is_branch(after) {
+                (Position::After, before.to_string(), Some(after.to_string()))
+            } else {
+                (Position::Middle, format!("{before} {after}"), None)
+            };
+            let mut name = name;
+            if branch.is_none() && opts.split_branch() && position != Position::Middle {
+                let (nm, br) = split_branch(&name);
+                name = nm;
+                branch = br;
+            }
+            let shown = form_display(form, style);
+            let display = match position {
+                Position::Before => format!("{shown}{name}"),
+                Position::After if form.english && !shown.is_empty() => format!("{name} {shown}"),
+                Position::After => format!("{name}{shown}"),
+                Position::Middle => format!("{before}{shown}{after}"),
+            };
+            n.push_part("legal_form", form.full.clone());
+            n.push_part("legal_form_position", position.label());
+            // A second legal form left in the name is worth a look.
+            if let Some(other) = find_legal_form(&name) {
+                n.issue(
+                    "multiple_legal_forms",
+                    format!(
+                        "more than one legal form: {} and {}",
+                        form.full, t.forms[other.form].full
+                    ),
+                );
+            }
+            (display, name, branch)
+        }
+        None => {
+            let (name, branch) = if opts.split_branch() {
+                split_branch(&folded)
+            } else {
+                (folded.clone(), None)
+            };
+            (name.clone(), name, branch)
+        }
+    };
+
+    let key = company_key(&body, dict);
+    if key.is_empty() {
+        n.issue("no_company_name", "only a legal form or branch, no name");
+    }
+    n.value = Some(display.trim().to_string());
+    n.key = Some(key);
+    if let Some(b) = branch {
+        n.push_part("branch", b);
+    }
+    n
+}
+
+/// The company match key of a name without legal form (see module docs).
+pub fn company_key(name: &str, dict: &Dictionaries) -> String {
+    let mut key = String::with_capacity(name.len());
+    // Hiragana becomes katakana *before* small kana are made large: the other
+    // way round, `さっぽろ` kept its small `ッ` and never met `サッポロ`.
+    for c in kana::to_katakana(name).chars() {
+        if c.is_alphanumeric() || text::is_kanji(c) || text::is_kana(c) || c == 'ー' {
+            let c = dict.variants.fold_char(c);
+            let c = kana::large_kana(c);
+            key.extend(c.to_lowercase());
+        }
+    }
+    match dict.company_aliases.get(&key) {
+        Some(canonical) => canonical.clone(),
+        None => key,
+    }
+}
+
+/// For `company_kana`: the kana match key without legal-form readings or bank
+/// abbreviations, and the legal form found.
+pub fn kana_key_without_legal_form(v: &str) -> (String, Option<String>) {
+    let t = tables();
+    let mut body = v.to_string();
+    let mut form_found: Option<usize> = None;
+    if let Some(found) = find_legal_form(v) {
+        // Only bank/paren notations make sense in a kana field.
+        if !v[found.start..found.end].chars().any(text::is_kanji) {
+            body = format!("{}{}", &v[..found.start], &v[found.end..]);
+            form_found = Some(found.form);
+        }
+    }
+    let mut key = kana::kana_key(&body);
+    for (r, form) in &t.readings {
+        if r.is_empty() {
+            continue;
+        }
+        if let Some(rest) = key.strip_prefix(r.as_str()) {
+            key = rest.to_string();
+            form_found = form_found.or(Some(*form));
+            break;
+        }
+        if let Some(rest) = key.strip_suffix(r.as_str()) {
+            key = rest.to_string();
+            form_found = form_found.or(Some(*form));
+            break;
+        }
+    }
+    (key, form_found.map(|f| t.forms[f].full.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::CompanyOptions;
+
+    fn norm(s: &str) -> Normalized {
+        normalize(s, &CompanyOptions::default(), &Dictionaries::default())
+    }
+
+    #[test]
+    fn design_examples() {
+        assert_eq!(
+            norm("㈱ＡＢＣ商事").value.as_deref(),
+            Some("株式会社ABC商事")
+        );
+        assert_eq!(
+            norm("ABC商事（株）").value.as_deref(),
+            Some("ABC商事株式会社")
+        );
+        assert_eq!(
+            norm("(一社)日本IT協会").value.as_deref(),
+            Some("一般社団法人日本IT協会")
+        );
+        assert_eq!(norm("㈱ＡＢＣ商事").key, norm("ABC商事（株）").key);
+    }
+
+    #[test]
+    fn bank_kana_and_branch() {
+        let n = norm("ｶ)ｴｰﾋﾞｰｼｰ");
+        assert_eq!(n.value.as_deref(), Some("株式会社エービーシー"));
+        let n = norm("ABC商事株式会社 札幌支店");
+        assert_eq!(n.value.as_deref(), Some("ABC商事株式会社"));
+        assert_eq!(n.part("branch"), Some("札幌支店"));
+        let n = norm("ABC本店");
+        assert_eq!(n.value.as_deref(), Some("ABC本店"));
+        assert_eq!(n.part("branch"), None);
+    }
+
+    #[test]
+    fn hiragana_keys_like_katakana_with_small_kana_made_large() {
+        assert_eq!(norm("コープさっぽろ").key, norm("コープサッポロ").key);
+        assert_eq!(
+            norm("コープさっぽろ").key.as_deref(),
+            Some("コープサツポロ")
+        );
+    }
+
+    #[test]
+    fn shared_bank_abbreviations_name_one_form() {
+        assert_eq!(norm("ｲ)ｹｲｼﾞﾝｶｲ").part("legal_form"), Some("医療法人"));
+        assert_eq!(norm("ｼﾔ)ｴｰﾋﾞｰｼｰ").part("legal_form"), Some("一般社団法人"));
+        assert_eq!(norm("ｴｰﾋﾞｰｼｰ(ｻﾞｲ").part("legal_form"), Some("一般財団法人"));
+    }
+
+    #[test]
+    fn kana_key_strips_readings() {
+        let (a, fa) = kana_key_without_legal_form("カブシキガイシャ エービーシー");
+        let (b, fb) = kana_key_without_legal_form("カ)エービーシー");
+        assert_eq!(a, b);
+        assert_eq!(fa.as_deref(), Some("株式会社"));
+        assert_eq!(fb.as_deref(), Some("株式会社"));
+    }
+}

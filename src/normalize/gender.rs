@@ -1,1 +1,37 @@
-//! placeholder
+//! Gender: the notations found in Japanese customer files (男/女, 男性/女性,
+//! M/F, male/female, ISO 5218 codes 0/1/2/9) folded to `男性`, `女性`,
+//! `その他` or `不明`; the key is `m`, `f`, `x` or `u`. Anything else is an
+//! `invalid_gender` issue.
+
+use super::{text, Normalized};
+
+pub fn normalize(raw: &str) -> Normalized {
+    let folded = text::fold(raw);
+    if folded.is_empty() {
+        return Normalized::empty();
+    }
+    let lower = folded.to_lowercase();
+    let (display, key) = match lower.as_str() {
+        "男" | "男性" | "m" | "male" | "man" | "1" | "おとこ" | "だんせい" => {
+            ("男性", "m")
+        }
+        "女" | "女性" | "f" | "female" | "woman" | "2" | "おんな" | "じょせい" => {
+            ("女性", "f")
+        }
+        "その他" | "他" | "x" | "other" | "9" | "non-binary" | "nonbinary" => ("その他", "x"),
+        "不明" | "未回答" | "回答しない" | "無回答" | "u" | "unknown" | "0" | "-" => {
+            ("不明", "u")
+        }
+        _ => {
+            return Normalized::invalid(
+                "invalid_gender",
+                format!("`{folded}` is not a known gender notation"),
+            )
+        }
+    };
+    Normalized {
+        value: Some(display.to_string()),
+        key: Some(key.to_string()),
+        ..Normalized::default()
+    }
+}

@@ -24,10 +24,16 @@ pub mod gender;
 pub mod kana;
 pub mod person;
 pub mod phone;
+pub mod phone_jp;
 pub mod postal;
 pub mod text;
+pub mod variants;
 
+use crate::record::FieldType;
+use crate::rules::{FieldRule, Options, Replacement, Rules};
 use serde::Serialize;
+use std::collections::HashMap;
+use variants::VariantTable;
 
 /// A problem found in a value. `kind` is a stable, snake_case code (it shows up
 /// in reports and, later, in the API); `message` says what was wrong in words.
@@ -101,5 +107,146 @@ impl Normalized {
 
     pub fn issue(&mut self, kind: &'static str, message: impl Into<String>) {
         self.issues.push(Issue::new(kind, message));
+    }
+}
+
+/// The dictionaries match keys are built with: variant kanji and company
+/// aliases (alias key → canonical key).
+#[derive(Debug, Clone)]
+pub struct Dictionaries {
+    pub variants: VariantTable,
+    pub company_aliases: HashMap<String, String>,
+}
+
+impl Default for Dictionaries {
+    fn default() -> Self {
+        Dictionaries {
+            variants: VariantTable::new(&[]),
+            company_aliases: HashMap::new(),
+        }
+    }
+}
+
+/// All normalizers, configured by one rule set. Cheap to share across threads.
+#[derive(Debug, Clone)]
+pub struct Normalizer {
+    options: Options,
+    dict: Dictionaries,
+    replacements: Vec<Replacement>,
+}
+
+impl Normalizer {
+    pub fn new(rules: &Rules) -> Normalizer {
+        let variants = VariantTable::new(&rules.dictionary.variant_kanji);
+        let plain = Dictionaries {
+            variants: variants.clone(),
+            company_aliases: HashMap::new(),
+        };
+        let opts = &rules.options.company_name;
+        let key_of = |name: &str| {
+            company::normalize(name, opts, &plain)
+                .key
+                .unwrap_or_default()
+        };
+        let company_aliases = rules
+            .dictionary
+            .company_aliases
+            .iter()
+            .map(|(alias, canonical)| (key_of(alias), key_of(canonical)))
+            .filter(|(a, c)| !a.is_empty() && !c.is_empty())
+            .collect();
+        Normalizer {
+            options: rules.options.clone(),
+            dict: Dictionaries {
+                variants,
+                company_aliases,
+            },
+            replacements: rules.dictionary.replacements.clone(),
+        }
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Normalize one value of a field type.
+    pub fn normalize(&self, field_type: FieldType, raw: &str) -> Normalized {
+        self.normalize_address_with_postal(field_type, raw, None)
+    }
+
+    /// As [`Normalizer::normalize`], with the record's postal code at hand so an
+    /// address missing its prefecture and city can be completed from it.
+    pub fn normalize_address_with_postal(
+        &self,
+        field_type: FieldType,
+        raw: &str,
+        postal_code: Option<&str>,
+    ) -> Normalized {
+        let replaced;
+        let raw = if self.replacements.iter().any(|r| r.applies_to(field_type)) {
+            let mut s = text::fold(raw);
+            for r in self
+                .replacements
+                .iter()
+                .filter(|r| r.applies_to(field_type))
+            {
+                s = s.replace(&r.from, &r.to);
+            }
+            replaced = s;
+            replaced.as_str()
+        } else {
+            raw
+        };
+        let o = &self.options;
+        match field_type {
+            FieldType::Text => {
+                let v = text::fold(raw);
+                if v.is_empty() {
+                    Normalized::empty()
+                } else {
+                    Normalized::same_key(v)
+                }
+            }
+            FieldType::CompanyName => company::normalize(raw, &o.company_name, &self.dict),
+            FieldType::CompanyKana => kana::company_kana(raw),
+            FieldType::PersonName => person::normalize(raw, &self.dict),
+            FieldType::PersonKana => kana::person_kana(raw),
+            FieldType::Address => match postal_code {
+                Some(p) => address::normalize_with_postal(raw, Some(p), &o.address),
+                None => address::normalize(raw, &o.address),
+            },
+            FieldType::PostalCode => postal::normalize(raw),
+            FieldType::Phone => phone::normalize(raw, &o.phone),
+            FieldType::Email => email::normalize(raw, &o.email),
+            FieldType::Date => date::normalize(raw, &o.date),
+            FieldType::CorporateNumber => corporate_number::normalize(raw),
+            FieldType::Gender => gender::normalize(raw),
+        }
+    }
+}
+
+impl Replacement {
+    fn applies_to(&self, t: FieldType) -> bool {
+        self.types.is_empty() || self.types.contains(&t)
+    }
+}
+
+/// Check a value against its 項目定義: required, allowed values (選択肢).
+/// Violations become issues; the value is never changed.
+pub fn check_field_rule(rule: &FieldRule, raw: &str, n: &mut Normalized) {
+    if raw.trim().is_empty() {
+        if rule.required {
+            n.issue("required_missing", format!("{} is required", rule.name));
+        }
+        return;
+    }
+    if !rule.allowed.is_empty() {
+        let v = n.value.clone().unwrap_or_else(|| text::fold(raw));
+        if !rule.allowed.iter().any(|a| text::fold(a) == v) {
+            n.issue(
+                "not_allowed",
+                format!("`{v}` is not one of: {}", rule.allowed.join(", ")),
+            );
+        }
     }
 }

@@ -1,1 +1,122 @@
-//! placeholder
+//! Phone numbers, through `phonenumber` (a port of Google's libphonenumber),
+//! with Japan as the default region.
+//!
+//! Display: the national format with hyphens at the area-code boundaries
+//! (`03-1234-5678`, `090-1234-5678`, `0120-123-456`) or E.164 when the rules
+//! ask for it; numbers of other countries are written in international
+//! format. Key: E.164 (`+81312345678`), also kept as the `e164` part. An
+//! extension (`内線12`, `ext. 12`) goes to the `extension` part. A number that
+//! libphonenumber does not consider valid for its region keeps its raw form
+//! and gets an `invalid_phone` issue — it is never guessed into shape.
+
+use super::{text, Normalized};
+use crate::rules::{PhoneFormat, PhoneOptions};
+use phonenumber::{country, Mode};
+
+pub fn normalize(raw: &str, opts: &PhoneOptions) -> Normalized {
+    let folded = text::fold(raw);
+    if folded.is_empty() {
+        return Normalized::empty();
+    }
+    let mut n = Normalized::default();
+
+    // Several numbers in one cell: keep the first, say so.
+    let mut candidate = folded.as_str();
+    for sep in ['/', '、', ',', ';', '・'] {
+        if let Some((first, _)) = candidate.split_once(sep) {
+            if first.chars().filter(|c| c.is_ascii_digit()).count() >= 9 {
+                n.issue(
+                    "multiple_values",
+                    "more than one phone number; the first is kept",
+                );
+                candidate = first;
+            }
+        }
+    }
+
+    // Japanese extension notations; libphonenumber knows `ext.` only.
+    let mut number_part = candidate.to_string();
+    let mut extension: Option<String> = None;
+    for marker in ["内線", "(内)", "内", "ext.", "ext", "x"] {
+        // ASCII lower-casing keeps byte offsets (full lower-casing does not).
+        if let Some(pos) = number_part.to_ascii_lowercase().find(marker) {
+            let after = &number_part[pos + marker.len()..];
+            let digits: String = after.chars().filter(|c| c.is_ascii_digit()).collect();
+            if !digits.is_empty() && pos > 0 {
+                extension = Some(digits);
+                number_part.truncate(pos);
+                break;
+            }
+        }
+    }
+    // Labels people put in front: TEL: 03-…, 携帯 090-…
+    let number_part: String = number_part
+        .trim_start_matches(|c: char| !(c.is_ascii_digit() || c == '+' || c == '('))
+        .trim()
+        .to_string();
+
+    let letters = number_part
+        .chars()
+        .any(|c| c.is_alphabetic() && !c.is_ascii_digit());
+    let parsed = if letters {
+        None
+    } else {
+        phonenumber::parse(Some(country::Id::JP), &number_part).ok()
+    };
+    let Some(number) = parsed.filter(|p| p.is_valid()) else {
+        n.issue(
+            "invalid_phone",
+            format!("`{folded}` is not a valid phone number"),
+        );
+        return n;
+    };
+    let e164 = number.format().mode(Mode::E164).to_string();
+    let display = match opts.format {
+        PhoneFormat::E164 => e164.clone(),
+        PhoneFormat::National if number.code().value() == 81 => {
+            number.format().mode(Mode::National).to_string()
+        }
+        PhoneFormat::National => number.format().mode(Mode::International).to_string(),
+    };
+    n.value = Some(display);
+    n.key = Some(e164.clone());
+    n.push_part("e164", e164);
+    if let Some(ext) = extension {
+        n.push_part("extension", ext);
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Option<String> {
+        normalize(s, &PhoneOptions::default()).value
+    }
+
+    #[test]
+    fn national_format() {
+        assert_eq!(v("+81-3-1234-5678").as_deref(), Some("03-1234-5678"));
+        assert_eq!(
+            v("０３（１２３４）５６７８").as_deref(),
+            Some("03-1234-5678")
+        );
+        assert_eq!(v("09012345678").as_deref(), Some("090-1234-5678"));
+        assert_eq!(v("0120-123-456").as_deref(), Some("0120-123-456"));
+    }
+
+    #[test]
+    fn invalid_is_an_issue() {
+        let n = normalize("03-1234", &PhoneOptions::default());
+        assert_eq!(n.value, None);
+        assert_eq!(n.issues[0].kind, "invalid_phone");
+    }
+
+    #[test]
+    fn extension_is_split() {
+        let n = normalize("03-1234-5678 内線123", &PhoneOptions::default());
+        assert_eq!(n.value.as_deref(), Some("03-1234-5678"));
+        assert_eq!(n.part("extension"), Some("123"));
+    }
+}

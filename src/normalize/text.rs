@@ -14,7 +14,10 @@
 //!   a combining mark);
 //! - disambiguates dashes: every dash-like character (`-‐‑‒–—―−─━ー`, …)
 //!   becomes `ー` after kana, and `-` otherwise (between digits, after kanji,
-//!   in Latin text) — so an address's `1ー2` is `1-2` and `ｺｰﾋｰ` is `コーヒー`;
+//!   in Latin text) — so an address's `1ー2` is `1-2` and `ｺｰﾋｰ` is `コーヒー`.
+//!   Two exceptions where a long vowel cannot be meant: a dash before a digit
+//!   (`コーポ-101`) and a hyphen (not a typed `ー`) after `ン`/`ッ`
+//!   (`セブン‐イレブン` → `セブン-イレブン`) stay `-`;
 //! - collapses space runs into one half-width space and trims both ends.
 //!
 //! It does not touch kanji variants, kana type (hiragana stays hiragana) or
@@ -54,10 +57,17 @@ pub fn fold(input: &str) -> String {
     // 2. Dashes by context, and 3. spaces collapsed.
     let mut out = String::with_capacity(input.len());
     let mut prev: Option<char> = None;
-    for &c in &chars {
+    for (i, &c) in chars.iter().enumerate() {
         let c = if is_dash(c) {
             let prev_kana = prev.is_some_and(|p| is_kana(p) || p == 'ー');
-            if prev_kana {
+            // A long vowel never comes before a number (`コーポ-101` is a
+            // room number), and ン/ッ cannot be lengthened, so a hyphen
+            // typed after them is a hyphen (`セブン‐イレブン`). A `ー` typed
+            // there on purpose is kept: only the hyphen-like dashes are read so.
+            let next_digit = chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+            let after_unlengthenable =
+                prev.is_some_and(|p| matches!(p, 'ン' | 'ッ' | 'ん' | 'っ')) && c != 'ー';
+            if prev_kana && !next_digit && !after_unlengthenable {
                 'ー'
             } else {
                 '-'
@@ -275,6 +285,9 @@ mod tests {
         assert_eq!(fold("コ-ヒ-"), "コーヒー");
         assert_eq!(fold("霞が関1−2−1"), "霞が関1-2-1");
         assert_eq!(fold("らーめん"), "らーめん");
+        assert_eq!(fold("コーポ-101"), "コーポ-101");
+        assert_eq!(fold("セブン‐イレブン"), "セブン-イレブン");
+        assert_eq!(fold("セブンーイレブン"), "セブンーイレブン");
     }
 
     #[test]

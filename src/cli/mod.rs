@@ -1,0 +1,62 @@
+//! Subcommands and their arguments (clap). `--help` is the reference; the
+//! contract is in DESIGN.md ("Command line contract").
+
+mod clean;
+mod normalize;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use nayose::record::FieldType;
+use nayose::rules::Rules;
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nayose",
+    version,
+    about = "名寄せ: clean and deduplicate customer data"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the canonical form of values of one field type, one per line.
+    Normalize(normalize::Args),
+    /// Clean a CSV/TSV/XLSX file: same columns and row order, cleaned values.
+    Clean(clean::Args),
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Normalize(a) => normalize::run(a),
+        Command::Clean(a) => clean::run(a),
+    }
+}
+
+/// The rule set from `--rules`, or the built-in default.
+fn load_rules(path: Option<&Path>) -> Result<Rules> {
+    match path {
+        Some(p) => Ok(Rules::load(p)?),
+        None => Ok(Rules::default_rules()),
+    }
+}
+
+/// `--field COL=TYPE`
+fn parse_field_override(s: &str) -> Result<(String, FieldType), String> {
+    let (col, ty) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("`{s}`: expected COLUMN=TYPE"))?;
+    Ok((col.to_string(), ty.parse::<FieldType>()?))
+}
+
+fn ensure_parent(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    }
+    Ok(())
+}

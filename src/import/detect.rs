@@ -1,0 +1,500 @@
+//! Column type detection: which [`FieldType`] each column of an import holds.
+//!
+//! Owns the guess, in this order: an override from the command line
+//! (`--field COL=TYPE`, matched on the header exactly, then after
+//! [`header_key`] folding); the header, through [`Rules::field_for_header`]
+//! (the rule set lists Japanese and English aliases per field); the values,
+//! from a sample of up to [`SAMPLE`] non-empty values of which at least 80%
+//! must look like one type; else `text`.
+//!
+//! Does not own validation: a value that looks like a phone number is not
+//! checked to be one (the normalizers do that), and the value patterns are
+//! deliberately simple and strict so that a free-text column is not taken
+//! for something it is not. Value detection knows these shapes (after text
+//! folding, so full-width input counts): e-mail addresses; Japanese phone
+//! numbers (0 + 9–10 digits, or +81); postal codes (`NNN-NNNN`, 7 digits, with
+//! or without `〒`); dates (`2024-01-05`, `2024/1/5`, `2024年1月5日`, `R5.4.1`,
+//! `平成5年4月1日`); corporate numbers (13 digits, optional `T`); addresses
+//! (starting with a prefecture, or 市/区/町/村 followed later by a digit);
+//! company names (starting or ending with a legal form such as 株式会社 or
+//! (株)). Kana and person-name columns are recognised only by header: their
+//! values look like any other text.
+
+use super::Row;
+use crate::normalize::text::fold;
+use crate::record::FieldType;
+use crate::rules::{header_key, Rules};
+
+/// Values sampled per column for value detection.
+pub const SAMPLE: usize = 200;
+
+/// Share of sampled values that must agree on a type.
+const THRESHOLD: f64 = 0.8;
+
+/// How a column's type was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetectedBy {
+    /// Given by the user.
+    Override,
+    /// The header names a field of the rule set.
+    Header,
+    /// The values look like the type.
+    Values,
+    /// Nothing matched: `text`.
+    Default,
+}
+
+impl DetectedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetectedBy::Override => "override",
+            DetectedBy::Header => "header",
+            DetectedBy::Values => "values",
+            DetectedBy::Default => "default",
+        }
+    }
+}
+
+/// The detected type of one column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnType {
+    pub field_type: FieldType,
+    /// The name of the matched [`crate::rules::FieldRule`], if any.
+    pub rule: Option<String>,
+    pub source: DetectedBy,
+}
+
+/// Detect the type of every column (see the module docs). `overrides` are
+/// `(header, type)` pairs; one that names no column is ignored here (the
+/// caller should report it).
+pub fn detect_columns(
+    headers: &[String],
+    rows: &[Row],
+    rules: &Rules,
+    overrides: &[(String, FieldType)],
+) -> Vec<ColumnType> {
+    headers
+        .iter()
+        .enumerate()
+        .map(|(col, header)| detect_one(col, header, rows, rules, overrides))
+        .collect()
+}
+
+fn detect_one(
+    col: usize,
+    header: &str,
+    rows: &[Row],
+    rules: &Rules,
+    overrides: &[(String, FieldType)],
+) -> ColumnType {
+    let by_header = rules.field_for_header(header);
+    let overridden = overrides.iter().find(|(h, _)| h == header).or_else(|| {
+        let key = header_key(header);
+        overrides.iter().find(|(h, _)| header_key(h) == key)
+    });
+    if let Some((_, t)) = overridden {
+        let rule = by_header
+            .filter(|r| r.field_type == *t)
+            .or_else(|| rules.fields.iter().find(|r| r.field_type == *t))
+            .map(|r| r.name.clone());
+        return ColumnType {
+            field_type: *t,
+            rule,
+            source: DetectedBy::Override,
+        };
+    }
+    if let Some(r) = by_header {
+        return ColumnType {
+            field_type: r.field_type,
+            rule: Some(r.name.clone()),
+            source: DetectedBy::Header,
+        };
+    }
+    let sample = rows
+        .iter()
+        .filter_map(|r| r.fields.get(col))
+        .filter(|v| !v.trim().is_empty())
+        .take(SAMPLE);
+    if let Some(t) = type_of_values(sample) {
+        return ColumnType {
+            field_type: t,
+            rule: rules
+                .fields
+                .iter()
+                .find(|r| r.field_type == t)
+                .map(|r| r.name.clone()),
+            source: DetectedBy::Values,
+        };
+    }
+    ColumnType {
+        field_type: FieldType::Text,
+        rule: None,
+        source: DetectedBy::Default,
+    }
+}
+
+/// The candidate types, most specific first: a 13-digit number is a
+/// corporate number before anything else, a 7-digit one a postal code.
+const CANDIDATES: [FieldType; 7] = [
+    FieldType::Email,
+    FieldType::CorporateNumber,
+    FieldType::PostalCode,
+    FieldType::Phone,
+    FieldType::Date,
+    FieldType::Address,
+    FieldType::CompanyName,
+];
+
+/// The type at least 80% of the values look like, if any.
+pub(crate) fn type_of_values<'a>(values: impl Iterator<Item = &'a String>) -> Option<FieldType> {
+    let mut counts = [0usize; CANDIDATES.len()];
+    let mut n = 0usize;
+    for v in values {
+        n += 1;
+        let v = fold(v);
+        for (i, t) in CANDIDATES.iter().enumerate() {
+            if looks_like(*t, &v) {
+                counts[i] += 1;
+            }
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    // The most frequent; ties go to the earlier (more specific) candidate.
+    let (best, count) =
+        counts
+            .iter()
+            .enumerate()
+            .fold((0, 0), |acc, (i, c)| if *c > acc.1 { (i, *c) } else { acc });
+    (count as f64 >= THRESHOLD * n as f64 && count > 0).then_some(CANDIDATES[best])
+}
+
+/// Does a folded value look like the type?
+fn looks_like(t: FieldType, v: &str) -> bool {
+    match t {
+        FieldType::Email => looks_like_email(v),
+        FieldType::CorporateNumber => {
+            let d = v.strip_prefix('T').unwrap_or(v);
+            d.len() == 13 && d.bytes().all(|b| b.is_ascii_digit())
+        }
+        FieldType::PostalCode => looks_like_postal(v),
+        FieldType::Phone => looks_like_phone(v),
+        FieldType::Date => looks_like_date(v),
+        FieldType::Address => looks_like_address(v),
+        FieldType::CompanyName => looks_like_company(v),
+        _ => false,
+    }
+}
+
+fn looks_like_email(v: &str) -> bool {
+    let Some((local, domain)) = v.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !v.contains(' ')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+}
+
+fn looks_like_postal(v: &str) -> bool {
+    let v = v.trim_start_matches('〒').trim();
+    let b = v.as_bytes();
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    (b.len() == 7 && digits(b))
+        || (b.len() == 8 && b[3] == b'-' && digits(&b[..3]) && digits(&b[4..]))
+}
+
+fn looks_like_phone(v: &str) -> bool {
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')' | ' ' | '+'))
+    {
+        return false;
+    }
+    let digits: String = v.chars().filter(char::is_ascii_digit).collect();
+    if v.starts_with('+') {
+        return digits.starts_with("81") && (11..=12).contains(&digits.len());
+    }
+    digits.starts_with('0') && (10..=11).contains(&digits.len())
+}
+
+/// `2024-01-05`, `2024/1/5`, `2024.1.5`, `2024年1月5日`, `R5.4.1`, `H5/4/1`,
+/// `平成5年4月1日`, `令和元年5月1日`.
+fn looks_like_date(v: &str) -> bool {
+    const ERAS: [&str; 5] = ["明治", "大正", "昭和", "平成", "令和"];
+    let (rest, era) = if let Some(r) = ERAS.iter().find_map(|e| v.strip_prefix(e)) {
+        (r, true)
+    } else if let Some(r) = v
+        .strip_prefix(['M', 'T', 'S', 'H', 'R', 'm', 't', 's', 'h', 'r'])
+        .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        (r, true)
+    } else {
+        (v, false)
+    };
+    let rest = rest.trim_end_matches('日');
+    let parts: Vec<&str> = rest.split(['-', '/', '.', '年', '月']).collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || p.len() > 4) {
+        return false;
+    }
+    let num = |s: &str| s.parse::<u32>().ok();
+    let year_ok = if era {
+        parts[0] == "元" || num(parts[0]).is_some_and(|y| (1..=64).contains(&y))
+    } else {
+        parts[0].len() == 4 && num(parts[0]).is_some_and(|y| (1800..=2200).contains(&y))
+    };
+    year_ok
+        && num(parts[1]).is_some_and(|m| (1..=12).contains(&m))
+        && num(parts[2]).is_some_and(|d| (1..=31).contains(&d))
+}
+
+const PREFECTURES: [&str; 47] = [
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
+];
+
+fn looks_like_address(v: &str) -> bool {
+    if PREFECTURES.iter().any(|p| v.starts_with(p)) {
+        return true;
+    }
+    match v.find(['市', '区', '町', '村']) {
+        Some(i) => v[i..]
+            .chars()
+            .any(|c| c.is_ascii_digit() || "一二三四五六七八九十".contains(c)),
+        None => false,
+    }
+}
+
+const LEGAL_FORMS: [&str; 12] = [
+    "株式会社",
+    "有限会社",
+    "合同会社",
+    "合資会社",
+    "合名会社",
+    "(株)",
+    "(有)",
+    "(同)",
+    "一般社団法人",
+    "一般財団法人",
+    "特定非営利活動法人",
+    "医療法人",
+];
+
+fn looks_like_company(v: &str) -> bool {
+    LEGAL_FORMS
+        .iter()
+        .any(|f| v.starts_with(f) || v.ends_with(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows_of(values: &[&[&str]]) -> Vec<Row> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Row {
+                line: i + 2,
+                fields: r.iter().map(|s| s.to_string()).collect(),
+            })
+            .collect()
+    }
+
+    fn one_column(values: &[&str]) -> Option<FieldType> {
+        let owned: Vec<String> = values.iter().map(|s| s.to_string()).collect();
+        type_of_values(owned.iter())
+    }
+
+    #[test]
+    fn by_header_japanese_and_english() {
+        let rules = Rules::default_rules();
+        let headers: Vec<String> = [
+            "会社名",
+            "ＴＥＬ",
+            "E-Mail",
+            "郵便番号",
+            "生年月日",
+            "FAX",
+            "顧客ID",
+            "メモ",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let cols = detect_columns(&headers, &[], &rules, &[]);
+        let got: Vec<(FieldType, Option<&str>, DetectedBy)> = cols
+            .iter()
+            .map(|c| (c.field_type, c.rule.as_deref(), c.source))
+            .collect();
+        use DetectedBy::*;
+        assert_eq!(
+            got,
+            [
+                (FieldType::CompanyName, Some("company_name"), Header),
+                (FieldType::Phone, Some("phone"), Header),
+                (FieldType::Email, Some("email"), Header),
+                (FieldType::PostalCode, Some("postal_code"), Header),
+                (FieldType::Date, Some("birth_date"), Header),
+                (FieldType::Phone, Some("fax"), Header),
+                (FieldType::Text, Some("id"), Header),
+                (FieldType::Text, None, Default),
+            ]
+        );
+    }
+
+    #[test]
+    fn by_values() {
+        assert_eq!(
+            one_column(&["taro@example.co.jp", "ＨＡＮＡＫＯ＠ＥＸＡＭＰＬＥ．ＣＯＭ"]),
+            Some(FieldType::Email)
+        );
+        assert_eq!(
+            one_column(&[
+                "03-1234-5678",
+                "090-1234-5678",
+                "(06)1234-5678",
+                "+81-3-1234-5678"
+            ]),
+            Some(FieldType::Phone)
+        );
+        assert_eq!(
+            one_column(&["100-0013", "〒060-0001", "1000013", "１６０－００２３"]),
+            Some(FieldType::PostalCode)
+        );
+        assert_eq!(
+            one_column(&[
+                "2024-01-05",
+                "2024/1/5",
+                "R5.4.1",
+                "平成5年4月1日",
+                "令和元年5月1日"
+            ]),
+            Some(FieldType::Date)
+        );
+        assert_eq!(
+            one_column(&["7000012050002", "T7000012050002"]),
+            Some(FieldType::CorporateNumber)
+        );
+        assert_eq!(
+            one_column(&[
+                "東京都千代田区霞が関1-2-1",
+                "八潮市伊勢野208-1",
+                "大阪府大阪市北区"
+            ]),
+            Some(FieldType::Address)
+        );
+        assert_eq!(
+            one_column(&["株式会社ABC", "ABC商事(株)", "㈱サンプル", "有限会社山田"]),
+            Some(FieldType::CompanyName)
+        );
+        assert_eq!(one_column(&["りんご", "みかん"]), None);
+        assert_eq!(one_column(&[]), None);
+    }
+
+    #[test]
+    fn values_need_eighty_percent() {
+        let mut v = vec!["03-1234-5678"; 8];
+        v.extend(["不明", "なし"]);
+        assert_eq!(one_column(&v), Some(FieldType::Phone));
+        v.push("わからない");
+        assert_eq!(one_column(&v), None);
+    }
+
+    #[test]
+    fn value_detection_skips_empty_values_and_names_a_rule() {
+        let rules = Rules::default_rules();
+        let headers = vec!["連絡先".to_string(), "x".to_string()];
+        let rows = rows_of(&[
+            &["03-1234-5678", ""],
+            &["", ""],
+            &["  ", "a"],
+            &["06-1234-5678", "b"],
+        ]);
+        let cols = detect_columns(&headers, &rows, &rules, &[]);
+        assert_eq!(
+            cols[0],
+            ColumnType {
+                field_type: FieldType::Phone,
+                rule: Some("phone".into()),
+                source: DetectedBy::Values
+            }
+        );
+        assert_eq!(cols[1].source, DetectedBy::Default);
+    }
+
+    #[test]
+    fn overrides_win() {
+        let rules = Rules::default_rules();
+        let headers = vec!["会社名".to_string(), "取引先 コード".to_string()];
+        let rows = rows_of(&[&["株式会社A", "03-1234-5678"]]);
+        let overrides = vec![
+            ("会社名".to_string(), FieldType::Text),
+            ("取引先コード".to_string(), FieldType::PersonName),
+        ];
+        let cols = detect_columns(&headers, &rows, &rules, &overrides);
+        assert_eq!(cols[0].field_type, FieldType::Text);
+        assert_eq!(cols[0].source, DetectedBy::Override);
+        assert_eq!(cols[1].field_type, FieldType::PersonName);
+        assert_eq!(cols[1].rule.as_deref(), Some("person_name"));
+        assert_eq!(cols[1].source, DetectedBy::Override);
+    }
+
+    #[test]
+    fn free_text_is_not_mistaken() {
+        assert_eq!(
+            one_column(&["本日は晴天なり", "会議は3時から", "町内会の件"]),
+            None
+        );
+        assert_eq!(one_column(&["12345", "678"]), None);
+        assert_eq!(one_column(&["2024-13-01", "2024-02-40"]), None);
+    }
+}

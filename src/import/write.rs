@@ -1,0 +1,280 @@
+//! Writing CSV/TSV output files ([`TableWriter`]) and rejects files
+//! ([`write_rejects`]).
+//!
+//! Owns: quoting (RFC 4180: a field is quoted when it contains the delimiter,
+//! a quote, CR or LF; quotes are doubled), line ends (always CRLF, which is
+//! what RFC 4180 and Excel expect), the output encoding and the count of
+//! characters CP932 cannot represent. Does not own what goes into the rows.
+//!
+//! CP932 output: a character with no CP932 code (`𠮷`, `😀`, …) is written as
+//! an HTML decimal reference (`&#134071;`), the WHATWG encoder's convention.
+//! We chose that over `?` because it loses nothing (the original can be
+//! recovered from the file) and is easy to search for; each occurrence is
+//! also counted per row and column in [`WriteStats`], so the report can say
+//! exactly where the output differs from the data. Before that, the few
+//! characters that JIS X 0208 and CP932 write differently (`〜` U+301C → `～`,
+//! `‖` → `∥`, `—` → `―`, `¢£¬` → `￠￡￢`) are written as CP932's form of the
+//! same code, as every Windows program does, and are not counted. As in
+//! every CP932 file, `¥` and `\` are the same byte (0x5C).
+
+use super::encoding::{encode_cp932, OutputEncoding, UTF8_BOM};
+use super::{Format, Reject};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+/// Characters that could not be written in the output encoding, in one cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmappable {
+    /// 1-based index of the `write_row` call (the header, when written
+    /// first, is row 1).
+    pub row: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// How many characters were written as `&#N;`.
+    pub count: usize,
+}
+
+/// What a [`TableWriter`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Rows written (including a header row).
+    pub rows: usize,
+    pub bytes: u64,
+    /// Cells with characters the output encoding cannot represent (CP932
+    /// only), in the order written.
+    pub unmappable: Vec<Unmappable>,
+}
+
+impl WriteStats {
+    /// Total number of characters written as numeric references.
+    pub fn unmappable_chars(&self) -> usize {
+        self.unmappable.iter().map(|u| u.count).sum()
+    }
+}
+
+/// Writes a CSV or TSV file, one row at a time.
+pub struct TableWriter {
+    out: BufWriter<File>,
+    delim: u8,
+    encoding: OutputEncoding,
+    stats: WriteStats,
+    /// The encoded row, reused.
+    line: Vec<u8>,
+    /// A quoted field, reused.
+    field: String,
+}
+
+impl TableWriter {
+    /// Create (truncate) `path`. `format` must be CSV or TSV; pass
+    /// [`Format::for_output`] of the path to follow its extension.
+    pub fn create(
+        path: &Path,
+        format: Format,
+        encoding: OutputEncoding,
+    ) -> io::Result<TableWriter> {
+        let delim = match format {
+            Format::Csv => b',',
+            Format::Tsv => b'\t',
+            Format::Xlsx => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "XLSX output is not supported; write CSV or TSV",
+                ))
+            }
+        };
+        let mut out = BufWriter::with_capacity(256 * 1024, File::create(path)?);
+        let mut stats = WriteStats::default();
+        if encoding == OutputEncoding::Utf8Bom {
+            out.write_all(UTF8_BOM)?;
+            stats.bytes += UTF8_BOM.len() as u64;
+        }
+        Ok(TableWriter {
+            out,
+            delim,
+            encoding,
+            stats,
+            line: Vec::with_capacity(1024),
+            field: String::new(),
+        })
+    }
+
+    pub fn write_row(&mut self, fields: &[&str]) -> io::Result<()> {
+        self.stats.rows += 1;
+        let row = self.stats.rows;
+        self.line.clear();
+        for (i, value) in fields.iter().enumerate() {
+            if i > 0 {
+                self.line.push(self.delim);
+            }
+            let text: &str = if needs_quotes(value, self.delim) {
+                self.field.clear();
+                self.field.push('"');
+                for c in value.chars() {
+                    if c == '"' {
+                        self.field.push('"');
+                    }
+                    self.field.push(c);
+                }
+                self.field.push('"');
+                &self.field
+            } else {
+                value
+            };
+            match self.encoding {
+                OutputEncoding::Utf8 | OutputEncoding::Utf8Bom => {
+                    self.line.extend_from_slice(text.as_bytes())
+                }
+                OutputEncoding::Cp932 => {
+                    let count = encode_cp932(text, &mut self.line);
+                    if count > 0 {
+                        self.stats.unmappable.push(Unmappable {
+                            row,
+                            column: i + 1,
+                            count,
+                        });
+                    }
+                }
+            }
+        }
+        self.line.extend_from_slice(b"\r\n");
+        self.out.write_all(&self.line)?;
+        self.stats.bytes += self.line.len() as u64;
+        Ok(())
+    }
+
+    /// Flush the file and return what was written.
+    pub fn finish(mut self) -> io::Result<WriteStats> {
+        self.out.flush()?;
+        self.out.get_ref().sync_all().ok();
+        Ok(self.stats)
+    }
+}
+
+fn needs_quotes(value: &str, delim: u8) -> bool {
+    value
+        .bytes()
+        .any(|b| b == delim || b == b'"' || b == b'\r' || b == b'\n')
+}
+
+/// Write rejects as a UTF-8 CSV with the header `line,column,error,raw`
+/// (`column` is empty when the problem is not in one column).
+pub fn write_rejects(path: &Path, rejects: &[Reject]) -> io::Result<()> {
+    let mut w = TableWriter::create(path, Format::Csv, OutputEncoding::Utf8)?;
+    w.write_row(&["line", "column", "error", "raw"])?;
+    for r in rejects {
+        let line = r.line.to_string();
+        let column = r.column.map(|c| c.to_string()).unwrap_or_default();
+        w.write_row(&[&line, &column, &r.reason, &r.raw])?;
+    }
+    w.finish()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{read_path, InputEncoding, ReadOptions};
+
+    #[test]
+    fn csv_quoting_and_crlf() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.csv");
+        let mut w = TableWriter::create(&p, Format::Csv, OutputEncoding::Utf8).unwrap();
+        w.write_row(&["a", "b,c", "say \"hi\""]).unwrap();
+        w.write_row(&["1\n2", "", "x\ty"]).unwrap();
+        let stats = w.finish().unwrap();
+        assert_eq!(stats.rows, 2);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text, "a,\"b,c\",\"say \"\"hi\"\"\"\r\n\"1\n2\",,x\ty\r\n");
+        assert_eq!(stats.bytes, text.len() as u64);
+    }
+
+    #[test]
+    fn tsv_and_bom() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.tsv");
+        let mut w = TableWriter::create(&p, Format::Tsv, OutputEncoding::Utf8Bom).unwrap();
+        w.write_row(&["氏名", "a,b"]).unwrap();
+        w.write_row(&["x\ty", "z"]).unwrap();
+        w.finish().unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        assert_eq!(bytes, "\u{FEFF}氏名\ta,b\r\n\"x\ty\"\tz\r\n".as_bytes());
+        let t = read_path(&p, &ReadOptions::default()).unwrap();
+        assert_eq!(t.encoding, Some(InputEncoding::Utf8Bom));
+        assert_eq!(t.format, Format::Tsv);
+        assert_eq!(t.rows[0].fields, ["x\ty", "z"]);
+    }
+
+    #[test]
+    fn cp932_round_trip_with_unmappable_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.csv");
+        let mut w = TableWriter::create(&p, Format::Csv, OutputEncoding::Cp932).unwrap();
+        w.write_row(&["会社名", "氏名", "備考"]).unwrap();
+        w.write_row(&["株式会社ＡＢＣ", "山田 太郎", "①髙"])
+            .unwrap();
+        w.write_row(&["𠮷野家", "佐藤", "😀 \"ok\""]).unwrap();
+        let stats = w.finish().unwrap();
+        assert_eq!(
+            stats.unmappable,
+            [
+                Unmappable {
+                    row: 3,
+                    column: 1,
+                    count: 1
+                },
+                Unmappable {
+                    row: 3,
+                    column: 3,
+                    count: 1
+                },
+            ]
+        );
+        assert_eq!(stats.unmappable_chars(), 2);
+
+        let t = read_path(&p, &ReadOptions::default()).unwrap();
+        assert_eq!(t.encoding, Some(InputEncoding::Cp932));
+        assert_eq!(t.headers, ["会社名", "氏名", "備考"]);
+        assert_eq!(t.rows[0].fields, ["株式会社ＡＢＣ", "山田 太郎", "①髙"]);
+        assert_eq!(
+            t.rows[1].fields,
+            ["&#134071;野家", "佐藤", "&#128512; \"ok\""]
+        );
+        assert!(t.rejects.is_empty());
+    }
+
+    #[test]
+    fn rejects_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("rejects.csv");
+        let rejects = [
+            Reject {
+                line: 3,
+                column: None,
+                reason: "expected 3 columns, found 2".into(),
+                raw: "a,b".into(),
+            },
+            Reject {
+                line: 7,
+                column: Some(2),
+                reason: "unbalanced quote opened at line 7, column 2".into(),
+                raw: "x,\"y".into(),
+            },
+        ];
+        write_rejects(&p, &rejects).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(
+            text,
+            "line,column,error,raw\r\n3,,\"expected 3 columns, found 2\",\"a,b\"\r\n\
+             7,2,\"unbalanced quote opened at line 7, column 2\",\"x,\"\"y\"\r\n"
+        );
+    }
+
+    #[test]
+    fn xlsx_output_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.xlsx");
+        assert!(TableWriter::create(&p, Format::Xlsx, OutputEncoding::Utf8).is_err());
+    }
+}

@@ -1,0 +1,85 @@
+//! Variant kanji folding for match keys (`髙`→`高`, `﨑`→`崎`, `邊`→`辺`).
+//!
+//! The built-in table is `rules/variant_kanji.tsv`; a rule file adds pairs
+//! with `[dictionary.variant_kanji]`. Compatibility ideographs (U+F900–FAFF,
+//! U+2F800–2FA1F) are first mapped to their unified ideograph by NFC, then the
+//! table applies. Display values never go through this: it is for keys only.
+
+use std::collections::HashMap;
+use unicode_normalization::UnicodeNormalization;
+
+const BUILTIN: &str = include_str!("../../rules/variant_kanji.tsv");
+
+#[derive(Debug, Clone)]
+pub struct VariantTable {
+    map: HashMap<char, char>,
+}
+
+impl VariantTable {
+    /// The built-in table plus `extra` pairs (variant, standard); extra pairs win.
+    pub fn new(extra: &[(char, char)]) -> VariantTable {
+        let mut map = HashMap::new();
+        for line in BUILTIN.lines() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let mut cols = line.split('\t');
+            let (Some(v), Some(s)) = (cols.next(), cols.next()) else {
+                continue;
+            };
+            if let (Some(v), Some(s)) = (single(v), single(s)) {
+                map.insert(nfc_char(v), s);
+            }
+        }
+        for (v, s) in extra {
+            map.insert(nfc_char(*v), *s);
+        }
+        VariantTable { map }
+    }
+
+    /// The standard form of one character.
+    pub fn fold_char(&self, c: char) -> char {
+        let c = nfc_char(c);
+        self.map.get(&c).copied().unwrap_or(c)
+    }
+
+    pub fn fold(&self, s: &str) -> String {
+        s.chars().map(|c| self.fold_char(c)).collect()
+    }
+}
+
+fn single(s: &str) -> Option<char> {
+    let mut it = s.chars();
+    match (it.next(), it.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
+/// NFC of a single character when it is a compatibility ideograph.
+fn nfc_char(c: char) -> char {
+    if matches!(c, '\u{F900}'..='\u{FAFF}' | '\u{2F800}'..='\u{2FA1F}') {
+        let mut it = std::iter::once(c).nfc();
+        if let (Some(d), None) = (it.next(), it.next()) {
+            return d;
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_builtin_and_extra_pairs() {
+        let t = VariantTable::new(&[('𩸽', '魚')]);
+        assert_eq!(t.fold("髙橋"), "高橋");
+        assert_eq!(t.fold("山﨑"), "山崎");
+        assert_eq!(t.fold("渡邊"), "渡辺");
+        assert_eq!(t.fold("𩸽"), "魚");
+        // 神 U+FA19 (compatibility) → 神 U+795E
+        assert_eq!(t.fold("\u{FA19}"), "\u{795E}");
+        assert_eq!(t.fold("佐藤"), "佐藤");
+    }
+}

@@ -1,0 +1,430 @@
+//! The `nayose` binary, run as a user runs it: real files in a fresh
+//! temporary directory per test, exit codes, stdout/stderr, output files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Dir {
+    tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    fn new() -> Dir {
+        Dir {
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap()
+    }
+}
+
+fn nayose(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nayose"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn csv_rows(text: &str) -> usize {
+    // The files in these tests have no quoted newlines.
+    text.lines().count().saturating_sub(1)
+}
+
+fn report(dir: &Dir) -> serde_json::Value {
+    serde_json::from_str(&dir.read("report.json")).unwrap()
+}
+
+fn assert_rows_balance(r: &serde_json::Value) {
+    let n = |k: &str| r[k].as_u64().unwrap();
+    assert_eq!(n("rows_in"), n("rows_out") + n("rows_rejected"), "{r}");
+}
+
+const HEADER: &str = "顧客ID,会社名,電話番号,郵便番号\n";
+
+#[test]
+fn cleans_the_bundled_sample_keeping_rows_and_columns() {
+    let d = Dir::new();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample/customers.csv");
+    let out = d.path("out.csv");
+    let rep = d.path("report.json");
+    let o = nayose(&["clean", s(&sample), "-o", s(&out), "--report", s(&rep)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let input = std::fs::read_to_string(&sample).unwrap();
+    let output = d.read("out.csv");
+    let in_header = input.lines().next().unwrap();
+    let out_header = output.lines().next().unwrap();
+    // Same columns in the same order; derived columns come right after their source.
+    let in_cols: Vec<&str> = in_header.split(',').collect();
+    let out_cols: Vec<&str> = out_header.split(',').collect();
+    let kept: Vec<&str> = out_cols
+        .iter()
+        .copied()
+        .filter(|c| in_cols.contains(c))
+        .collect();
+    assert_eq!(kept, in_cols);
+    let r = report(&d);
+    assert_rows_balance(&r);
+    assert_eq!(r["rows_in"].as_u64().unwrap() as usize, csv_rows(&input));
+    // The summary has a line per column with the detected type.
+    let cols = r["columns"].as_array().unwrap();
+    let ty = |name: &str| {
+        cols.iter()
+            .find(|c| c["column"] == name)
+            .map(|c| c["field_type"].as_str().unwrap().to_string())
+    };
+    assert_eq!(ty("会社名").as_deref(), Some("company_name"));
+    assert_eq!(ty("電話番号").as_deref(), Some("phone"));
+    assert_eq!(ty("生年月日").as_deref(), Some("date"));
+    assert_eq!(ty("連絡可否").as_deref(), Some("text"));
+    assert!(stderr(&o).contains("rows in"), "{}", stderr(&o));
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    let d = Dir::new();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample/customers.csv");
+    let a = d.path("a.csv");
+    let b = d.path("b.csv");
+    assert!(nayose(&["clean", s(&sample), "-o", s(&a), "-q"])
+        .status
+        .success());
+    assert!(nayose(&["clean", s(&sample), "-o", s(&b), "-q"])
+        .status
+        .success());
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+#[test]
+fn cp932_in_utf8_out_and_back() {
+    let d = Dir::new();
+    let text = format!("{HEADER}1,㈱ＡＢＣ商事,０３－１２３４－５６７８,１６０－００２３\n2,髙橋工業（有）,06(6123)4567,5300001\n");
+    let (bytes, _, bad) = encoding_rs::SHIFT_JIS.encode(&text);
+    assert!(!bad);
+    let input = d.write("in.csv", &bytes);
+    let out = d.path("out.csv");
+    let o = nayose(&["clean", s(&input), "-o", s(&out), "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cleaned = d.read("out.csv");
+    assert!(cleaned.contains("株式会社ABC商事"), "{cleaned}");
+    assert!(cleaned.contains("髙橋工業有限会社"), "{cleaned}");
+    assert!(cleaned.contains("03-1234-5678"), "{cleaned}");
+    assert!(cleaned.contains("160-0023"), "{cleaned}");
+
+    // And written back as CP932 for an old Excel.
+    let out2 = d.path("out-sjis.csv");
+    let o = nayose(&[
+        "clean",
+        s(&input),
+        "-o",
+        s(&out2),
+        "--encoding",
+        "cp932",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let raw = std::fs::read(&out2).unwrap();
+    assert!(
+        std::str::from_utf8(&raw).is_err(),
+        "expected CP932 bytes, got UTF-8"
+    );
+    let (decoded, _, bad) = encoding_rs::SHIFT_JIS.decode(&raw);
+    assert!(!bad);
+    assert_eq!(decoded, cleaned);
+}
+
+#[test]
+fn utf8_bom_output_for_excel() {
+    let d = Dir::new();
+    let input = d.write(
+        "in.csv",
+        format!("{HEADER}1,ABC(株),0312345678,1600023\n").as_bytes(),
+    );
+    let out = d.path("out.csv");
+    assert!(nayose(&[
+        "clean",
+        s(&input),
+        "-o",
+        s(&out),
+        "--encoding",
+        "utf-8-bom",
+        "-q"
+    ])
+    .status
+    .success());
+    let raw = std::fs::read(&out).unwrap();
+    assert!(raw.starts_with(&[0xEF, 0xBB, 0xBF]));
+}
+
+/// Runs `clean` on `content`, expecting success, and returns (output, rejects, report).
+fn clean_expecting_rejects(content: &[u8]) -> (String, String, serde_json::Value, String) {
+    let d = Dir::new();
+    let input = d.write("in.csv", content);
+    let out = d.path("out.csv");
+    let rej = d.path("rejects.csv");
+    let rep = d.path("report.json");
+    let o = nayose(&[
+        "clean",
+        s(&input),
+        "-o",
+        s(&out),
+        "--rejects",
+        s(&rej),
+        "--report",
+        s(&rep),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = report(&d);
+    assert_rows_balance(&r);
+    let rejects = std::fs::read_to_string(&rej).unwrap_or_default();
+    (d.read("out.csv"), rejects, r, stderr(&o))
+}
+
+#[test]
+fn unbalanced_quote_rejects_one_row_and_keeps_the_rest() {
+    let content = format!(
+        "{HEADER}1,\"ABC商事,0312345678,1600023\n2,DEF(株),0312345679,1600023\n3,GHI(有),0312345670,1600023\n"
+    );
+    let (out, rejects, r, err) = clean_expecting_rejects(content.as_bytes());
+    assert_eq!(r["rows_rejected"], 1, "{r}");
+    assert_eq!(r["rows_out"], 2, "{r}");
+    assert!(
+        out.contains("DEF株式会社") && out.contains("GHI有限会社"),
+        "{out}"
+    );
+    assert!(rejects.contains("quote"), "{rejects}");
+    assert!(
+        rejects.lines().nth(1).unwrap().starts_with("2,"),
+        "line 2: {rejects}"
+    );
+    assert!(err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn unbalanced_quote_on_the_last_line() {
+    let content = format!("{HEADER}1,DEF(株),0312345679,1600023\n2,\"GHI,0312345670,1600023\n");
+    let (_, rejects, r, _) = clean_expecting_rejects(content.as_bytes());
+    assert_eq!(r["rows_rejected"], 1, "{r}");
+    assert_eq!(r["rows_out"], 1, "{r}");
+    assert!(rejects.contains("quote"), "{rejects}");
+}
+
+#[test]
+fn wrong_column_counts_are_rejected_with_their_line() {
+    let content = format!("{HEADER}1,A(株),0312345678\n2,B(株),0312345678,1600023,extra\n3,C(株),0312345678,1600023\n");
+    let (out, rejects, r, _) = clean_expecting_rejects(content.as_bytes());
+    assert_eq!(r["rows_rejected"], 2, "{r}");
+    assert!(out.contains("C株式会社"));
+    assert!(rejects.contains("expected 4"), "{rejects}");
+    let lines: Vec<&str> = rejects.lines().skip(1).collect();
+    assert!(
+        lines[0].starts_with("2,") && lines[1].starts_with("3,"),
+        "{rejects}"
+    );
+}
+
+#[test]
+fn undecodable_bytes_reject_only_their_row() {
+    let mut content = HEADER.as_bytes().to_vec();
+    content.extend_from_slice("1,A(株),0312345678,1600023\n".as_bytes());
+    content.extend_from_slice(b"2,B\xff\xfe,0312345678,1600023\n");
+    content.extend_from_slice("3,C(株),0312345678,1600023\n".as_bytes());
+    // Enough valid UTF-8 multi-byte text that the file is recognisably UTF-8.
+    for i in 4..40 {
+        content.extend_from_slice(format!("{i},日本商事(株),0312345678,1600023\n").as_bytes());
+    }
+    let (_, rejects, r, _) = clean_expecting_rejects(&content);
+    assert_eq!(r["rows_rejected"], 1, "{r}");
+    assert!(
+        rejects.lines().nth(1).unwrap().starts_with("3,2,"),
+        "line 3, column 2: {rejects}"
+    );
+    assert!(
+        rejects.contains("\\xFF") || rejects.contains("\\xff"),
+        "raw bytes kept: {rejects}"
+    );
+}
+
+#[test]
+fn a_10mb_field_is_rejected_not_swallowed() {
+    let mut content = HEADER.to_string();
+    content.push_str("1,A(株),0312345678,1600023\n");
+    content.push_str(&format!(
+        "2,{},0312345678,1600023\n",
+        "あ".repeat(10 * 1024 * 1024 / 3)
+    ));
+    content.push_str("3,C(株),0312345678,1600023\n");
+    let (out, rejects, r, _) = clean_expecting_rejects(content.as_bytes());
+    assert_eq!(r["rows_rejected"], 1, "{r}");
+    assert_eq!(r["rows_out"], 2, "{r}");
+    assert!(out.contains("C株式会社"));
+    assert!(
+        rejects.contains("limit"),
+        "{}",
+        &rejects[..200.min(rejects.len())]
+    );
+}
+
+#[test]
+fn empty_file_is_a_clear_error() {
+    let d = Dir::new();
+    let input = d.write("empty.csv", b"");
+    let o = nayose(&["clean", s(&input), "-o", s(&d.path("out.csv"))]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("empty"), "{}", stderr(&o));
+}
+
+#[test]
+fn header_only_file_gives_header_only_output() {
+    let d = Dir::new();
+    let input = d.write("h.csv", HEADER.as_bytes());
+    let out = d.path("out.csv");
+    let o = nayose(&["clean", s(&input), "-o", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = d.read("out.csv");
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(stderr(&o).contains("0 rows in"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_xlsx_that_is_not_one() {
+    let d = Dir::new();
+    let input = d.write("fake.xlsx", b"this is not a zip file at all");
+    let o = nayose(&["clean", s(&input), "-o", s(&d.path("out.csv"))]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("fake.xlsx") && err.to_lowercase().contains("xlsx"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_real_xlsx_is_cleaned_from_the_named_sheet() {
+    let d = Dir::new();
+    let path = d.path("book.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let first = wb.add_worksheet();
+    first.set_name("メモ").unwrap();
+    first.write_string(0, 0, "not the data").unwrap();
+    let ws = wb.add_worksheet();
+    ws.set_name("顧客").unwrap();
+    for (c, h) in ["会社名", "電話番号", "郵便番号"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "㈱ＸＹＺ").unwrap();
+    ws.write_string(1, 1, "0312345678").unwrap();
+    ws.write_string(1, 2, "1600023").unwrap();
+    wb.save(&path).unwrap();
+    let out = d.path("out.csv");
+    let o = nayose(&["clean", s(&path), "--sheet", "顧客", "-o", s(&out), "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = d.read("out.csv");
+    assert!(
+        text.contains("株式会社XYZ,,03-1234-5678,160-0023"),
+        "{text}"
+    );
+    let o = nayose(&["clean", s(&path), "--sheet", "nope", "-o", s(&out)]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("顧客"),
+        "lists the sheets: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn field_override_and_keep_raw() {
+    let d = Dir::new();
+    let input = d.write("in.csv", "取引先,TEL\n㈱ＡＢＣ,03-1234-5678\n".as_bytes());
+    let out = d.path("out.csv");
+    let o = nayose(&[
+        "clean",
+        s(&input),
+        "-o",
+        s(&out),
+        "--field",
+        "取引先=company_name",
+        "--keep-raw",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = d.read("out.csv");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "取引先,取引先_raw,取引先_branch,TEL,TEL_raw"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "株式会社ABC,㈱ＡＢＣ,,03-1234-5678,03-1234-5678"
+    );
+    let o = nayose(&[
+        "clean",
+        s(&input),
+        "-o",
+        s(&out),
+        "--field",
+        "会社=company_name",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("会社"), "{}", stderr(&o));
+}
+
+#[test]
+fn broken_rule_file_fails_fast_with_its_line() {
+    let d = Dir::new();
+    let rules = d.write("r.toml", b"[options.phone]\nformat = \"nationl\"\n");
+    let input = d.write("in.csv", HEADER.as_bytes());
+    let o = nayose(&[
+        "clean",
+        s(&input),
+        "-o",
+        s(&d.path("o.csv")),
+        "--rules",
+        s(&rules),
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("r.toml:2"), "{err}");
+}
+
+#[test]
+fn normalize_command_prints_one_value_per_line() {
+    let o = nayose(&[
+        "normalize",
+        "date",
+        "R5.4.1",
+        "平成31年5月1日",
+        "2024年1月5日",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "an invalid value makes the exit code 1"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "2023-04-01\n\n2024-01-05\n"
+    );
+    assert!(stderr(&o).contains("平成31年5月1日"), "{}", stderr(&o));
+    let o = nayose(&["normalize", "company_name", "㈱ＡＢＣ商事"]);
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "株式会社ABC商事\n");
+}
