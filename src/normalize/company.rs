@@ -11,9 +11,11 @@
 //! input had it, with no space beside it.
 //!
 //! A trailing branch or office (`札幌支店`, `本社`, `第二工場`) is split off into
-//! the `branch` part when it is clearly separate from the name: after a space,
-//! after the legal form, or as a known place name + office word. It never cuts
-//! into a name it cannot tell apart (`ABC本店` stays whole).
+//! the `branch` part when it is clearly separate from the name: after a space
+//! (several office words in a row stay together: `札幌支店 営業部`), after the
+//! legal form, or as a known place name and/or `第N` + office word. It never
+//! cuts into a name it cannot tell apart (`ABC本店` stays whole). An honorific
+//! after the name (`御中`, `様`) is dropped.
 //!
 //! The match key is the name without legal form and branch, without spaces or
 //! punctuation, lower-cased, hiragana as katakana, variant kanji folded and
@@ -448,11 +450,22 @@ fn is_branch(s: &str) -> bool {
 /// Split a trailing branch off a name without a legal-form boundary:
 /// after the last space, or a known place (+ optional 第N) + office word.
 fn split_branch(body: &str) -> (String, Option<String>) {
-    if let Some(sp) = body.rfind(' ') {
-        let (name, tail) = (body[..sp].trim(), body[sp + 1..].trim());
-        if !name.is_empty() && is_branch(tail) {
-            return (name.to_string(), Some(tail.to_string()));
+    // After spaces: as many trailing words as are office names, so that
+    // `ABC 札幌支店 営業部` keeps `札幌支店 営業部` together.
+    let mut cut: Option<usize> = None;
+    let mut end = body.len();
+    while let Some(sp) = body[..end].rfind(' ') {
+        if body[..sp].trim().is_empty() || !is_branch(&body[sp + 1..end]) {
+            break;
         }
+        cut = Some(sp);
+        end = sp;
+    }
+    if let Some(sp) = cut {
+        return (
+            body[..sp].trim().to_string(),
+            Some(body[sp + 1..].trim().to_string()),
+        );
     }
     for w in BRANCH_WORDS {
         let Some(stem) = body.strip_suffix(w) else {
@@ -486,6 +499,17 @@ fn split_branch(body: &str) -> (String, Option<String>) {
                     && stem[..pos].chars().count() >= 2
                 {
                     best = Some(pos);
+                    // A place before 第N belongs to the branch too (関東第一営業所).
+                    for p in BRANCH_PLACES {
+                        for suffix in ["", "都", "府", "県", "市"] {
+                            let place = format!("{p}{suffix}");
+                            if let Some(name) = stem[..pos].strip_suffix(place.as_str()) {
+                                if name.chars().count() >= 2 {
+                                    best = Some(best.map_or(name.len(), |b| b.min(name.len())));
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -494,6 +518,24 @@ fn split_branch(body: &str) -> (String, Option<String>) {
         }
     }
     (body.to_string(), None)
+}
+
+/// Drop an honorific written after a company name on letters and labels
+/// (`ABC商事㈱ 御中`, `株式会社ABC様`). `殿` also ends real names (`○○御殿`), so
+/// it is taken only after a space.
+fn strip_honorific(s: &str) -> &str {
+    for h in ["御中", "様", "殿"] {
+        if let Some(rest) = s.strip_suffix(h) {
+            let name = rest.trim_end();
+            if h == "殿" && name.len() == rest.len() {
+                continue;
+            }
+            if !name.is_empty() {
+                return name;
+            }
+        }
+    }
+    s
 }
 
 fn form_display(form: &LegalForm, style: LegalFormStyle) -> &str {
@@ -507,6 +549,7 @@ fn form_display(form: &LegalForm, style: LegalFormStyle) -> &str {
 /// Normalize a company name (see module docs).
 pub fn normalize(raw: &str, opts: &CompanyOptions, dict: &Dictionaries) -> Normalized {
     let folded = text::fold(raw);
+    let folded = strip_honorific(&folded).to_string();
     if folded.is_empty() {
         return Normalized::empty();
     }
@@ -663,6 +706,20 @@ mod tests {
         let n = norm("ABC本店");
         assert_eq!(n.value.as_deref(), Some("ABC本店"));
         assert_eq!(n.part("branch"), None);
+        let n = norm("株式会社ABC 札幌支店 営業部");
+        assert_eq!(n.part("branch"), Some("札幌支店 営業部"));
+        let n = norm("株式会社ABC商事関東第一営業所");
+        assert_eq!(n.part("branch"), Some("関東第一営業所"));
+    }
+
+    #[test]
+    fn honorifics_after_the_name_are_dropped() {
+        assert_eq!(
+            norm("ＡＢＣ商事㈱　御中").value.as_deref(),
+            Some("ABC商事株式会社")
+        );
+        assert_eq!(norm("株式会社ABC様").value.as_deref(), Some("株式会社ABC"));
+        assert_eq!(norm("ABC御殿").value.as_deref(), Some("ABC御殿"));
     }
 
     #[test]
