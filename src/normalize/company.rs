@@ -31,8 +31,9 @@ use std::sync::OnceLock;
 const LEGAL_FORMS: &str = include_str!("../../rules/legal_forms.tsv");
 const ENGLISH_FORMS: &str = include_str!("../../rules/english_legal_forms.tsv");
 
-/// Office words that end a branch name.
-const BRANCH_WORDS: [&str; 11] = [
+/// Office words that end a branch name. Not 研究所, センター or 製作所: they end
+/// too many company names (株式会社豊田中央研究所, 株式会社日立製作所).
+const BRANCH_WORDS: [&str; 15] = [
     "支店",
     "支社",
     "営業所",
@@ -44,6 +45,10 @@ const BRANCH_WORDS: [&str; 11] = [
     "事務所",
     "営業部",
     "支部",
+    "支所",
+    "本部",
+    "製油所",
+    "製造所",
 ];
 
 /// Places that commonly name a branch written straight after the company name
