@@ -656,9 +656,31 @@ pub fn kana_key_without_legal_form(v: &str) -> (String, Option<String>) {
             form_found = Some(found.form);
         }
     }
+    // A reading written as a word of its own may stand anywhere, also between
+    // the name and a branch (`イトウチユウシヨウジ カブシキガイシヤ サツポロシシヤ`).
+    if form_found.is_none() {
+        let words: Vec<&str> = body.split(' ').collect();
+        let hit = words.iter().enumerate().find_map(|(i, w)| {
+            let k = kana::kana_key(w);
+            t.readings
+                .iter()
+                .find(|(r, _)| !r.is_empty() && *r == k)
+                .map(|(_, form)| (i, *form))
+        });
+        if let Some((i, form)) = hit {
+            form_found = Some(form);
+            body = words
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, w)| *w)
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+    }
     let mut key = kana::kana_key(&body);
     for (r, form) in &t.readings {
-        if r.is_empty() {
+        if r.is_empty() || form_found.is_some() {
             continue;
         }
         if let Some(rest) = key.strip_prefix(r.as_str()) {
@@ -750,5 +772,7 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(fa.as_deref(), Some("株式会社"));
         assert_eq!(fb.as_deref(), Some("株式会社"));
+        let (c, _) = kana_key_without_legal_form("エービーシー カブシキガイシャ サッポロシテン");
+        assert_eq!(c, kana::kana_key("エービーシー サッポロシテン"));
     }
 }
