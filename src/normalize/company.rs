@@ -11,9 +11,11 @@
 //! input had it, with no space beside it.
 //!
 //! A trailing branch or office (`札幌支店`, `本社`, `第二工場`) is split off into
-//! the `branch` part when it is clearly separate from the name: after a space,
-//! after the legal form, or as a known place name + office word. It never cuts
-//! into a name it cannot tell apart (`ABC本店` stays whole).
+//! the `branch` part when it is clearly separate from the name: after a space
+//! (several office words in a row stay together: `札幌支店 営業部`), after the
+//! legal form, or as a known place name and/or `第N` + office word. It never
+//! cuts into a name it cannot tell apart (`ABC本店` stays whole). An honorific
+//! after the name (`御中`, `様`) is dropped.
 //!
 //! The match key is the name without legal form and branch, without spaces or
 //! punctuation, lower-cased, hiragana as katakana, variant kanji folded and
@@ -30,8 +32,9 @@ use std::sync::OnceLock;
 const LEGAL_FORMS: &str = include_str!("../../rules/legal_forms.tsv");
 const ENGLISH_FORMS: &str = include_str!("../../rules/english_legal_forms.tsv");
 
-/// Office words that end a branch name.
-const BRANCH_WORDS: [&str; 11] = [
+/// Office words that end a branch name. Not 研究所, センター or 製作所: they end
+/// too many company names (株式会社豊田中央研究所, 株式会社日立製作所).
+const BRANCH_WORDS: [&str; 15] = [
     "支店",
     "支社",
     "営業所",
@@ -43,6 +46,10 @@ const BRANCH_WORDS: [&str; 11] = [
     "事務所",
     "営業部",
     "支部",
+    "支所",
+    "本部",
+    "製油所",
+    "製造所",
 ];
 
 /// Places that commonly name a branch written straight after the company name
@@ -478,11 +485,22 @@ fn is_branch(s: &str) -> bool {
 /// Split a trailing branch off a name without a legal-form boundary:
 /// after the last space, or a known place (+ optional 第N) + office word.
 fn split_branch(body: &str) -> (String, Option<String>) {
-    if let Some(sp) = body.rfind(' ') {
-        let (name, tail) = (body[..sp].trim(), body[sp + 1..].trim());
-        if !name.is_empty() && is_branch(tail) {
-            return (name.to_string(), Some(tail.to_string()));
+    // After spaces: as many trailing words as are office names, so that
+    // `ABC 札幌支店 営業部` keeps `札幌支店 営業部` together.
+    let mut cut: Option<usize> = None;
+    let mut end = body.len();
+    while let Some(sp) = body[..end].rfind(' ') {
+        if body[..sp].trim().is_empty() || !is_branch(&body[sp + 1..end]) {
+            break;
         }
+        cut = Some(sp);
+        end = sp;
+    }
+    if let Some(sp) = cut {
+        return (
+            body[..sp].trim().to_string(),
+            Some(body[sp + 1..].trim().to_string()),
+        );
     }
     for w in BRANCH_WORDS {
         let Some(stem) = body.strip_suffix(w) else {
@@ -513,6 +531,17 @@ fn split_branch(body: &str) -> (String, Option<String>) {
                     && stem[..pos].chars().count() >= 2
                 {
                     best = Some(pos);
+                    // A place before 第N belongs to the branch too (関東第一営業所).
+                    for p in BRANCH_PLACES {
+                        for suffix in ["", "都", "府", "県", "市"] {
+                            let place = format!("{p}{suffix}");
+                            if let Some(name) = stem[..pos].strip_suffix(place.as_str()) {
+                                if name.chars().count() >= 2 {
+                                    best = Some(best.map_or(name.len(), |b| b.min(name.len())));
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -521,6 +550,24 @@ fn split_branch(body: &str) -> (String, Option<String>) {
         }
     }
     (body.to_string(), None)
+}
+
+/// Drop an honorific written after a company name on letters and labels
+/// (`ABC商事㈱ 御中`, `株式会社ABC様`). `殿` also ends real names (`○○御殿`), so
+/// it is taken only after a space.
+fn strip_honorific(s: &str) -> &str {
+    for h in ["御中", "様", "殿"] {
+        if let Some(rest) = s.strip_suffix(h) {
+            let name = rest.trim_end();
+            if h == "殿" && name.len() == rest.len() {
+                continue;
+            }
+            if !name.is_empty() {
+                return name;
+            }
+        }
+    }
+    s
 }
 
 fn form_display(form: &LegalForm, style: LegalFormStyle) -> &str {
@@ -534,6 +581,7 @@ fn form_display(form: &LegalForm, style: LegalFormStyle) -> &str {
 /// Normalize a company name (see module docs).
 pub fn normalize(raw: &str, opts: &CompanyOptions, dict: &Dictionaries) -> Normalized {
     let folded = text::fold(raw);
+    let folded = strip_honorific(&folded).to_string();
     if folded.is_empty() {
         return Normalized::empty();
     }
@@ -635,9 +683,31 @@ pub fn kana_key_without_legal_form(v: &str) -> (String, Option<String>) {
             form_found = Some(found.form);
         }
     }
+    // A reading written as a word of its own may stand anywhere, also between
+    // the name and a branch (`イトウチユウシヨウジ カブシキガイシヤ サツポロシシヤ`).
+    if form_found.is_none() {
+        let words: Vec<&str> = body.split(' ').collect();
+        let hit = words.iter().enumerate().find_map(|(i, w)| {
+            let k = kana::kana_key(w);
+            t.readings
+                .iter()
+                .find(|(r, _)| !r.is_empty() && *r == k)
+                .map(|(_, form)| (i, *form))
+        });
+        if let Some((i, form)) = hit {
+            form_found = Some(form);
+            body = words
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, w)| *w)
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+    }
     let mut key = kana::kana_key(&body);
     for (r, form) in &t.readings {
-        if r.is_empty() {
+        if r.is_empty() || form_found.is_some() {
             continue;
         }
         if let Some(rest) = key.strip_prefix(r.as_str()) {
@@ -690,6 +760,20 @@ mod tests {
         let n = norm("ABC本店");
         assert_eq!(n.value.as_deref(), Some("ABC本店"));
         assert_eq!(n.part("branch"), None);
+        let n = norm("株式会社ABC 札幌支店 営業部");
+        assert_eq!(n.part("branch"), Some("札幌支店 営業部"));
+        let n = norm("株式会社ABC商事関東第一営業所");
+        assert_eq!(n.part("branch"), Some("関東第一営業所"));
+    }
+
+    #[test]
+    fn honorifics_after_the_name_are_dropped() {
+        assert_eq!(
+            norm("ＡＢＣ商事㈱　御中").value.as_deref(),
+            Some("ABC商事株式会社")
+        );
+        assert_eq!(norm("株式会社ABC様").value.as_deref(), Some("株式会社ABC"));
+        assert_eq!(norm("ABC御殿").value.as_deref(), Some("ABC御殿"));
     }
 
     #[test]
@@ -715,5 +799,7 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(fa.as_deref(), Some("株式会社"));
         assert_eq!(fb.as_deref(), Some("株式会社"));
+        let (c, _) = kana_key_without_legal_form("エービーシー カブシキガイシャ サッポロシテン");
+        assert_eq!(c, kana::kana_key("エービーシー サッポロシテン"));
     }
 }

@@ -1,7 +1,8 @@
 //! Corporate numbers (法人番号): 13 digits whose first digit is a check digit
 //! over the other twelve (国税庁's formula). Invoice registration numbers
 //! (`T` + the corporate number) are accepted; the `T` is recorded in the
-//! `invoice` part and the display value is the bare 13 digits.
+//! `invoice` part and the display value is the bare 13 digits. A Japanese
+//! label in front (`法人番号：`) is ignored.
 
 use super::{text, Normalized};
 
@@ -23,6 +24,11 @@ pub fn normalize(raw: &str) -> Normalized {
     if folded.is_empty() {
         return Normalized::empty();
     }
+    // A label in front (`法人番号：`, `登録番号 `) is not part of the number;
+    // only non-ASCII text is taken for one, so `X7000…` stays invalid.
+    let folded = folded
+        .trim_start_matches(|c: char| !c.is_ascii() || c == ':' || c == ' ')
+        .to_string();
     let (invoice, body) = match folded.strip_prefix(['T', 't']) {
         Some(rest) => (true, rest),
         None => (false, folded.as_str()),

@@ -3,7 +3,8 @@
 //!
 //! Validation is deliberately practical, not RFC 5322: exactly one `@`, a
 //! non-empty local part of the characters mail systems accept, a domain with
-//! at least one dot and no empty labels. Anything else is an `invalid_email`
+//! at least one dot, no empty labels and a top-level domain of two letters or
+//! more. Anything else is an `invalid_email`
 //! issue and no value. Common slips (a space, a comma for a dot, `＠` typed as
 //! `@@`) are reported, not fixed: a wrong address must not look right.
 
@@ -52,6 +53,12 @@ pub fn normalize(raw: &str, opts: &EmailOptions) -> Normalized {
                 && !l.starts_with('-')
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        // No top-level domain is one letter or numeric (`example.c` is a
+        // slip); punycode ones (`xn--…`) are fine.
+        && labels.last().is_some_and(|tld| {
+            tld.len() >= 2
+                && (tld.chars().all(|c| c.is_ascii_alphabetic()) || tld.starts_with("xn--"))
         });
     if !domain_ok {
         return invalid("domain is not a valid host name");

@@ -7,8 +7,8 @@
 //! spelling `シヤ` agrees with `シャ`), `ヂ`→`ジ`, `ヅ`→`ズ`, `ヴ`→`ブ`,
 //! `ヲヰヱ`→`オイエ`, and long vowels unified (`サトー`, `サトウ`, `サトオ` all
 //! key as `サトオ`). For company kana the key also drops legal-form readings
-//! (`カブシキガイシャ`, bank abbreviations such as `カ)`), which the company
-//! normalizer recognises.
+//! (`カブシキガイシャ` as a word anywhere, or glued to the start or end;
+//! bank abbreviations such as `カ)`), which the company normalizer recognises.
 //!
 //! It does not romanise and does not guess readings of kanji.
 

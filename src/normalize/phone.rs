@@ -5,7 +5,8 @@
 //! (`03-1234-5678`, `090-1234-5678`, `0120-123-456`) or E.164 when the rules
 //! ask for it; numbers of other countries are written in international
 //! format. Key: E.164 (`+81312345678`), also kept as the `e164` part. An
-//! extension (`内線12`, `ext. 12`) goes to the `extension` part. A number that
+//! extension (`内線12`, `ext. 12`) goes to the `extension` part; a label
+//! before or after the number (`TEL:`, `携帯`, `(代表)`) is dropped. A number that
 //! libphonenumber does not consider valid for its region keeps its raw form
 //! and gets an `invalid_phone` issue — it is never guessed into shape.
 
@@ -42,9 +43,31 @@ pub fn normalize(raw: &str, opts: &PhoneOptions) -> Normalized {
         if let Some(pos) = number_part.to_ascii_lowercase().find(marker) {
             let after = &number_part[pos + marker.len()..];
             let digits: String = after.chars().filter(|c| c.is_ascii_digit()).collect();
-            if !digits.is_empty() && pos > 0 {
+            // An extension follows a whole number: the `x` of `FAX 03-…`, in a
+            // label before the number, is not one.
+            if !digits.is_empty() && digit_count(&number_part[..pos]) >= 9 {
                 extension = Some(digits);
                 number_part.truncate(pos);
+                break;
+            }
+        }
+    }
+    // Labels people put after the number: 03-… (代表), 090-… 携帯. Only a
+    // word without digits, in parentheses or after a space, and only after a
+    // whole number; letters stuck to the digits still make it invalid.
+    loop {
+        let t = number_part.trim_end_matches([' ', '(']);
+        let cut = match t.strip_suffix(')') {
+            Some(inner) => inner.rfind('('),
+            None => t.rfind(' '),
+        };
+        match cut {
+            Some(i) if digit_count(&t[i..]) == 0 && digit_count(&t[..i]) >= 9 => {
+                number_part.truncate(i);
+            }
+            _ => {
+                let len = t.len();
+                number_part.truncate(len);
                 break;
             }
         }
@@ -103,6 +126,10 @@ pub fn normalize(raw: &str, opts: &PhoneOptions) -> Normalized {
     n
 }
 
+fn digit_count(s: &str) -> usize {
+    s.chars().filter(|c| c.is_ascii_digit()).count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +161,14 @@ mod tests {
         let n = normalize("03-1234-5678 内線123", &PhoneOptions::default());
         assert_eq!(n.value.as_deref(), Some("03-1234-5678"));
         assert_eq!(n.part("extension"), Some("123"));
+        // The x of FAX is not an extension marker.
+        assert_eq!(v("FAX 03-1234-5678").as_deref(), Some("03-1234-5678"));
+    }
+
+    #[test]
+    fn labels_after_the_number_are_dropped() {
+        assert_eq!(v("03-1234-5678(代表)").as_deref(), Some("03-1234-5678"));
+        assert_eq!(v("090-1234-5678 携帯").as_deref(), Some("090-1234-5678"));
+        assert_eq!(v("03-1234-567a"), None);
     }
 }
