@@ -16,7 +16,9 @@
 //!   tolerance, 大字/字 omitted or written, 丁目 and 条 numbers in kanji,
 //!   Arabic or full-width digits, or as the first number of `1-2-3`; the
 //!   longest official name wins (`鴨居町` over `鴨居`), and in Kyoto the street
-//!   directions in front of the town (`寺町通御池上る`) are kept as written;
+//!   directions in front of the town (`寺町通御池上る`) are recognised and
+//!   moved to the `street` part: the display value writes the town as the
+//!   address base registry does, without them (the raw value keeps them);
 //! - the lot: `2番1号`, `1798番地1`, `1の2`, `1-2-3` → `N-N[-N]`, with any
 //!   小字 written before it (`字平山14番地1`) kept as written;
 //! - a building or room after the lot, with or without a space.
@@ -310,7 +312,7 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
     n.push_part("lot", lot.lot.as_str());
     n.push_part("building", lot.building.as_str());
 
-    let mut value = format!("{head}{street}{town_display}{}", lot.lot);
+    let mut value = format!("{head}{town_display}{}", lot.lot);
     if !lot.building.is_empty() {
         value.push(' ');
         value.push_str(&lot.building);
@@ -1030,7 +1032,7 @@ mod tests {
         let n = normalize("京都市中京区寺町通御池上る上本能寺前町488", &kanji());
         assert_eq!(
             n.value.as_deref(),
-            Some("京都府京都市中京区寺町通御池上る上本能寺前町488")
+            Some("京都府京都市中京区上本能寺前町488")
         );
         assert_eq!(n.part("town"), Some("上本能寺前町"));
         assert_eq!(n.part("street"), Some("寺町通御池上る"));
@@ -1041,7 +1043,7 @@ mod tests {
     fn kyoto_never_guesses_a_street() {
         assert_eq!(
             norm("京都府京都市下京区高辻通堀川富永町692"),
-            "京都府京都市下京区高辻通堀川富永町692"
+            "京都府京都市下京区富永町692"
         );
         let n = normalize("京都府京都市下京区新富永町692", &kanji());
         assert_eq!(n.part("town"), None);
@@ -1096,7 +1098,7 @@ mod tests {
         );
         assert_eq!(
             norm("京都市中京区寺町通御池上る上本能寺前町488"),
-            "京都府京都市中京区寺町通御池上る上本能寺前町488"
+            "京都府京都市中京区上本能寺前町488"
         );
     }
 
