@@ -75,7 +75,7 @@ pub struct ColumnSummary {
     pub changed: usize,
     /// Values that could not be normalized (kept raw).
     pub invalid: usize,
-    pub issues: BTreeMap<String, usize>,
+    pub issues: BTreeMap<&'static str, usize>,
 }
 
 impl ColumnSummary {
@@ -85,7 +85,7 @@ impl ColumnSummary {
         self.changed += other.changed;
         self.invalid += other.invalid;
         for (k, v) in &other.issues {
-            *self.issues.entry(k.clone()).or_default() += v;
+            *self.issues.entry(k).or_default() += v;
         }
     }
 }
@@ -178,7 +178,7 @@ impl<'a> Cleaner<'a> {
             .and_then(|i| row.fields.get(i))
             .map(String::as_str)
             .filter(|s| !s.trim().is_empty());
-        let results: Vec<Normalized> = self
+        let mut results: Vec<Normalized> = self
             .columns
             .iter()
             .enumerate()
@@ -205,7 +205,7 @@ impl<'a> Cleaner<'a> {
                     }
                 }
                 for issue in &n.issues {
-                    *s.issues.entry(issue.kind.to_string()).or_default() += 1;
+                    *s.issues.entry(issue.kind).or_default() += 1;
                 }
                 n
             })
@@ -214,8 +214,9 @@ impl<'a> Cleaner<'a> {
             .out
             .iter()
             .map(|o| match *o {
-                OutColumn::Cleaned(i) => match &results[i].value {
-                    Some(v) => v.clone(),
+                // Each column is written cleaned exactly once: move the value.
+                OutColumn::Cleaned(i) => match results[i].value.take() {
+                    Some(v) => v,
                     None => row.fields.get(i).cloned().unwrap_or_default(),
                 },
                 OutColumn::Raw(i) => row.fields.get(i).cloned().unwrap_or_default(),
@@ -393,10 +394,11 @@ pub fn clean_file(
     let detected = import::detect_columns(&table.headers, &table.rows, rules, &job.overrides);
     let cleaner = Cleaner::new(normalizer, rules, &table.headers, &detected, &job.clean);
 
+    // Clean and write in batches: each batch is normalized in parallel and
+    // written before the next starts, so the cleaned rows of the whole file
+    // are never in memory at once (fewer fresh pages, lower peak memory).
+    const BATCH: usize = 16_384;
     progress.start(table.rows.len());
-    let (rows, summary) = cleaner.clean_rows(&table.rows, &|n| progress.rows_done(n));
-    progress.finish();
-
     let mut writer =
         TableWriter::create(&job.output, Format::for_output(&job.output), job.encoding)
             .map_err(write_err(&job.output))?;
@@ -406,12 +408,22 @@ pub fn clean_file(
         .map(String::as_str)
         .collect();
     writer.write_row(&headers).map_err(write_err(&job.output))?;
-    let mut fields: Vec<&str> = Vec::with_capacity(headers.len());
-    for r in &rows {
-        fields.clear();
-        fields.extend(r.fields.iter().map(String::as_str));
-        writer.write_row(&fields).map_err(write_err(&job.output))?;
+    let mut summary = cleaner.empty_summaries();
+    let mut rows_out = 0;
+    for batch in table.rows.chunks(BATCH) {
+        let (rows, batch_summary) = cleaner.clean_rows(batch, &|n| progress.rows_done(n));
+        for (total, s) in summary.iter_mut().zip(&batch_summary) {
+            total.merge(s);
+        }
+        let mut fields: Vec<&str> = Vec::with_capacity(headers.len());
+        for r in &rows {
+            fields.clear();
+            fields.extend(r.fields.iter().map(String::as_str));
+            writer.write_row(&fields).map_err(write_err(&job.output))?;
+        }
+        rows_out += rows.len();
     }
+    progress.finish();
     let stats = writer.finish().map_err(write_err(&job.output))?;
 
     let rejects_file = if table.rejects.is_empty() {
@@ -429,7 +441,7 @@ pub fn clean_file(
     // The invariant the command stands on; a failure here is a bug.
     assert_eq!(
         rows_in,
-        rows.len() + table.rejects.len(),
+        rows_out + table.rejects.len(),
         "rows in = rows out + rows rejected"
     );
     Ok(Report {
@@ -439,7 +451,7 @@ pub fn clean_file(
         encoding: table.encoding.map(|e| e.as_str().to_string()),
         output_encoding: job.encoding.as_str().to_string(),
         rows_in,
-        rows_out: rows.len(),
+        rows_out,
         rows_rejected: table.rejects.len(),
         rejects_file: rejects_file.map(|p| p.display().to_string()),
         unencodable_chars: stats.unmappable_chars(),

@@ -83,7 +83,10 @@ pub struct Master {
     cities: Vec<City>,
     towns: Vec<Town>,
     /// Loaded on the first postal lookup: address matching alone never needs it.
-    postal: OnceLock<Vec<PostalEntry>>,
+    /// Postal rows sorted by code, and their codes alone: the binary search
+    /// runs over the 0.6 MB of codes, not the 8 MB of rows (cache misses
+    /// made it the slowest step of an address).
+    postal: OnceLock<(Vec<u32>, Vec<PostalEntry>)>,
     /// Address key of a city's full name and of its short name → city ids.
     city_by_key: HashMap<String, Vec<usize>>,
     /// The longest city name, in chars (bounds prefix searches).
@@ -230,23 +233,21 @@ impl Master {
         if code > 9_999_999 {
             return &[];
         }
-        let postal = self.postal_rows();
-        let start = postal.partition_point(|e| e.code < code);
-        let end = start + postal[start..].partition_point(|e| e.code == code);
-        &postal[start..end]
+        let (codes, rows) = self.postal.get_or_init(load_postal);
+        let start = codes.partition_point(|&c| c < code);
+        // A code has a handful of rows at most: walk them rather than search
+        // the rest of the array a second time.
+        let end = start + codes[start..].iter().take_while(|&&c| c == code).count();
+        &rows[start..end]
     }
 
     /// Number of rows in the postal master.
     pub fn postal_len(&self) -> usize {
-        self.postal_rows().len()
-    }
-
-    fn postal_rows(&self) -> &[PostalEntry] {
-        self.postal.get_or_init(load_postal)
+        self.postal.get_or_init(load_postal).1.len()
     }
 }
 
-fn load_postal() -> Vec<PostalEntry> {
+fn load_postal() -> (Vec<u32>, Vec<PostalEntry>) {
     let mut rows = Vec::with_capacity(150_000);
     let (mut prefecture, mut city) = ("", "");
     for line in gunzip(POSTAL_GZ).lines() {
@@ -269,7 +270,7 @@ fn load_postal() -> Vec<PostalEntry> {
     }
     // The file is sorted by code; sort anyway so lookups never depend on it.
     rows.sort_by_key(|e| e.code);
-    rows
+    (rows.iter().map(|e| e.code).collect(), rows)
 }
 
 /// `虻田郡ニセコ町` → `ニセコ町`. Only a 郡 that is followed by a 町 or 村 name

@@ -38,21 +38,27 @@ pub fn fold(input: &str) -> String {
     // 1. Clean characters and NFKC the unprotected runs.
     let mut chars: Vec<char> = Vec::with_capacity(input.len());
     let mut run = String::new();
+    // Most runs hold only characters NFKC leaves alone (and that nothing
+    // composes with): those skip the normalizer, the costliest step.
+    let mut run_inert = true;
     for c in input.chars() {
         if is_variation_selector(c) || is_invisible(c) {
             continue;
         }
         if c.is_control() || c.is_whitespace() {
-            flush_nfkc(&mut run, &mut chars);
+            flush_nfkc(&mut run, run_inert, &mut chars);
+            run_inert = true;
             chars.push(' ');
         } else if is_nfkc_protected(c) {
-            flush_nfkc(&mut run, &mut chars);
+            flush_nfkc(&mut run, run_inert, &mut chars);
+            run_inert = true;
             chars.push(c);
         } else {
+            run_inert &= is_nfkc_inert(c);
             run.push(c);
         }
     }
-    flush_nfkc(&mut run, &mut chars);
+    flush_nfkc(&mut run, run_inert, &mut chars);
 
     // 2. Dashes by context, and 3. spaces collapsed.
     let mut out = String::with_capacity(input.len());
@@ -87,8 +93,13 @@ pub fn fold(input: &str) -> String {
     out
 }
 
-fn flush_nfkc(run: &mut String, out: &mut Vec<char>) {
+fn flush_nfkc(run: &mut String, inert: bool, out: &mut Vec<char>) {
     if run.is_empty() {
+        return;
+    }
+    if inert {
+        out.extend(run.chars());
+        run.clear();
         return;
     }
     for c in run.nfkc() {
@@ -100,6 +111,25 @@ fn flush_nfkc(run: &mut String, out: &mut Vec<char>) {
         }
     }
     run.clear();
+}
+
+/// Characters NFKC maps to themselves and that no following character
+/// composes with: printable ASCII, full-width hiragana and katakana (not the
+/// stand-alone voiced marks), `ー`, unified CJK ideographs, `々`, `、。「」`.
+fn is_nfkc_inert(c: char) -> bool {
+    matches!(
+        c,
+        '\u{21}'..='\u{7E}'
+            | '\u{3041}'..='\u{3096}'
+            | '\u{30A1}'..='\u{30FA}'
+            | 'ー'
+            | '\u{4E00}'..='\u{9FFF}'
+            | '々'
+            | '、'
+            | '。'
+            | '「'
+            | '」'
+    )
 }
 
 /// Remove every space (the usual last step of a match key).
@@ -294,6 +324,22 @@ mod tests {
     fn keeps_compatibility_ideographs_and_strips_selectors() {
         assert_eq!(fold("山﨑"), "山﨑");
         assert_eq!(fold("葛\u{E0100}飾"), "葛飾");
+    }
+
+    #[test]
+    fn inert_runs_match_nfkc() {
+        // The shortcut must give exactly what NFKC gives.
+        for s in [
+            "佐藤たろうカタカナー々、。「」abcXYZ019",
+            "がぎぐ",
+            "漢字テスト",
+        ] {
+            let expected: String = s.nfkc().collect();
+            assert_eq!(fold(s), expected);
+        }
+        // Half-width kana and combining marks still go through NFKC.
+        assert_eq!(fold("ｶﾞ"), "ガ");
+        assert_eq!(fold("か\u{3099}"), "が");
     }
 
     #[test]
