@@ -145,14 +145,19 @@ fn print_summary(r: &Report) {
         );
     }
     eprintln!(
-        "  {:<20} {:<16} {:>8} {:>8} {:>8} {:>8}  issues",
-        "column", "type", "values", "empty", "changed", "invalid"
+        "  {} {:<16} {:>8} {:>8} {:>8} {:>8}  issues",
+        pad("column", 20),
+        "type",
+        "values",
+        "empty",
+        "changed",
+        "invalid"
     );
     for c in &r.columns {
         let issues: Vec<String> = c.issues.iter().map(|(k, v)| format!("{k}={v}")).collect();
         eprintln!(
-            "  {:<20} {:<16} {:>8} {:>8} {:>8} {:>8}  {}",
-            c.column,
+            "  {} {:<16} {:>8} {:>8} {:>8} {:>8}  {}",
+            pad(&c.column, 20),
             c.field_type,
             c.values,
             c.empty,
@@ -161,4 +166,10 @@ fn print_summary(r: &Report) {
             issues.join(" ")
         );
     }
+}
+
+/// Left-align in `width` terminal columns (a kanji takes two).
+fn pad(s: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }

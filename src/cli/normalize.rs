@@ -33,7 +33,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut any_invalid = false;
+    let mut count = 0usize;
     let mut one = |raw: &str, out: &mut dyn Write| -> Result<()> {
+        count += 1;
         let n = normalizer.normalize(args.field_type, raw);
         if args.json {
             #[derive(serde::Serialize)]
@@ -54,7 +56,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             writeln!(out, "{}", n.value.as_deref().unwrap_or(""))?;
         }
         for issue in &n.issues {
-            eprintln!("{}: {} ({})", raw, issue.message, issue.kind);
+            // The message quotes the value; the number says which line it is.
+            eprintln!("{count}: {}: {}", issue.kind, issue.message);
         }
         if n.value.is_none() && !raw.trim().is_empty() {
             any_invalid = true;

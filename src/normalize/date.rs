@@ -131,7 +131,10 @@ pub fn parse(s: &str) -> Result<Ymd, DateError> {
     let year = match era {
         Some(e) => {
             if y == 0 {
-                return Err(DateError::Impossible(format!("{}0年", ERAS[e].names[0])));
+                return Err(DateError::Impossible(format!(
+                    "there is no year 0 of {}",
+                    ERAS[e].names[0]
+                )));
             }
             ERAS[e].start.year + y as i32 - 1
         }
@@ -144,19 +147,52 @@ pub fn parse(s: &str) -> Result<Ymd, DateError> {
         day: d,
     };
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(year, m) {
-        return Err(DateError::Impossible(format!("{year}-{m:02}-{d:02}")));
+        return Err(DateError::Impossible(format!(
+            "{year}-{m:02}-{d:02} does not exist"
+        )));
     }
     if let Some(e) = era {
         let start = ERAS[e].start;
         let end = ERAS.get(e + 1).map(|n| n.start);
         if ymd < start || end.is_some_and(|end| ymd >= end) {
+            let name = ERAS[e].names[0];
+            let span = match end {
+                Some(end) => format!("{}–{}", iso(start), iso(prev_day(end))),
+                None => format!("from {}", iso(start)),
+            };
             return Err(DateError::Impossible(format!(
-                "{}{}年{}月{}日 is outside the {} era",
-                ERAS[e].names[0], y, m, d, ERAS[e].names[0]
+                "{name}{y}年{m}月{d}日 ({}) is outside {name} ({span})",
+                iso(ymd)
             )));
         }
     }
     Ok(ymd)
+}
+
+fn iso(d: Ymd) -> String {
+    format(d, "%Y-%m-%d")
+}
+
+/// The day before `d` (for an era's last day).
+fn prev_day(d: Ymd) -> Ymd {
+    if d.day > 1 {
+        Ymd {
+            day: d.day - 1,
+            ..d
+        }
+    } else if d.month > 1 {
+        Ymd {
+            month: d.month - 1,
+            day: days_in_month(d.year, d.month - 1),
+            ..d
+        }
+    } else {
+        Ymd {
+            year: d.year - 1,
+            month: 12,
+            day: 31,
+        }
+    }
 }
 
 /// Drop a trailing weekday in parentheses, as Japanese dates are often
@@ -264,10 +300,9 @@ pub fn normalize(raw: &str, opts: &DateOptions) -> Normalized {
         Err(DateError::Ambiguous(why)) => {
             Normalized::invalid("ambiguous_date", format!("`{folded}`: {why}"))
         }
-        Err(DateError::Impossible(what)) => Normalized::invalid(
-            "impossible_date",
-            format!("`{folded}`: {what} does not exist"),
-        ),
+        Err(DateError::Impossible(what)) => {
+            Normalized::invalid("impossible_date", format!("`{folded}`: {what}"))
+        }
     }
 }
 
