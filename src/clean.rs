@@ -34,7 +34,7 @@ pub struct CleanOptions {
     pub issues_column: bool,
 }
 
-const ADDRESS_PARTS: [&str; 5] = ["prefecture", "city", "town", "lot", "building"];
+const ADDRESS_PARTS: [&str; 6] = ["prefecture", "city", "street", "town", "lot", "building"];
 
 /// One output column and where its value comes from.
 #[derive(Debug, Clone)]

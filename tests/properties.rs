@@ -62,3 +62,43 @@ proptest! {
         }
     }
 }
+
+mod raw_is_recoverable {
+    //! The pipeline keeps every raw value: with `--keep-raw` the raw column
+    //! is the input byte for byte, and a value with no canonical form is
+    //! written as it came.
+
+    use super::normalizer;
+    use nayose::clean::{CleanOptions, Cleaner};
+    use nayose::import::{ColumnType, DetectedBy, Row};
+    use nayose::record::FieldType;
+    use nayose::rules::Rules;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+        #[test]
+        fn raw_column_is_the_input(values in proptest::collection::vec(super::japanese_ish(), FieldType::ALL.len())) {
+            let rules = Rules::default_rules();
+            let headers: Vec<String> = FieldType::ALL.iter().map(|t| t.to_string()).collect();
+            let detected: Vec<ColumnType> = FieldType::ALL
+                .iter()
+                .map(|&t| ColumnType { field_type: t, rule: None, source: DetectedBy::Override })
+                .collect();
+            let opts = CleanOptions { keep_raw: true, ..CleanOptions::default() };
+            let cleaner = Cleaner::new(normalizer(), &rules, &headers, &detected, &opts);
+            let row = Row { line: 2, fields: values.clone() };
+            let (out, _) = cleaner.clean_rows(std::slice::from_ref(&row), &|_| {});
+            let out_headers = cleaner.output_headers();
+            for (i, t) in FieldType::ALL.iter().enumerate() {
+                let raw_col = out_headers.iter().position(|h| *h == format!("{t}_raw")).unwrap();
+                let clean_col = out_headers.iter().position(|h| *h == t.to_string()).unwrap();
+                prop_assert_eq!(&out[0].fields[raw_col], &values[i]);
+                let n = normalizer().normalize(*t, &values[i]);
+                let expected = n.value.unwrap_or_else(|| values[i].clone());
+                prop_assert_eq!(&out[0].fields[clean_col], &expected);
+            }
+        }
+    }
+}

@@ -33,7 +33,7 @@ pub struct Args {
     /// Add a `<column>_raw` column with the original value after each column.
     #[arg(long)]
     keep_raw: bool,
-    /// Add prefecture, city, town, lot and building columns after an address column.
+    /// Add prefecture, city, street (Kyoto), town, lot and building columns after an address column.
     #[arg(long)]
     address_parts: bool,
     /// Add an `issues` column listing each row's issues as column:kind.

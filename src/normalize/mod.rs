@@ -161,7 +161,19 @@ impl Normalizer {
                 variants,
                 company_aliases,
             },
-            replacements: rules.dictionary.replacements.clone(),
+            // Replacements apply to folded text, so they are folded too
+            // (a rule written `（旧）` must match the folded `(旧)`).
+            replacements: rules
+                .dictionary
+                .replacements
+                .iter()
+                .map(|r| Replacement {
+                    from: text::fold(&r.from),
+                    to: text::fold(&r.to),
+                    types: r.types.clone(),
+                })
+                .filter(|r| !r.from.is_empty())
+                .collect(),
         }
     }
 
@@ -248,5 +260,64 @@ pub fn check_field_rule(rule: &FieldRule, raw: &str, n: &mut Normalized) {
                 format!("`{v}` is not one of: {}", rule.allowed.join(", ")),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> Rules {
+        Rules::parse(text, "test.toml").unwrap()
+    }
+
+    #[test]
+    fn field_rules_report_required_and_allowed() {
+        let r = rules(
+            "[[field]]\nname = \"連絡可否\"\ntype = \"text\"\nrequired = true\nallowed = [\"可\", \"不可\"]\n",
+        );
+        let rule = &r.fields[0];
+        let n = Normalizer::new(&r);
+        let mut empty = n.normalize(FieldType::Text, " ");
+        check_field_rule(rule, " ", &mut empty);
+        assert_eq!(empty.issues[0].kind, "required_missing");
+        let mut ok = n.normalize(FieldType::Text, "不可");
+        check_field_rule(rule, "不可", &mut ok);
+        assert!(ok.issues.is_empty());
+        let mut bad = n.normalize(FieldType::Text, "OK");
+        check_field_rule(rule, "OK", &mut bad);
+        assert_eq!(bad.issues[0].kind, "not_allowed");
+        // The value itself is never "fixed".
+        assert_eq!(bad.value.as_deref(), Some("OK"));
+    }
+
+    #[test]
+    fn replacements_apply_to_their_types_only() {
+        let r = rules(
+            "[[dictionary.replace]]\nfrom = \"（旧）\"\nto = \"\"\ntypes = [\"company_name\"]\n",
+        );
+        let n = Normalizer::new(&r);
+        assert_eq!(
+            n.normalize(FieldType::CompanyName, "ABC商事（旧）")
+                .value
+                .as_deref(),
+            Some("ABC商事")
+        );
+        assert_eq!(
+            n.normalize(FieldType::Text, "ABC商事（旧）")
+                .value
+                .as_deref(),
+            Some("ABC商事(旧)")
+        );
+    }
+
+    #[test]
+    fn company_aliases_share_a_key() {
+        let r = rules("[dictionary.company_aliases]\n\"日本電信電話\" = [\"NTT\"]\n");
+        let n = Normalizer::new(&r);
+        assert_eq!(
+            n.normalize(FieldType::CompanyName, "NTT株式会社").key,
+            n.normalize(FieldType::CompanyName, "日本電信電話(株)").key
+        );
     }
 }
