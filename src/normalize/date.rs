@@ -223,12 +223,14 @@ fn split_era(s: &str) -> (Option<usize>, &str) {
             if let Some(rest) = s.strip_prefix(name) {
                 return (Some(i), rest.trim_start());
             }
-            let lower = name.to_lowercase();
-            if name.len() == 1 {
-                if let Some(rest) = s.strip_prefix(lower.as_str()) {
-                    if rest.starts_with(|c: char| c.is_ascii_digit()) {
-                        return (Some(i), rest);
-                    }
+            // The one-letter Latin abbreviations also in lower case (`r5.4.1`).
+            if name.len() == 1
+                && s.len() > 1
+                && s.as_bytes()[0].eq_ignore_ascii_case(&name.as_bytes()[0])
+            {
+                let rest = &s[1..];
+                if rest.starts_with(|c: char| c.is_ascii_digit()) {
+                    return (Some(i), rest);
                 }
             }
         }
@@ -276,6 +278,9 @@ fn number_tokens(s: &str) -> Result<Vec<(u32, usize)>, DateError> {
 
 /// Write a date in a rule's format (`%Y %m %d %-m %-d`).
 pub fn format(d: Ymd, fmt: &str) -> String {
+    if fmt == "%Y-%m-%d" {
+        return std::format!("{:04}-{:02}-{:02}", d.year, d.month, d.day);
+    }
     fmt.replace("%Y", &format!("{:04}", d.year))
         .replace("%-m", &d.month.to_string())
         .replace("%-d", &d.day.to_string())

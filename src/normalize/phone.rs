@@ -38,9 +38,10 @@ pub fn normalize(raw: &str, opts: &PhoneOptions) -> Normalized {
     // Japanese extension notations; libphonenumber knows `ext.` only.
     let mut number_part = candidate.to_string();
     let mut extension: Option<String> = None;
+    // ASCII lower-casing keeps byte offsets (full lower-casing does not).
+    let lower = number_part.to_ascii_lowercase();
     for marker in ["内線", "(内)", "内", "ext.", "ext", "x"] {
-        // ASCII lower-casing keeps byte offsets (full lower-casing does not).
-        if let Some(pos) = number_part.to_ascii_lowercase().find(marker) {
+        if let Some(pos) = lower.find(marker) {
             let after = &number_part[pos + marker.len()..];
             let digits: String = after.chars().filter(|c| c.is_ascii_digit()).collect();
             // An extension follows a whole number: the `x` of `FAX 03-…`, in a
