@@ -142,9 +142,21 @@ impl<'a> Cleaner<'a> {
             out.push(OutColumn::Issues);
             out_headers.push("issues".to_string());
         }
-        let postal_column = columns
-            .iter()
-            .position(|c| c.field_type == FieldType::PostalCode);
+        // A postal code completes an address only when the row has one of
+        // each: with two pairs (本店 and 送付先) the pairing cannot be known,
+        // and completing from the wrong code would be a guess.
+        let count = |t: FieldType| columns.iter().filter(|c| c.field_type == t).count();
+        let postal_column = if count(FieldType::PostalCode) == 1 && count(FieldType::Address) == 1 {
+            columns
+                .iter()
+                .position(|c| c.field_type == FieldType::PostalCode)
+        } else {
+            None
+        };
+        // Derived columns must not take an input column's name (`issues`,
+        // `会社名_branch` already in the file): the same rule as for input
+        // headers, so the output reads back with the same names.
+        let out_headers = import::unique_headers(out_headers);
         Cleaner {
             normalizer,
             columns,
@@ -384,7 +396,12 @@ pub fn clean_file(
     }
     let table = import::read_path(&job.input, &job.read).map_err(CleanError::Import)?;
     for (column, _) in &job.overrides {
-        if !table.headers.iter().any(|h| h == column) {
+        let key = crate::rules::header_key(column);
+        if !table
+            .headers
+            .iter()
+            .any(|h| h == column || crate::rules::header_key(h) == key)
+        {
             return Err(CleanError::UnknownColumn {
                 column: column.clone(),
                 columns: table.headers.clone(),

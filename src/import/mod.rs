@@ -329,7 +329,7 @@ pub fn read_bytes(bytes: &[u8], format: Format, opts: &ReadOptions) -> Result<Ta
 
 /// Header names as the table exposes them: trimmed, empty → `column_N`,
 /// repeats → `name_2`, `name_3`, … (never equal to another header).
-pub(crate) fn unique_headers(raw: Vec<String>) -> Vec<String> {
+pub fn unique_headers(raw: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     let trimmed: Vec<String> = raw
         .into_iter()

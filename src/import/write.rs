@@ -107,7 +107,10 @@ impl TableWriter {
             if i > 0 {
                 self.line.push(self.delim);
             }
-            let text: &str = if needs_quotes(value, self.delim) {
+            // A lone blank field would be a blank line, which readers skip:
+            // quote it so the row survives a round trip.
+            let lone_blank = fields.len() == 1 && value.trim().is_empty();
+            let text: &str = if lone_blank || needs_quotes(value, self.delim) {
                 self.field.clear();
                 self.field.push('"');
                 for c in value.chars() {

@@ -552,24 +552,6 @@ fn split_branch(body: &str) -> (String, Option<String>) {
     (body.to_string(), None)
 }
 
-/// Drop an honorific written after a company name on letters and labels
-/// (`ABC商事㈱ 御中`, `株式会社ABC様`). `殿` also ends real names (`○○御殿`), so
-/// it is taken only after a space.
-fn strip_honorific(s: &str) -> &str {
-    for h in ["御中", "様", "殿"] {
-        if let Some(rest) = s.strip_suffix(h) {
-            let name = rest.trim_end();
-            if h == "殿" && name.len() == rest.len() {
-                continue;
-            }
-            if !name.is_empty() {
-                return name;
-            }
-        }
-    }
-    s
-}
-
 fn form_display(form: &LegalForm, style: LegalFormStyle) -> &str {
     match style {
         LegalFormStyle::Full => &form.full,
@@ -581,7 +563,7 @@ fn form_display(form: &LegalForm, style: LegalFormStyle) -> &str {
 /// Normalize a company name (see module docs).
 pub fn normalize(raw: &str, opts: &CompanyOptions, dict: &Dictionaries) -> Normalized {
     let folded = text::fold(raw);
-    let folded = strip_honorific(&folded).to_string();
+    let folded = text::strip_honorific(&folded, None).to_string();
     if folded.is_empty() {
         return Normalized::empty();
     }

@@ -136,9 +136,18 @@ pub fn parse(s: &str) -> Result<Ymd, DateError> {
                     ERAS[e].names[0]
                 )));
             }
+            // No era lasted 100 years (明治 45, 昭和 64); a larger number is a
+            // typo, and would overflow the year arithmetic.
+            if y > 99 {
+                return Err(DateError::Impossible(format!(
+                    "{}{y}年: no era has a year {y}",
+                    ERAS[e].names[0]
+                )));
+            }
             ERAS[e].start.year + y as i32 - 1
         }
         None if y_digits == 4 => y as i32,
+        None if y_digits > 4 => return Err(DateError::Unreadable),
         None => return Err(DateError::Ambiguous("two-digit year without an era")),
     };
     let ymd = Ymd {
@@ -353,6 +362,16 @@ mod tests {
             "impossible_date"
         );
         assert_eq!(v("2024-02-29").as_deref(), Some("2024-02-29"));
+    }
+
+    #[test]
+    fn huge_era_years_are_impossible_not_a_panic() {
+        let n = normalize("R2147483647.1.1", &DateOptions::default());
+        assert_eq!(n.issues[0].kind, "impossible_date");
+        assert_eq!(
+            normalize("12345-01-01", &DateOptions::default()).issues[0].kind,
+            "invalid_date"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Person names: width folded, one half-width space between family and given
-//! name, honorifics (`様`, `殿`, `さん`) dropped. Variant kanji are kept as
+//! name, honorifics dropped (`様`; `殿`/`さん` after a space or a name of two or more characters, so `鵜殿` stays). Variant kanji are kept as
 //! written in the display value (`髙橋` stays `髙橋`) and folded only in the
 //! match key, which also drops spaces and lower-cases Latin letters.
 //!
@@ -8,18 +8,9 @@
 
 use super::{kana, text, Dictionaries, Normalized};
 
-const HONORIFICS: [&str; 5] = ["様", "さま", "殿", "さん", "御中"];
-
 pub fn normalize(raw: &str, dict: &Dictionaries) -> Normalized {
-    let mut v = text::fold(raw);
-    for h in HONORIFICS {
-        if let Some(stripped) = v.strip_suffix(h) {
-            if !stripped.trim().is_empty() {
-                v = stripped.trim_end().to_string();
-                break;
-            }
-        }
-    }
+    let folded = text::fold(raw);
+    let v = text::strip_honorific(&folded, Some(2)).to_string();
     if v.is_empty() {
         return Normalized::empty();
     }
@@ -50,5 +41,15 @@ mod tests {
         let b = normalize("髙橋 一郎 様", &d);
         assert_eq!(b.value.as_deref(), Some("髙橋 一郎"));
         assert_eq!(b.key, normalize("高橋一郎", &d).key);
+        // 殿 is an honorific only after a space: 鵜殿 is a surname.
+        assert_eq!(
+            normalize("鵜殿 太郎", &d).value.as_deref(),
+            Some("鵜殿 太郎")
+        );
+        assert_eq!(normalize("鵜殿", &d).value.as_deref(), Some("鵜殿"));
+        assert_eq!(
+            normalize("佐藤 太郎 殿", &d).value.as_deref(),
+            Some("佐藤 太郎")
+        );
     }
 }

@@ -5,7 +5,9 @@
 //! (`03-1234-5678`, `090-1234-5678`, `0120-123-456`) or E.164 when the rules
 //! ask for it; numbers of other countries are written in international
 //! format. Key: E.164 (`+81312345678`), also kept as the `e164` part. An
-//! extension (`内線12`, `ext. 12`) goes to the `extension` part; a label
+//! extension (`内線12`, `ext. 12`) is kept in the display value
+//! (`03-1234-5678 内線12`) and in the `extension` part; several numbers in one
+//! cell are all kept (`03-… / 090-…`, issue `multiple_values`); a label
 //! before or after the number (`TEL:`, `携帯`, `(代表)`) is dropped. A number that
 //! libphonenumber does not consider valid for its region keeps its raw form
 //! and gets an `invalid_phone` issue — it is never guessed into shape.
@@ -19,21 +21,35 @@ pub fn normalize(raw: &str, opts: &PhoneOptions) -> Normalized {
     if folded.is_empty() {
         return Normalized::empty();
     }
-    let mut n = Normalized::default();
-
-    // Several numbers in one cell: keep the first, say so.
-    let mut candidate = folded.as_str();
+    // Several numbers in one cell (`03-… / 090-…`): each is normalized and
+    // all are kept, so nothing is lost; the first is the match key.
     for sep in ['/', '、', ',', ';', '・'] {
-        if let Some((first, _)) = candidate.split_once(sep) {
-            if first.chars().filter(|c| c.is_ascii_digit()).count() >= 9 {
-                n.issue(
-                    "multiple_values",
-                    "more than one phone number; the first is kept",
+        let pieces: Vec<&str> = folded.split(sep).map(str::trim).collect();
+        if pieces.len() > 1 && pieces.iter().all(|p| digit_count(p) >= 9) {
+            let each: Vec<Normalized> = pieces.iter().map(|p| normalize_one(p, opts)).collect();
+            if each.iter().any(|n| n.value.is_none()) {
+                return Normalized::invalid(
+                    "invalid_phone",
+                    format!("`{folded}`: one of the numbers is not valid"),
                 );
-                candidate = first;
             }
+            let mut n = each[0].clone();
+            let values: Vec<&str> = each.iter().filter_map(|n| n.value.as_deref()).collect();
+            n.value = Some(values.join(" / "));
+            n.issue(
+                "multiple_values",
+                "more than one phone number; all are kept, the first is the match key",
+            );
+            return n;
         }
     }
+    normalize_one(&folded, opts)
+}
+
+/// One phone number (already folded).
+fn normalize_one(folded: &str, opts: &PhoneOptions) -> Normalized {
+    let mut n = Normalized::default();
+    let candidate = folded;
 
     // Japanese extension notations; libphonenumber knows `ext.` only.
     let mut number_part = candidate.to_string();
@@ -114,9 +130,13 @@ pub fn normalize(raw: &str, opts: &PhoneOptions) -> Normalized {
         );
         return n;
     };
-    let display = match opts.format {
-        PhoneFormat::E164 => e164.clone(),
-        PhoneFormat::National => national_display,
+    // The extension stays in the display value (it is part of how to reach
+    // the person), in each format's own notation; the key is the number.
+    let display = match (opts.format, &extension) {
+        (PhoneFormat::E164, None) => e164.clone(),
+        (PhoneFormat::E164, Some(ext)) => format!("{e164} ext. {ext}"),
+        (PhoneFormat::National, None) => national_display,
+        (PhoneFormat::National, Some(ext)) => format!("{national_display} 内線{ext}"),
     };
     n.value = Some(display);
     n.key = Some(e164.clone());
@@ -160,8 +180,8 @@ mod tests {
     #[test]
     fn extension_is_split() {
         let n = normalize("03-1234-5678 内線123", &PhoneOptions::default());
-        assert_eq!(n.value.as_deref(), Some("03-1234-5678"));
         assert_eq!(n.part("extension"), Some("123"));
+        assert_eq!(n.value.as_deref(), Some("03-1234-5678 内線123"));
         // The x of FAX is not an extension marker.
         assert_eq!(v("FAX 03-1234-5678").as_deref(), Some("03-1234-5678"));
     }

@@ -132,6 +132,31 @@ fn is_nfkc_inert(c: char) -> bool {
     )
 }
 
+/// Drop a trailing honorific from a (folded) name: `様` and `御中` always;
+/// `殿`, `さま` and `さん` after a space, or written straight after a name
+/// of at least `glued_min_chars` characters — as the end of a short name they
+/// are real characters (`鵜殿`), and companies pass `None` (`○○御殿`).
+/// Never leaves an empty name.
+pub fn strip_honorific(s: &str, glued_min_chars: Option<usize>) -> &str {
+    for (h, always) in [
+        ("御中", true),
+        ("様", true),
+        ("殿", false),
+        ("さま", false),
+        ("さん", false),
+    ] {
+        if let Some(rest) = s.strip_suffix(h) {
+            let name = rest.trim_end();
+            let spaced = name.len() < rest.len();
+            let long_enough = glued_min_chars.is_some_and(|n| name.chars().count() >= n);
+            if !name.is_empty() && (always || spaced || long_enough) {
+                return name;
+            }
+        }
+    }
+    s
+}
+
 /// Remove every space (the usual last step of a match key).
 pub fn without_spaces(s: &str) -> String {
     s.chars().filter(|c| *c != ' ').collect()
