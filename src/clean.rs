@@ -454,13 +454,10 @@ pub fn clean_file(
         Some(path)
     };
 
+    // Every record the reader found is a row or a reject (its contract);
+    // every row is written. The CLI tests count the records of the input,
+    // the output and the rejects file independently of these figures.
     let rows_in = table.rows.len() + table.rejects.len();
-    // The invariant the command stands on; a failure here is a bug.
-    assert_eq!(
-        rows_in,
-        rows_out + table.rejects.len(),
-        "rows in = rows out + rows rejected"
-    );
     Ok(Report {
         input: job.input.display().to_string(),
         output: job.output.display().to_string(),

@@ -51,9 +51,33 @@ fn report(dir: &Dir) -> serde_json::Value {
     serde_json::from_str(&dir.read("report.json")).unwrap()
 }
 
-fn assert_rows_balance(r: &serde_json::Value) {
-    let n = |k: &str| r[k].as_u64().unwrap();
-    assert_eq!(n("rows_in"), n("rows_out") + n("rows_rejected"), "{r}");
+/// Rows in = rows out + rows rejected, counted from the files themselves
+/// (these inputs have no line breaks inside fields): data lines of the input,
+/// data lines of the output, records of the rejects file — and the report
+/// agrees with all three.
+fn assert_rows_balance(input: &[u8], output: &str, rejects: &str, r: &serde_json::Value) {
+    let input_records = String::from_utf8_lossy(input)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count()
+        - 1;
+    let output_rows = output.lines().count() - 1;
+    let rejected = rejects
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            l.split(',')
+                .next()
+                .is_some_and(|n| n.parse::<usize>().is_ok())
+        })
+        .count();
+    assert_eq!(input_records, output_rows + rejected, "{r}");
+    let n = |k: &str| r[k].as_u64().unwrap() as usize;
+    assert_eq!(
+        (n("rows_in"), n("rows_out"), n("rows_rejected")),
+        (input_records, output_rows, rejected),
+        "{r}"
+    );
 }
 
 const HEADER: &str = "顧客ID,会社名,電話番号,郵便番号\n";
@@ -80,7 +104,7 @@ fn cleans_the_bundled_sample_keeping_rows_and_columns() {
         .collect();
     assert_eq!(kept, in_cols);
     let r = report(&d);
-    assert_rows_balance(&r);
+    assert_rows_balance(input.as_bytes(), &output, "", &r);
     assert_eq!(r["rows_in"].as_u64().unwrap() as usize, csv_rows(&input));
     // The summary has a line per column with the detected type.
     let cols = r["columns"].as_array().unwrap();
@@ -191,9 +215,10 @@ fn clean_expecting_rejects(content: &[u8]) -> (String, String, serde_json::Value
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r = report(&d);
-    assert_rows_balance(&r);
     let rejects = std::fs::read_to_string(&rej).unwrap_or_default();
-    (d.read("out.csv"), rejects, r, stderr(&o))
+    let output = d.read("out.csv");
+    assert_rows_balance(content, &output, &rejects, &r);
+    (output, rejects, r, stderr(&o))
 }
 
 #[test]
@@ -427,4 +452,84 @@ fn normalize_command_prints_one_value_per_line() {
     let o = nayose(&["normalize", "company_name", "㈱ＡＢＣ商事"]);
     assert!(o.status.success());
     assert_eq!(String::from_utf8_lossy(&o.stdout), "株式会社ABC商事\n");
+}
+
+#[test]
+fn address_parts_issues_column_and_json() {
+    let d = Dir::new();
+    let input = d.write(
+        "in.csv",
+        "住所,電話番号\n千代田区霞が関1-2-1 霞が関ビル5F,03-1234\n".as_bytes(),
+    );
+    let out = d.path("out.csv");
+    let o = nayose(&[
+        "clean",
+        s(&input),
+        "-o",
+        s(&out),
+        "--address-parts",
+        "--issues-column",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = d.read("out.csv");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "住所,住所_prefecture,住所_city,住所_street,住所_town,住所_lot,住所_building,電話番号,issues"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "東京都千代田区霞が関一丁目2-1 霞が関ビル5F,東京都,千代田区,,霞が関一丁目,2-1,霞が関ビル5F,03-1234,電話番号:invalid_phone"
+    );
+
+    let o = nayose(&[
+        "normalize",
+        "--json",
+        "company_name",
+        "ABC商事（株） 札幌支店",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["input"], "ABC商事（株） 札幌支店");
+    assert_eq!(v["value"], "ABC商事株式会社");
+    assert_eq!(v["key"], "ABC商事".to_lowercase());
+    let parts = v["parts"].as_array().unwrap();
+    assert!(
+        parts
+            .iter()
+            .any(|p| p["name"] == "branch" && p["value"] == "札幌支店"),
+        "{v}"
+    );
+}
+
+/// The parallel path (several batches, many chunks) writes the same bytes
+/// whatever the number of threads.
+#[test]
+fn output_is_identical_across_thread_counts() {
+    let d = Dir::new();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample/customers.csv");
+    let text = std::fs::read_to_string(sample).unwrap();
+    let (header, body) = text.split_once('\n').unwrap();
+    let mut big = format!("{header}\n");
+    // 240 rows × 80 = 19,200 rows: more than one 16,384-row batch.
+    for _ in 0..80 {
+        big.push_str(body);
+    }
+    let input = d.write("big.csv", big.as_bytes());
+    let run = |threads: &str, name: &str| {
+        let out = d.path(name);
+        let o = Command::new(env!("CARGO_BIN_EXE_nayose"))
+            .args(["clean", s(&input), "-o", s(&out), "-q"])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(out).unwrap()
+    };
+    let one = run("1", "one.csv");
+    let four = run("4", "four.csv");
+    assert_eq!(one.len(), four.len());
+    assert!(one == four, "outputs differ between 1 and 4 threads");
+    assert_eq!(String::from_utf8_lossy(&one).lines().count(), 19_201);
 }

@@ -352,6 +352,26 @@ mod tests {
     }
 
     #[test]
+    fn every_inert_char_is_its_own_nfkc() {
+        let ranges = [
+            (0x21, 0x7E),
+            (0x3041, 0x3096),
+            (0x30A1, 0x30FA),
+            (0x4E00, 0x9FFF),
+        ];
+        let extra = ['ー', '々', '、', '。', '「', '」'];
+        let all = ranges
+            .iter()
+            .flat_map(|&(a, b)| (a..=b).filter_map(char::from_u32))
+            .chain(extra);
+        for c in all {
+            assert!(is_nfkc_inert(c), "{c:?}");
+            let n: String = std::iter::once(c).nfkc().collect();
+            assert_eq!(n, c.to_string(), "{c:?} (U+{:04X})", c as u32);
+        }
+    }
+
+    #[test]
     fn inert_runs_match_nfkc() {
         // The shortcut must give exactly what NFKC gives.
         for s in [
