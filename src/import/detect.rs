@@ -7,21 +7,18 @@
 //! from a sample of up to [`SAMPLE`] non-empty values of which at least 80%
 //! must look like one type; else `text`.
 //!
-//! Does not own validation: a value that looks like a phone number is not
-//! checked to be one (the normalizers do that), and the value patterns are
-//! deliberately simple and strict so that a free-text column is not taken
-//! for something it is not. Value detection knows these shapes (after text
-//! folding, so full-width input counts): e-mail addresses; Japanese phone
-//! numbers (0 + 9–10 digits, or +81); postal codes (`NNN-NNNN`, 7 digits, with
-//! or without `〒`); dates (`2024-01-05`, `2024/1/5`, `2024年1月5日`, `R5.4.1`,
-//! `平成5年4月1日`); corporate numbers (13 digits, optional `T`); addresses
-//! (starting with a prefecture, or 市/区/町/村 followed later by a digit);
-//! company names (starting or ending with a legal form such as 株式会社 or
-//! (株)). Kana and person-name columns are recognised only by header: their
+//! Value detection asks the normalizers themselves: a value looks like an
+//! e-mail, a phone number or a postal code when that normalizer gives it a
+//! canonical form; a date when it parses (an impossible `2024-13-01` does
+//! not count); a corporate number when it is 13 digits (check digit right or
+//! wrong); an address when the address normalizer finds its city; a company
+//! name when the company normalizer finds a legal form. So detection and
+//! normalization cannot disagree, and there is one table of legal forms, one
+//! of prefectures, one date parser. Kana and person-name columns are recognised only by header: their
 //! values look like any other text.
 
 use super::Row;
-use crate::normalize::text::fold;
+use crate::normalize::Normalizer;
 use crate::record::FieldType;
 use crate::rules::{header_key, Rules};
 
@@ -73,10 +70,11 @@ pub fn detect_columns(
     rules: &Rules,
     overrides: &[(String, FieldType)],
 ) -> Vec<ColumnType> {
+    let normalizer = Normalizer::new(rules);
     headers
         .iter()
         .enumerate()
-        .map(|(col, header)| detect_one(col, header, rows, rules, overrides))
+        .map(|(col, header)| detect_one(col, header, rows, rules, &normalizer, overrides))
         .collect()
 }
 
@@ -85,6 +83,7 @@ fn detect_one(
     header: &str,
     rows: &[Row],
     rules: &Rules,
+    normalizer: &Normalizer,
     overrides: &[(String, FieldType)],
 ) -> ColumnType {
     let by_header = rules.field_for_header(header);
@@ -115,7 +114,7 @@ fn detect_one(
         .filter_map(|r| r.fields.get(col))
         .filter(|v| !v.trim().is_empty())
         .take(SAMPLE);
-    if let Some(t) = type_of_values(sample) {
+    if let Some(t) = type_of_values(sample, normalizer) {
         return ColumnType {
             field_type: t,
             rule: rules
@@ -146,14 +145,16 @@ const CANDIDATES: [FieldType; 7] = [
 ];
 
 /// The type at least 80% of the values look like, if any.
-pub(crate) fn type_of_values<'a>(values: impl Iterator<Item = &'a String>) -> Option<FieldType> {
+pub(crate) fn type_of_values<'a>(
+    values: impl Iterator<Item = &'a String>,
+    normalizer: &Normalizer,
+) -> Option<FieldType> {
     let mut counts = [0usize; CANDIDATES.len()];
     let mut n = 0usize;
     for v in values {
         n += 1;
-        let v = fold(v);
         for (i, t) in CANDIDATES.iter().enumerate() {
-            if looks_like(*t, &v) {
+            if looks_like(normalizer, *t, v) {
                 counts[i] += 1;
             }
         }
@@ -170,168 +171,21 @@ pub(crate) fn type_of_values<'a>(values: impl Iterator<Item = &'a String>) -> Op
     (count as f64 >= THRESHOLD * n as f64 && count > 0).then_some(CANDIDATES[best])
 }
 
-/// Does a folded value look like the type?
-fn looks_like(t: FieldType, v: &str) -> bool {
+/// Does a value look like the type? The normalizers themselves answer, so
+/// detection and normalization never disagree about what a phone number, a
+/// date or a legal form is (and there is one table of each, not two).
+fn looks_like(n: &Normalizer, t: FieldType, v: &str) -> bool {
+    let r = n.normalize(t, v);
+    let has = |kind: &str| r.issues.iter().any(|i| i.kind == kind);
     match t {
-        FieldType::Email => looks_like_email(v),
-        FieldType::CorporateNumber => {
-            let d = v.strip_prefix('T').unwrap_or(v);
-            d.len() == 13 && d.bytes().all(|b| b.is_ascii_digit())
-        }
-        FieldType::PostalCode => looks_like_postal(v),
-        FieldType::Phone => looks_like_phone(v),
-        FieldType::Date => looks_like_date(v),
-        FieldType::Address => looks_like_address(v),
-        FieldType::CompanyName => looks_like_company(v),
+        FieldType::Email | FieldType::PostalCode | FieldType::Phone => r.value.is_some(),
+        // A wrong check digit is still a corporate number's shape.
+        FieldType::CorporateNumber => r.value.is_some() || has("corporate_number_check_digit"),
+        FieldType::Date => r.value.is_some(),
+        FieldType::Address => r.part("city").is_some(),
+        FieldType::CompanyName => r.part("legal_form").is_some(),
         _ => false,
     }
-}
-
-fn looks_like_email(v: &str) -> bool {
-    let Some((local, domain)) = v.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !v.contains(' ')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-}
-
-fn looks_like_postal(v: &str) -> bool {
-    let v = v.trim_start_matches('〒').trim();
-    let b = v.as_bytes();
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    (b.len() == 7 && digits(b))
-        || (b.len() == 8 && b[3] == b'-' && digits(&b[..3]) && digits(&b[4..]))
-}
-
-fn looks_like_phone(v: &str) -> bool {
-    if !v
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')' | ' ' | '+'))
-    {
-        return false;
-    }
-    let digits: String = v.chars().filter(char::is_ascii_digit).collect();
-    if v.starts_with('+') {
-        return digits.starts_with("81") && (11..=12).contains(&digits.len());
-    }
-    digits.starts_with('0') && (10..=11).contains(&digits.len())
-}
-
-/// `2024-01-05`, `2024/1/5`, `2024.1.5`, `2024年1月5日`, `R5.4.1`, `H5/4/1`,
-/// `平成5年4月1日`, `令和元年5月1日`.
-fn looks_like_date(v: &str) -> bool {
-    const ERAS: [&str; 5] = ["明治", "大正", "昭和", "平成", "令和"];
-    let (rest, era) = if let Some(r) = ERAS.iter().find_map(|e| v.strip_prefix(e)) {
-        (r, true)
-    } else if let Some(r) = v
-        .strip_prefix(['M', 'T', 'S', 'H', 'R', 'm', 't', 's', 'h', 'r'])
-        .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
-    {
-        (r, true)
-    } else {
-        (v, false)
-    };
-    let rest = rest.trim_end_matches('日');
-    let parts: Vec<&str> = rest.split(['-', '/', '.', '年', '月']).collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || p.len() > 4) {
-        return false;
-    }
-    let num = |s: &str| s.parse::<u32>().ok();
-    let year_ok = if era {
-        parts[0] == "元" || num(parts[0]).is_some_and(|y| (1..=64).contains(&y))
-    } else {
-        parts[0].len() == 4 && num(parts[0]).is_some_and(|y| (1800..=2200).contains(&y))
-    };
-    year_ok
-        && num(parts[1]).is_some_and(|m| (1..=12).contains(&m))
-        && num(parts[2]).is_some_and(|d| (1..=31).contains(&d))
-}
-
-const PREFECTURES: [&str; 47] = [
-    "北海道",
-    "青森県",
-    "岩手県",
-    "宮城県",
-    "秋田県",
-    "山形県",
-    "福島県",
-    "茨城県",
-    "栃木県",
-    "群馬県",
-    "埼玉県",
-    "千葉県",
-    "東京都",
-    "神奈川県",
-    "新潟県",
-    "富山県",
-    "石川県",
-    "福井県",
-    "山梨県",
-    "長野県",
-    "岐阜県",
-    "静岡県",
-    "愛知県",
-    "三重県",
-    "滋賀県",
-    "京都府",
-    "大阪府",
-    "兵庫県",
-    "奈良県",
-    "和歌山県",
-    "鳥取県",
-    "島根県",
-    "岡山県",
-    "広島県",
-    "山口県",
-    "徳島県",
-    "香川県",
-    "愛媛県",
-    "高知県",
-    "福岡県",
-    "佐賀県",
-    "長崎県",
-    "熊本県",
-    "大分県",
-    "宮崎県",
-    "鹿児島県",
-    "沖縄県",
-];
-
-fn looks_like_address(v: &str) -> bool {
-    if PREFECTURES.iter().any(|p| v.starts_with(p)) {
-        return true;
-    }
-    match v.find(['市', '区', '町', '村']) {
-        Some(i) => v[i..]
-            .chars()
-            .any(|c| c.is_ascii_digit() || "一二三四五六七八九十".contains(c)),
-        None => false,
-    }
-}
-
-const LEGAL_FORMS: [&str; 12] = [
-    "株式会社",
-    "有限会社",
-    "合同会社",
-    "合資会社",
-    "合名会社",
-    "(株)",
-    "(有)",
-    "(同)",
-    "一般社団法人",
-    "一般財団法人",
-    "特定非営利活動法人",
-    "医療法人",
-];
-
-fn looks_like_company(v: &str) -> bool {
-    LEGAL_FORMS
-        .iter()
-        .any(|f| v.starts_with(f) || v.ends_with(f))
 }
 
 #[cfg(test)]
@@ -351,7 +205,7 @@ mod tests {
 
     fn one_column(values: &[&str]) -> Option<FieldType> {
         let owned: Vec<String> = values.iter().map(|s| s.to_string()).collect();
-        type_of_values(owned.iter())
+        type_of_values(owned.iter(), &Normalizer::new(&Rules::default_rules()))
     }
 
     #[test]

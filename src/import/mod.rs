@@ -52,7 +52,7 @@
 //! [`TableWriter`] writes CSV or TSV (RFC 4180 quoting, CRLF line ends) in
 //! UTF-8, UTF-8 with BOM (what Excel wants) or CP932. Characters CP932 cannot
 //! represent (`𠮷`, emoji, …) are written as HTML decimal references
-//! (`&#134071;`), so nothing is destroyed, and every occurrence is counted per
+//! (`&#134071;`), so the character can be read back, and every occurrence is counted per
 //! row and column in [`WriteStats`] for the report (`〜` and the other
 //! JIS/CP932 variants are written as CP932's `～` etc., see `write.rs`). [`write_rejects`] writes a
 //! rejects file (UTF-8, header `line,column,error,raw`).

@@ -8,8 +8,10 @@
 //!
 //! CP932 output: a character with no CP932 code (`𠮷`, `😀`, …) is written as
 //! an HTML decimal reference (`&#134071;`), the WHATWG encoder's convention.
-//! We chose that over `?` because it loses nothing (the original can be
-//! recovered from the file) and is easy to search for; each occurrence is
+//! We chose that over `?` because the character can be read back from the
+//! file (unless the input already held literal `&#N;` text, which then
+//! cannot be told apart: the report's count says how many to look for) and
+//! is easy to search for; each occurrence is
 //! also counted per row and column in [`WriteStats`], so the report can say
 //! exactly where the output differs from the data. Before that, the few
 //! characters that JIS X 0208 and CP932 write differently (`〜` U+301C → `～`,
