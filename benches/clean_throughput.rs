@@ -19,10 +19,6 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-// The same allocator as the `nayose` binary.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const COLUMNS: [&str; 8] = [
     "会社名",
     "会社名カナ",

@@ -3,11 +3,6 @@
 
 mod cli;
 
-// Normalizing allocates many small strings on every thread; mimalloc's
-// per-thread heaps make that measurably cheaper than the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::Parser;
 use std::process::ExitCode;
 
