@@ -28,7 +28,6 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::ops::Range;
 use std::sync::OnceLock;
-use unicode_normalization::char::decompose_canonical;
 
 const TOWNS_GZ: &[u8] = include_bytes!("../rules/master/towns.txt.gz");
 const POSTAL_GZ: &[u8] = include_bytes!("../rules/master/postal.tsv.gz");
@@ -313,21 +312,7 @@ fn variant_table() -> &'static [(char, char)] {
 /// One char in, one char out: positions in a keyed string are positions in the
 /// original, which is what lets the address matcher cut the original text.
 pub fn key_char(c: char) -> char {
-    let c = if matches!(c, '\u{F900}'..='\u{FAFF}' | '\u{2F800}'..='\u{2FA1F}') {
-        let mut unified = c;
-        let mut n = 0;
-        decompose_canonical(c, |d| {
-            unified = d;
-            n += 1;
-        });
-        if n == 1 {
-            unified
-        } else {
-            c
-        }
-    } else {
-        c
-    };
+    let c = crate::normalize::text::unify_compat_ideograph(c);
     if c.is_ascii() {
         return c;
     }

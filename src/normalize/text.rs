@@ -175,7 +175,27 @@ fn is_invisible(c: char) -> bool {
 
 /// Characters NFKC must not touch (see module docs).
 fn is_nfkc_protected(c: char) -> bool {
-    matches!(c, '\u{F900}'..='\u{FAFF}' | '\u{2F800}'..='\u{2FA1F}' | '゛' | '゜')
+    is_compat_ideograph(c) || matches!(c, '゛' | '゜')
+}
+
+/// CJK compatibility ideographs (U+F900–FAFF, U+2F800–2FA1F): variant
+/// kanji with a code point of their own (`神` U+FA19, `﨑` U+FA11).
+pub fn is_compat_ideograph(c: char) -> bool {
+    matches!(c, '\u{F900}'..='\u{FAFF}' | '\u{2F800}'..='\u{2FA1F}')
+}
+
+/// The unified ideograph a compatibility ideograph stands for (its canonical
+/// decomposition: `神` U+FA19 → `神` U+795E); every other character, and the
+/// dozen compatibility ideographs with no decomposition (`﨑`), unchanged.
+/// For match keys only: display values keep what was written.
+pub fn unify_compat_ideograph(c: char) -> char {
+    if is_compat_ideograph(c) {
+        let mut it = std::iter::once(c).nfc();
+        if let (Some(d), None) = (it.next(), it.next()) {
+            return d;
+        }
+    }
+    c
 }
 
 /// Dash-like characters, including the long-vowel marks (full and half width),

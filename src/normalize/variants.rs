@@ -5,8 +5,8 @@
 //! U+2F800–2FA1F) are first mapped to their unified ideograph by NFC, then the
 //! table applies. Display values never go through this: it is for keys only.
 
+use super::text;
 use std::collections::HashMap;
-use unicode_normalization::UnicodeNormalization;
 
 const BUILTIN: &str = include_str!("../../rules/variant_kanji.tsv");
 
@@ -28,18 +28,18 @@ impl VariantTable {
                 continue;
             };
             if let (Some(v), Some(s)) = (single(v), single(s)) {
-                map.insert(nfc_char(v), s);
+                map.insert(text::unify_compat_ideograph(v), s);
             }
         }
         for (v, s) in extra {
-            map.insert(nfc_char(*v), *s);
+            map.insert(text::unify_compat_ideograph(*v), *s);
         }
         VariantTable { map }
     }
 
     /// The standard form of one character.
     pub fn fold_char(&self, c: char) -> char {
-        let c = nfc_char(c);
+        let c = text::unify_compat_ideograph(c);
         self.map.get(&c).copied().unwrap_or(c)
     }
 
@@ -54,17 +54,6 @@ fn single(s: &str) -> Option<char> {
         (Some(c), None) => Some(c),
         _ => None,
     }
-}
-
-/// NFC of a single character when it is a compatibility ideograph.
-fn nfc_char(c: char) -> char {
-    if matches!(c, '\u{F900}'..='\u{FAFF}' | '\u{2F800}'..='\u{2FA1F}') {
-        let mut it = std::iter::once(c).nfc();
-        if let (Some(d), None) = (it.next(), it.next()) {
-            return d;
-        }
-    }
-    c
 }
 
 #[cfg(test)]
