@@ -9,6 +9,9 @@
 //! What it understands:
 //! - a prefecture, or none (completed from the city, or from a postal code
 //!   given beside the address or written in front of it: `〒100-0013 …`);
+//! - a designated city without its ward (`横浜市日本大通1` → `横浜市中区…`)
+//!   when exactly one ward has the town that follows, or the postal code
+//!   names the ward;
 //! - a city with or without its 郡 (`ニセコ町` → `虻田郡ニセコ町`), in any of the
 //!   variant spellings of `rules/address_variants.tsv` (`鯵ヶ沢`/`鰺ケ沢`,
 //!   `四条畷`/`四條畷`, `竜ヶ崎`/`龍ケ崎`) and with variation selectors;
@@ -231,9 +234,15 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
             );
             return keep_as_written(n, input, "", "");
         }
-        CityFound::None => hint
-            .filter(|h| prefecture.is_none_or(|p| p == h.0))
-            .and_then(|(p, c)| m.city(p, c)),
+        CityFound::None => match ward_by_town(input, pos, hint_prefecture, hint) {
+            Some((c, end)) => {
+                pos = end;
+                Some(c)
+            }
+            None => hint
+                .filter(|h| prefecture.is_none_or(|p| p == h.0))
+                .and_then(|(p, c)| m.city(p, c)),
+        },
     };
     let Some(city) = city else {
         let pref = prefecture.unwrap_or("");
@@ -367,6 +376,48 @@ fn find_city(input: &Input, pos: usize, prefecture: Option<&str>) -> CityFound {
         }
     }
     CityFound::None
+}
+
+/// A designated city written without its ward (`横浜市日本大通1`,
+/// `大阪市梅田3-1-3`): the ward is the one whose town list has the town that
+/// follows — or the postal code's ward, when it is one of the city's — and
+/// only when exactly one ward qualifies; otherwise nothing is guessed.
+/// Returns the ward and where its town starts.
+fn ward_by_town(
+    input: &Input,
+    pos: usize,
+    prefecture: Option<&str>,
+    hint: Option<(&str, &str)>,
+) -> Option<(&'static City, usize)> {
+    let m = master();
+    let end = (pos + 6).min(input.keys.len());
+    let shi = (pos + 1..end).find(|&i| input.keys[i] == '市')?;
+    let city_key: String = input.keys[pos..=shi].iter().collect();
+    let after = input.skip_spaces(shi + 1);
+    let wards: Vec<&'static City> = m
+        .cities()
+        .iter()
+        .filter(|c| prefecture.is_none_or(|p| p == c.prefecture))
+        .filter(|c| {
+            let k = address_key(c.name);
+            k.len() > city_key.len() && k.starts_with(&city_key) && k.ends_with('区')
+        })
+        .collect();
+    if wards.is_empty() {
+        return None;
+    }
+    if let Some((hp, hc)) = hint {
+        if let Some(w) = wards.iter().find(|w| w.prefecture == hp && w.name == hc) {
+            return Some((w, after));
+        }
+    }
+    let mut with_town = wards
+        .iter()
+        .filter(|w| city_towns(w).find(input, after).is_some());
+    match (with_town.next(), with_town.next()) {
+        (Some(w), None) => Some((w, after)),
+        _ => None,
+    }
 }
 
 /// Kyoto writes the streets and directions before the town:
@@ -1166,6 +1217,26 @@ mod tests {
         assert_eq!(kinds(&n), ["unknown_city"]);
         let n = normalize("どこか1-2", &kanji());
         assert_eq!(kinds(&n), ["unknown_prefecture", "unknown_city"]);
+    }
+
+    #[test]
+    fn designated_city_without_its_ward() {
+        assert_eq!(norm("横浜市日本大通1"), "神奈川県横浜市中区日本大通1");
+        assert_eq!(norm("大阪市梅田3-1-3"), "大阪府大阪市北区梅田三丁目1-3");
+        assert_eq!(
+            norm("名古屋市名駅4-7-1"),
+            "愛知県名古屋市中村区名駅四丁目7-1"
+        );
+        // A town in two wards (吉田町: 中区 and 戸塚区) is not guessed…
+        let n = normalize("横浜市吉田町1-1", &kanji());
+        assert!(kinds(&n).contains(&"unknown_city"), "{n:?}");
+        // …unless the postal code says which.
+        let n = normalize_with_postal("横浜市吉田町1-1", Some("231-0041"), &kanji());
+        assert_eq!(
+            n.value.as_deref(),
+            Some("神奈川県横浜市中区吉田町1-1"),
+            "{n:?}"
+        );
     }
 
     #[test]
