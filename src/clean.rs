@@ -408,7 +408,13 @@ pub fn clean_file(
             });
         }
     }
-    let detected = import::detect_columns(&table.headers, &table.rows, rules, &job.overrides);
+    let detected = import::detect_columns(
+        &table.headers,
+        &table.rows,
+        rules,
+        normalizer,
+        &job.overrides,
+    );
     let cleaner = Cleaner::new(normalizer, rules, &table.headers, &detected, &job.clean);
 
     // Clean and write in batches: each batch is normalized in parallel and

@@ -42,6 +42,17 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs `clean INPUT -o DIR/OUT_NAME -q ARGS…`, expects success, and returns
+/// the output file's bytes.
+fn clean_ok(d: &Dir, input: &Path, out_name: &str, args: &[&str]) -> Vec<u8> {
+    let out = d.path(out_name);
+    let mut all = vec!["clean", s(input), "-o", s(&out), "-q"];
+    all.extend_from_slice(args);
+    let o = nayose(&all);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::read(out).unwrap()
+}
+
 fn csv_rows(text: &str) -> usize {
     // The files in these tests have no quoted newlines.
     text.lines().count().saturating_sub(1)
@@ -142,28 +153,14 @@ fn cp932_in_utf8_out_and_back() {
     let (bytes, _, bad) = encoding_rs::SHIFT_JIS.encode(&text);
     assert!(!bad);
     let input = d.write("in.csv", &bytes);
-    let out = d.path("out.csv");
-    let o = nayose(&["clean", s(&input), "-o", s(&out), "-q"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let cleaned = d.read("out.csv");
+    let cleaned = String::from_utf8(clean_ok(&d, &input, "out.csv", &[])).unwrap();
     assert!(cleaned.contains("株式会社ABC商事"), "{cleaned}");
     assert!(cleaned.contains("髙橋工業有限会社"), "{cleaned}");
     assert!(cleaned.contains("03-1234-5678"), "{cleaned}");
     assert!(cleaned.contains("160-0023"), "{cleaned}");
 
     // And written back as CP932 for an old Excel.
-    let out2 = d.path("out-sjis.csv");
-    let o = nayose(&[
-        "clean",
-        s(&input),
-        "-o",
-        s(&out2),
-        "--encoding",
-        "cp932",
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let raw = std::fs::read(&out2).unwrap();
+    let raw = clean_ok(&d, &input, "out-sjis.csv", &["--encoding", "cp932"]);
     assert!(
         std::str::from_utf8(&raw).is_err(),
         "expected CP932 bytes, got UTF-8"
@@ -358,9 +355,7 @@ fn a_real_xlsx_is_cleaned_from_the_named_sheet() {
     ws.write_string(1, 2, "1600023").unwrap();
     wb.save(&path).unwrap();
     let out = d.path("out.csv");
-    let o = nayose(&["clean", s(&path), "--sheet", "顧客", "-o", s(&out), "-q"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = d.read("out.csv");
+    let text = String::from_utf8(clean_ok(&d, &path, "out.csv", &["--sheet", "顧客"])).unwrap();
     assert!(
         text.contains("株式会社XYZ,,03-1234-5678,160-0023"),
         "{text}"
@@ -379,18 +374,13 @@ fn field_override_and_keep_raw() {
     let d = Dir::new();
     let input = d.write("in.csv", "取引先,TEL\n㈱ＡＢＣ,03-1234-5678\n".as_bytes());
     let out = d.path("out.csv");
-    let o = nayose(&[
-        "clean",
-        s(&input),
-        "-o",
-        s(&out),
-        "--field",
-        "取引先=company_name",
-        "--keep-raw",
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = d.read("out.csv");
+    let text = clean_ok(
+        &d,
+        &input,
+        "out.csv",
+        &["--field", "取引先=company_name", "--keep-raw"],
+    );
+    let text = String::from_utf8(text).unwrap();
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
@@ -461,18 +451,13 @@ fn address_parts_issues_column_and_json() {
         "in.csv",
         "住所,電話番号\n千代田区霞が関1-2-1 霞が関ビル5F,03-1234\n".as_bytes(),
     );
-    let out = d.path("out.csv");
-    let o = nayose(&[
-        "clean",
-        s(&input),
-        "-o",
-        s(&out),
-        "--address-parts",
-        "--issues-column",
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = d.read("out.csv");
+    let text = clean_ok(
+        &d,
+        &input,
+        "out.csv",
+        &["--address-parts", "--issues-column"],
+    );
+    let text = String::from_utf8(text).unwrap();
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),

@@ -68,13 +68,13 @@ pub fn detect_columns(
     headers: &[String],
     rows: &[Row],
     rules: &Rules,
+    normalizer: &Normalizer,
     overrides: &[(String, FieldType)],
 ) -> Vec<ColumnType> {
-    let normalizer = Normalizer::new(rules);
     headers
         .iter()
         .enumerate()
-        .map(|(col, header)| detect_one(col, header, rows, rules, &normalizer, overrides))
+        .map(|(col, header)| detect_one(col, header, rows, rules, normalizer, overrides))
         .collect()
 }
 
@@ -224,7 +224,7 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let cols = detect_columns(&headers, &[], &rules, &[]);
+        let cols = detect_columns(&headers, &[], &rules, &Normalizer::new(&rules), &[]);
         let got: Vec<(FieldType, Option<&str>, DetectedBy)> = cols
             .iter()
             .map(|c| (c.field_type, c.rule.as_deref(), c.source))
@@ -313,7 +313,7 @@ mod tests {
             &["  ", "a"],
             &["06-1234-5678", "b"],
         ]);
-        let cols = detect_columns(&headers, &rows, &rules, &[]);
+        let cols = detect_columns(&headers, &rows, &rules, &Normalizer::new(&rules), &[]);
         assert_eq!(
             cols[0],
             ColumnType {
@@ -334,7 +334,13 @@ mod tests {
             ("会社名".to_string(), FieldType::Text),
             ("取引先コード".to_string(), FieldType::PersonName),
         ];
-        let cols = detect_columns(&headers, &rows, &rules, &overrides);
+        let cols = detect_columns(
+            &headers,
+            &rows,
+            &rules,
+            &Normalizer::new(&rules),
+            &overrides,
+        );
         assert_eq!(cols[0].field_type, FieldType::Text);
         assert_eq!(cols[0].source, DetectedBy::Override);
         assert_eq!(cols[1].field_type, FieldType::PersonName);

@@ -76,7 +76,7 @@
 //!   .write_row(&[&str]) -> io::Result<()>    .finish() -> io::Result<WriteStats>
 //! Format::for_output(&Path) -> Format        "cp932".parse::<OutputEncoding>()
 //! write_rejects(&Path, &[Reject]) -> io::Result<()>
-//! detect_columns(&[String], &[Row], &Rules, &[(String, FieldType)]) -> Vec<ColumnType>
+//! detect_columns(&[String], &[Row], &Rules, &Normalizer, &[(String, FieldType)]) -> Vec<ColumnType>
 //! ```
 //!
 //! [`ImportError`] is a struct (an optional path and an [`ImportErrorKind`])

@@ -191,13 +191,12 @@ struct Tables {
     paren: HashMap<String, usize>,
     /// English spellings (lower case), longest first.
     english: Vec<(String, usize)>,
-    /// Bank-transfer kana abbreviations, longest first, each naming one form.
-    bank: Vec<(String, usize)>,
     /// Katakana readings as kana keys, longest first.
     readings: Vec<(String, usize)>,
     /// All full spellings at once (`full`'s order), for one pass over a name.
     full_matcher: AhoCorasick,
-    /// Bank abbreviation → form, for `(カ)`, `カ)…` and `…(カ` lookups.
+    /// Bank-transfer abbreviation → the one form it names, for `(カ)`,
+    /// `カ)…` and `…(カ` lookups.
     bank_form: HashMap<String, usize>,
     /// `place`, `place都`, … for every branch place, longest first.
     branch_places: Vec<String>,
@@ -232,7 +231,6 @@ fn build_tables() -> Tables {
         full: Vec::new(),
         paren: HashMap::new(),
         english: Vec::new(),
-        bank: Vec::new(),
         full_matcher: AhoCorasick::new(std::iter::empty::<&str>()).expect("empty automaton"),
         bank_form: HashMap::new(),
         branch_places: Vec::new(),
@@ -275,14 +273,11 @@ fn build_tables() -> Tables {
             // forms, シヤ for 一般/公益社団法人). One form must be shown for it,
             // decided by the table rather than by sort order: the first listed
             // keeps it, except that a plain form wins over its sub-forms.
-            match t.bank.iter().position(|(old, _)| *old == b) {
-                Some(i) => {
-                    let old = t.bank[i].1;
-                    if t.forms[old].full.chars().count() > full.chars().count() {
-                        t.bank[i].1 = idx;
-                    }
+            match t.bank_form.get(&b) {
+                Some(&old) if t.forms[old].full.chars().count() <= full.chars().count() => {}
+                _ => {
+                    t.bank_form.insert(b, idx);
                 }
-                None => t.bank.push((b, idx)),
             }
         }
     }
@@ -307,10 +302,8 @@ fn build_tables() -> Tables {
     };
     t.full.sort_by(by_len);
     t.english.sort_by(by_len);
-    t.bank.sort_by(by_len);
     t.full_matcher = AhoCorasick::new(t.full.iter().map(|(f, _)| f.as_str()))
         .expect("legal form spellings build an automaton");
-    t.bank_form = t.bank.iter().cloned().collect();
     let mut places: Vec<String> = BRANCH_PLACES
         .iter()
         .flat_map(|p| ["", "都", "府", "県", "市"].map(|suffix| format!("{p}{suffix}")))

@@ -253,8 +253,16 @@ pub fn check_field_rule(rule: &FieldRule, raw: &str, n: &mut Normalized) {
         return;
     }
     if !rule.allowed.is_empty() {
-        let v = n.value.clone().unwrap_or_else(|| text::fold(raw));
-        if !rule.allowed.iter().any(|a| text::fold(a) == v) {
+        // `allowed` is stored folded (rules/mod.rs).
+        let folded;
+        let v = match &n.value {
+            Some(v) => v.as_str(),
+            None => {
+                folded = text::fold(raw);
+                folded.as_str()
+            }
+        };
+        if !rule.allowed.iter().any(|a| a == v) {
             n.issue(
                 "not_allowed",
                 format!("`{v}` is not one of: {}", rule.allowed.join(", ")),

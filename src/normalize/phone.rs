@@ -49,10 +49,8 @@ pub fn normalize(raw: &str, opts: &PhoneOptions) -> Normalized {
 /// One phone number (already folded).
 fn normalize_one(folded: &str, opts: &PhoneOptions) -> Normalized {
     let mut n = Normalized::default();
-    let candidate = folded;
-
     // Japanese extension notations; libphonenumber knows `ext.` only.
-    let mut number_part = candidate.to_string();
+    let mut number_part = folded.to_string();
     let mut extension: Option<String> = None;
     // ASCII lower-casing keeps byte offsets (full lower-casing does not).
     let lower = number_part.to_ascii_lowercase();

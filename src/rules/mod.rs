@@ -159,7 +159,8 @@ pub struct FieldRule {
     /// Other headers that mean this field (`取引先名`, `company`).
     pub headers: Vec<String>,
     pub required: bool,
-    /// 選択肢: when non-empty, the only values allowed (compared after folding).
+    /// 選択肢: when non-empty, the only values allowed; stored folded (text::fold),
+    /// as values are compared folded.
     pub allowed: Vec<String>,
     pub definition: String,
 }
@@ -374,7 +375,12 @@ impl Rules {
                 field_type,
                 headers: f.headers.clone(),
                 required: f.required,
-                allowed: f.allowed.clone(),
+                // Folded once here: values are compared folded, row after row.
+                allowed: f
+                    .allowed
+                    .iter()
+                    .map(|a| crate::normalize::text::fold(a))
+                    .collect(),
                 definition: f.definition.clone(),
             });
         }
