@@ -8,6 +8,7 @@
 
 pub mod clean;
 pub mod import;
+pub mod index;
 pub mod master;
 pub mod normalize;
 pub mod record;

@@ -1,0 +1,333 @@
+//! The candidate index: the only module that touches tantivy.
+//!
+//! Each record becomes one document: its match keys go into bigram fields
+//! (see [`bigram`]) and its exact keys (phone E.164, e-mail, postal code,
+//! corporate number, birth date, …) into untokenized fields. The candidates of
+//! a record are the top-k documents by BM25 over its bigrams (one SHOULD term
+//! query per bigram) together with every document sharing one of its exact
+//! keys. An exact key shared by more than `max_block` documents (a company's
+//! switchboard number, a placeholder e-mail) is not used for blocking; it is
+//! reported as an oversized block instead of being allowed to blow up time.
+//!
+//! The index is derived data: it is rebuilt from the records whenever needed.
+//! Batch and live matching call the same [`CandidateIndex::candidates`], so the
+//! same record set gives the same candidates either way. Documents are added by
+//! one indexing thread into one segment, so document order (and with it the
+//! tie-break between equal BM25 scores) is the record order: determinism does
+//! not depend on thread timing.
+
+pub mod bigram;
+
+use std::collections::HashSet;
+use tantivy::collector::{DocSetCollector, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STRING,
+};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
+
+const BIGRAM: &str = "nayose_bigram";
+/// Memory for the single indexing thread; large enough that a million
+/// customer records stay in one segment.
+const WRITER_MEMORY: usize = 1 << 31;
+
+#[derive(Debug, thiserror::Error)]
+#[error("index: {0}")]
+pub struct IndexError(#[from] tantivy::TantivyError);
+
+/// Which fields the index has, and how candidates are chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockingSchema {
+    /// Fields searched by BM25 over character bigrams (match keys).
+    pub text_fields: Vec<String>,
+    /// Fields searched by exact term.
+    pub exact_fields: Vec<String>,
+    /// How many BM25 candidates per record.
+    pub top_k: usize,
+    /// An exact key shared by more records than this is not used for blocking.
+    pub max_block: usize,
+}
+
+/// One record's keys, by position in `text_fields` / `exact_fields`; `None`
+/// (or an empty string) when the record has no value there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlockingKeys {
+    pub text: Vec<Option<String>>,
+    pub exact: Vec<Option<String>>,
+}
+
+/// The candidates of one record, as record numbers (ascending), and the exact
+/// keys that were too common to block on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Candidates {
+    pub records: Vec<u32>,
+    pub oversized: Vec<OversizedBlock>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OversizedBlock {
+    pub field: String,
+    pub value: String,
+    pub records: u64,
+}
+
+pub struct CandidateIndex {
+    schema: BlockingSchema,
+    record: Field,
+    text: Vec<Field>,
+    exact: Vec<Field>,
+    _index: Index,
+    _reader: IndexReader,
+    searcher: Searcher,
+    /// Record number of each document, per segment.
+    record_of: Vec<Vec<u32>>,
+}
+
+impl CandidateIndex {
+    /// Index `keys[i]` as record number `i`.
+    pub fn build(
+        schema: &BlockingSchema,
+        keys: &[BlockingKeys],
+    ) -> Result<CandidateIndex, IndexError> {
+        let mut builder = Schema::builder();
+        let record = builder.add_u64_field("record", NumericOptions::default().set_fast());
+        let grams = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(BIGRAM)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let text: Vec<Field> = schema
+            .text_fields
+            .iter()
+            .map(|f| builder.add_text_field(&format!("g_{f}"), grams.clone()))
+            .collect();
+        let exact: Vec<Field> = schema
+            .exact_fields
+            .iter()
+            .map(|f| builder.add_text_field(&format!("x_{f}"), STRING))
+            .collect();
+        let index = Index::create_in_ram(builder.build());
+        index.tokenizers().register(
+            BIGRAM,
+            tantivy::tokenizer::TextAnalyzer::from(bigram::BigramTokenizer),
+        );
+        {
+            let mut writer: IndexWriter = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+            for (i, k) in keys.iter().enumerate() {
+                let mut doc = TantivyDocument::default();
+                doc.add_u64(record, i as u64);
+                for (f, v) in text.iter().zip(&k.text) {
+                    if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                        doc.add_text(*f, v);
+                    }
+                }
+                for (f, v) in exact.iter().zip(&k.exact) {
+                    if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                        doc.add_text(*f, v);
+                    }
+                }
+                writer.add_document(doc)?;
+            }
+            writer.commit()?;
+            writer.wait_merging_threads()?;
+        }
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let searcher = reader.searcher();
+        let mut record_of = Vec::new();
+        for seg in searcher.segment_readers() {
+            let col = seg
+                .fast_fields()
+                .u64("record")?
+                .first_or_default_col(u64::MAX);
+            record_of.push((0..seg.max_doc()).map(|d| col.get_val(d) as u32).collect());
+        }
+        Ok(CandidateIndex {
+            schema: schema.clone(),
+            record,
+            text,
+            exact,
+            _index: index,
+            _reader: reader,
+            searcher,
+            record_of,
+        })
+    }
+
+    pub fn schema(&self) -> &BlockingSchema {
+        &self.schema
+    }
+
+    pub fn len(&self) -> u64 {
+        self.searcher.num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn record_at(&self, a: DocAddress) -> u32 {
+        self.record_of[a.segment_ord as usize][a.doc_id as usize]
+    }
+
+    /// The candidates for a record with these keys; `itself` (its own record
+    /// number, when it is in the index) is left out.
+    pub fn candidates(
+        &self,
+        keys: &BlockingKeys,
+        itself: Option<u32>,
+    ) -> Result<Candidates, IndexError> {
+        let _ = self.record;
+        let mut found: HashSet<u32> = HashSet::new();
+        let mut oversized = Vec::new();
+
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut seen = HashSet::new();
+        for (f, v) in self.text.iter().zip(&keys.text) {
+            let Some(v) = v.as_deref() else { continue };
+            for g in bigram::bigrams(v) {
+                let term = Term::from_field_text(*f, &g);
+                if seen.insert(term.clone()) {
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                    ));
+                }
+            }
+        }
+        if !clauses.is_empty() {
+            let query = BooleanQuery::new(clauses);
+            let top = self
+                .searcher
+                .search(&query, &TopDocs::with_limit(self.schema.top_k + 1))?;
+            let mut n = 0;
+            for (_, addr) in top {
+                let r = self.record_at(addr);
+                if Some(r) != itself && n < self.schema.top_k {
+                    found.insert(r);
+                    n += 1;
+                }
+            }
+        }
+
+        for ((f, name), v) in self
+            .exact
+            .iter()
+            .zip(&self.schema.exact_fields)
+            .zip(&keys.exact)
+        {
+            let Some(v) = v.as_deref().filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let term = Term::from_field_text(*f, v);
+            let df = self.searcher.doc_freq(&term)?;
+            if df <= 1 {
+                continue;
+            }
+            if df > self.schema.max_block as u64 {
+                oversized.push(OversizedBlock {
+                    field: name.clone(),
+                    value: v.to_string(),
+                    records: df,
+                });
+                continue;
+            }
+            let docs = self.searcher.search(
+                &TermQuery::new(term, IndexRecordOption::Basic),
+                &DocSetCollector,
+            )?;
+            for addr in docs {
+                let r = self.record_at(addr);
+                if Some(r) != itself {
+                    found.insert(r);
+                }
+            }
+        }
+        let mut records: Vec<u32> = found.into_iter().collect();
+        records.sort_unstable();
+        Ok(Candidates { records, oversized })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(name: &str, phone: &str) -> BlockingKeys {
+        BlockingKeys {
+            text: vec![Some(name.to_string())],
+            exact: vec![Some(phone.to_string())],
+        }
+    }
+
+    fn schema(top_k: usize, max_block: usize) -> BlockingSchema {
+        BlockingSchema {
+            text_fields: vec!["name".into()],
+            exact_fields: vec!["phone".into()],
+            top_k,
+            max_block,
+        }
+    }
+
+    #[test]
+    fn bigram_neighbours_and_exact_hits() {
+        let recs = vec![
+            keys("佐藤太郎", "+81311111111"),
+            keys("佐藤太朗", "+81322222222"),
+            keys("鈴木花子", "+81311111111"),
+            keys("山田一郎", "+81333333333"),
+        ];
+        let idx = CandidateIndex::build(&schema(1, 10), &recs).unwrap();
+        let c = idx.candidates(&recs[0], Some(0)).unwrap();
+        // 1 by BM25 (shares 佐藤 and 藤太), 2 by the shared phone; never itself.
+        assert_eq!(c.records, vec![1, 2]);
+        assert!(idx
+            .candidates(&recs[3], Some(3))
+            .unwrap()
+            .records
+            .is_empty());
+    }
+
+    #[test]
+    fn oversized_exact_blocks_are_reported_not_used() {
+        let recs: Vec<BlockingKeys> = (0..5)
+            .map(|i| keys(&format!("会社{i}"), "+81300000000"))
+            .collect();
+        let idx = CandidateIndex::build(&schema(0, 3), &recs).unwrap();
+        let c = idx.candidates(&recs[0], Some(0)).unwrap();
+        assert!(c.records.is_empty());
+        assert_eq!(c.oversized.len(), 1);
+        assert_eq!(c.oversized[0].records, 5);
+    }
+
+    #[test]
+    fn batch_and_one_by_one_agree() {
+        let names = [
+            "東京商事",
+            "東京商会",
+            "大阪商事",
+            "東京物産",
+            "京都商事",
+            "東京商事",
+        ];
+        let recs: Vec<BlockingKeys> = names.iter().map(|n| keys(n, "")).collect();
+        let idx = CandidateIndex::build(&schema(2, 10), &recs).unwrap();
+        let batch: Vec<Vec<u32>> = (0..recs.len())
+            .map(|i| idx.candidates(&recs[i], Some(i as u32)).unwrap().records)
+            .collect();
+        // A fresh index per question, as a live check would have.
+        for (i, r) in recs.iter().enumerate() {
+            let again = CandidateIndex::build(&schema(2, 10), &recs).unwrap();
+            assert_eq!(
+                again.candidates(r, Some(i as u32)).unwrap().records,
+                batch[i]
+            );
+        }
+        assert!(batch[0].contains(&5), "{batch:?}");
+    }
+}
