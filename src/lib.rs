@@ -5,8 +5,11 @@
 //! [`import`] reads files into raw rows, [`rules`] says which normalizer applies
 //! to which column, [`normalize`] turns raw values into canonical values, match
 //! keys and issues, and [`clean`] ties them together for the `clean` command.
+//! [`gen`] writes synthetic customer files with ground truth for measuring
+//! deduplication.
 
 pub mod clean;
+pub mod gen;
 pub mod import;
 pub mod index;
 pub mod master;

@@ -240,6 +240,12 @@ impl Master {
         &rows[start..end]
     }
 
+    /// Every row of the postal master, sorted by code (several rows can
+    /// share a code).
+    pub fn postal_entries(&self) -> &[PostalEntry] {
+        &self.postal.get_or_init(load_postal).1
+    }
+
     /// Number of rows in the postal master.
     pub fn postal_len(&self) -> usize {
         self.postal.get_or_init(load_postal).1.len()

@@ -2,6 +2,7 @@
 //! contract is in DESIGN.md ("Command line contract").
 
 mod clean;
+mod gen;
 mod normalize;
 
 use anyhow::{Context, Result};
@@ -28,12 +29,15 @@ enum Command {
     Normalize(normalize::Args),
     /// Clean a CSV/TSV/XLSX file: same columns and row order, cleaned values.
     Clean(clean::Args),
+    /// Write a synthetic customer file with known duplicates and its ground truth.
+    Gen(gen::Args),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Normalize(a) => normalize::run(a),
         Command::Clean(a) => clean::run(a),
+        Command::Gen(a) => gen::run(a),
     }
 }
 
