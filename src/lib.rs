@@ -5,8 +5,10 @@
 //! [`import`] reads files into raw rows, [`rules`] says which normalizer applies
 //! to which column, [`normalize`] turns raw values into canonical values, match
 //! keys and issues, and [`clean`] ties them together for the `clean` command.
+//! [`eval`] scores a clustering against known true entities.
 
 pub mod clean;
+pub mod eval;
 pub mod import;
 pub mod master;
 pub mod normalize;

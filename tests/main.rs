@@ -2,5 +2,6 @@
 
 mod address_external;
 mod cli;
+mod eval;
 mod golden;
 mod properties;

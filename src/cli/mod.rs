@@ -2,6 +2,7 @@
 //! contract is in DESIGN.md ("Command line contract").
 
 mod clean;
+mod eval;
 mod normalize;
 
 use anyhow::{Context, Result};
@@ -28,12 +29,16 @@ enum Command {
     Normalize(normalize::Args),
     /// Clean a CSV/TSV/XLSX file: same columns and row order, cleaned values.
     Clean(clean::Args),
+    /// Score predicted clusters against the truth: pairwise, exact-cluster
+    /// and B-cubed precision and recall.
+    Eval(eval::Args),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Normalize(a) => normalize::run(a),
         Command::Clean(a) => clean::run(a),
+        Command::Eval(a) => eval::run(a),
     }
 }
 
