@@ -1,14 +1,15 @@
 //! Evaluation of a clustering against the truth: the figures `nayose eval`
 //! prints. Pure: it takes two id → label maps (the true entity of each
-//! record, the predicted cluster of each record) and returns [`Figures`];
-//! reading the files is `cli/eval.rs`'s job.
+//! record, the predicted cluster of each record; labels numbered by
+//! [`Labels`]) and returns [`Figures`]; reading the files is `cli/eval.rs`'s
+//! job.
 //!
 //! - **Pairwise** precision, recall and F1 over the pairs of records put
 //!   together. Pairs are never enumerated: each record falls in one cell
 //!   (true entity × predicted cluster), and a group of `n` records holds
 //!   `n(n-1)/2` pairs, so true, predicted and correct pair counts are sums
-//!   over entities, clusters and cells. Sorting one `u64` per record is the
-//!   whole cost: a million ids take a fraction of a second.
+//!   over entities, clusters and cells. One hash lookup and one sort per
+//!   record is the whole cost: a million ids take a fraction of a second.
 //! - **Exact clusters**: a predicted cluster is exact when it holds precisely
 //!   the records of one true entity. Cluster precision is the share of
 //!   predicted clusters that are exact, cluster recall the share of true
@@ -27,6 +28,47 @@
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+
+/// A fast, non-cryptographic hasher for ids and labels (the Fx hash of
+/// rustc, with a finalizer). Evaluation hashes every id and label once or twice, and SipHash's
+/// resistance to crafted collisions buys nothing for a file the user chose.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or_default()));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+
+    fn finish(&self) -> u64 {
+        // The multiply leaves the low bits, which pick the bucket, depending
+        // on the first bytes only; the splitmix64 finalizer spreads them.
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+impl IdHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
 
 /// How many missing ids an [`IdMismatch`] names (it counts all of them).
 pub const MISMATCH_SHOWN: usize = 5;
@@ -96,61 +138,78 @@ impl fmt::Display for IdMismatch {
 
 impl std::error::Error for IdMismatch {}
 
+/// id → label number: what [`evaluate`] compares. [`Labels::number`]
+/// numbers the labels of a file as it is read (the label text is then still
+/// in cache, which makes reading a million ids several times faster than
+/// numbering them afterwards).
+pub type Labelling = HashMap<String, u32, BuildHasherDefault<IdHasher>>;
+
 /// Compare predicted clusters with the true entities (see the module docs).
-pub fn evaluate(
-    truth: &HashMap<String, String>,
-    clusters: &HashMap<String, String>,
+/// Label numbers mean nothing across the two maps: entity 3 and cluster 3
+/// are unrelated.
+pub fn evaluate<S: BuildHasher>(
+    truth: &HashMap<String, u32, S>,
+    clusters: &HashMap<String, u32, S>,
 ) -> Result<Figures, IdMismatch> {
-    check_same_ids(truth, clusters)?;
-
-    // One (entity, cluster) number pair per record; an empty label is a
-    // number of its own.
-    let mut entity_of = Labels::default();
-    let mut cluster_of = Labels::default();
-    let mut cells: Vec<u64> = Vec::with_capacity(truth.len());
-    for (id, entity) in truth {
-        let cluster = &clusters[id];
-        let e = entity_of.number(entity);
-        let c = cluster_of.number(cluster);
-        cells.push((u64::from(e) << 32) | u64::from(c));
+    // One (entity, cluster) cell per record.
+    let mut cells: Vec<(u32, u32)> = Vec::with_capacity(truth.len());
+    for (id, &entity) in truth {
+        // The ids are the same in both maps when every truth id is in the
+        // clusters and the sizes agree; the missing ones are named only then.
+        let Some(&cluster) = clusters.get(id) else {
+            return Err(mismatch(truth, clusters));
+        };
+        cells.push((cluster, entity));
     }
+    if clusters.len() != truth.len() {
+        return Err(mismatch(truth, clusters));
+    }
+    let records = cells.len() as u64;
+
+    // Sorted by cluster: cluster sizes, and each cell's size.
     cells.sort_unstable();
-
-    let mut entity_size = vec![0u64; entity_of.count as usize];
-    let mut cluster_size = vec![0u64; cluster_of.count as usize];
-    for &cell in &cells {
-        entity_size[(cell >> 32) as usize] += 1;
-        cluster_size[(cell & 0xffff_ffff) as usize] += 1;
+    struct Cell {
+        entity: u32,
+        n: u64,
+        cluster_size: u64,
     }
+    let mut runs: Vec<Cell> = Vec::new();
+    let (mut predicted_clusters, mut predicted_pairs) = (0u64, 0u64);
+    for cluster in cells.chunk_by(|a, b| a.0 == b.0) {
+        let size = cluster.len() as u64;
+        predicted_clusters += 1;
+        predicted_pairs += pairs(size);
+        for cell in cluster.chunk_by(|a, b| a.1 == b.1) {
+            runs.push(Cell {
+                entity: cell[0].1,
+                n: cell.len() as u64,
+                cluster_size: size,
+            });
+        }
+    }
+    drop(cells);
 
-    let mut correct_pairs = 0u64;
+    // Sorted by entity: entity sizes, then everything per cell.
+    runs.sort_unstable_by_key(|c| c.entity);
+    let (mut true_entities, mut true_pairs, mut correct_pairs) = (0u64, 0u64, 0u64);
     let mut exact_clusters = 0u64;
     // Σ n²/|cluster| and Σ n²/|entity| over cells, for B-cubed.
-    let mut bcubed_p_sum = 0f64;
-    let mut bcubed_r_sum = 0f64;
-    let mut i = 0;
-    while i < cells.len() {
-        let cell = cells[i];
-        let mut j = i + 1;
-        while j < cells.len() && cells[j] == cell {
-            j += 1;
+    let (mut bcubed_p_sum, mut bcubed_r_sum) = (0f64, 0f64);
+    for entity in runs.chunk_by(|a, b| a.entity == b.entity) {
+        let size: u64 = entity.iter().map(|c| c.n).sum();
+        true_entities += 1;
+        true_pairs += pairs(size);
+        for c in entity {
+            correct_pairs += pairs(c.n);
+            if c.n == size && c.n == c.cluster_size {
+                exact_clusters += 1;
+            }
+            let n2 = (c.n * c.n) as f64;
+            bcubed_p_sum += n2 / c.cluster_size as f64;
+            bcubed_r_sum += n2 / size as f64;
         }
-        let n = (j - i) as u64;
-        let e_size = entity_size[(cell >> 32) as usize];
-        let c_size = cluster_size[(cell & 0xffff_ffff) as usize];
-        correct_pairs += pairs(n);
-        if n == e_size && n == c_size {
-            exact_clusters += 1;
-        }
-        let n2 = (n * n) as f64;
-        bcubed_p_sum += n2 / c_size as f64;
-        bcubed_r_sum += n2 / e_size as f64;
-        i = j;
     }
 
-    let records = cells.len() as u64;
-    let true_pairs: u64 = entity_size.iter().map(|&n| pairs(n)).sum();
-    let predicted_pairs: u64 = cluster_size.iter().map(|&n| pairs(n)).sum();
     let precision = ratio(correct_pairs, predicted_pairs);
     let recall = ratio(correct_pairs, true_pairs);
     let (bcubed_precision, bcubed_recall) = if records == 0 {
@@ -163,8 +222,8 @@ pub fn evaluate(
     };
     Ok(Figures {
         records,
-        true_entities: entity_size.len() as u64,
-        predicted_clusters: cluster_size.len() as u64,
+        true_entities,
+        predicted_clusters,
         true_pairs,
         predicted_pairs,
         correct_pairs,
@@ -172,19 +231,20 @@ pub fn evaluate(
         recall,
         f1: f1(precision, recall),
         exact_clusters,
-        cluster_precision: ratio(exact_clusters, cluster_size.len() as u64),
-        cluster_recall: ratio(exact_clusters, entity_size.len() as u64),
+        cluster_precision: ratio(exact_clusters, predicted_clusters),
+        cluster_recall: ratio(exact_clusters, true_entities),
         bcubed_precision,
         bcubed_recall,
         bcubed_f1: f1(bcubed_precision, bcubed_recall),
     })
 }
 
-fn check_same_ids(
-    truth: &HashMap<String, String>,
-    clusters: &HashMap<String, String>,
-) -> Result<(), IdMismatch> {
-    let missing = |a: &HashMap<String, String>, b: &HashMap<String, String>| {
+/// What differs between the ids of two maps known to differ.
+fn mismatch<S: BuildHasher>(
+    truth: &HashMap<String, u32, S>,
+    clusters: &HashMap<String, u32, S>,
+) -> IdMismatch {
+    let missing = |a: &HashMap<String, u32, S>, b: &HashMap<String, u32, S>| {
         let mut ids: Vec<&String> = a.keys().filter(|id| !b.contains_key(*id)).collect();
         let n = ids.len();
         ids.sort_unstable();
@@ -197,35 +257,31 @@ fn check_same_ids(
     };
     let (only_in_truth, only_in_truth_first) = missing(truth, clusters);
     let (only_in_clusters, only_in_clusters_first) = missing(clusters, truth);
-    if only_in_truth == 0 && only_in_clusters == 0 {
-        Ok(())
-    } else {
-        Err(IdMismatch {
-            only_in_truth,
-            only_in_truth_first,
-            only_in_clusters,
-            only_in_clusters_first,
-        })
+    IdMismatch {
+        only_in_truth,
+        only_in_truth_first,
+        only_in_clusters,
+        only_in_clusters_first,
     }
 }
 
-/// Labels numbered in the order they are met; every empty label is new.
-#[derive(Default)]
-struct Labels<'a> {
-    numbers: HashMap<&'a str, u32>,
+/// Numbers for the labels of one file, in the order they are met. Every
+/// empty label gets a number of its own: its record is a singleton.
+#[derive(Debug, Default)]
+pub struct Labels {
+    numbers: HashMap<String, u32, BuildHasherDefault<IdHasher>>,
     count: u32,
 }
 
-impl<'a> Labels<'a> {
-    fn number(&mut self, label: &'a str) -> u32 {
-        let next = self.count;
-        let n = if label.is_empty() {
-            next
-        } else {
-            *self.numbers.entry(label).or_insert(next)
-        };
-        if n == next {
-            self.count += 1;
+impl Labels {
+    pub fn number(&mut self, label: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(label) {
+            return n;
+        }
+        let n = self.count;
+        self.count += 1;
+        if !label.is_empty() {
+            self.numbers.insert(label.to_string(), n);
         }
         n
     }
@@ -252,10 +308,11 @@ fn f1(p: Option<f64>, r: Option<f64>) -> Option<f64> {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    fn map(pairs: &[(&str, &str)]) -> Labelling {
+        let mut labels = Labels::default();
         pairs
             .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .map(|(id, label)| (id.to_string(), labels.number(label)))
             .collect()
     }
 
@@ -355,7 +412,7 @@ mod tests {
 
     #[test]
     fn empty_input() {
-        let f = evaluate(&HashMap::new(), &HashMap::new()).unwrap();
+        let f = evaluate(&Labelling::default(), &Labelling::default()).unwrap();
         assert_eq!(f.records, 0);
         assert_eq!(f.precision, None);
         assert_eq!(f.bcubed_f1, None);
@@ -365,12 +422,8 @@ mod tests {
     fn a_million_ids() {
         // Entities of 4; clusters split each entity in two pairs.
         let n = 1_000_000;
-        let t: HashMap<String, String> = (0..n)
-            .map(|i| (i.to_string(), (i / 4).to_string()))
-            .collect();
-        let c: HashMap<String, String> = (0..n)
-            .map(|i| (i.to_string(), (i / 2).to_string()))
-            .collect();
+        let t: Labelling = (0..n).map(|i| (i.to_string(), (i / 4) as u32)).collect();
+        let c: Labelling = (0..n).map(|i| (i.to_string(), (i / 2) as u32)).collect();
         let f = evaluate(&t, &c).unwrap();
         assert_eq!(f.true_pairs, 6 * (n / 4));
         assert_eq!(f.predicted_pairs, n / 2);
