@@ -6,9 +6,10 @@
 //! to which column, [`normalize`] turns raw values into canonical values, match
 //! keys and issues, and [`clean`] ties them together for the `clean` command.
 //! [`gen`] writes synthetic customer files with ground truth for measuring
-//! deduplication.
+//! deduplication; [`eval`] scores a clustering against known true entities.
 
 pub mod clean;
+pub mod eval;
 pub mod gen;
 pub mod import;
 pub mod index;

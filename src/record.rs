@@ -1,5 +1,9 @@
 //! Field types: the vocabulary shared by rules, import, normalizers and (later)
 //! matching. A column of an import has exactly one field type.
+//!
+//! Most types are Japanese-oriented (`company_name`, `person_kana`,
+//! `address`, …); `text`, `date`, `email`, `name`, `code` and `number` are
+//! generic and make a rule file for any schema (`rules/examples/febrl.toml`).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -21,10 +25,18 @@ pub enum FieldType {
     Date,
     CorporateNumber,
     Gender,
+    /// A name in any script (generic schemas): case kept, accents and case
+    /// folded in the key.
+    Name,
+    /// An identifier (social-security number, customer code): separators and
+    /// case folded in the key.
+    Code,
+    /// A numeric value, written as its canonical decimal.
+    Number,
 }
 
 impl FieldType {
-    pub const ALL: [FieldType; 12] = [
+    pub const ALL: [FieldType; 15] = [
         FieldType::Text,
         FieldType::CompanyName,
         FieldType::CompanyKana,
@@ -37,6 +49,9 @@ impl FieldType {
         FieldType::Date,
         FieldType::CorporateNumber,
         FieldType::Gender,
+        FieldType::Name,
+        FieldType::Code,
+        FieldType::Number,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +68,9 @@ impl FieldType {
             FieldType::Date => "date",
             FieldType::CorporateNumber => "corporate_number",
             FieldType::Gender => "gender",
+            FieldType::Name => "name",
+            FieldType::Code => "code",
+            FieldType::Number => "number",
         }
     }
 }

@@ -3,5 +3,6 @@
 mod address_external;
 mod cli;
 mod gen;
+mod eval;
 mod golden;
 mod properties;

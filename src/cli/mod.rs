@@ -3,6 +3,7 @@
 
 mod clean;
 mod gen;
+mod eval;
 mod normalize;
 
 use anyhow::{Context, Result};
@@ -31,6 +32,9 @@ enum Command {
     Clean(clean::Args),
     /// Write a synthetic customer file with known duplicates and its ground truth.
     Gen(gen::Args),
+    /// Score predicted clusters against the truth: pairwise, exact-cluster
+    /// and B-cubed precision and recall.
+    Eval(eval::Args),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -38,6 +42,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Normalize(a) => normalize::run(a),
         Command::Clean(a) => clean::run(a),
         Command::Gen(a) => gen::run(a),
+        Command::Eval(a) => eval::run(a),
     }
 }
 

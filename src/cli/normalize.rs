@@ -14,7 +14,8 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Field type: text, company_name, company_kana, person_name, person_kana,
-    /// address, postal_code, phone, email, date, corporate_number, gender
+    /// address, postal_code, phone, email, date, corporate_number, gender,
+    /// name, code, number
     #[arg(value_parser = |s: &str| s.parse::<FieldType>())]
     field_type: FieldType,
     /// Values to normalize; read from stdin, one per line, when none given.

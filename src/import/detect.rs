@@ -15,7 +15,10 @@
 //! name when the company normalizer finds a legal form. So detection and
 //! normalization cannot disagree, and there is one table of legal forms, one
 //! of prefectures, one date parser. Kana and person-name columns are recognised only by header: their
-//! values look like any other text.
+//! values look like any other text. So are the generic types (`name`,
+//! `code`, `number`): a column of digits may be a code, a number or a
+//! Japanese postal code, and only the schema knows; they are chosen by the
+//! rule file's headers or by `--field`.
 
 use super::Row;
 use crate::normalize::Normalizer;
@@ -356,5 +359,24 @@ mod tests {
         );
         assert_eq!(one_column(&["12345", "678"]), None);
         assert_eq!(one_column(&["2024-13-01", "2024-02-40"]), None);
+    }
+
+    #[test]
+    fn generic_types_come_from_headers_not_values() {
+        // Names, codes and numbers are never guessed from values.
+        assert_eq!(one_column(&["José", "mitchell", "Søren"]), None);
+        assert_eq!(one_column(&["1,234", "007", "42", "3.5"]), None);
+        assert_eq!(one_column(&["AB-123", "CX-9", "ZZ-12"]), None);
+        let rules = Rules::parse(
+            "[[field]]\nname = \"given_name\"\ntype = \"name\"\n\n[[field]]\nname = \"soc_sec_id\"\ntype = \"code\"\n",
+            "x.toml",
+        )
+        .unwrap();
+        let headers = vec!["given_name".to_string(), "soc_sec_id".to_string()];
+        let rows = rows_of(&[&["mitchell", "1804974"]]);
+        let cols = detect_columns(&headers, &rows, &rules, &Normalizer::new(&rules), &[]);
+        assert_eq!(cols[0].field_type, FieldType::Name);
+        assert_eq!(cols[1].field_type, FieldType::Code);
+        assert_eq!(cols[1].source, DetectedBy::Header);
     }
 }

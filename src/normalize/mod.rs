@@ -16,12 +16,15 @@
 //! legal form, a phone number's E.164 form).
 
 pub mod address;
+pub mod code;
 pub mod company;
 pub mod corporate_number;
 pub mod date;
 pub mod email;
 pub mod gender;
 pub mod kana;
+pub mod name;
+pub mod number;
 pub mod person;
 pub mod phone;
 pub mod phone_jp;
@@ -233,6 +236,9 @@ impl Normalizer {
             FieldType::Date => date::normalize(raw, &o.date),
             FieldType::CorporateNumber => corporate_number::normalize(raw),
             FieldType::Gender => gender::normalize(raw),
+            FieldType::Name => name::normalize(raw),
+            FieldType::Code => code::normalize(raw),
+            FieldType::Number => number::normalize(raw),
         }
     }
 }
