@@ -9,11 +9,13 @@
 //! deduplication; [`eval`] scores a clustering against known true entities.
 
 pub mod clean;
+pub mod cluster;
 pub mod eval;
 pub mod gen;
 pub mod import;
 pub mod index;
 pub mod master;
+pub mod matching;
 pub mod normalize;
 pub mod record;
 pub mod rules;

@@ -2,7 +2,7 @@
 
 mod address_external;
 mod cli;
-mod gen;
 mod eval;
+mod gen;
 mod golden;
 mod properties;

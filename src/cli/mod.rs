@@ -2,8 +2,8 @@
 //! contract is in DESIGN.md ("Command line contract").
 
 mod clean;
-mod gen;
 mod eval;
+mod gen;
 mod normalize;
 
 use anyhow::{Context, Result};

@@ -42,7 +42,12 @@ pub struct IndexError(#[from] tantivy::TantivyError);
 pub struct BlockingSchema {
     /// Fields searched by BM25 over character bigrams (match keys).
     pub text_fields: Vec<String>,
-    /// Fields searched by exact term.
+    /// Exact terms that join the BM25 query (a birth date, a postal code):
+    /// they lift a candidate that shares them, without pulling in everyone
+    /// who does.
+    pub scored_fields: Vec<String>,
+    /// Exact terms whose every holder is a candidate (phone, e-mail,
+    /// corporate number), up to `max_block` holders.
     pub exact_fields: Vec<String>,
     /// How many BM25 candidates per record.
     pub top_k: usize,
@@ -55,6 +60,7 @@ pub struct BlockingSchema {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BlockingKeys {
     pub text: Vec<Option<String>>,
+    pub scored: Vec<Option<String>>,
     pub exact: Vec<Option<String>>,
 }
 
@@ -75,8 +81,8 @@ pub struct OversizedBlock {
 
 pub struct CandidateIndex {
     schema: BlockingSchema,
-    record: Field,
     text: Vec<Field>,
+    scored: Vec<Field>,
     exact: Vec<Field>,
     _index: Index,
     _reader: IndexReader,
@@ -103,6 +109,11 @@ impl CandidateIndex {
             .iter()
             .map(|f| builder.add_text_field(&format!("g_{f}"), grams.clone()))
             .collect();
+        let scored: Vec<Field> = schema
+            .scored_fields
+            .iter()
+            .map(|f| builder.add_text_field(&format!("s_{f}"), STRING))
+            .collect();
         let exact: Vec<Field> = schema
             .exact_fields
             .iter()
@@ -124,7 +135,11 @@ impl CandidateIndex {
                         doc.add_text(*f, v);
                     }
                 }
-                for (f, v) in exact.iter().zip(&k.exact) {
+                for (f, v) in scored
+                    .iter()
+                    .zip(&k.scored)
+                    .chain(exact.iter().zip(&k.exact))
+                {
                     if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                         doc.add_text(*f, v);
                     }
@@ -149,8 +164,8 @@ impl CandidateIndex {
         }
         Ok(CandidateIndex {
             schema: schema.clone(),
-            record,
             text,
+            scored,
             exact,
             _index: index,
             _reader: reader,
@@ -182,7 +197,6 @@ impl CandidateIndex {
         keys: &BlockingKeys,
         itself: Option<u32>,
     ) -> Result<Candidates, IndexError> {
-        let _ = self.record;
         let mut found: HashSet<u32> = HashSet::new();
         let mut oversized = Vec::new();
 
@@ -199,6 +213,18 @@ impl CandidateIndex {
                     ));
                 }
             }
+        }
+        for (f, v) in self.scored.iter().zip(&keys.scored) {
+            let Some(v) = v.as_deref().filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            clauses.push((
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(*f, v),
+                    IndexRecordOption::WithFreqs,
+                )),
+            ));
         }
         if !clauses.is_empty() {
             let query = BooleanQuery::new(clauses);
@@ -261,6 +287,7 @@ mod tests {
     fn keys(name: &str, phone: &str) -> BlockingKeys {
         BlockingKeys {
             text: vec![Some(name.to_string())],
+            scored: vec![],
             exact: vec![Some(phone.to_string())],
         }
     }
@@ -268,6 +295,7 @@ mod tests {
     fn schema(top_k: usize, max_block: usize) -> BlockingSchema {
         BlockingSchema {
             text_fields: vec!["name".into()],
+            scored_fields: vec![],
             exact_fields: vec!["phone".into()],
             top_k,
             max_block,

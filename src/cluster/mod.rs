@@ -1,0 +1,201 @@
+//! Pairs above the threshold → clusters, without chaining.
+//!
+//! Plain connected components let one weak bridge glue two large groups (and,
+//! on a million consumers, chain almost everyone into one cluster). Here each
+//! connected component is rebuilt greedily from its strongest edges down: two
+//! groups join only when the edges between them are dense enough — at least
+//! `min_density` of all the pairs between them are above the threshold. A true
+//! duplicate group is nearly a clique (everyone resembles everyone); a chain
+//! A–B–C–D is not, so it stops growing where its links thin out.
+//!
+//! Clusters are numbered by the smallest record rank they contain, so ids do
+//! not depend on thread timing or on the order the edges arrive in.
+
+use std::collections::{HashMap, HashSet};
+
+/// An edge between two records (by rank) with its match weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Edge {
+    pub a: u32,
+    pub b: u32,
+    pub weight: f64,
+}
+
+/// The default share of cross pairs that must be linked for two groups to join.
+pub const MIN_DENSITY: f64 = 0.5;
+
+/// Cluster `n` records; returns, per record, its cluster's representative: the
+/// smallest record number in the cluster (a singleton is its own).
+pub fn cluster(n: usize, edges: &[Edge], min_density: f64) -> Vec<u32> {
+    let mut components = UnionFind::new(n);
+    for e in edges {
+        components.union(e.a, e.b);
+    }
+    // Edges per component.
+    let mut by_component: HashMap<u32, Vec<Edge>> = HashMap::new();
+    for e in edges {
+        if e.a != e.b {
+            by_component
+                .entry(components.find(e.a))
+                .or_default()
+                .push(*e);
+        }
+    }
+    let mut result: Vec<u32> = (0..n as u32).collect();
+    let mut roots: Vec<u32> = by_component.keys().copied().collect();
+    roots.sort_unstable();
+    for root in roots {
+        let mut es = by_component.remove(&root).unwrap_or_default();
+        for (record, rep) in split_component(&mut es, min_density) {
+            result[record as usize] = rep;
+        }
+    }
+    result
+}
+
+/// Greedy, density-guarded agglomeration of one component.
+fn split_component(edges: &mut [Edge], min_density: f64) -> Vec<(u32, u32)> {
+    for e in edges.iter_mut() {
+        if e.a > e.b {
+            std::mem::swap(&mut e.a, &mut e.b);
+        }
+    }
+    // Strongest first; ties by record numbers, so the order is total.
+    edges.sort_by(|x, y| {
+        y.weight
+            .total_cmp(&x.weight)
+            .then(x.a.cmp(&y.a))
+            .then(x.b.cmp(&y.b))
+    });
+    let mut adjacency: HashMap<u32, HashSet<u32>> = HashMap::new();
+    for e in edges.iter() {
+        adjacency.entry(e.a).or_default().insert(e.b);
+        adjacency.entry(e.b).or_default().insert(e.a);
+    }
+    // group id → members; record → group id
+    let mut group_of: HashMap<u32, u32> = adjacency.keys().map(|&r| (r, r)).collect();
+    let mut members: HashMap<u32, Vec<u32>> = adjacency.keys().map(|&r| (r, vec![r])).collect();
+    for e in edges.iter() {
+        let (ga, gb) = (group_of[&e.a], group_of[&e.b]);
+        if ga == gb {
+            continue;
+        }
+        let (small, large) = if members[&ga].len() <= members[&gb].len() {
+            (ga, gb)
+        } else {
+            (gb, ga)
+        };
+        let links: usize = members[&small]
+            .iter()
+            .map(|r| {
+                adjacency[r]
+                    .iter()
+                    .filter(|o| group_of[*o] == large)
+                    .count()
+            })
+            .sum();
+        let possible = members[&small].len() * members[&large].len();
+        if (links as f64) < min_density * possible as f64 {
+            continue;
+        }
+        let moved = members.remove(&small).unwrap_or_default();
+        for r in &moved {
+            group_of.insert(*r, large);
+        }
+        members.get_mut(&large).expect("group exists").extend(moved);
+    }
+    let mut out = Vec::new();
+    for ms in members.values() {
+        let rep = *ms.iter().min().expect("groups are never empty");
+        out.extend(ms.iter().map(|&r| (r, rep)));
+    }
+    out
+}
+
+struct UnionFind {
+    parent: Vec<u32>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> UnionFind {
+        UnionFind {
+            parent: (0..n as u32).collect(),
+        }
+    }
+
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+
+    fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            // The smaller root wins, so roots do not depend on edge order.
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent[hi as usize] = lo;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(a: u32, b: u32, weight: f64) -> Edge {
+        Edge { a, b, weight }
+    }
+
+    #[test]
+    fn cliques_are_clusters() {
+        let edges = [e(0, 1, 10.0), e(1, 2, 9.0), e(0, 2, 8.0), e(3, 4, 12.0)];
+        assert_eq!(cluster(6, &edges, MIN_DENSITY), vec![0, 0, 0, 3, 3, 5]);
+    }
+
+    #[test]
+    fn a_weak_bridge_does_not_glue_two_groups() {
+        // Two triangles joined by one edge between 2 and 3.
+        let mut edges = vec![e(0, 1, 10.0), e(1, 2, 10.0), e(0, 2, 10.0)];
+        edges.extend([e(3, 4, 10.0), e(4, 5, 10.0), e(3, 5, 10.0)]);
+        edges.push(e(2, 3, 5.0));
+        let c = cluster(6, &edges, MIN_DENSITY);
+        assert_eq!(c, vec![0, 0, 0, 3, 3, 3]);
+    }
+
+    #[test]
+    fn a_chain_stops_growing() {
+        let edges: Vec<Edge> = (0..20)
+            .map(|i| e(i, i + 1, 10.0 - i as f64 * 0.1))
+            .collect();
+        let c = cluster(21, &edges, MIN_DENSITY);
+        let biggest = (0..21u32)
+            .map(|r| c.iter().filter(|&&x| x == r).count())
+            .max()
+            .unwrap();
+        assert!(biggest <= 3, "{c:?}");
+    }
+
+    #[test]
+    fn edge_order_does_not_matter() {
+        let edges = vec![
+            e(0, 1, 3.0),
+            e(2, 1, 3.0),
+            e(3, 4, 1.0),
+            e(2, 0, 2.0),
+            e(4, 2, 3.0),
+        ];
+        let mut reversed = edges.clone();
+        reversed.reverse();
+        for x in reversed.iter_mut() {
+            std::mem::swap(&mut x.a, &mut x.b);
+        }
+        assert_eq!(
+            cluster(5, &edges, MIN_DENSITY),
+            cluster(5, &reversed, MIN_DENSITY)
+        );
+    }
+}

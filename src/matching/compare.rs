@@ -1,0 +1,430 @@
+//! Field comparisons: each compares two prepared values and returns a level,
+//! from the strongest agreement (level 1) down to disagreement; level 0 means
+//! "no evidence" (a value is missing on either side) and weighs nothing.
+//!
+//! All string measures count `char`s (Unicode scalar values), never bytes:
+//! `strsim`'s Jaro–Winkler and the edit distances below iterate chars.
+
+use serde::{Deserialize, Serialize};
+
+/// How a comparison compares; each kind has a fixed list of levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparator {
+    /// Company name match key (legal form removed): exact / close / similar / different.
+    Company,
+    /// The branch or office split off a company name: same / one side only / different.
+    Branch,
+    /// The legal form: same / different (missing when either has none).
+    LegalForm,
+    /// Katakana keys without surname/given split: exact / close / different.
+    Kana,
+    /// A person's name (kanji or kana), split at the space when both sides have
+    /// one: exact / close / given name only (surname changed) / surname only / different.
+    Person,
+    /// An address by parts: exact / same block / same town / same city / different.
+    Address,
+    /// `NNN-NNNN`: exact / same first three digits / different.
+    Postal,
+    /// Identifiers that either agree or not (phone E.164, corporate number, gender, number).
+    Exact,
+    /// E-mail: exact / same local part / different.
+    Email,
+    /// ISO dates: exact / day and month swapped / one digit off / different.
+    Date,
+    /// A generic name (any script): exact / Jaro–Winkler ≥ 0.92 / ≥ 0.80 / different.
+    Name,
+    /// Free text: exact / Jaro–Winkler ≥ 0.90 / ≥ 0.75 / different.
+    Text,
+    /// A code: exact / one edit / different.
+    Code,
+}
+
+impl Comparator {
+    /// Level labels, level 1 first (level 0, "missing", is implicit).
+    pub fn levels(self) -> &'static [&'static str] {
+        match self {
+            Comparator::Company => &["exact", "close", "similar", "different"],
+            Comparator::Branch => &["same", "one_sided", "different"],
+            Comparator::LegalForm => &["same", "different"],
+            Comparator::Kana => &["exact", "close", "different"],
+            Comparator::Person => &["exact", "close", "given_only", "surname_only", "different"],
+            Comparator::Address => &["exact", "same_block", "same_town", "same_city", "different"],
+            Comparator::Postal => &["exact", "same_area", "different"],
+            Comparator::Exact => &["exact", "different"],
+            Comparator::Email => &["exact", "same_local", "different"],
+            Comparator::Date => &["exact", "swapped", "one_off", "different"],
+            Comparator::Name => &["exact", "close", "similar", "different"],
+            Comparator::Text => &["exact", "close", "similar", "different"],
+            Comparator::Code => &["exact", "close", "different"],
+        }
+    }
+
+    /// The level whose weight is adjusted by term frequency, and which part of
+    /// the value the frequency is counted on (see [`Value::tf_key`]).
+    pub fn tf_levels(self) -> &'static [u8] {
+        match self {
+            Comparator::Company | Comparator::Person | Comparator::Name | Comparator::Exact => &[1],
+            // exact address (a block of flats shares one), same town
+            Comparator::Address => &[1, 3],
+            _ => &[],
+        }
+    }
+
+    /// Compare two values (both present). Returns a level ≥ 1.
+    pub fn compare(self, a: &Value, b: &Value) -> u8 {
+        match self {
+            Comparator::Company => {
+                if a.key == b.key {
+                    1
+                } else if close(&a.key, &b.key, 0.92) {
+                    2
+                } else if jaro_winkler(&a.key, &b.key) >= 0.80 {
+                    3
+                } else {
+                    4
+                }
+            }
+            Comparator::Branch | Comparator::LegalForm => {
+                if a.key == b.key {
+                    1
+                } else if self == Comparator::Branch && (a.key.is_empty() || b.key.is_empty()) {
+                    2
+                } else {
+                    self.levels().len() as u8
+                }
+            }
+            Comparator::Kana => {
+                if a.key == b.key {
+                    1
+                } else if close(&a.key, &b.key, 0.90) {
+                    2
+                } else {
+                    3
+                }
+            }
+            Comparator::Person => compare_person(a, b),
+            Comparator::Address => compare_address(a, b),
+            Comparator::Postal => {
+                if a.key == b.key {
+                    1
+                } else if a.key.get(..3).is_some() && a.key.get(..3) == b.key.get(..3) {
+                    2
+                } else {
+                    3
+                }
+            }
+            Comparator::Exact => {
+                if a.key == b.key {
+                    1
+                } else {
+                    2
+                }
+            }
+            Comparator::Email => {
+                if a.key == b.key {
+                    1
+                } else if a.key.split('@').next() == b.key.split('@').next() {
+                    2
+                } else {
+                    3
+                }
+            }
+            Comparator::Date => compare_date(&a.key, &b.key),
+            Comparator::Name => {
+                if a.key == b.key {
+                    1
+                } else {
+                    let jw = jaro_winkler(&a.key, &b.key);
+                    if jw >= 0.92 {
+                        2
+                    } else if jw >= 0.80 {
+                        3
+                    } else {
+                        4
+                    }
+                }
+            }
+            Comparator::Text => {
+                if a.key == b.key {
+                    1
+                } else {
+                    let jw = jaro_winkler(&a.key, &b.key);
+                    if jw >= 0.90 {
+                        2
+                    } else if jw >= 0.75 {
+                        3
+                    } else {
+                        4
+                    }
+                }
+            }
+            Comparator::Code => {
+                if a.key == b.key {
+                    1
+                } else if osa_at_most_one(&a.key, &b.key) {
+                    2
+                } else {
+                    3
+                }
+            }
+        }
+    }
+}
+
+/// A prepared value: the match key plus the pieces some comparators need.
+///
+/// - `Person`: `parts` = [surname key, given name key] when the name was
+///   written with a space, else empty.
+/// - `Address`: `parts` = [city key (prefecture + city), town key without 丁目,
+///   丁目, first lot number] (each may be empty when the address did not parse).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Value {
+    pub key: Box<str>,
+    pub parts: Box<[Box<str>]>,
+}
+
+impl Value {
+    pub fn new(key: impl Into<Box<str>>) -> Value {
+        Value {
+            key: key.into(),
+            parts: Box::new([]),
+        }
+    }
+
+    pub fn with_parts(key: impl Into<Box<str>>, parts: Vec<Box<str>>) -> Value {
+        Value {
+            key: key.into(),
+            parts: parts.into_boxed_slice(),
+        }
+    }
+
+    fn part(&self, i: usize) -> &str {
+        self.parts.get(i).map(|p| &**p).unwrap_or("")
+    }
+
+    /// What the term frequency of `level` is counted on: the whole key, or for
+    /// an address's same-town level, city + town.
+    pub fn tf_key(&self, comparator: Comparator, level: u8) -> String {
+        if comparator == Comparator::Address && level == 3 {
+            format!("{}{}", self.part(0), self.part(1))
+        } else {
+            self.key.to_string()
+        }
+    }
+}
+
+fn compare_person(a: &Value, b: &Value) -> u8 {
+    if a.key == b.key {
+        return 1;
+    }
+    let split = a.parts.len() == 2 && b.parts.len() == 2;
+    if split {
+        let (sa, ga, sb, gb) = (a.part(0), a.part(1), b.part(0), b.part(1));
+        let same_surname = sa == sb;
+        let same_given = ga == gb;
+        if same_surname && close(ga, gb, 0.90) || same_given && close(sa, sb, 0.90) {
+            return 2;
+        }
+        if same_given {
+            return 3;
+        }
+        if same_surname {
+            return 4;
+        }
+        return 5;
+    }
+    if close(&a.key, &b.key, 0.92) {
+        2
+    } else {
+        5
+    }
+}
+
+fn compare_address(a: &Value, b: &Value) -> u8 {
+    if a.key == b.key {
+        return 1;
+    }
+    let parsed = |v: &Value| !v.part(0).is_empty() && !v.part(1).is_empty();
+    if parsed(a) && parsed(b) {
+        if a.part(0) != b.part(0) {
+            return 5;
+        }
+        if a.part(1) != b.part(1) {
+            return 4;
+        }
+        if a.part(2) == b.part(2) && !a.part(3).is_empty() && a.part(3) == b.part(3) {
+            return 2;
+        }
+        return 3;
+    }
+    // One side did not parse: fall back on the keys.
+    let jw = jaro_winkler(&a.key, &b.key);
+    if jw >= 0.95 {
+        2
+    } else if jw >= 0.85 {
+        4
+    } else {
+        5
+    }
+}
+
+/// `YYYY-MM-DD` keys (other text compares as exact / different).
+fn compare_date(a: &str, b: &str) -> u8 {
+    if a == b {
+        return 1;
+    }
+    if let (Some((ya, ma, da)), Some((yb, mb, db))) = (ymd(a), ymd(b)) {
+        if ya == yb && ma == db && da == mb {
+            return 2;
+        }
+    }
+    if a.chars().count() == b.chars().count()
+        && a.chars().zip(b.chars()).filter(|(x, y)| x != y).count() == 1
+    {
+        return 3;
+    }
+    4
+}
+
+fn ymd(s: &str) -> Option<(&str, &str, &str)> {
+    let mut it = s.splitn(3, '-');
+    Some((it.next()?, it.next()?, it.next()?))
+}
+
+pub fn jaro_winkler(a: &str, b: &str) -> f64 {
+    strsim::jaro_winkler(a, b)
+}
+
+/// Close: one edit (substitution, insertion, deletion or adjacent
+/// transposition) apart, or Jaro–Winkler at least `jw`. Short CJK names lose
+/// much Jaro–Winkler for one wrong character, so the edit test comes first.
+fn close(a: &str, b: &str, jw: f64) -> bool {
+    let shortest = a.chars().count().min(b.chars().count());
+    (shortest >= 2 && osa_at_most_one(a, b)) || jaro_winkler(a, b) >= jw
+}
+
+/// Optimal string alignment distance ≤ 1, on chars, without a matrix.
+pub fn osa_at_most_one(a: &str, b: &str) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (la, lb) = (a.len(), b.len());
+    if la.abs_diff(lb) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if prefix == la && prefix == lb {
+        return true;
+    }
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ra, rb) = (la - prefix - suffix, lb - prefix - suffix);
+    match (ra, rb) {
+        (1, 1) | (1, 0) | (0, 1) => true,
+        (2, 2) => a[prefix] == b[prefix + 1] && a[prefix + 1] == b[prefix],
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Value {
+        Value::new(s)
+    }
+
+    fn person(s: &str, g: &str) -> Value {
+        Value::with_parts(format!("{s}{g}"), vec![s.into(), g.into()])
+    }
+
+    #[test]
+    fn edit_distance_counts_chars() {
+        assert!(osa_at_most_one("髙橋", "高橋"));
+        assert!(osa_at_most_one("さとう", "さおとう"));
+        assert!(osa_at_most_one("abcd", "abdc"));
+        assert!(!osa_at_most_one("abcd", "badc"));
+        assert!(!osa_at_most_one("佐藤", "加藤一"));
+        // Multi-byte characters are one edit, not three.
+        assert!(osa_at_most_one("東京都", "東京府"));
+    }
+
+    #[test]
+    fn person_levels() {
+        let c = Comparator::Person;
+        assert_eq!(
+            c.compare(&person("佐藤", "太郎"), &person("佐藤", "太郎")),
+            1
+        );
+        assert_eq!(
+            c.compare(&person("佐藤", "太郎"), &person("佐藤", "太朗")),
+            2
+        );
+        assert_eq!(
+            c.compare(&person("佐藤", "花子"), &person("鈴木", "花子")),
+            3
+        );
+        assert_eq!(
+            c.compare(&person("佐藤", "花子"), &person("佐藤", "一郎")),
+            4
+        );
+        assert_eq!(
+            c.compare(&person("佐藤", "花子"), &person("山田", "一郎")),
+            5
+        );
+        assert_eq!(c.compare(&v("佐藤花子"), &v("佐藤花子")), 1);
+        assert_eq!(c.compare(&v("佐藤花子"), &v("佐籐花子")), 2);
+    }
+
+    #[test]
+    fn address_levels() {
+        let a = |key: &str, town: &str, chome: &str, lot: &str| {
+            Value::with_parts(
+                key,
+                vec![
+                    "東京都千代田区".into(),
+                    town.into(),
+                    chome.into(),
+                    lot.into(),
+                ],
+            )
+        };
+        let c = Comparator::Address;
+        let x = a("k1", "霞が関", "一丁目", "2");
+        assert_eq!(c.compare(&x, &a("k1", "霞が関", "一丁目", "2")), 1);
+        assert_eq!(c.compare(&x, &a("k2", "霞が関", "一丁目", "2")), 2);
+        assert_eq!(c.compare(&x, &a("k3", "霞が関", "二丁目", "2")), 3);
+        assert_eq!(c.compare(&x, &a("k4", "永田町", "一丁目", "2")), 4);
+        let other_city = Value::with_parts("k5", vec!["東京都港区".into(), "霞が関".into()]);
+        assert_eq!(c.compare(&x, &other_city), 5);
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(compare_date("1980-04-01", "1980-04-01"), 1);
+        assert_eq!(compare_date("1980-04-01", "1980-01-04"), 2);
+        assert_eq!(compare_date("1980-04-01", "1981-04-01"), 3);
+        assert_eq!(compare_date("1980-04-01", "1975-11-30"), 4);
+    }
+
+    #[test]
+    fn branches_and_legal_forms() {
+        let b = Comparator::Branch;
+        assert_eq!(b.compare(&v("札幌支社"), &v("札幌支社")), 1);
+        assert_eq!(b.compare(&v("札幌支社"), &v("")), 2);
+        assert_eq!(b.compare(&v("札幌支社"), &v("本社")), 3);
+        let l = Comparator::LegalForm;
+        assert_eq!(l.compare(&v("株式会社"), &v("有限会社")), 2);
+    }
+
+    #[test]
+    fn every_level_is_reachable_and_labelled() {
+        for c in [Comparator::Company, Comparator::Name, Comparator::Text] {
+            assert_eq!(c.compare(&v("abc"), &v("xyz")) as usize, c.levels().len());
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Matching: which comparisons a file's columns give, the values they compare,
+//! and scoring a pair with a trained [`model::Model`].
+//!
+//! No IO, not async, no tantivy: the index hands over candidate pairs, this
+//! module says how alike they are and why.
+
+pub mod compare;
+pub mod model;
+
+use crate::normalize::{Normalized, Normalizer};
+use crate::record::FieldType;
+use compare::{Comparator, Value};
+use model::{ComparisonSpec, Model, Term};
+use std::collections::HashMap;
+
+/// Which piece of a normalized value a comparison looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aspect {
+    /// The match key.
+    Key,
+    /// The match key, with the surname/given split of the display value.
+    PersonName,
+    /// The match key with prefecture+city, town, 丁目 and first lot number.
+    AddressParts,
+    /// A company name's branch (`札幌支店`); empty when it has none.
+    Branch,
+    /// A company name's legal form.
+    LegalForm,
+}
+
+/// One comparison of a match plan.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// Column header, or `header:aspect` for a derived comparison.
+    pub name: String,
+    pub column: usize,
+    pub field_type: FieldType,
+    pub aspect: Aspect,
+    pub comparator: Comparator,
+    /// Counts towards the deterministic rule that seeds training.
+    pub identifying: bool,
+}
+
+/// The comparisons for a file's columns. `compare[i]` says whether column `i`
+/// takes part (an id column or a 選択肢 flag such as 連絡可否 does not).
+pub fn plan(headers: &[String], types: &[FieldType], compare: &[bool]) -> Vec<Comparison> {
+    let mut out = Vec::new();
+    for (col, (h, &t)) in headers.iter().zip(types).enumerate() {
+        if !compare[col] {
+            continue;
+        }
+        let mut add = |suffix: &str, aspect, comparator, identifying| {
+            let name = if suffix.is_empty() {
+                h.clone()
+            } else {
+                format!("{h}:{suffix}")
+            };
+            out.push(Comparison {
+                name,
+                column: col,
+                field_type: t,
+                aspect,
+                comparator,
+                identifying,
+            });
+        };
+        use Comparator as C;
+        match t {
+            FieldType::CompanyName => {
+                add("", Aspect::Key, C::Company, true);
+                add("branch", Aspect::Branch, C::Branch, false);
+                add("legal_form", Aspect::LegalForm, C::LegalForm, false);
+            }
+            FieldType::CompanyKana => add("", Aspect::Key, C::Kana, false),
+            FieldType::PersonName => add("", Aspect::PersonName, C::Person, true),
+            FieldType::PersonKana => add("", Aspect::PersonName, C::Person, false),
+            FieldType::Address => add("", Aspect::AddressParts, C::Address, true),
+            FieldType::PostalCode => add("", Aspect::Key, C::Postal, false),
+            FieldType::Phone | FieldType::CorporateNumber => add("", Aspect::Key, C::Exact, true),
+            FieldType::Gender => add("", Aspect::Key, C::Exact, false),
+            FieldType::Number => add("", Aspect::Key, C::Exact, true),
+            FieldType::Email => add("", Aspect::Key, C::Email, true),
+            FieldType::Date => add("", Aspect::Key, C::Date, true),
+            FieldType::Name => add("", Aspect::Key, C::Name, true),
+            FieldType::Code => add("", Aspect::Key, C::Code, true),
+            FieldType::Text => add("", Aspect::Key, C::Text, true),
+        }
+    }
+    out
+}
+
+pub fn specs(plan: &[Comparison]) -> Vec<ComparisonSpec> {
+    plan.iter()
+        .map(|c| ComparisonSpec {
+            name: c.name.clone(),
+            comparator: c.comparator,
+            identifying: c.identifying,
+        })
+        .collect()
+}
+
+/// The value a comparison sees in a normalized field (`None`: missing).
+pub fn prepare(c: &Comparison, n: &Normalized, normalizer: &Normalizer) -> Option<Value> {
+    let key = n.key.as_deref().filter(|k| !k.is_empty())?;
+    Some(match c.aspect {
+        Aspect::Key => Value::new(key),
+        Aspect::Branch => Value::new(n.part("branch").unwrap_or("")),
+        Aspect::LegalForm => Value::new(n.part("legal_form")?),
+        Aspect::PersonName => {
+            let display = n.value.as_deref().unwrap_or("");
+            let words: Vec<&str> = display.split(' ').filter(|w| !w.is_empty()).collect();
+            if words.len() == 2 {
+                let k = |w: &str| -> Box<str> {
+                    normalizer
+                        .normalize(c.field_type, w)
+                        .key
+                        .unwrap_or_default()
+                        .into()
+                };
+                Value::with_parts(key, vec![k(words[0]), k(words[1])])
+            } else {
+                Value::new(key)
+            }
+        }
+        Aspect::AddressParts => {
+            let town = n.part("town").unwrap_or("");
+            let (base, chome) = split_chome(town);
+            let city = format!(
+                "{}{}",
+                n.part("prefecture").unwrap_or(""),
+                n.part("city").unwrap_or("")
+            );
+            let lot = n.part("lot").unwrap_or("");
+            let first_lot = lot.split('-').next().unwrap_or("");
+            Value::with_parts(
+                key,
+                vec![city.into(), base.into(), chome.into(), first_lot.into()],
+            )
+        }
+    })
+}
+
+/// `霞が関一丁目` → (`霞が関`, `一丁目`); `1丁目` too.
+fn split_chome(town: &str) -> (&str, &str) {
+    if let Some(stem) = town.strip_suffix("丁目") {
+        let digits = stem
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| "〇一二三四五六七八九十百0123456789".contains(*c))
+            .last()
+            .map(|(i, _)| i);
+        if let Some(i) = digits {
+            return (&town[..i], &town[i..]);
+        }
+    }
+    (town, "")
+}
+
+/// The level of one comparison for two (possibly missing) values.
+pub fn level(c: &Comparison, a: Option<&Value>, b: Option<&Value>) -> u8 {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            if c.aspect == Aspect::Branch && a.key.is_empty() && b.key.is_empty() {
+                0
+            } else {
+                c.comparator.compare(a, b)
+            }
+        }
+        _ => 0,
+    }
+}
+
+/// How often each value occurs, for the term-frequency adjusted levels.
+#[derive(Debug, Default)]
+pub struct TermFrequencies {
+    records: usize,
+    /// per comparison, per tf level: tf key → count
+    counts: Vec<Vec<(u8, HashMap<String, u32>)>>,
+}
+
+impl TermFrequencies {
+    /// Count over all records' values (`values[record][comparison]`).
+    pub fn count<'a>(
+        plan: &[Comparison],
+        records: usize,
+        value_of: impl Fn(usize, usize) -> Option<&'a Value>,
+    ) -> TermFrequencies {
+        let counts = plan
+            .iter()
+            .enumerate()
+            .map(|(ci, c)| {
+                c.comparator
+                    .tf_levels()
+                    .iter()
+                    .map(|&level| {
+                        let mut m: HashMap<String, u32> = HashMap::new();
+                        for r in 0..records {
+                            if let Some(v) = value_of(r, ci) {
+                                *m.entry(v.tf_key(c.comparator, level)).or_default() += 1;
+                            }
+                        }
+                        (level, m)
+                    })
+                    .collect()
+            })
+            .collect();
+        TermFrequencies { records, counts }
+    }
+
+    fn freq(&self, comparison: usize, level: u8, key: &str) -> f64 {
+        let Some((_, m)) = self
+            .counts
+            .get(comparison)
+            .and_then(|l| l.iter().find(|(lv, _)| *lv == level))
+        else {
+            return 0.0;
+        };
+        match m.get(key) {
+            Some(&n) if self.records > 0 => n as f64 / self.records as f64,
+            _ => 0.0,
+        }
+    }
+}
+
+/// A scored pair: the total weight (log2 odds) and each comparison's term.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    pub weight: f64,
+    pub terms: Vec<Term>,
+}
+
+impl Score {
+    pub fn probability(&self) -> f64 {
+        Model::probability(self.weight)
+    }
+}
+
+/// Score a pair from its levels. `values` gives the left record's value of a
+/// comparison, for the term-frequency lookup.
+pub fn score(
+    model: &Model,
+    plan: &[Comparison],
+    levels: &[u8],
+    tf: &TermFrequencies,
+    left_value: impl Fn(usize) -> Option<Value>,
+) -> Score {
+    let mut weight = model.prior_weight();
+    let mut terms = Vec::with_capacity(levels.len());
+    for (ci, &level) in levels.iter().enumerate() {
+        let mut w = model.level_weight(ci, level);
+        let mut adj = 0.0;
+        if level > 0 && plan[ci].comparator.tf_levels().contains(&level) {
+            if let Some(v) = left_value(ci) {
+                let f = tf.freq(ci, level, &v.tf_key(plan[ci].comparator, level));
+                adj = model.tf_adjustment(ci, level, f);
+            }
+        }
+        w += adj;
+        weight += w;
+        terms.push(Term {
+            level,
+            weight: w,
+            tf_adjustment: adj,
+        });
+    }
+    Score { weight, terms }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chome_split() {
+        assert_eq!(split_chome("霞が関一丁目"), ("霞が関", "一丁目"));
+        assert_eq!(split_chome("本町12丁目"), ("本町", "12丁目"));
+        assert_eq!(split_chome("日本大通"), ("日本大通", ""));
+        assert_eq!(split_chome("丁目"), ("丁目", ""));
+    }
+}
