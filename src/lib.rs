@@ -10,6 +10,7 @@
 
 pub mod clean;
 pub mod cluster;
+pub mod dedupe;
 pub mod eval;
 pub mod gen;
 pub mod import;

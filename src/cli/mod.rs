@@ -2,6 +2,7 @@
 //! contract is in DESIGN.md ("Command line contract").
 
 mod clean;
+mod dedupe;
 mod eval;
 mod gen;
 mod normalize;
@@ -30,6 +31,8 @@ enum Command {
     Normalize(normalize::Args),
     /// Clean a CSV/TSV/XLSX file: same columns and row order, cleaned values.
     Clean(clean::Args),
+    /// Find the records that are the same customer: clusters, pairs and why.
+    Dedupe(dedupe::Args),
     /// Write a synthetic customer file with known duplicates and its ground truth.
     Gen(gen::Args),
     /// Score predicted clusters against the truth: pairwise, exact-cluster
@@ -41,6 +44,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Normalize(a) => normalize::run(a),
         Command::Clean(a) => clean::run(a),
+        Command::Dedupe(a) => dedupe::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Eval(a) => eval::run(a),
     }

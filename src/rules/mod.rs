@@ -26,6 +26,50 @@ pub struct Rules {
     pub options: Options,
     pub dictionary: Dictionary,
     pub fields: Vec<FieldRule>,
+    pub matching: MatchingOptions,
+}
+
+/// `[matching]`: blocking, model training, thresholds and clustering for
+/// `dedupe`. Every key is optional.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchingOptions {
+    /// BM25 candidates per record.
+    pub top_k: usize,
+    /// An exact key (phone, e-mail, corporate number) shared by more records
+    /// than this is not blocked on; it is reported as an oversized block.
+    pub max_block: usize,
+    /// Pairs with a match probability at or above this are merged into
+    /// clusters (the auto-merge band).
+    pub match_threshold: f64,
+    /// Pairs at or above this and below `match_threshold` are the review band.
+    pub review_threshold: f64,
+    /// Two groups join a cluster only when at least this share of the pairs
+    /// between them are above `match_threshold` (guards against chaining).
+    pub min_link_density: f64,
+    /// Random pairs sampled to estimate u (all pairs when there are fewer).
+    pub random_pairs: u64,
+    pub em_iterations: u32,
+    /// Seed of the random pair sample.
+    pub seed: u64,
+    /// Columns (field names or headers) never compared.
+    pub ignore: Vec<String>,
+}
+
+impl Default for MatchingOptions {
+    fn default() -> Self {
+        MatchingOptions {
+            top_k: 10,
+            max_block: 50,
+            match_threshold: 0.9,
+            review_threshold: 0.5,
+            min_link_density: 0.5,
+            random_pairs: 2_000_000,
+            em_iterations: 200,
+            seed: 42,
+            ignore: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -199,6 +243,8 @@ struct RuleFile {
     dictionary: DictionaryFile,
     #[serde(default, rename = "field")]
     fields: Vec<Spanned<FieldFile>>,
+    #[serde(default)]
+    matching: MatchingOptions,
 }
 
 #[derive(Debug, Deserialize)]
@@ -303,6 +349,29 @@ impl Rules {
             ));
         }
 
+        let m = &raw.matching;
+        if !(0.0 < m.review_threshold
+            && m.review_threshold <= m.match_threshold
+            && m.match_threshold < 1.0)
+        {
+            return Err(at(
+                None,
+                format!(
+                    "matching: need 0 < review_threshold ({}) <= match_threshold ({}) < 1",
+                    m.review_threshold, m.match_threshold
+                ),
+            ));
+        }
+        if !(0.0..=1.0).contains(&m.min_link_density) {
+            return Err(at(
+                None,
+                format!(
+                    "matching.min_link_density ({}) must be within 0..=1",
+                    m.min_link_density
+                ),
+            ));
+        }
+
         let mut dictionary = Dictionary::default();
         for (canonical, aliases) in &raw.dictionary.company_aliases {
             for alias in aliases {
@@ -390,6 +459,7 @@ impl Rules {
             options: raw.options,
             dictionary,
             fields,
+            matching: raw.matching,
         })
     }
 

@@ -1,0 +1,188 @@
+//! `nayose dedupe IN -o CLUSTERS.csv`: arguments, a progress bar per stage and
+//! the printed summary around [`nayose::dedupe::dedupe_file`].
+
+use super::{ensure_parent, load_rules, parse_field_override};
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nayose::dedupe::{dedupe_file, DedupeJob, DedupeResult, StageProgress};
+use nayose::import::ReadOptions;
+use nayose::matching::model::Model;
+use nayose::normalize::Normalizer;
+use nayose::record::FieldType;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Input file: .csv, .tsv (UTF-8, UTF-8 with BOM or CP932, detected) or .xlsx.
+    input: PathBuf,
+    /// Clusters file: id, cluster_id, cluster_size, best_score, best_match_id (input row order).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Also write the pairs in the match and review bands, each comparison's level and weight.
+    #[arg(long)]
+    pairs: Option<PathBuf>,
+    /// Rule file (default: the built-in Japanese rule set); its [matching] section sets k, thresholds, ….
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Set a column's field type: --field 取引先=company_name (repeatable).
+    #[arg(long = "field", value_name = "COL=TYPE", value_parser = parse_field_override)]
+    fields: Vec<(String, FieldType)>,
+    /// The column holding record ids (default: the `id` field of the rules, else the line number).
+    #[arg(long)]
+    id_column: Option<String>,
+    /// Use this trained model (a file written by --save-model) instead of training.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Write the trained model (readable TOML) to this file.
+    #[arg(long)]
+    save_model: Option<PathBuf>,
+    /// Where rows that cannot be read go (default: CLUSTERS.rejects.csv, written only when needed).
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// XLSX sheet to read (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Largest field accepted, in bytes; a row with a larger one is rejected.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_field_bytes: usize,
+    /// No summary and no progress bar on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// One bar, restarted per stage; indicatif draws nothing when stderr is not a
+/// terminal.
+struct Bar {
+    bar: ProgressBar,
+    quiet: bool,
+    name: Mutex<String>,
+}
+
+impl StageProgress for Bar {
+    fn stage(&self, name: &str, total: u64) {
+        if self.quiet {
+            return;
+        }
+        *self.name.lock().expect("not poisoned") = name.to_string();
+        self.bar.reset();
+        self.bar.set_length(total);
+        let template = if total > 0 {
+            "{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})"
+        } else {
+            "{msg:>12} {spinner} {elapsed}"
+        };
+        self.bar.set_style(
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        self.bar.set_message(name.to_string());
+        self.bar.tick();
+    }
+    fn advance(&self, n: u64) {
+        self.bar.inc(n);
+    }
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let rules = load_rules(args.rules.as_deref())?;
+    let normalizer = Normalizer::new(&rules);
+    ensure_parent(&args.output)?;
+    let model = match &args.model {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read model {}", p.display()))?;
+            Some(
+                toml::from_str::<Model>(&text)
+                    .with_context(|| format!("{} is not a nayose model", p.display()))?,
+            )
+        }
+        None => None,
+    };
+    for p in [&args.pairs, &args.save_model, &args.rejects]
+        .into_iter()
+        .flatten()
+    {
+        ensure_parent(p)?;
+    }
+    let job = DedupeJob {
+        input: args.input.clone(),
+        output: args.output.clone(),
+        pairs: args.pairs.clone(),
+        rejects: args.rejects.clone(),
+        overrides: args.fields.clone(),
+        id_column: args.id_column.clone(),
+        read: ReadOptions {
+            format: None,
+            sheet: args.sheet.clone(),
+            max_field_bytes: args.max_field_bytes,
+        },
+        model,
+    };
+    let bar = ProgressBar::new(0);
+    if args.quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let progress = Bar {
+        bar,
+        quiet: args.quiet,
+        name: Mutex::new(String::new()),
+    };
+    let result = dedupe_file(&job, &rules, &normalizer, &progress)?;
+    if let Some(p) = &args.save_model {
+        std::fs::write(p, toml::to_string_pretty(&result.model)?)
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if !args.quiet {
+        print_summary(&result);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(r: &DedupeResult) {
+    eprintln!(
+        "{} records ({} rejected), {} candidate pairs: {} match, {} review, {} no match",
+        r.records, r.rejected, r.candidate_pairs, r.bands[0], r.bands[1], r.bands[2]
+    );
+    eprintln!(
+        "{} clusters of 2 or more records; the largest has {}",
+        r.clusters, r.largest_cluster
+    );
+    eprintln!(
+        "model: prior {:.4} ({} EM iterations{}), {} random pairs for u",
+        r.model.prior,
+        r.model.training.em_iterations,
+        if r.model.training.converged {
+            ", converged"
+        } else {
+            ", not converged"
+        },
+        r.model.training.random_pairs
+    );
+    for c in &r.model.comparisons {
+        let levels: Vec<String> = c
+            .levels
+            .iter()
+            .map(|l| format!("{} {:+.1}", l.label, l.weight()))
+            .collect();
+        eprintln!("  {:<24} {}", c.name, levels.join("  "));
+    }
+    if !r.oversized.is_empty() {
+        eprintln!(
+            "{} exact keys shared by too many records were not blocked on, e.g. {} `{}` ({} records)",
+            r.oversized.len(),
+            r.oversized[0].field,
+            r.oversized[0].value,
+            r.oversized[0].records
+        );
+    }
+    let stages: Vec<String> = r
+        .stages
+        .iter()
+        .map(|(n, s)| format!("{n} {s:.2}s"))
+        .collect();
+    eprintln!("time: {}", stages.join(", "));
+}
