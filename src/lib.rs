@@ -6,7 +6,8 @@
 //! to which column, [`normalize`] turns raw values into canonical values, match
 //! keys and issues, and [`clean`] ties them together for the `clean` command.
 //! [`gen`] writes synthetic customer files with ground truth for measuring
-//! deduplication; [`eval`] scores a clustering against known true entities.
+//! deduplication; [`eval`] scores a clustering against known true entities;
+//! [`report`] renders a dedupe run as one self-contained HTML page.
 
 pub mod clean;
 pub mod eval;
@@ -16,6 +17,7 @@ pub mod index;
 pub mod master;
 pub mod normalize;
 pub mod record;
+pub mod report;
 pub mod rules;
 
 pub use normalize::{Issue, Normalized, Part};
