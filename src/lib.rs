@@ -6,7 +6,8 @@
 //! to which column, [`normalize`] turns raw values into canonical values, match
 //! keys and issues, and [`clean`] ties them together for the `clean` command.
 //! [`gen`] writes synthetic customer files with ground truth for measuring
-//! deduplication; [`eval`] scores a clustering against known true entities.
+//! deduplication; [`eval`] scores a clustering against known true entities;
+//! [`report`] renders a dedupe run as one self-contained HTML page.
 
 pub mod clean;
 pub mod cluster;
@@ -19,6 +20,7 @@ pub mod master;
 pub mod matching;
 pub mod normalize;
 pub mod record;
+pub mod report;
 pub mod rules;
 
 pub use normalize::{Issue, Normalized, Part};
