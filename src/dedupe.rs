@@ -108,6 +108,65 @@ pub struct DedupeResult {
     pub pair_weights: Vec<f64>,
     /// The pairs whose probability is nearest 0.5, with their terms, for the report.
     pub uncertain: Vec<PairExplanation>,
+    /// Candidate pairs per comparison and level (index 0: missing).
+    pub level_counts: Vec<Vec<u64>>,
+}
+
+impl DedupeResult {
+    /// The data of the HTML report.
+    pub fn report(&self, title: &str, opts: &MatchingOptions) -> crate::report::DedupeReport {
+        use crate::report::{ComparisonSummary, DedupeReport, LevelSummary, PairView};
+        DedupeReport {
+            title: title.to_string(),
+            records: self.records,
+            candidate_pairs: self.candidate_pairs,
+            clusters: self.clusters,
+            prior_weight: self.model.prior_weight(),
+            merge_threshold: opts.match_threshold,
+            review_threshold: opts.review_threshold,
+            pair_weights: self.pair_weights.clone(),
+            cluster_sizes: self.cluster_sizes.clone(),
+            comparisons: self
+                .model
+                .comparisons
+                .iter()
+                .zip(&self.level_counts)
+                .map(|(c, counts)| ComparisonSummary {
+                    name: c.name.clone(),
+                    levels: c
+                        .levels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| LevelSummary {
+                            label: l.label.clone(),
+                            m: l.m,
+                            u: l.u,
+                            weight: l.weight(),
+                            pairs: counts.get(i + 1).copied().unwrap_or(0),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            uncertain_pairs: self
+                .uncertain
+                .iter()
+                .map(|p| PairView {
+                    left_id: p.left_id.clone(),
+                    right_id: p.right_id.clone(),
+                    weight: p.weight,
+                    probability: p.probability,
+                    fields: p.fields.clone(),
+                    terms: p.terms.clone(),
+                })
+                .collect(),
+            stages: self.stages.clone(),
+            oversized_blocks: self
+                .oversized
+                .iter()
+                .map(|b| (b.field.clone(), b.value.clone(), b.records))
+                .collect(),
+        }
+    }
 }
 
 /// One pair, explained: each comparison's level and weight.
@@ -478,7 +537,17 @@ pub fn dedupe_file(
             )
         })
         .collect();
+    let mut level_counts: Vec<Vec<u64>> = plan
+        .iter()
+        .map(|c| vec![0; c.comparator.levels().len() + 1])
+        .collect();
+    for l in levels.chunks(width) {
+        for (c, &x) in l.iter().enumerate() {
+            level_counts[c][x as usize] += 1;
+        }
+    }
     Ok(DedupeResult {
+        level_counts,
         records: prepared.ids.len(),
         rejected: table.rejects.len(),
         columns: table.headers.iter().cloned().zip(types).collect(),

@@ -23,6 +23,10 @@ pub struct Args {
     /// Also write the pairs in the match and review bands, each comparison's level and weight.
     #[arg(long)]
     pairs: Option<PathBuf>,
+    /// Write a self-contained HTML report: score histogram with the thresholds,
+    /// cluster sizes, each comparison's weights, the most uncertain pairs.
+    #[arg(long)]
+    report: Option<PathBuf>,
     /// Rule file (default: the built-in Japanese rule set); its [matching] section sets k, thresholds, ….
     #[arg(long)]
     rules: Option<PathBuf>,
@@ -135,6 +139,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(p) = &args.save_model {
         std::fs::write(p, toml::to_string_pretty(&result.model)?)
             .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if let Some(p) = &args.report {
+        let title = args
+            .input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let page = nayose::report::render_html(&result.report(&title, &rules.matching));
+        std::fs::write(p, page).with_context(|| format!("cannot write {}", p.display()))?;
     }
     if !args.quiet {
         print_summary(&result);

@@ -100,7 +100,7 @@ const SIZE_CAP: usize = 10;
 
 /// `p = 1 / (1 + 2^(−weight))`; ±∞ give 1 and 0.
 pub fn weight_to_probability(weight: f64) -> f64 {
-    1.0 / (1.0 + (-weight).exp2())
+    crate::matching::model::Model::probability(weight)
 }
 
 /// The inverse of [`weight_to_probability`]: `log2(p / (1 − p))`; ±∞ at 1
