@@ -320,8 +320,18 @@ pub fn dedupe_file(
                 .map(|c| matching::prepare(c, &normalized[&c.column], normalizer))
                 .collect();
             let key = |c: &usize| normalized.get(c).and_then(|n| n.key.clone());
+            // An address blocks on its town and lot: prefecture and city
+            // bigrams are shared by too many records to pick candidates.
+            let text_key = |c: &usize| match (types[*c], normalized.get(c)) {
+                (FieldType::Address, Some(n)) if n.part("town").is_some() => Some(format!(
+                    "{}{}",
+                    n.part("town").unwrap_or(""),
+                    n.part("lot").unwrap_or("")
+                )),
+                _ => key(c),
+            };
             let keys = BlockingKeys {
-                text: blocking.text_columns.iter().map(key).collect(),
+                text: blocking.text_columns.iter().map(text_key).collect(),
                 scored: blocking.scored_columns.iter().map(key).collect(),
                 exact: blocking.exact_columns.iter().map(key).collect(),
             };
@@ -643,6 +653,7 @@ fn blocking_schema(
             exact_fields: vec![],
             top_k: opts.top_k,
             max_block: opts.max_block,
+            max_term_share: opts.max_term_share,
         },
         text_columns: vec![],
         scored_columns: vec![],

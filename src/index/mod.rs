@@ -53,6 +53,10 @@ pub struct BlockingSchema {
     pub top_k: usize,
     /// An exact key shared by more records than this is not used for blocking.
     pub max_block: usize,
+    /// A bigram found in more than this share of the records (`東京` in
+    /// addresses) is left out of the BM25 query: it says next to nothing and
+    /// costs the most to score.
+    pub max_term_share: f64,
 }
 
 /// One record's keys, by position in `text_fields` / `exact_fields`; `None`
@@ -202,11 +206,12 @@ impl CandidateIndex {
 
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut seen = HashSet::new();
+        let common = ((self.searcher.num_docs() as f64 * self.schema.max_term_share) as u64).max(1000);
         for (f, v) in self.text.iter().zip(&keys.text) {
             let Some(v) = v.as_deref() else { continue };
             for g in bigram::bigrams(v) {
                 let term = Term::from_field_text(*f, &g);
-                if seen.insert(term.clone()) {
+                if seen.insert(term.clone()) && self.searcher.doc_freq(&term)? <= common {
                     clauses.push((
                         Occur::Should,
                         Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
@@ -299,6 +304,7 @@ mod tests {
             exact_fields: vec!["phone".into()],
             top_k,
             max_block,
+            max_term_share: 0.5,
         }
     }
 

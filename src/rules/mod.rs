@@ -39,6 +39,9 @@ pub struct MatchingOptions {
     /// An exact key (phone, e-mail, corporate number) shared by more records
     /// than this is not blocked on; it is reported as an oversized block.
     pub max_block: usize,
+    /// A bigram in more than this share of the records is left out of the
+    /// BM25 query (it costs the most and says the least).
+    pub max_term_share: f64,
     /// Pairs with a match probability at or above this are merged into
     /// clusters (the auto-merge band).
     pub match_threshold: f64,
@@ -61,6 +64,7 @@ impl Default for MatchingOptions {
         MatchingOptions {
             top_k: 10,
             max_block: 50,
+            max_term_share: 0.01,
             match_threshold: 0.9,
             review_threshold: 0.5,
             min_link_density: 0.5,
