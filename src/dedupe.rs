@@ -667,13 +667,7 @@ fn blocking_schema(
         let _ = &headers[c];
         use FieldType as F;
         match t {
-            F::CompanyName
-            | F::CompanyKana
-            | F::PersonName
-            | F::PersonKana
-            | F::Address
-            | F::Name
-            | F::Text => {
+            F::CompanyName | F::PersonName | F::Address | F::Name | F::Text => {
                 b.schema.text_fields.push(name);
                 b.text_columns.push(c);
             }
@@ -685,7 +679,9 @@ fn blocking_schema(
                 b.schema.exact_fields.push(name);
                 b.exact_columns.push(c);
             }
-            F::Gender | F::Number => {}
+            // Readings repeat the name's evidence at many times the cost
+            // (kana bigrams are common); genders and numbers pick nobody.
+            F::Gender | F::Number | F::CompanyKana | F::PersonKana => {}
         }
     }
     b

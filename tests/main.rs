@@ -2,6 +2,7 @@
 
 mod address_external;
 mod cli;
+mod dedupe;
 mod eval;
 mod gen;
 mod golden;

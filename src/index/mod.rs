@@ -206,7 +206,8 @@ impl CandidateIndex {
 
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut seen = HashSet::new();
-        let common = ((self.searcher.num_docs() as f64 * self.schema.max_term_share) as u64).max(1000);
+        let common =
+            ((self.searcher.num_docs() as f64 * self.schema.max_term_share) as u64).max(1000);
         for (f, v) in self.text.iter().zip(&keys.text) {
             let Some(v) = v.as_deref() else { continue };
             for g in bigram::bigrams(v) {

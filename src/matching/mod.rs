@@ -39,6 +39,8 @@ pub struct Comparison {
     pub comparator: Comparator,
     /// Counts towards the deterministic rule that seeds training.
     pub identifying: bool,
+    /// Evidence group (see [`model::ComparisonModel::group`]).
+    pub group: &'static str,
 }
 
 /// The comparisons for a file's columns. `compare[i]` says whether column `i`
@@ -49,7 +51,15 @@ pub fn plan(headers: &[String], types: &[FieldType], compare: &[bool]) -> Vec<Co
         if !compare[col] {
             continue;
         }
+        let group = match t {
+            FieldType::PersonName | FieldType::PersonKana => "person",
+            FieldType::CompanyName | FieldType::CompanyKana => "company",
+            FieldType::Address | FieldType::PostalCode | FieldType::Phone => "location",
+            _ => "",
+        };
         let mut add = |suffix: &str, aspect, comparator, identifying| {
+            // A company's branch and legal form are evidence of their own.
+            let group = if suffix.is_empty() { group } else { "" };
             let name = if suffix.is_empty() {
                 h.clone()
             } else {
@@ -62,6 +72,7 @@ pub fn plan(headers: &[String], types: &[FieldType], compare: &[bool]) -> Vec<Co
                 aspect,
                 comparator,
                 identifying,
+                group,
             });
         };
         use Comparator as C;
@@ -95,6 +106,7 @@ pub fn specs(plan: &[Comparison]) -> Vec<ComparisonSpec> {
             name: c.name.clone(),
             comparator: c.comparator,
             identifying: c.identifying,
+            group: c.group,
         })
         .collect()
 }
@@ -244,7 +256,6 @@ pub fn score(
     tf: &TermFrequencies,
     left_value: impl Fn(usize) -> Option<Value>,
 ) -> Score {
-    let mut weight = model.prior_weight();
     let mut terms = Vec::with_capacity(levels.len());
     for (ci, &level) in levels.iter().enumerate() {
         let mut w = model.level_weight(ci, level);
@@ -256,13 +267,22 @@ pub fn score(
             }
         }
         w += adj;
-        weight += w;
         terms.push(Term {
             level,
             weight: w,
             tf_adjustment: adj,
         });
     }
+    let mut weights: Vec<f64> = terms.iter().map(|t| t.weight).collect();
+    let groups: Vec<&str> = model.comparisons.iter().map(|c| c.group.as_str()).collect();
+    model::combine_groups(&groups, &mut weights);
+    for (t, w) in terms.iter_mut().zip(&weights) {
+        if *w != t.weight {
+            t.tf_adjustment = 0.0;
+        }
+        t.weight = *w;
+    }
+    let weight = model.prior_weight() + weights.iter().sum::<f64>();
     Score { weight, terms }
 }
 

@@ -64,7 +64,7 @@ impl Default for MatchingOptions {
         MatchingOptions {
             top_k: 10,
             max_block: 50,
-            max_term_share: 0.01,
+            max_term_share: 0.001,
             match_threshold: 0.9,
             review_threshold: 0.5,
             min_link_density: 0.5,

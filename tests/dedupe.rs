@@ -1,0 +1,237 @@
+//! `nayose dedupe`: known duplicates found and hard negatives kept apart,
+//! byte-identical output for the same input, the same clusters whatever the
+//! row order, explanations that sum to the score, a reusable model, and clear
+//! errors for bad ids.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn nayose(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nayose"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(o: Output) -> Output {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/dedupe")
+        .join(name)
+}
+
+/// A generated BtoB file of `n` records with the hand-written known records
+/// appended; returns (data, truth) paths.
+fn population(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+    let data = dir.join("gen.csv");
+    let truth = dir.join("gen.truth.csv");
+    ok(nayose(&[
+        "gen",
+        "--kind",
+        "btob",
+        "--records",
+        &n.to_string(),
+        "--seed",
+        "3",
+        "-o",
+        data.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+        "-q",
+    ]));
+    let append = |to: &Path, from: &str| {
+        let extra = std::fs::read_to_string(fixture(from)).unwrap();
+        let mut text = std::fs::read_to_string(to).unwrap();
+        text.extend(extra.lines().skip(1).map(|l| format!("{l}\n")));
+        std::fs::write(to, text).unwrap();
+    };
+    append(&data, "known.csv");
+    append(&truth, "known.truth.csv");
+    (data, truth)
+}
+
+fn dedupe(data: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "dedupe",
+        data.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    ok(nayose(&args));
+}
+
+/// id → cluster_id
+fn clusters(path: &Path) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,cluster_id,cluster_size,best_score,best_match_id")
+    );
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn known_pairs_found_hard_negatives_apart_and_f1() {
+    let d = tempfile::tempdir().unwrap();
+    let (data, truth) = population(d.path(), 3000);
+    let out = d.path().join("clusters.csv");
+    dedupe(&data, &out, &[]);
+    let c = clusters(&out);
+    assert_eq!(c.len(), 3005, "every input record has a row");
+    assert_eq!(c["K001"], c["K002"], "㈱ＡＢＣ商事 / ABC商事（株）");
+    assert_eq!(c["K004"], c["K005"], "勅使河原工務店, two notations");
+    assert_ne!(
+        c["K001"], c["K003"],
+        "the Sapporo branch is another customer"
+    );
+    assert_ne!(c["K001"], c["K004"]);
+
+    let o = ok(nayose(&[
+        "eval",
+        "--truth",
+        truth.to_str().unwrap(),
+        "--clusters",
+        out.to_str().unwrap(),
+        "--json",
+        d.path().join("eval.json").to_str().unwrap(),
+    ]));
+    let _ = o;
+    let figures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("eval.json")).unwrap())
+            .unwrap();
+    let f1 = figures["f1"].as_f64().unwrap();
+    assert!(f1 >= 0.9, "pairwise F1 {f1}");
+}
+
+#[test]
+fn same_input_same_bytes_and_row_order_does_not_matter() {
+    let d = tempfile::tempdir().unwrap();
+    let (data, _) = population(d.path(), 1500);
+    let (a, b) = (d.path().join("a.csv"), d.path().join("b.csv"));
+    let (pa, pb) = (d.path().join("pa.csv"), d.path().join("pb.csv"));
+    dedupe(&data, &a, &["--pairs", pa.to_str().unwrap()]);
+    dedupe(&data, &b, &["--pairs", pb.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_eq!(std::fs::read(&pa).unwrap(), std::fs::read(&pb).unwrap());
+
+    // Reverse the data rows: the same id → cluster mapping, the same pairs.
+    let text = std::fs::read_to_string(&data).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.remove(0);
+    lines.reverse();
+    let reversed = d.path().join("reversed.csv");
+    std::fs::write(&reversed, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
+    let (r, pr) = (d.path().join("r.csv"), d.path().join("pr.csv"));
+    dedupe(&reversed, &r, &["--pairs", pr.to_str().unwrap()]);
+    assert_eq!(clusters(&a), clusters(&r));
+    assert_eq!(std::fs::read(&pa).unwrap(), std::fs::read(&pr).unwrap());
+}
+
+#[test]
+fn explanations_sum_to_the_score_and_the_model_is_reusable() {
+    let d = tempfile::tempdir().unwrap();
+    let (data, _) = population(d.path(), 1500);
+    let (out, pairs, model, report) = (
+        d.path().join("c.csv"),
+        d.path().join("p.csv"),
+        d.path().join("model.toml"),
+        d.path().join("report.html"),
+    );
+    dedupe(
+        &data,
+        &out,
+        &[
+            "--pairs",
+            pairs.to_str().unwrap(),
+            "--save-model",
+            model.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    let text = std::fs::read_to_string(&pairs).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let weight_cols: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i].ends_with(":weight"))
+        .collect();
+    let (w, prior) = (
+        header.iter().position(|h| *h == "weight").unwrap(),
+        header.iter().position(|h| *h == "prior").unwrap(),
+    );
+    let mut n = 0;
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        let total: f64 = f[w].parse().unwrap();
+        let sum: f64 = f[prior].parse::<f64>().unwrap()
+            + weight_cols
+                .iter()
+                .map(|&i| f[i].parse::<f64>().unwrap())
+                .sum::<f64>();
+        // Each figure is rounded to 3 decimals.
+        assert!(
+            (total - sum).abs() <= 0.0005 * (weight_cols.len() + 2) as f64,
+            "{l}"
+        );
+        n += 1;
+    }
+    assert!(n > 100, "pairs written: {n}");
+
+    // The saved model is readable and gives the same clusters when reused.
+    let m = std::fs::read_to_string(&model).unwrap();
+    assert!(m.contains("comparator = \"company\""), "{m}");
+    let again = d.path().join("again.csv");
+    dedupe(&data, &again, &["--model", model.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());
+
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.matches("<svg").count() >= 3);
+}
+
+#[test]
+fn duplicate_ids_and_unknown_id_columns_are_clear_errors() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("dup.csv");
+    std::fs::write(
+        &data,
+        "id,会社名,電話番号\nA1,株式会社ABC,03-1234-5678\nA2,ABC株式会社,03-1234-5678\nA1,XYZ株式会社,03-9999-0000\n",
+    )
+    .unwrap();
+    let out = d.path().join("c.csv");
+    let o = nayose(&[
+        "dedupe",
+        data.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`A1`") && err.contains("line 2") && err.contains("line 4"),
+        "{err}"
+    );
+
+    let o = nayose(&[
+        "dedupe",
+        data.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--id-column",
+        "顧客番号X",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("顧客番号X"));
+}
