@@ -9,7 +9,7 @@
 
 use crate::cluster::{self, Edge};
 use crate::import::{self, write_rejects, Format, ReadOptions, TableWriter};
-use crate::index::{BlockingKeys, BlockingSchema, CandidateIndex, IndexError, OversizedBlock};
+use crate::index::{BlockingKeys, BlockingSchema, IndexBuilder, IndexError, OversizedBlock};
 use crate::matching::compare::Value;
 use crate::matching::model::{self, Model, Patterns};
 use crate::matching::{self, Comparison, TermFrequencies};
@@ -298,62 +298,68 @@ pub fn dedupe_file(
         c.dedup();
         c
     };
-    let per_rank: Vec<(Vec<Option<Value>>, BlockingKeys)> = order
-        .par_iter()
-        .with_min_len(1024)
-        .map(|&row| {
-            let fields = &table.rows[row].fields;
-            let postal = postal_col.map(|p| fields[p].as_str());
-            let normalized: HashMap<usize, crate::Normalized> = columns
-                .iter()
-                .map(|&c| {
-                    let n = if types[c] == FieldType::Address {
-                        normalizer.normalize_address_with_postal(types[c], &fields[c], postal)
-                    } else {
-                        normalizer.normalize(types[c], &fields[c])
-                    };
-                    (c, n)
-                })
-                .collect();
-            let values: Vec<Option<Value>> = plan
-                .iter()
-                .map(|c| matching::prepare(c, &normalized[&c.column], normalizer))
-                .collect();
-            let key = |c: &usize| normalized.get(c).and_then(|n| n.key.clone());
-            // An address blocks on its town and lot: prefecture and city
-            // bigrams are shared by too many records to pick candidates.
-            let text_key = |c: &usize| match (types[*c], normalized.get(c)) {
-                (FieldType::Address, Some(n)) if n.part("town").is_some() => Some(format!(
-                    "{}{}",
-                    n.part("town").unwrap_or(""),
-                    n.part("lot").unwrap_or("")
-                )),
-                _ => key(c),
-            };
-            let keys = BlockingKeys {
-                text: blocking.text_columns.iter().map(text_key).collect(),
-                scored: blocking.scored_columns.iter().map(key).collect(),
-                exact: blocking.exact_columns.iter().map(key).collect(),
-            };
-            progress.advance(1);
-            (values, keys)
-        })
-        .collect();
+    let prepare_row = |row: usize| -> (Vec<Option<Value>>, BlockingKeys) {
+        let fields = &table.rows[row].fields;
+        let postal = postal_col.map(|p| fields[p].as_str());
+        let normalized: HashMap<usize, crate::Normalized> = columns
+            .iter()
+            .map(|&c| {
+                let n = if types[c] == FieldType::Address {
+                    normalizer.normalize_address_with_postal(types[c], &fields[c], postal)
+                } else {
+                    normalizer.normalize(types[c], &fields[c])
+                };
+                (c, n)
+            })
+            .collect();
+        let values: Vec<Option<Value>> = plan
+            .iter()
+            .map(|c| matching::prepare(c, &normalized[&c.column], normalizer))
+            .collect();
+        let key = |c: &usize| normalized.get(c).and_then(|n| n.key.clone());
+        // An address blocks on its town and lot: prefecture and city
+        // bigrams are shared by too many records to pick candidates.
+        let text_key = |c: &usize| match (types[*c], normalized.get(c)) {
+            (FieldType::Address, Some(n)) if n.part("town").is_some() => Some(format!(
+                "{}{}",
+                n.part("town").unwrap_or(""),
+                n.part("lot").unwrap_or("")
+            )),
+            _ => key(c),
+        };
+        let keys = BlockingKeys {
+            text: blocking.text_columns.iter().map(text_key).collect(),
+            scored: blocking.scored_columns.iter().map(key).collect(),
+            exact: blocking.exact_columns.iter().map(key).collect(),
+        };
+        progress.advance(1);
+        (values, keys)
+    };
+    // Normalize in slices; tantivy's indexing thread indexes one slice while
+    // the next is normalized.
     let mut prepared = Prepared {
         ids: order.iter().map(|&r| ids[r].clone()).collect(),
         row_of_rank: order.clone(),
-        values: Vec::with_capacity(per_rank.len() * width),
-        keys: Vec::with_capacity(per_rank.len()),
+        values: Vec::with_capacity(order.len() * width),
+        keys: Vec::with_capacity(order.len()),
     };
-    for (v, k) in per_rank {
-        prepared.values.extend(v);
-        prepared.keys.push(k);
+    let mut builder = IndexBuilder::new(&blocking.schema)?;
+    for slice in order.chunks(65_536) {
+        let part: Vec<(Vec<Option<Value>>, BlockingKeys)> = slice
+            .par_iter()
+            .with_min_len(1024)
+            .map(|&row| prepare_row(row))
+            .collect();
+        for (v, k) in part {
+            builder.add(&k)?;
+            prepared.values.extend(v);
+            prepared.keys.push(k);
+        }
     }
     lap("normalize", &mut stages);
 
-    // Index and block.
     progress.stage("indexing", 0);
-    let index = CandidateIndex::build(&blocking.schema, &prepared.keys)?;
+    let index = builder.finish()?;
     lap("index", &mut stages);
     progress.stage("blocking", prepared.keys.len() as u64);
     type Found = Result<(Vec<(u32, u32)>, Vec<OversizedBlock>), IndexError>;
@@ -453,10 +459,7 @@ pub fn dedupe_file(
         .zip(levels.par_chunks(width))
         .with_min_len(4096)
         .map(|(&(a, _), l)| {
-            matching::score(&model, &plan, l, &tf, |c| {
-                prepared.value(a, c, width).cloned()
-            })
-            .weight
+            matching::score(&model, &plan, l, &tf, |c| prepared.value(a, c, width)).weight
         })
         .collect();
     progress.advance(pairs.len() as u64);
@@ -543,7 +546,7 @@ pub fn dedupe_file(
                 &model,
                 &levels[i * width..(i + 1) * width],
                 &tf,
-                |c| prepared.value(a, c, width).cloned(),
+                |c| prepared.value(a, c, width),
             )
         })
         .collect();
@@ -757,7 +760,7 @@ fn most_uncertain(pairs: &[(u32, u32)], weights: &[f64], n: usize) -> Vec<usize>
 }
 
 #[allow(clippy::too_many_arguments)]
-fn explain(
+fn explain<'v>(
     headers: &[String],
     left: &[String],
     right: &[String],
@@ -767,7 +770,7 @@ fn explain(
     model: &Model,
     levels: &[u8],
     tf: &TermFrequencies,
-    left_value: impl Fn(usize) -> Option<Value>,
+    left_value: impl Fn(usize) -> Option<&'v Value>,
 ) -> PairExplanation {
     let s = matching::score(model, plan, levels, tf, left_value);
     let mut columns: Vec<usize> = plan.iter().map(|c| c.column).collect();
@@ -900,7 +903,7 @@ fn write_pairs(
         let l = &levels[i * width..(i + 1) * width];
         // The terms, term-frequency adjustment included, sum with the prior
         // to the weight.
-        let s = matching::score(model, plan, l, tf, |c| p.value(a, c, width).cloned());
+        let s = matching::score(model, plan, l, tf, |c| p.value(a, c, width));
         row.clear();
         row.push(p.ids[a as usize].clone());
         row.push(p.ids[b as usize].clone());

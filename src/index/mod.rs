@@ -95,12 +95,22 @@ pub struct CandidateIndex {
     record_of: Vec<Vec<u32>>,
 }
 
-impl CandidateIndex {
-    /// Index `keys[i]` as record number `i`.
-    pub fn build(
-        schema: &BlockingSchema,
-        keys: &[BlockingKeys],
-    ) -> Result<CandidateIndex, IndexError> {
+/// Adds records one by one (record numbers count up from 0). tantivy's
+/// indexing thread works while the caller prepares the next records, so
+/// normalizing and indexing overlap.
+pub struct IndexBuilder {
+    schema: BlockingSchema,
+    record: Field,
+    text: Vec<Field>,
+    scored: Vec<Field>,
+    exact: Vec<Field>,
+    index: Index,
+    writer: IndexWriter,
+    next: u64,
+}
+
+impl IndexBuilder {
+    pub fn new(schema: &BlockingSchema) -> Result<IndexBuilder, IndexError> {
         let mut builder = Schema::builder();
         let record = builder.add_u64_field("record", NumericOptions::default().set_fast());
         let grams = TextOptions::default().set_indexing_options(
@@ -128,31 +138,73 @@ impl CandidateIndex {
             BIGRAM,
             tantivy::tokenizer::TextAnalyzer::from(bigram::BigramTokenizer),
         );
-        {
-            let mut writer: IndexWriter = index.writer_with_num_threads(1, WRITER_MEMORY)?;
-            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-            for (i, k) in keys.iter().enumerate() {
-                let mut doc = TantivyDocument::default();
-                doc.add_u64(record, i as u64);
-                for (f, v) in text.iter().zip(&k.text) {
-                    if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                        doc.add_text(*f, v);
-                    }
-                }
-                for (f, v) in scored
-                    .iter()
-                    .zip(&k.scored)
-                    .chain(exact.iter().zip(&k.exact))
-                {
-                    if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                        doc.add_text(*f, v);
-                    }
-                }
-                writer.add_document(doc)?;
+        // One indexing thread and no merges: one segment, documents in the
+        // order they were added.
+        let writer: IndexWriter = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        Ok(IndexBuilder {
+            schema: schema.clone(),
+            record,
+            text,
+            scored,
+            exact,
+            index,
+            writer,
+            next: 0,
+        })
+    }
+
+    pub fn add(&mut self, k: &BlockingKeys) -> Result<(), IndexError> {
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(self.record, self.next);
+        self.next += 1;
+        for (f, v) in self.text.iter().zip(&k.text) {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                doc.add_text(*f, v);
             }
-            writer.commit()?;
-            writer.wait_merging_threads()?;
         }
+        for (f, v) in self
+            .scored
+            .iter()
+            .zip(&k.scored)
+            .chain(self.exact.iter().zip(&k.exact))
+        {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                doc.add_text(*f, v);
+            }
+        }
+        self.writer.add_document(doc)?;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<CandidateIndex, IndexError> {
+        self.writer.commit()?;
+        CandidateIndex::open(self)
+    }
+}
+
+impl CandidateIndex {
+    /// Index `keys[i]` as record number `i`.
+    pub fn build(
+        schema: &BlockingSchema,
+        keys: &[BlockingKeys],
+    ) -> Result<CandidateIndex, IndexError> {
+        let mut b = IndexBuilder::new(schema)?;
+        for k in keys {
+            b.add(k)?;
+        }
+        b.finish()
+    }
+
+    fn open(b: IndexBuilder) -> Result<CandidateIndex, IndexError> {
+        let IndexBuilder {
+            schema,
+            text,
+            scored,
+            exact,
+            index,
+            ..
+        } = b;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -167,7 +219,7 @@ impl CandidateIndex {
             record_of.push((0..seg.max_doc()).map(|d| col.get_val(d) as u32).collect());
         }
         Ok(CandidateIndex {
-            schema: schema.clone(),
+            schema,
             text,
             scored,
             exact,

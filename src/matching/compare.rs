@@ -205,11 +205,11 @@ impl Value {
 
     /// What the term frequency of `level` is counted on: the whole key, or for
     /// an address's same-town level, city + town.
-    pub fn tf_key(&self, comparator: Comparator, level: u8) -> String {
+    pub fn tf_key(&self, comparator: Comparator, level: u8) -> std::borrow::Cow<'_, str> {
         if comparator == Comparator::Address && level == 3 {
-            format!("{}{}", self.part(0), self.part(1))
+            format!("{}\u{1f}{}", self.part(0), self.part(1)).into()
         } else {
-            self.key.to_string()
+            (&*self.key).into()
         }
     }
 }

@@ -208,7 +208,8 @@ impl TermFrequencies {
                         let mut m: HashMap<String, u32> = HashMap::new();
                         for r in 0..records {
                             if let Some(v) = value_of(r, ci) {
-                                *m.entry(v.tf_key(c.comparator, level)).or_default() += 1;
+                                *m.entry(v.tf_key(c.comparator, level).into_owned())
+                                    .or_default() += 1;
                             }
                         }
                         (level, m)
@@ -249,12 +250,12 @@ impl Score {
 
 /// Score a pair from its levels. `values` gives the left record's value of a
 /// comparison, for the term-frequency lookup.
-pub fn score(
+pub fn score<'v>(
     model: &Model,
     plan: &[Comparison],
     levels: &[u8],
     tf: &TermFrequencies,
-    left_value: impl Fn(usize) -> Option<Value>,
+    left_value: impl Fn(usize) -> Option<&'v Value>,
 ) -> Score {
     let mut terms = Vec::with_capacity(levels.len());
     for (ci, &level) in levels.iter().enumerate() {
