@@ -8,12 +8,11 @@ Sets: btob / btoc: 20,000 generated records (seed 1); febrl3 / febrl4: the
 Febrl benchmark files (fetched by scripts/fetch_febrl.py into data/febrl/, with
 rules/examples/febrl.toml); --million adds 1,000,000 generated BtoC records.
 Each dedupe runs as its own process; peak memory is that process's maximum
-resident set size. Python 3 stdlib only.
+resident set size (measured by a fresh parent per command). Python 3 stdlib only.
 """
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,19 +22,26 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "nayose")
 
 
+# Runs one command in a fresh Python process and prints its peak RSS (KiB):
+# RUSAGE_CHILDREN is a maximum over all children, so each measured command
+# needs a parent of its own.
+PEAK = (
+    "import resource, subprocess, sys\n"
+    "p = subprocess.run(sys.argv[1:])\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(p.returncode)\n"
+)
+
+
 def run(args):
-    """Run a command; return (seconds, peak RSS in MiB of that child)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run a command; return (seconds, peak RSS in MiB, stderr)."""
     t = time.perf_counter()
-    p = subprocess.run(args, capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-c", PEAK] + args, capture_output=True, text=True)
     secs = time.perf_counter() - t
     if p.returncode != 0:
         sys.exit(f"failed: {' '.join(args)}\n{p.stderr}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the maximum over all children so far; each
-    # dedupe here is larger than the gen before it, so this is its own peak
-    # whenever it grew (and a lower bound otherwise).
-    return secs, max(after, before) / 1024.0, p.stderr
+    lines = p.stderr.strip().splitlines()
+    return secs, int(lines[-1]) / 1024.0, "\n".join(lines[:-1])
 
 
 def evaluate(truth, clusters, tmp):
