@@ -396,12 +396,7 @@ pub fn clean_file(
     }
     let table = import::read_path(&job.input, &job.read).map_err(CleanError::Import)?;
     for (column, _) in &job.overrides {
-        let key = crate::rules::header_key(column);
-        if !table
-            .headers
-            .iter()
-            .any(|h| h == column || crate::rules::header_key(h) == key)
-        {
+        if import::find_column(&table.headers, column).is_none() {
             return Err(CleanError::UnknownColumn {
                 column: column.clone(),
                 columns: table.headers.clone(),

@@ -15,6 +15,7 @@ use crate::matching::model::{self, Model, Patterns};
 use crate::matching::{self, Comparison, TermFrequencies};
 use crate::normalize::Normalizer;
 use crate::record::FieldType;
+use crate::report::PairView;
 use crate::rules::{header_key, MatchingOptions, Rules};
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
@@ -107,7 +108,7 @@ pub struct DedupeResult {
     /// Every candidate pair's weight (for the histogram).
     pub pair_weights: Vec<f64>,
     /// The pairs whose probability is nearest 0.5, with their terms, for the report.
-    pub uncertain: Vec<PairExplanation>,
+    pub uncertain: Vec<PairView>,
     /// Candidate pairs per comparison and level (index 0: missing).
     pub level_counts: Vec<Vec<u64>>,
 }
@@ -115,7 +116,7 @@ pub struct DedupeResult {
 impl DedupeResult {
     /// The data of the HTML report.
     pub fn report(&self, title: &str, opts: &MatchingOptions) -> crate::report::DedupeReport {
-        use crate::report::{ComparisonSummary, DedupeReport, LevelSummary, PairView};
+        use crate::report::{ComparisonSummary, DedupeReport, LevelSummary};
         DedupeReport {
             title: title.to_string(),
             records: self.records,
@@ -147,18 +148,7 @@ impl DedupeResult {
                         .collect(),
                 })
                 .collect(),
-            uncertain_pairs: self
-                .uncertain
-                .iter()
-                .map(|p| PairView {
-                    left_id: p.left_id.clone(),
-                    right_id: p.right_id.clone(),
-                    weight: p.weight,
-                    probability: p.probability,
-                    fields: p.fields.clone(),
-                    terms: p.terms.clone(),
-                })
-                .collect(),
+            uncertain_pairs: self.uncertain.clone(),
             stages: self.stages.clone(),
             oversized_blocks: self
                 .oversized
@@ -167,19 +157,6 @@ impl DedupeResult {
                 .collect(),
         }
     }
-}
-
-/// One pair, explained: each comparison's level and weight.
-#[derive(Debug, Clone)]
-pub struct PairExplanation {
-    pub left_id: String,
-    pub right_id: String,
-    pub weight: f64,
-    pub probability: f64,
-    /// (column header, left raw value, right raw value)
-    pub fields: Vec<(String, String, String)>,
-    /// (comparison, level label, weight)
-    pub terms: Vec<(String, String, f64)>,
 }
 
 struct Prepared {
@@ -215,7 +192,7 @@ pub fn dedupe_file(
     progress.stage("reading", 0);
     let table = import::read_path(&job.input, &job.read)?;
     for (column, _) in &job.overrides {
-        if find_column(&table.headers, column).is_none() {
+        if import::find_column(&table.headers, column).is_none() {
             return Err(DedupeError::UnknownColumn {
                 column: column.clone(),
                 columns: table.headers.clone(),
@@ -230,19 +207,18 @@ pub fn dedupe_file(
         &job.overrides,
     );
     let types: Vec<FieldType> = detected.iter().map(|d| d.field_type).collect();
-    let id_col =
-        match &job.id_column {
-            Some(c) => Some(find_column(&table.headers, c).ok_or_else(|| {
-                DedupeError::UnknownIdColumn {
-                    column: c.clone(),
-                    columns: table.headers.clone(),
-                }
-            })?),
-            None => detected
-                .iter()
-                .position(|d| d.rule.as_deref() == Some("id"))
-                .or_else(|| table.headers.iter().position(|h| header_key(h) == "id")),
-        };
+    let id_col = match &job.id_column {
+        Some(c) => Some(import::find_column(&table.headers, c).ok_or_else(|| {
+            DedupeError::UnknownIdColumn {
+                column: c.clone(),
+                columns: table.headers.clone(),
+            }
+        })?),
+        None => detected
+            .iter()
+            .position(|d| d.rule.as_deref() == Some("id"))
+            .or_else(|| table.headers.iter().position(|h| header_key(h) == "id")),
+    };
     let compare: Vec<bool> = (0..table.headers.len())
         .map(|c| {
             let rule = detected[c]
@@ -586,14 +562,6 @@ pub fn dedupe_file(
     })
 }
 
-fn find_column(headers: &[String], name: &str) -> Option<usize> {
-    headers.iter().position(|h| h == name).or_else(|| {
-        headers
-            .iter()
-            .position(|h| header_key(h) == header_key(name))
-    })
-}
-
 fn sibling(path: &std::path::Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(".");
@@ -771,11 +739,11 @@ fn explain<'v>(
     levels: &[u8],
     tf: &TermFrequencies,
     left_value: impl Fn(usize) -> Option<&'v Value>,
-) -> PairExplanation {
+) -> PairView {
     let s = matching::score(model, plan, levels, tf, left_value);
     let mut columns: Vec<usize> = plan.iter().map(|c| c.column).collect();
     columns.dedup();
-    PairExplanation {
+    PairView {
         left_id: left_id.to_string(),
         right_id: right_id.to_string(),
         weight: s.weight,

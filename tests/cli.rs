@@ -27,12 +27,7 @@ impl Dir {
     }
 }
 
-fn nayose(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nayose"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::common::nayose;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

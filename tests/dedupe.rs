@@ -5,14 +5,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn nayose(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nayose"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::common::nayose;
 
 fn ok(o: Output) -> Output {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -2,14 +2,8 @@
 //! hand-computed case, and the errors for files that do not match.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn nayose(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nayose"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::common::nayose;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

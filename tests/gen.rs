@@ -4,14 +4,8 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn nayose(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nayose"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::common::nayose;
 
 fn gen(dir: &Path, kind: &str, n: usize, seed: u64, name: &str) -> (Vec<u8>, Vec<u8>) {
     let out = dir.join(format!("{name}.csv"));

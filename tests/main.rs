@@ -2,6 +2,7 @@
 
 mod address_external;
 mod cli;
+mod common;
 mod dedupe;
 mod eval;
 mod gen;

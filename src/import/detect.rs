@@ -64,6 +64,15 @@ pub struct ColumnType {
     pub source: DetectedBy,
 }
 
+/// The column a user named (`--field`, `--id-column`): the header exactly,
+/// else after [`header_key`] folding.
+pub fn find_column(headers: &[String], name: &str) -> Option<usize> {
+    headers.iter().position(|h| h == name).or_else(|| {
+        let key = header_key(name);
+        headers.iter().position(|h| header_key(h) == key)
+    })
+}
+
 /// Detect the type of every column (see the module docs). `overrides` are
 /// `(header, type)` pairs; one that names no column is ignored here (the
 /// caller should report it).
