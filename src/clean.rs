@@ -395,13 +395,11 @@ pub fn clean_file(
         return Err(CleanError::XlsxOutput);
     }
     let table = import::read_path(&job.input, &job.read).map_err(CleanError::Import)?;
-    for (column, _) in &job.overrides {
-        if import::find_column(&table.headers, column).is_none() {
-            return Err(CleanError::UnknownColumn {
-                column: column.clone(),
-                columns: table.headers.clone(),
-            });
-        }
+    if let Some(column) = import::unknown_override(&table.headers, &job.overrides) {
+        return Err(CleanError::UnknownColumn {
+            column: column.to_string(),
+            columns: table.headers.clone(),
+        });
     }
     let detected = import::detect_columns(
         &table.headers,

@@ -191,13 +191,11 @@ pub fn dedupe_file(
 
     progress.stage("reading", 0);
     let table = import::read_path(&job.input, &job.read)?;
-    for (column, _) in &job.overrides {
-        if import::find_column(&table.headers, column).is_none() {
-            return Err(DedupeError::UnknownColumn {
-                column: column.clone(),
-                columns: table.headers.clone(),
-            });
-        }
+    if let Some(column) = import::unknown_override(&table.headers, &job.overrides) {
+        return Err(DedupeError::UnknownColumn {
+            column: column.to_string(),
+            columns: table.headers.clone(),
+        });
     }
     let detected = import::detect_columns(
         &table.headers,
@@ -266,7 +264,7 @@ pub fn dedupe_file(
 
     // Normalize the compared columns, in rank order.
     progress.stage("normalizing", ids.len() as u64);
-    let blocking = blocking_schema(&table.headers, &types, &compare, opts);
+    let blocking = blocking_schema(&types, &compare, opts);
     let postal_col = types.iter().position(|t| *t == FieldType::PostalCode);
     let width = plan.len();
     let columns: Vec<usize> = {
@@ -611,12 +609,7 @@ struct Blocking {
 /// Which columns block how, by type: names and addresses by BM25 over
 /// bigrams; dates and postal codes as extra BM25 terms; phone, e-mail,
 /// corporate number and codes as exact blocks.
-fn blocking_schema(
-    headers: &[String],
-    types: &[FieldType],
-    compare: &[bool],
-    opts: &MatchingOptions,
-) -> Blocking {
+fn blocking_schema(types: &[FieldType], compare: &[bool], opts: &MatchingOptions) -> Blocking {
     let mut b = Blocking {
         schema: BlockingSchema {
             text_fields: vec![],
@@ -635,7 +628,6 @@ fn blocking_schema(
             continue;
         }
         let name = format!("{c}_{}", t.as_str());
-        let _ = &headers[c];
         use FieldType as F;
         match t {
             F::CompanyName | F::PersonName | F::Address | F::Name | F::Text => {

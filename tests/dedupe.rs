@@ -94,7 +94,7 @@ fn known_pairs_found_hard_negatives_apart_and_f1() {
     );
     assert_ne!(c["K001"], c["K004"]);
 
-    let o = ok(nayose(&[
+    ok(nayose(&[
         "eval",
         "--truth",
         truth.to_str().unwrap(),
@@ -103,7 +103,6 @@ fn known_pairs_found_hard_negatives_apart_and_f1() {
         "--json",
         d.path().join("eval.json").to_str().unwrap(),
     ]));
-    let _ = o;
     let figures: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.path().join("eval.json")).unwrap())
             .unwrap();

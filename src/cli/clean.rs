@@ -5,7 +5,7 @@ use super::{ensure_parent, load_rules, parse_field_override};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nayose::clean::{clean_file, CleanOptions, FileJob, Progress, Report};
-use nayose::import::{OutputEncoding, ReadOptions};
+use nayose::import::OutputEncoding;
 use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
 use std::path::PathBuf;
@@ -42,12 +42,8 @@ pub struct Args {
     /// Output encoding: utf-8, utf-8-bom (for Excel) or cp932.
     #[arg(long, default_value = "utf-8")]
     encoding: OutputEncoding,
-    /// XLSX sheet to read (default: the first).
-    #[arg(long)]
-    sheet: Option<String>,
-    /// Largest field accepted, in bytes; a row with a larger one is rejected.
-    #[arg(long, default_value_t = 1 << 20)]
-    max_field_bytes: usize,
+    #[command(flatten)]
+    read: super::ReadArgs,
     /// No summary and no progress bar on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -84,11 +80,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         output: args.output.clone(),
         rejects: args.rejects.clone(),
         overrides: args.fields.clone(),
-        read: ReadOptions {
-            format: None,
-            sheet: args.sheet.clone(),
-            max_field_bytes: args.max_field_bytes,
-        },
+        read: args.read.options(),
         clean: CleanOptions {
             keep_raw: args.keep_raw,
             address_parts: args.address_parts,

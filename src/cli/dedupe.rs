@@ -5,7 +5,6 @@ use super::{ensure_parent, load_rules, parse_field_override};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nayose::dedupe::{dedupe_file, DedupeJob, DedupeResult, StageProgress};
-use nayose::import::ReadOptions;
 use nayose::matching::model::Model;
 use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
@@ -45,12 +44,8 @@ pub struct Args {
     /// Where rows that cannot be read go (default: CLUSTERS.rejects.csv, written only when needed).
     #[arg(long)]
     rejects: Option<PathBuf>,
-    /// XLSX sheet to read (default: the first).
-    #[arg(long)]
-    sheet: Option<String>,
-    /// Largest field accepted, in bytes; a row with a larger one is rejected.
-    #[arg(long, default_value_t = 1 << 20)]
-    max_field_bytes: usize,
+    #[command(flatten)]
+    read: super::ReadArgs,
     /// No summary and no progress bar on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -119,11 +114,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         rejects: args.rejects.clone(),
         overrides: args.fields.clone(),
         id_column: args.id_column.clone(),
-        read: ReadOptions {
-            format: None,
-            sheet: args.sheet.clone(),
-            max_field_bytes: args.max_field_bytes,
-        },
+        read: args.read.options(),
         model,
     };
     let bar = ProgressBar::new(0);

@@ -50,6 +50,27 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// How the input file is read: the options `clean` and `dedupe` share.
+#[derive(Debug, clap::Args)]
+struct ReadArgs {
+    /// XLSX sheet to read (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Largest field accepted, in bytes; a row with a larger one is rejected.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_field_bytes: usize,
+}
+
+impl ReadArgs {
+    fn options(&self) -> nayose::import::ReadOptions {
+        nayose::import::ReadOptions {
+            format: None,
+            sheet: self.sheet.clone(),
+            max_field_bytes: self.max_field_bytes,
+        }
+    }
+}
+
 /// The rule set from `--rules`, or the built-in default.
 fn load_rules(path: Option<&Path>) -> Result<Rules> {
     match path {

@@ -4,7 +4,6 @@
 //! `rules/legal_forms.tsv`, and the residential postal codes of the embedded
 //! postal master (office codes from `rules/gen/office_codes.txt.gz` left out).
 
-use super::text;
 use crate::master::{master, PostalEntry};
 use flate2::read::GzDecoder;
 use std::collections::{HashMap, HashSet};
@@ -200,7 +199,7 @@ impl Data {
                 && has(&format!(
                     "{}{}丁目",
                     e.town,
-                    text::kanji_number(chome as u32 + 1)
+                    crate::normalize::text::to_kanji_number(chome as u32 + 1)
                 ))
                 .is_some()
             {

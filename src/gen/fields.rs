@@ -153,7 +153,11 @@ pub fn render_address<R: Rng>(a: &Address, rng: &mut R, keep_building: bool) -> 
             // 1-2-3: what most forms and CRMs hold.
             0..=4 => s.push_str(&lot(&[c, a.banchi], go, "-")),
             5 => {
-                s.push_str(&format!("{}丁目{}番", text::kanji_number(c), a.banchi));
+                s.push_str(&format!(
+                    "{}丁目{}番",
+                    crate::normalize::text::to_kanji_number(c),
+                    a.banchi
+                ));
                 if let Some(g) = go {
                     s.push_str(&format!("{g}号"));
                 }
@@ -161,7 +165,7 @@ pub fn render_address<R: Rng>(a: &Address, rng: &mut R, keep_building: bool) -> 
             6 | 7 => s.push_str(&format!("{}丁目{}", c, lot(&[a.banchi], go, "-"))),
             _ => s.push_str(&format!(
                 "{}丁目{}",
-                text::kanji_number(c),
+                crate::normalize::text::to_kanji_number(c),
                 lot(&[a.banchi], go, "-")
             )),
         },
@@ -398,18 +402,11 @@ pub fn render_date<R: Rng>((y, m, d): (u32, u32, u32), rng: &mut R) -> String {
     }
 }
 
-/// A 13-digit corporate number with a valid check digit (国税庁's formula:
-/// 9 − (Σ P_n·Q_n mod 9), Q_n = 1 for odd n and 2 for even n counted from the
-/// least significant of the 12 base digits).
+/// A 13-digit corporate number with a valid check digit (the normalizer's
+/// own [`crate::normalize::corporate_number::check_digit`]).
 pub fn corporate_number<R: Rng>(rng: &mut R) -> String {
     let base: Vec<u32> = (0..12).map(|_| rng.gen_range(0..10)).collect();
-    let sum: u32 = base
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| d * if i % 2 == 0 { 1 } else { 2 })
-        .sum();
-    let mut s = (9 - sum % 9).to_string();
+    let mut s = crate::normalize::corporate_number::check_digit(&base).to_string();
     for d in base {
         s.push(char::from(b'0' + d as u8));
     }

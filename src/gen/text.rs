@@ -68,24 +68,6 @@ pub fn halfwidth_kana(s: &str) -> String {
     out
 }
 
-const KANJI_DIGITS: [&str; 10] = ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
-
-/// 1 → `一`, 12 → `十二`, 20 → `二十` (丁目 numbers, up to 99).
-pub fn kanji_number(n: u32) -> String {
-    let (tens, ones) = (n / 10, n % 10);
-    let mut s = String::new();
-    if tens > 1 {
-        s.push_str(KANJI_DIGITS[tens as usize]);
-    }
-    if tens > 0 {
-        s.push('十');
-    }
-    if ones > 0 || n == 0 {
-        s.push_str(KANJI_DIGITS[ones as usize]);
-    }
-    s
-}
-
 /// Katakana (full-width) → lower-case Hepburn-style romaji for e-mail local
 /// parts and domains (`サトウ` → `satou`, `シャ` → `sha`, `ッカ` → `kka`).
 /// Characters with no reading are dropped.
@@ -293,10 +275,10 @@ mod tests {
         assert_eq!(halfwidth_kana("ガンバ パーク"), "ｶﾞﾝﾊﾞ ﾊﾟｰｸ");
         assert_eq!(halfwidth_kana("サトウ　ケン"), "ｻﾄｳ ｹﾝ");
         assert_eq!(hiragana("サトウ ケン"), "さとう けん");
-        assert_eq!(kanji_number(1), "一");
-        assert_eq!(kanji_number(10), "十");
-        assert_eq!(kanji_number(12), "十二");
-        assert_eq!(kanji_number(23), "二十三");
+        assert_eq!(crate::normalize::text::to_kanji_number(1), "一");
+        assert_eq!(crate::normalize::text::to_kanji_number(10), "十");
+        assert_eq!(crate::normalize::text::to_kanji_number(12), "十二");
+        assert_eq!(crate::normalize::text::to_kanji_number(23), "二十三");
     }
 
     #[test]

@@ -73,6 +73,17 @@ pub fn find_column(headers: &[String], name: &str) -> Option<usize> {
     })
 }
 
+/// The first `--field` override that names no column of the file.
+pub fn unknown_override<'a>(
+    headers: &[String],
+    overrides: &'a [(String, FieldType)],
+) -> Option<&'a str> {
+    overrides
+        .iter()
+        .map(|(c, _)| c.as_str())
+        .find(|c| find_column(headers, c).is_none())
+}
+
 /// Detect the type of every column (see the module docs). `overrides` are
 /// `(header, type)` pairs; one that names no column is ignored here (the
 /// caller should report it).

@@ -98,7 +98,7 @@ mod encoding;
 mod write;
 mod xlsx;
 
-pub use detect::{detect_columns, find_column, ColumnType, DetectedBy};
+pub use detect::{detect_columns, find_column, unknown_override, ColumnType, DetectedBy};
 pub use encoding::{InputEncoding, OutputEncoding};
 pub use write::{write_rejects, TableWriter, Unmappable, WriteStats};
 

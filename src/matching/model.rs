@@ -111,9 +111,9 @@ impl Model {
         1.0 / (1.0 + (-weight).exp2())
     }
 
-    /// The weight at which the probability is `p`.
+    /// The weight at which the probability is `p`: `log2(p / (1 − p))`;
+    /// ±∞ at 1 and 0 (the rules keep thresholds strictly between).
     pub fn weight_for(p: f64) -> f64 {
-        let p = p.clamp(FLOOR, 1.0 - FLOOR);
         (p / (1.0 - p)).log2()
     }
 }

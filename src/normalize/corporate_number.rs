@@ -7,7 +7,7 @@
 use super::{text, Normalized};
 
 /// The check digit for the 12 base digits (most significant first).
-fn check_digit(base: &[u32]) -> u32 {
+pub fn check_digit(base: &[u32]) -> u32 {
     // P_n is the n-th digit counted from the least significant end; Q_n is 1
     // for odd n and 2 for even n. Check = 9 − (Σ P_n·Q_n mod 9).
     let sum: u32 = base

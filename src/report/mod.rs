@@ -106,7 +106,7 @@ pub fn weight_to_probability(weight: f64) -> f64 {
 /// The inverse of [`weight_to_probability`]: `log2(p / (1 − p))`; ±∞ at 1
 /// and 0, NaN outside [0, 1].
 pub fn probability_to_weight(p: f64) -> f64 {
-    (p / (1.0 - p)).log2()
+    crate::matching::model::Model::weight_for(p)
 }
 
 /// The whole page. Pure and deterministic.
