@@ -93,15 +93,13 @@ pub struct ScoredPair {
 pub struct DedupeResult {
     pub records: usize,
     pub rejected: usize,
-    pub columns: Vec<(String, FieldType)>,
-    pub id_column: Option<String>,
     pub plan: Vec<Comparison>,
     pub model: Model,
     pub candidate_pairs: u64,
     /// Pairs per band: match, review, no-match.
     pub bands: [u64; 3],
     pub clusters: usize,
-    pub largest_cluster: usize,
+    /// Every cluster's size, singletons included, ascending.
     pub cluster_sizes: Vec<usize>,
     pub oversized: Vec<OversizedBlock>,
     pub stages: Vec<(String, f64)>,
@@ -114,6 +112,10 @@ pub struct DedupeResult {
 }
 
 impl DedupeResult {
+    pub fn largest_cluster(&self) -> usize {
+        self.cluster_sizes.last().copied().unwrap_or(0)
+    }
+
     /// The data of the HTML report.
     pub fn report(&self, title: &str, opts: &MatchingOptions) -> crate::report::DedupeReport {
         use crate::report::{ComparisonSummary, DedupeReport, LevelSummary};
@@ -311,12 +313,8 @@ pub fn dedupe_file(
     };
     // Normalize in slices; tantivy's indexing thread indexes one slice while
     // the next is normalized.
-    let mut prepared = Prepared {
-        ids: order.iter().map(|&r| ids[r].clone()).collect(),
-        row_of_rank: order.clone(),
-        values: Vec::with_capacity(order.len() * width),
-        keys: Vec::with_capacity(order.len()),
-    };
+    let mut values = Vec::with_capacity(order.len() * width);
+    let mut keys = Vec::with_capacity(order.len());
     let mut builder = IndexBuilder::new(&blocking.schema)?;
     for slice in order.chunks(65_536) {
         let part: Vec<(Vec<Option<Value>>, BlockingKeys)> = slice
@@ -326,10 +324,16 @@ pub fn dedupe_file(
             .collect();
         for (v, k) in part {
             builder.add(&k)?;
-            prepared.values.extend(v);
-            prepared.keys.push(k);
+            values.extend(v);
+            keys.push(k);
         }
     }
+    let prepared = Prepared {
+        ids: order.iter().map(|&r| ids[r].clone()).collect(),
+        row_of_rank: order,
+        values,
+        keys,
+    };
     lap("normalize", &mut stages);
 
     progress.stage("indexing", 0);
@@ -537,12 +541,9 @@ pub fn dedupe_file(
         level_counts,
         records: prepared.ids.len(),
         rejected: table.rejects.len(),
-        columns: table.headers.iter().cloned().zip(types).collect(),
-        id_column: id_col.map(|c| table.headers[c].clone()),
         candidate_pairs: pairs.len() as u64,
         bands,
         clusters: cluster_sizes.iter().filter(|&&s| s >= 2).count(),
-        largest_cluster: cluster_sizes.last().copied().unwrap_or(0),
         cluster_sizes,
         oversized: oversized
             .into_iter()

@@ -10,7 +10,6 @@ use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -56,7 +55,6 @@ pub struct Args {
 struct Bar {
     bar: ProgressBar,
     quiet: bool,
-    name: Mutex<String>,
 }
 
 impl StageProgress for Bar {
@@ -64,7 +62,6 @@ impl StageProgress for Bar {
         if self.quiet {
             return;
         }
-        *self.name.lock().expect("not poisoned") = name.to_string();
         self.bar.reset();
         self.bar.set_length(total);
         let template = if total > 0 {
@@ -124,7 +121,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let progress = Bar {
         bar,
         quiet: args.quiet,
-        name: Mutex::new(String::new()),
     };
     let result = dedupe_file(&job, &rules, &normalizer, &progress)?;
     if let Some(p) = &args.save_model {
@@ -153,7 +149,8 @@ fn print_summary(r: &DedupeResult) {
     );
     eprintln!(
         "{} clusters of 2 or more records; the largest has {}",
-        r.clusters, r.largest_cluster
+        r.clusters,
+        r.largest_cluster()
     );
     eprintln!(
         "model: prior {:.4} ({} EM iterations{}), {} random pairs for u",
