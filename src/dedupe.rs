@@ -9,9 +9,10 @@
 
 use crate::cluster::{self, Edge};
 use crate::import::{self, write_rejects, Format, ReadOptions, TableWriter};
-use crate::index::{BlockingKeys, BlockingSchema, IndexBuilder, IndexError, OversizedBlock};
+use crate::index::{BlockingKeys, IndexBuilder, IndexError, OversizedBlock};
 use crate::matching::compare::Value;
 use crate::matching::model::{self, Model, Patterns};
+use crate::matching::prepare::Preparer;
 use crate::matching::{self, Comparison, TermFrequencies};
 use crate::normalize::Normalizer;
 use crate::record::FieldType;
@@ -266,56 +267,19 @@ pub fn dedupe_file(
 
     // Normalize the compared columns, in rank order.
     progress.stage("normalizing", ids.len() as u64);
-    let blocking = blocking_schema(&types, &compare, opts);
-    let postal_col = types.iter().position(|t| *t == FieldType::PostalCode);
+    let preparer = Preparer::new(plan, &types, &compare, opts);
+    let plan = &preparer.plan;
     let width = plan.len();
-    let columns: Vec<usize> = {
-        let mut c: Vec<usize> = plan.iter().map(|c| c.column).collect();
-        c.dedup();
-        c
-    };
     let prepare_row = |row: usize| -> (Vec<Option<Value>>, BlockingKeys) {
-        let fields = &table.rows[row].fields;
-        let postal = postal_col.map(|p| fields[p].as_str());
-        let normalized: HashMap<usize, crate::Normalized> = columns
-            .iter()
-            .map(|&c| {
-                let n = if types[c] == FieldType::Address {
-                    normalizer.normalize_address_with_postal(types[c], &fields[c], postal)
-                } else {
-                    normalizer.normalize(types[c], &fields[c])
-                };
-                (c, n)
-            })
-            .collect();
-        let values: Vec<Option<Value>> = plan
-            .iter()
-            .map(|c| matching::prepare(c, &normalized[&c.column], normalizer))
-            .collect();
-        let key = |c: &usize| normalized.get(c).and_then(|n| n.key.clone());
-        // An address blocks on its town and lot: prefecture and city
-        // bigrams are shared by too many records to pick candidates.
-        let text_key = |c: &usize| match (types[*c], normalized.get(c)) {
-            (FieldType::Address, Some(n)) if n.part("town").is_some() => Some(format!(
-                "{}{}",
-                n.part("town").unwrap_or(""),
-                n.part("lot").unwrap_or("")
-            )),
-            _ => key(c),
-        };
-        let keys = BlockingKeys {
-            text: blocking.text_columns.iter().map(text_key).collect(),
-            scored: blocking.scored_columns.iter().map(key).collect(),
-            exact: blocking.exact_columns.iter().map(key).collect(),
-        };
+        let p = preparer.prepare(normalizer, &table.rows[row].fields);
         progress.advance(1);
-        (values, keys)
+        (p.values, p.keys)
     };
     // Normalize in slices; tantivy's indexing thread indexes one slice while
     // the next is normalized.
     let mut values = Vec::with_capacity(order.len() * width);
     let mut keys = Vec::with_capacity(order.len());
-    let mut builder = IndexBuilder::new(&blocking.schema)?;
+    let mut builder = IndexBuilder::new(&preparer.blocking)?;
     for slice in order.chunks(65_536) {
         let part: Vec<(Vec<Option<Value>>, BlockingKeys)> = slice
             .par_iter()
@@ -399,30 +363,7 @@ pub fn dedupe_file(
         Some(m) => m.clone(),
         None => {
             progress.stage("training", 0);
-            let candidates = levels
-                .par_chunks(width * 4096)
-                .map(|chunk| {
-                    let mut p = Patterns::new(width);
-                    for l in chunk.chunks(width) {
-                        p.add(l, 1);
-                    }
-                    p
-                })
-                .reduce(
-                    || Patterns::new(width),
-                    |mut x, y| {
-                        x.merge(y);
-                        x
-                    },
-                );
-            let random = random_patterns(prepared.ids.len(), opts, &levels_of, width);
-            model::train(
-                &matching::specs(&plan),
-                &candidates,
-                &random,
-                n_all_pairs(prepared.ids.len()),
-                opts.em_iterations,
-            )
+            train_model(plan, opts, prepared.ids.len(), &levels, &levels_of)
         }
     };
     lap("train", &mut stages);
@@ -556,7 +497,7 @@ pub fn dedupe_file(
         stages,
         pair_weights: weights,
         uncertain,
-        plan,
+        plan: preparer.plan,
         model,
     })
 }
@@ -600,55 +541,41 @@ fn check_model(m: &Model, plan: &[Comparison]) -> Result<(), DedupeError> {
     Ok(())
 }
 
-struct Blocking {
-    schema: BlockingSchema,
-    text_columns: Vec<usize>,
-    scored_columns: Vec<usize>,
-    exact_columns: Vec<usize>,
-}
-
-/// Which columns block how, by type: names and addresses by BM25 over
-/// bigrams; dates and postal codes as extra BM25 terms; phone, e-mail,
-/// corporate number and codes as exact blocks.
-fn blocking_schema(types: &[FieldType], compare: &[bool], opts: &MatchingOptions) -> Blocking {
-    let mut b = Blocking {
-        schema: BlockingSchema {
-            text_fields: vec![],
-            scored_fields: vec![],
-            exact_fields: vec![],
-            top_k: opts.top_k,
-            max_block: opts.max_block,
-            max_term_share: opts.max_term_share,
-        },
-        text_columns: vec![],
-        scored_columns: vec![],
-        exact_columns: vec![],
-    };
-    for (c, &t) in types.iter().enumerate() {
-        if !compare[c] {
-            continue;
-        }
-        let name = format!("{c}_{}", t.as_str());
-        use FieldType as F;
-        match t {
-            F::CompanyName | F::PersonName | F::Address | F::Name | F::Text => {
-                b.schema.text_fields.push(name);
-                b.text_columns.push(c);
+/// Train a model for `n` records from their candidate pairs' levels
+/// (`levels`, `plan.len()` per pair) and a way to compare any two records
+/// (for the random pairs that estimate u).
+pub fn train_model(
+    plan: &[Comparison],
+    opts: &MatchingOptions,
+    n: usize,
+    levels: &[u8],
+    levels_of: &(dyn Fn(u32, u32, &mut Vec<u8>) + Sync),
+) -> Model {
+    let width = plan.len();
+    let candidates = levels
+        .par_chunks(width * 4096)
+        .map(|chunk| {
+            let mut p = Patterns::new(width);
+            for l in chunk.chunks(width) {
+                p.add(l, 1);
             }
-            F::Date | F::PostalCode => {
-                b.schema.scored_fields.push(name);
-                b.scored_columns.push(c);
-            }
-            F::Phone | F::Email | F::CorporateNumber | F::Code => {
-                b.schema.exact_fields.push(name);
-                b.exact_columns.push(c);
-            }
-            // Readings repeat the name's evidence at many times the cost
-            // (kana bigrams are common); genders and numbers pick nobody.
-            F::Gender | F::Number | F::CompanyKana | F::PersonKana => {}
-        }
-    }
-    b
+            p
+        })
+        .reduce(
+            || Patterns::new(width),
+            |mut x, y| {
+                x.merge(y);
+                x
+            },
+        );
+    let random = random_patterns(n, opts, levels_of, width);
+    model::train(
+        &matching::specs(plan),
+        &candidates,
+        &random,
+        n_all_pairs(n),
+        opts.em_iterations,
+    )
 }
 
 fn n_all_pairs(n: usize) -> f64 {

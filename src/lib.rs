@@ -22,6 +22,7 @@ pub mod normalize;
 pub mod record;
 pub mod report;
 pub mod rules;
+pub mod store;
 
 pub use normalize::{Issue, Normalized, Part};
 pub use record::FieldType;

@@ -17,6 +17,7 @@
 //! not depend on thread timing.
 
 pub mod bigram;
+pub mod live;
 
 use std::collections::HashSet;
 use tantivy::collector::{DocSetCollector, TopDocs};
@@ -253,89 +254,131 @@ impl CandidateIndex {
         keys: &BlockingKeys,
         itself: Option<u32>,
     ) -> Result<Candidates, IndexError> {
-        let mut found: HashSet<u32> = HashSet::new();
-        let mut oversized = Vec::new();
-
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut seen = HashSet::new();
-        let common =
-            ((self.searcher.num_docs() as f64 * self.schema.max_term_share) as u64).max(1000);
-        for (f, v) in self.text.iter().zip(&keys.text) {
-            let Some(v) = v.as_deref() else { continue };
-            for g in bigram::bigrams(v) {
-                let term = Term::from_field_text(*f, &g);
-                if seen.insert(term.clone()) && self.searcher.doc_freq(&term)? <= common {
-                    clauses.push((
-                        Occur::Should,
-                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-                    ));
-                }
-            }
-        }
-        for (f, v) in self.scored.iter().zip(&keys.scored) {
-            let Some(v) = v.as_deref().filter(|v| !v.is_empty()) else {
-                continue;
-            };
-            clauses.push((
-                Occur::Should,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(*f, v),
-                    IndexRecordOption::WithFreqs,
-                )),
-            ));
-        }
-        if !clauses.is_empty() {
-            let query = BooleanQuery::new(clauses);
-            let top = self
-                .searcher
-                .search(&query, &TopDocs::with_limit(self.schema.top_k + 1))?;
-            let mut n = 0;
-            for (_, addr) in top {
-                let r = self.record_at(addr);
-                if Some(r) != itself && n < self.schema.top_k {
-                    found.insert(r);
-                    n += 1;
-                }
-            }
-        }
-
-        for ((f, name), v) in self
-            .exact
-            .iter()
-            .zip(&self.schema.exact_fields)
-            .zip(&keys.exact)
-        {
-            let Some(v) = v.as_deref().filter(|v| !v.is_empty()) else {
-                continue;
-            };
-            let term = Term::from_field_text(*f, v);
-            let df = self.searcher.doc_freq(&term)?;
-            if df <= 1 {
-                continue;
-            }
-            if df > self.schema.max_block as u64 {
-                oversized.push(OversizedBlock {
-                    field: name.clone(),
-                    value: v.to_string(),
-                    records: df,
-                });
-                continue;
-            }
-            let docs = self.searcher.search(
-                &TermQuery::new(term, IndexRecordOption::Basic),
-                &DocSetCollector,
-            )?;
-            for addr in docs {
-                let r = self.record_at(addr);
-                if Some(r) != itself {
-                    found.insert(r);
-                }
-            }
-        }
-        let mut records: Vec<u32> = found.into_iter().collect();
-        records.sort_unstable();
-        Ok(Candidates { records, oversized })
+        let fields = Fields {
+            text: &self.text,
+            scored: &self.scored,
+            exact: &self.exact,
+        };
+        let (found, oversized) = search(
+            &self.searcher,
+            &self.schema,
+            &fields,
+            keys,
+            |a| self.record_at(a) as u64,
+            itself.map(u64::from),
+        )?;
+        Ok(Candidates {
+            records: found.into_iter().map(|r| r as u32).collect(),
+            oversized,
+        })
     }
+}
+
+/// The index fields of a [`BlockingSchema`], in its order.
+pub(crate) struct Fields<'a> {
+    pub text: &'a [Field],
+    pub scored: &'a [Field],
+    pub exact: &'a [Field],
+}
+
+/// How many BM25 hits beyond k are fetched, so that ties at the k-th place
+/// are broken by record number rather than by where tantivy keeps a document.
+const TIE_SLACK: usize = 16;
+
+/// The one candidate search, shared by the batch and the live index:
+/// BM25 top-k over the bigrams (common bigrams left out) and the scored exact
+/// terms, ties broken by record number, plus every holder of an exact key
+/// up to `max_block`. Returns record numbers, ascending, and the oversized
+/// blocks.
+pub(crate) fn search(
+    searcher: &Searcher,
+    schema: &BlockingSchema,
+    fields: &Fields,
+    keys: &BlockingKeys,
+    record_at: impl Fn(DocAddress) -> u64,
+    itself: Option<u64>,
+) -> Result<(Vec<u64>, Vec<OversizedBlock>), IndexError> {
+    let mut found: HashSet<u64> = HashSet::new();
+    let mut oversized = Vec::new();
+
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut seen = HashSet::new();
+    let common = ((searcher.num_docs() as f64 * schema.max_term_share) as u64).max(1000);
+    for (f, v) in fields.text.iter().zip(&keys.text) {
+        let Some(v) = v.as_deref() else { continue };
+        for g in bigram::bigrams(v) {
+            let term = Term::from_field_text(*f, &g);
+            if seen.insert(term.clone()) && searcher.doc_freq(&term)? <= common {
+                clauses.push((
+                    Occur::Should,
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                ));
+            }
+        }
+    }
+    for (f, v) in fields.scored.iter().zip(&keys.scored) {
+        let Some(v) = v.as_deref().filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        clauses.push((
+            Occur::Should,
+            Box::new(TermQuery::new(
+                Term::from_field_text(*f, v),
+                IndexRecordOption::WithFreqs,
+            )),
+        ));
+    }
+    if !clauses.is_empty() && schema.top_k > 0 {
+        let query = BooleanQuery::new(clauses);
+        let top = searcher.search(
+            &query,
+            &TopDocs::with_limit(schema.top_k + 1 + TIE_SLACK),
+        )?;
+        let mut hits: Vec<(f32, u64)> = top
+            .into_iter()
+            .map(|(score, addr)| (score, record_at(addr)))
+            .filter(|(_, r)| Some(*r) != itself)
+            .collect();
+        hits.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        found.extend(hits.into_iter().take(schema.top_k).map(|(_, r)| r));
+    }
+
+    for ((f, name), v) in fields
+        .exact
+        .iter()
+        .zip(&schema.exact_fields)
+        .zip(&keys.exact)
+    {
+        let Some(v) = v.as_deref().filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let term = Term::from_field_text(*f, v);
+        let df = searcher.doc_freq(&term)?;
+        if df == 0 || (df == 1 && itself.is_some()) {
+            continue;
+        }
+        if df > schema.max_block as u64 {
+            oversized.push(OversizedBlock {
+                field: name.clone(),
+                value: v.to_string(),
+                records: df,
+            });
+            continue;
+        }
+        let docs = searcher.search(
+            &TermQuery::new(term, IndexRecordOption::Basic),
+            &DocSetCollector,
+        )?;
+        for addr in docs {
+            let r = record_at(addr);
+            if Some(r) != itself {
+                found.insert(r);
+            }
+        }
+    }
+    let mut records: Vec<u64> = found.into_iter().collect();
+    records.sort_unstable();
+    Ok((records, oversized))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 pub mod compare;
 pub mod model;
+pub mod prepare;
 
 use crate::normalize::{Normalized, Normalizer};
 use crate::record::FieldType;
@@ -220,6 +221,16 @@ impl TermFrequencies {
         TermFrequencies { records, counts }
     }
 
+}
+
+/// How common a value is among the records: the share holding `key` at a
+/// comparison's term-frequency level. Batch runs count in memory
+/// ([`TermFrequencies`]); the live service asks its index.
+pub trait Frequencies {
+    fn freq(&self, comparison: usize, level: u8, key: &str) -> f64;
+}
+
+impl Frequencies for TermFrequencies {
     fn freq(&self, comparison: usize, level: u8, key: &str) -> f64 {
         let Some((_, m)) = self
             .counts
@@ -254,7 +265,7 @@ pub fn score<'v>(
     model: &Model,
     plan: &[Comparison],
     levels: &[u8],
-    tf: &TermFrequencies,
+    tf: &dyn Frequencies,
     left_value: impl Fn(usize) -> Option<&'v Value>,
 ) -> Score {
     let mut terms = Vec::with_capacity(levels.len());

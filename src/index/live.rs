@@ -1,0 +1,375 @@
+//! The live candidate index of `nayose serve`: on disk, updated record by
+//! record, searched with the same [`super::search`] as the batch index.
+//!
+//! The store is the source of truth; this index is derived from it. Every
+//! change carries the store's change number (`seq`), and each tantivy commit
+//! records the highest one it holds, so at start-up the service knows which
+//! changes to replay. A fingerprint of the schema and rules is kept with it:
+//! when it differs, the index is rebuilt from the store.
+//!
+//! Commits are batched for throughput (tantivy commits are costly). Between
+//! two commits, changed records are kept in a small in-memory overlay that
+//! every search also looks at, so a record written is found by the very next
+//! check (read-your-writes). Records the overlay holds (changed or deleted
+//! since the last commit) are never taken from the committed index.
+
+use super::{bigram, search, BlockingKeys, BlockingSchema, Fields, IndexError, OversizedBlock};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+use tantivy::collector::Count;
+use tantivy::query::TermQuery;
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STRING,
+};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+const BIGRAM: &str = "nayose_bigram";
+const WRITER_MEMORY: usize = 256 << 20;
+
+/// One record as the live index holds it.
+#[derive(Debug, Clone, Default)]
+pub struct LiveDoc {
+    pub keys: BlockingKeys,
+    /// Term-frequency keys: `(comparison, level, key)`.
+    pub tf: Vec<(usize, u8, String)>,
+}
+
+#[derive(Default)]
+struct Overlay {
+    /// Records changed since the last commit: their current keys, or `None`
+    /// when deleted.
+    docs: HashMap<u64, Option<(u64, LiveDoc)>>,
+    /// The highest change number handed to the writer.
+    seq: u64,
+}
+
+pub struct LiveIndex {
+    schema: BlockingSchema,
+    num: Field,
+    text: Vec<Field>,
+    scored: Vec<Field>,
+    exact: Vec<Field>,
+    /// tf field per (comparison, level), created on demand from a fixed list.
+    tf: HashMap<(usize, u8), Field>,
+    _index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    overlay: RwLock<Overlay>,
+    committed: Mutex<u64>,
+    fingerprint: String,
+}
+
+/// How the index was found at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    /// Up to date with changes up to this number; replay the later ones.
+    Existing { seq: u64 },
+    /// New, or rebuilt because it was missing, unreadable or built for other
+    /// rules: every record must be added.
+    Fresh,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    seq: u64,
+    fingerprint: String,
+}
+
+impl LiveIndex {
+    /// Open the index in `dir`, or create it. `tf_levels` lists the
+    /// (comparison, level) pairs whose term frequencies are looked up;
+    /// `fingerprint` identifies the rules and schema it was built for.
+    pub fn open(
+        dir: &Path,
+        schema: &BlockingSchema,
+        tf_levels: &[(usize, u8)],
+        fingerprint: &str,
+    ) -> Result<(LiveIndex, Opened), IndexError> {
+        let mut builder = Schema::builder();
+        let num = builder.add_u64_field("num", NumericOptions::default().set_fast().set_indexed());
+        let grams = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(BIGRAM)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let text: Vec<Field> = schema
+            .text_fields
+            .iter()
+            .map(|f| builder.add_text_field(&format!("g_{f}"), grams.clone()))
+            .collect();
+        let scored: Vec<Field> = schema
+            .scored_fields
+            .iter()
+            .map(|f| builder.add_text_field(&format!("s_{f}"), STRING))
+            .collect();
+        let exact: Vec<Field> = schema
+            .exact_fields
+            .iter()
+            .map(|f| builder.add_text_field(&format!("x_{f}"), STRING))
+            .collect();
+        let tf: HashMap<(usize, u8), Field> = tf_levels
+            .iter()
+            .map(|&(c, l)| ((c, l), builder.add_text_field(&format!("t_{c}_{l}"), STRING)))
+            .collect();
+        let tantivy_schema = builder.build();
+
+        std::fs::create_dir_all(dir).map_err(|e| IndexError(e.into()))?;
+        let existing = Index::open_in_dir(dir).ok().and_then(|index| {
+            let payload: Payload = serde_json::from_str(
+                index.load_metas().ok()?.payload.as_deref()?,
+            )
+            .ok()?;
+            (payload.fingerprint == fingerprint && index.schema() == tantivy_schema)
+                .then_some((index, payload.seq))
+        });
+        let (index, opened) = match existing {
+            Some((index, seq)) => (index, Opened::Existing { seq }),
+            None => {
+                // Missing, unreadable or for other rules: start again.
+                for entry in std::fs::read_dir(dir).map_err(|e| IndexError(e.into()))? {
+                    let p = entry.map_err(|e| IndexError(e.into()))?.path();
+                    let r = if p.is_dir() {
+                        std::fs::remove_dir_all(&p)
+                    } else {
+                        std::fs::remove_file(&p)
+                    };
+                    r.map_err(|e| IndexError(e.into()))?;
+                }
+                (
+                    Index::create_in_dir(dir, tantivy_schema)?,
+                    Opened::Fresh,
+                )
+            }
+        };
+        index.tokenizers().register(
+            BIGRAM,
+            tantivy::tokenizer::TextAnalyzer::from(bigram::BigramTokenizer),
+        );
+        let writer: IndexWriter = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let seq = match opened {
+            Opened::Existing { seq } => seq,
+            Opened::Fresh => 0,
+        };
+        let live = LiveIndex {
+            schema: schema.clone(),
+            num,
+            text,
+            scored,
+            exact,
+            tf,
+            _index: index,
+            reader,
+            writer: Mutex::new(writer),
+            overlay: RwLock::new(Overlay {
+                docs: HashMap::new(),
+                seq,
+            }),
+            committed: Mutex::new(seq),
+            fingerprint: fingerprint.to_string(),
+        };
+        if opened == Opened::Fresh {
+            // Record the fingerprint at once, so an empty store's index is
+            // not rebuilt at every start.
+            live.commit()?;
+        }
+        Ok((live, opened))
+    }
+
+    pub fn schema(&self) -> &BlockingSchema {
+        &self.schema
+    }
+
+    /// Add or replace record `num` (change number `seq`).
+    pub fn upsert(&self, seq: u64, num: u64, doc: LiveDoc) -> Result<(), IndexError> {
+        let writer = self.writer.lock().expect("index writer");
+        writer.delete_term(Term::from_field_u64(self.num, num));
+        let mut d = TantivyDocument::default();
+        d.add_u64(self.num, num);
+        for (f, v) in self.text.iter().zip(&doc.keys.text) {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                d.add_text(*f, v);
+            }
+        }
+        for (f, v) in self
+            .scored
+            .iter()
+            .zip(&doc.keys.scored)
+            .chain(self.exact.iter().zip(&doc.keys.exact))
+        {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                d.add_text(*f, v);
+            }
+        }
+        for (c, l, k) in &doc.tf {
+            if let Some(f) = self.tf.get(&(*c, *l)) {
+                d.add_text(*f, k);
+            }
+        }
+        writer.add_document(d)?;
+        let mut o = self.overlay.write().expect("overlay");
+        o.docs.insert(num, Some((seq, doc)));
+        o.seq = o.seq.max(seq);
+        Ok(())
+    }
+
+    /// Remove record `num` (change number `seq`).
+    pub fn delete(&self, seq: u64, num: u64) -> Result<(), IndexError> {
+        let writer = self.writer.lock().expect("index writer");
+        writer.delete_term(Term::from_field_u64(self.num, num));
+        let mut o = self.overlay.write().expect("overlay");
+        o.docs.insert(num, None);
+        o.seq = o.seq.max(seq);
+        Ok(())
+    }
+
+    /// Records changed since the last commit.
+    pub fn uncommitted(&self) -> usize {
+        self.overlay.read().expect("overlay").docs.len()
+    }
+
+    /// The change number the last commit holds.
+    pub fn committed_seq(&self) -> u64 {
+        *self.committed.lock().expect("committed")
+    }
+
+    /// Make every change so far durable and searchable in the index proper.
+    pub fn commit(&self) -> Result<(), IndexError> {
+        let mut writer = self.writer.lock().expect("index writer");
+        let seq = self.overlay.read().expect("overlay").seq;
+        let payload = serde_json::to_string(&Payload {
+            seq,
+            fingerprint: self.fingerprint.clone(),
+        })
+        .expect("payload");
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        // Readers see the new segments before the overlay forgets them.
+        let mut o = self.overlay.write().expect("overlay");
+        self.reader.reload()?;
+        o.docs.clear();
+        *self.committed.lock().expect("committed") = seq;
+        Ok(())
+    }
+
+    /// Number of live documents in the committed index.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The candidates of a record with these keys (`itself`: its own record
+    /// number, left out), as record numbers ascending.
+    pub fn candidates(
+        &self,
+        keys: &BlockingKeys,
+        itself: Option<u64>,
+    ) -> Result<(Vec<u64>, Vec<OversizedBlock>), IndexError> {
+        let overlay = self.overlay.read().expect("overlay");
+        let searcher = self.reader.searcher();
+        let fields = Fields {
+            text: &self.text,
+            scored: &self.scored,
+            exact: &self.exact,
+        };
+        let columns: Vec<_> = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| {
+                s.fast_fields()
+                    .u64("num")
+                    .map(|c| c.first_or_default_col(u64::MAX))
+            })
+            .collect::<Result<_, _>>()?;
+        let record_at = |a: DocAddress| columns[a.segment_ord as usize].get_val(a.doc_id);
+        let (found, oversized) =
+            search(&searcher, &self.schema, &fields, keys, record_at, itself)?;
+        let mut out: HashSet<u64> = found
+            .into_iter()
+            .filter(|r| !overlay.docs.contains_key(r))
+            .collect();
+        out.extend(self.overlay_candidates(&overlay, keys, itself));
+        let mut out: Vec<u64> = out.into_iter().collect();
+        out.sort_unstable();
+        Ok((out, oversized))
+    }
+
+    /// Candidates among the uncommitted records: every holder of a shared
+    /// exact key, and the top k by shared bigrams and scored terms.
+    fn overlay_candidates(
+        &self,
+        overlay: &Overlay,
+        keys: &BlockingKeys,
+        itself: Option<u64>,
+    ) -> Vec<u64> {
+        let grams = |k: &BlockingKeys| -> HashSet<(usize, String)> {
+            k.text
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.as_deref().map(|v| (i, v)))
+                .flat_map(|(i, v)| bigram::bigrams(v).into_iter().map(move |g| (i, g)))
+                .collect()
+        };
+        let mine = grams(keys);
+        let same = |a: &[Option<String>], b: &[Option<String>]| {
+            a.iter()
+                .zip(b)
+                .filter(|(x, y)| matches!((x, y), (Some(x), Some(y)) if !x.is_empty() && x == y))
+                .count()
+        };
+        let mut out = Vec::new();
+        let mut scored: Vec<(usize, u64)> = Vec::new();
+        for (&num, doc) in &overlay.docs {
+            let Some((_, doc)) = doc else { continue };
+            if Some(num) == itself {
+                continue;
+            }
+            if same(&keys.exact, &doc.keys.exact) > 0 {
+                out.push(num);
+                continue;
+            }
+            let shared = grams(&doc.keys).intersection(&mine).count()
+                + same(&keys.scored, &doc.keys.scored);
+            if shared > 0 {
+                scored.push((shared, num));
+            }
+        }
+        scored.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+        out.extend(scored.into_iter().take(self.schema.top_k).map(|(_, n)| n));
+        out
+    }
+
+    /// The share of committed records whose key at (comparison, level) is
+    /// `key` (for term-frequency adjustment; uncommitted records are not
+    /// counted, deleted ones until tantivy merges them away).
+    pub fn freq(&self, comparison: usize, level: u8, key: &str) -> f64 {
+        let Some(f) = self.tf.get(&(comparison, level)) else {
+            return 0.0;
+        };
+        let searcher = self.reader.searcher();
+        let n = searcher.num_docs();
+        if n == 0 {
+            return 0.0;
+        }
+        let term = Term::from_field_text(*f, key);
+        let df = searcher.doc_freq(&term).unwrap_or(0);
+        df as f64 / n as f64
+    }
+
+    /// How many committed documents hold record `num` (0 or 1), for checks.
+    pub fn holds(&self, num: u64) -> Result<usize, IndexError> {
+        let searcher = self.reader.searcher();
+        Ok(searcher.search(
+            &TermQuery::new(Term::from_field_u64(self.num, num), IndexRecordOption::Basic),
+            &Count,
+        )?)
+    }
+}

@@ -1,0 +1,153 @@
+//! Turning one record's raw fields into what matching needs: the compared
+//! [`Value`]s and the [`BlockingKeys`] for the candidate index. The batch
+//! job (`dedupe`) and the live service call the same [`Preparer`], so a
+//! record is matched the same way in both.
+
+use super::compare::Value;
+use super::{prepare, Comparison};
+use crate::index::{BlockingKeys, BlockingSchema};
+use crate::normalize::{Normalized, Normalizer};
+use crate::record::FieldType;
+use crate::rules::MatchingOptions;
+
+/// One record, ready to match.
+#[derive(Debug, Clone, Default)]
+pub struct PreparedRecord {
+    /// One value per comparison of the plan (`None`: missing).
+    pub values: Vec<Option<Value>>,
+    pub keys: BlockingKeys,
+}
+
+/// The plan's columns, how each blocks, and how to prepare a record.
+#[derive(Debug, Clone)]
+pub struct Preparer {
+    pub plan: Vec<Comparison>,
+    pub types: Vec<FieldType>,
+    pub blocking: BlockingSchema,
+    text_columns: Vec<usize>,
+    scored_columns: Vec<usize>,
+    exact_columns: Vec<usize>,
+    /// The compared columns, each once.
+    columns: Vec<usize>,
+    postal_column: Option<usize>,
+}
+
+impl Preparer {
+    /// Which columns block how, by type: names and addresses by BM25 over
+    /// bigrams; dates and postal codes as extra BM25 terms; phone, e-mail,
+    /// corporate number and codes as exact blocks.
+    pub fn new(
+        plan: Vec<Comparison>,
+        types: &[FieldType],
+        compare: &[bool],
+        opts: &MatchingOptions,
+    ) -> Preparer {
+        let mut p = Preparer {
+            blocking: BlockingSchema {
+                text_fields: vec![],
+                scored_fields: vec![],
+                exact_fields: vec![],
+                top_k: opts.top_k,
+                max_block: opts.max_block,
+                max_term_share: opts.max_term_share,
+            },
+            columns: {
+                let mut c: Vec<usize> = plan.iter().map(|c| c.column).collect();
+                c.dedup();
+                c
+            },
+            plan,
+            types: types.to_vec(),
+            text_columns: vec![],
+            scored_columns: vec![],
+            exact_columns: vec![],
+            postal_column: types.iter().position(|t| *t == FieldType::PostalCode),
+        };
+        for (c, &t) in types.iter().enumerate() {
+            if !compare[c] {
+                continue;
+            }
+            let name = format!("{c}_{}", t.as_str());
+            use FieldType as F;
+            match t {
+                F::CompanyName | F::PersonName | F::Address | F::Name | F::Text => {
+                    p.blocking.text_fields.push(name);
+                    p.text_columns.push(c);
+                }
+                F::Date | F::PostalCode => {
+                    p.blocking.scored_fields.push(name);
+                    p.scored_columns.push(c);
+                }
+                F::Phone | F::Email | F::CorporateNumber | F::Code => {
+                    p.blocking.exact_fields.push(name);
+                    p.exact_columns.push(c);
+                }
+                // Readings repeat the name's evidence at many times the cost
+                // (kana bigrams are common); genders and numbers pick nobody.
+                F::Gender | F::Number | F::CompanyKana | F::PersonKana => {}
+            }
+        }
+        p
+    }
+
+    /// Normalize the compared columns of one record (`fields[c]` is column
+    /// `c`'s raw value); returns each compared column's result too.
+    pub fn normalize<S: AsRef<str>>(
+        &self,
+        normalizer: &Normalizer,
+        fields: &[S],
+    ) -> Vec<(usize, Normalized)> {
+        let postal = self.postal_column.map(|p| fields[p].as_ref());
+        self.columns
+            .iter()
+            .map(|&c| {
+                let raw = fields[c].as_ref();
+                let n = if self.types[c] == FieldType::Address {
+                    normalizer.normalize_address_with_postal(self.types[c], raw, postal)
+                } else {
+                    normalizer.normalize(self.types[c], raw)
+                };
+                (c, n)
+            })
+            .collect()
+    }
+
+    /// The values and blocking keys of one record.
+    pub fn prepare<S: AsRef<str>>(&self, normalizer: &Normalizer, fields: &[S]) -> PreparedRecord {
+        let normalized = self.normalize(normalizer, fields);
+        self.from_normalized(normalizer, &normalized)
+    }
+
+    /// As [`Preparer::prepare`], from [`Preparer::normalize`]'s output.
+    pub fn from_normalized(
+        &self,
+        normalizer: &Normalizer,
+        normalized: &[(usize, Normalized)],
+    ) -> PreparedRecord {
+        let get = |c: usize| normalized.iter().find(|(k, _)| *k == c).map(|(_, n)| n);
+        let values = self
+            .plan
+            .iter()
+            .map(|c| get(c.column).and_then(|n| prepare(c, n, normalizer)))
+            .collect();
+        let key = |c: &usize| get(*c).and_then(|n| n.key.clone());
+        // An address blocks on its town and lot: prefecture and city
+        // bigrams are shared by too many records to pick candidates.
+        let text_key = |c: &usize| match (self.types[*c], get(*c)) {
+            (FieldType::Address, Some(n)) if n.part("town").is_some() => Some(format!(
+                "{}{}",
+                n.part("town").unwrap_or(""),
+                n.part("lot").unwrap_or("")
+            )),
+            _ => key(c),
+        };
+        PreparedRecord {
+            values,
+            keys: BlockingKeys {
+                text: self.text_columns.iter().map(text_key).collect(),
+                scored: self.scored_columns.iter().map(key).collect(),
+                exact: self.exact_columns.iter().map(key).collect(),
+            },
+        }
+    }
+}

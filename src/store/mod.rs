@@ -1,0 +1,419 @@
+//! The store: the service's source of truth (records, entities, proposals,
+//! decisions, the audit log, tokens, jobs, idempotency keys).
+//!
+//! [`Store`] is the interface; [`sqlite::SqliteStore`] the embedded default.
+//! Every change the service makes is one [`Store::write`] transaction, so a
+//! crash leaves either all of it or none of it. The interface speaks in the
+//! service's terms (no SQL crosses it), so a PostgreSQL implementation is a
+//! second `impl Store`, not a rewrite.
+//!
+//! No normalizing and no matching happen here: records arrive normalized.
+
+pub mod sqlite;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Backend(String),
+    #[error("the store at {path} is from a newer nayose (schema {found}, this build knows {known})")]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    /// A conditional write found the row changed (the caller reports 409).
+    #[error("conflict")]
+    Conflict,
+}
+
+/// Roles, weakest first; each can do what the ones before it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Ingest,
+    Steward,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Ingest => "ingest",
+            Role::Steward => "steward",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "viewer" => Role::Viewer,
+            "ingest" => Role::Ingest,
+            "steward" => Role::Steward,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+
+    /// Whether this role may do what `need` may. Ingest and steward are
+    /// separate duties: an ingest token writes records but decides nothing,
+    /// a steward decides but does not load data; admin does both.
+    pub fn allows(self, need: Role) -> bool {
+        match need {
+            Role::Viewer => true,
+            Role::Ingest => matches!(self, Role::Ingest | Role::Admin),
+            Role::Steward => matches!(self, Role::Steward | Role::Admin),
+            Role::Admin => self == Role::Admin,
+        }
+    }
+}
+
+/// One normalized field as stored: the display value and the issues.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoredField {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<String>,
+}
+
+/// A customer record as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Internal number (the index's document key); never shown.
+    #[serde(skip)]
+    pub num: u64,
+    pub id: String,
+    pub source: String,
+    /// Raw values as received, by field name.
+    pub fields: BTreeMap<String, String>,
+    /// Normalized values, by field name.
+    pub normalized: BTreeMap<String, StoredField>,
+    pub entity_id: String,
+    /// Counts up on every update (a remembered rejection names versions).
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A golden record and where its members are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    pub id: String,
+    /// Set when this entity was merged into another (its id still answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
+    /// Field name → record id whose value a steward chose.
+    pub overrides: BTreeMap<String, String>,
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    Open,
+    Deferred,
+    Approved,
+    Rejected,
+    /// Closed without a decision: a record changed or was erased, or the
+    /// two records ended up in one entity another way.
+    Superseded,
+}
+
+impl ProposalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProposalStatus::Open => "open",
+            ProposalStatus::Deferred => "deferred",
+            ProposalStatus::Approved => "approved",
+            ProposalStatus::Rejected => "rejected",
+            ProposalStatus::Superseded => "superseded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProposalStatus> {
+        Some(match s {
+            "open" => ProposalStatus::Open,
+            "deferred" => ProposalStatus::Deferred,
+            "approved" => ProposalStatus::Approved,
+            "rejected" => ProposalStatus::Rejected,
+            "superseded" => ProposalStatus::Superseded,
+            _ => return None,
+        })
+    }
+
+    /// Still waiting for a steward.
+    pub fn is_pending(self) -> bool {
+        matches!(self, ProposalStatus::Open | ProposalStatus::Deferred)
+    }
+}
+
+/// A proposed merge of two records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub id: String,
+    /// Record numbers, `a < b`.
+    #[serde(skip)]
+    pub a: u64,
+    #[serde(skip)]
+    pub b: u64,
+    pub record_ids: [String; 2],
+    pub score: f64,
+    pub probability: f64,
+    pub band: String,
+    /// `batch` (an import job) or `live` (a create).
+    pub source: String,
+    pub status: ProposalStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// Per-comparison explanation, as computed when proposed.
+    pub explanation: serde_json::Value,
+    pub version: u64,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Record versions when proposed (a rejection holds for these).
+    #[serde(skip)]
+    pub versions: [u64; 2],
+}
+
+/// A new proposal.
+#[derive(Debug, Clone)]
+pub struct NewProposal {
+    pub a: u64,
+    pub b: u64,
+    pub score: f64,
+    pub probability: f64,
+    pub band: String,
+    pub source: String,
+    pub explanation: serde_json::Value,
+    pub versions: [u64; 2],
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProposalFilter {
+    pub status: Option<ProposalStatus>,
+    pub band: Option<String>,
+    pub source: Option<String>,
+    pub assignee: Option<String>,
+    pub min_score: Option<f64>,
+    /// Proposal number to continue after (from the cursor).
+    pub after: Option<u64>,
+    pub limit: usize,
+}
+
+/// One line of the audit log: who did what to which thing, before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: u64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub subject: Option<String>,
+    pub after: Option<u64>,
+    pub limit: usize,
+}
+
+/// One entry of an entity's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Token {
+    pub id: u64,
+    pub name: String,
+    pub role: Role,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub kind: String,
+    /// `running`, `done` or `failed`; a job found `running` at start-up was
+    /// cut off by a crash and is marked `failed` (its committed batches stay).
+    pub status: String,
+    pub total: u64,
+    pub done: u64,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    pub result: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A stored answer to a write with an idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Idempotent {
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+}
+
+/// What a transaction can do. Reads see the transaction's own writes.
+pub trait Tx {
+    // records
+    fn insert_record(&mut self, r: &Record) -> Result<u64, StoreError>;
+    fn update_record(&mut self, r: &Record) -> Result<(), StoreError>;
+    fn delete_record(&mut self, num: u64) -> Result<(), StoreError>;
+    fn record(&mut self, id: &str) -> Result<Option<Record>, StoreError>;
+    fn record_by_num(&mut self, num: u64) -> Result<Option<Record>, StoreError>;
+    fn records_of_entity(&mut self, entity: &str) -> Result<Vec<Record>, StoreError>;
+    /// Records whose any normalized or raw value contains `text`, up to `limit`.
+    fn search_records(&mut self, text: &str, limit: usize) -> Result<Vec<Record>, StoreError>;
+    fn count_records(&mut self) -> Result<u64, StoreError>;
+    /// Records by number, from `after` on, up to `limit` (for rebuilding the index).
+    fn records_after(&mut self, after: u64, limit: usize) -> Result<Vec<Record>, StoreError>;
+    /// Change log: a new change number for record `num`.
+    fn log_change(&mut self, num: u64, deleted: bool) -> Result<u64, StoreError>;
+    /// Changes after `seq`: (seq, record number, deleted).
+    fn changes_after(
+        &mut self,
+        seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, u64, bool)>, StoreError>;
+    fn last_change(&mut self) -> Result<u64, StoreError>;
+
+    // entities
+    fn insert_entity(&mut self, e: &Entity) -> Result<(), StoreError>;
+    fn update_entity(&mut self, e: &Entity) -> Result<(), StoreError>;
+    fn entity(&mut self, id: &str) -> Result<Option<Entity>, StoreError>;
+    fn next_entity_id(&mut self) -> Result<String, StoreError>;
+    fn add_history(&mut self, entity: &str, h: &HistoryEntry) -> Result<(), StoreError>;
+    fn history(&mut self, entity: &str) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    // proposals
+    fn insert_proposal(&mut self, p: &NewProposal, at: &str) -> Result<String, StoreError>;
+    fn proposal(&mut self, id: &str) -> Result<Option<Proposal>, StoreError>;
+    fn pending_proposal_between(&mut self, a: u64, b: u64) -> Result<Option<Proposal>, StoreError>;
+    fn proposals(&mut self, f: &ProposalFilter) -> Result<Vec<Proposal>, StoreError>;
+    /// Proposals of one record, pending ones only or all.
+    fn proposals_of(&mut self, num: u64, pending_only: bool)
+        -> Result<Vec<Proposal>, StoreError>;
+    /// Write `p` if its stored version is still `expected`; else
+    /// [`StoreError::Conflict`].
+    fn update_proposal(&mut self, p: &Proposal, expected: u64) -> Result<(), StoreError>;
+    fn delete_proposals_of(&mut self, num: u64) -> Result<(), StoreError>;
+    /// Counts of pending proposals per band.
+    fn pending_counts(&mut self) -> Result<BTreeMap<String, u64>, StoreError>;
+    fn remember_rejection(&mut self, a: u64, b: u64, versions: [u64; 2])
+        -> Result<(), StoreError>;
+    /// Whether a rejection of (a, b) at these versions is remembered.
+    fn is_rejected(&mut self, a: u64, b: u64, versions: [u64; 2]) -> Result<bool, StoreError>;
+    fn forget_rejections_of(&mut self, num: u64) -> Result<(), StoreError>;
+    fn forget_rejection(&mut self, a: u64, b: u64) -> Result<(), StoreError>;
+
+    // audit
+    fn audit(&mut self, e: &AuditEntry) -> Result<u64, StoreError>;
+    fn audit_entries(&mut self, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+
+    // tokens
+    fn insert_token(&mut self, name: &str, role: Role, hash: &str, at: &str)
+        -> Result<u64, StoreError>;
+    fn token_by_hash(&mut self, hash: &str) -> Result<Option<Token>, StoreError>;
+
+    // jobs
+    fn upsert_job(&mut self, j: &Job) -> Result<(), StoreError>;
+    fn job(&mut self, id: &str) -> Result<Option<Job>, StoreError>;
+    fn running_jobs(&mut self) -> Result<Vec<Job>, StoreError>;
+
+    // idempotency
+    fn idempotent(&mut self, key: &str, actor: &str) -> Result<Option<Idempotent>, StoreError>;
+    fn remember_idempotent(
+        &mut self,
+        key: &str,
+        actor: &str,
+        answer: &Idempotent,
+        at: &str,
+    ) -> Result<(), StoreError>;
+
+    // key/value settings (the trained model, …)
+    fn meta(&mut self, key: &str) -> Result<Option<String>, StoreError>;
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
+}
+
+/// A store: runs transactions. `write` transactions are serialized and
+/// atomic; `read` ones see a consistent snapshot and may run side by side.
+pub trait Store: Send + Sync {
+    fn write_dyn(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    fn read_dyn(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Typed front door of [`Store`]: `store.write(|tx| …)` returns what the
+/// closure returns; an error rolls everything back.
+pub trait StoreExt {
+    fn write<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError>;
+    fn read<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R, StoreError>)
+        -> Result<R, StoreError>;
+}
+
+impl<S: Store + ?Sized> StoreExt for S {
+    fn write<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.write_dyn(&mut |tx| {
+            let f = f.take().expect("a transaction body runs once");
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        Ok(out.expect("committed"))
+    }
+
+    fn read<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.read_dyn(&mut |tx| {
+            let f = f.take().expect("a transaction body runs once");
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        Ok(out.expect("read"))
+    }
+}
+
+/// Now, as RFC 3339 UTC with milliseconds.
+pub fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
