@@ -370,7 +370,7 @@ pub fn dedupe_file(
 
     // Score.
     progress.stage("scoring", pairs.len() as u64);
-    let tf = TermFrequencies::count(&plan, prepared.ids.len(), |r, c| {
+    let tf = TermFrequencies::count(plan, prepared.ids.len(), |r, c| {
         prepared.value(r as u32, c, width)
     });
     let weights: Vec<f64> = pairs
@@ -378,7 +378,7 @@ pub fn dedupe_file(
         .zip(levels.par_chunks(width))
         .with_min_len(4096)
         .map(|(&(a, _), l)| {
-            matching::score(&model, &plan, l, &tf, |c| prepared.value(a, c, width)).weight
+            matching::score(&model, plan, l, &tf, |c| prepared.value(a, c, width)).weight
         })
         .collect();
     progress.advance(pairs.len() as u64);
@@ -433,7 +433,7 @@ pub fn dedupe_file(
     write_clusters(job, &prepared, &rank_of_row, &reps, &size_of, &best)?;
     if let Some(path) = &job.pairs {
         write_pairs(
-            path, &prepared, &plan, &model, &pairs, &levels, &weights, &tf, review_w, match_w,
+            path, &prepared, plan, &model, &pairs, &levels, &weights, &tf, review_w, match_w,
         )?;
     }
     if !table.rejects.is_empty() {
@@ -461,7 +461,7 @@ pub fn dedupe_file(
                 &table.rows[prepared.row_of_rank[b as usize]].fields,
                 &prepared.ids[a as usize],
                 &prepared.ids[b as usize],
-                &plan,
+                plan,
                 &model,
                 &levels[i * width..(i + 1) * width],
                 &tf,

@@ -110,16 +110,19 @@ impl LiveIndex {
             .collect();
         let tf: HashMap<(usize, u8), Field> = tf_levels
             .iter()
-            .map(|&(c, l)| ((c, l), builder.add_text_field(&format!("t_{c}_{l}"), STRING)))
+            .map(|&(c, l)| {
+                (
+                    (c, l),
+                    builder.add_text_field(&format!("t_{c}_{l}"), STRING),
+                )
+            })
             .collect();
         let tantivy_schema = builder.build();
 
         std::fs::create_dir_all(dir).map_err(|e| IndexError(e.into()))?;
         let existing = Index::open_in_dir(dir).ok().and_then(|index| {
-            let payload: Payload = serde_json::from_str(
-                index.load_metas().ok()?.payload.as_deref()?,
-            )
-            .ok()?;
+            let payload: Payload =
+                serde_json::from_str(index.load_metas().ok()?.payload.as_deref()?).ok()?;
             (payload.fingerprint == fingerprint && index.schema() == tantivy_schema)
                 .then_some((index, payload.seq))
         });
@@ -136,10 +139,7 @@ impl LiveIndex {
                     };
                     r.map_err(|e| IndexError(e.into()))?;
                 }
-                (
-                    Index::create_in_dir(dir, tantivy_schema)?,
-                    Opened::Fresh,
-                )
+                (Index::create_in_dir(dir, tantivy_schema)?, Opened::Fresh)
             }
         };
         index.tokenizers().register(
@@ -290,8 +290,7 @@ impl LiveIndex {
             })
             .collect::<Result<_, _>>()?;
         let record_at = |a: DocAddress| columns[a.segment_ord as usize].get_val(a.doc_id);
-        let (found, oversized) =
-            search(&searcher, &self.schema, &fields, keys, record_at, itself)?;
+        let (found, oversized) = search(&searcher, &self.schema, &fields, keys, record_at, itself)?;
         let mut out: HashSet<u64> = found
             .into_iter()
             .filter(|r| !overlay.docs.contains_key(r))
@@ -336,8 +335,8 @@ impl LiveIndex {
                 out.push(num);
                 continue;
             }
-            let shared = grams(&doc.keys).intersection(&mine).count()
-                + same(&keys.scored, &doc.keys.scored);
+            let shared =
+                grams(&doc.keys).intersection(&mine).count() + same(&keys.scored, &doc.keys.scored);
             if shared > 0 {
                 scored.push((shared, num));
             }
@@ -368,7 +367,10 @@ impl LiveIndex {
     pub fn holds(&self, num: u64) -> Result<usize, IndexError> {
         let searcher = self.reader.searcher();
         Ok(searcher.search(
-            &TermQuery::new(Term::from_field_u64(self.num, num), IndexRecordOption::Basic),
+            &TermQuery::new(
+                Term::from_field_u64(self.num, num),
+                IndexRecordOption::Basic,
+            ),
             &Count,
         )?)
     }

@@ -330,10 +330,7 @@ pub(crate) fn search(
     }
     if !clauses.is_empty() && schema.top_k > 0 {
         let query = BooleanQuery::new(clauses);
-        let top = searcher.search(
-            &query,
-            &TopDocs::with_limit(schema.top_k + 1 + TIE_SLACK),
-        )?;
+        let top = searcher.search(&query, &TopDocs::with_limit(schema.top_k + 1 + TIE_SLACK))?;
         let mut hits: Vec<(f32, u64)> = top
             .into_iter()
             .map(|(score, addr)| (score, record_at(addr)))

@@ -220,7 +220,6 @@ impl TermFrequencies {
             .collect();
         TermFrequencies { records, counts }
     }
-
 }
 
 /// How common a value is among the records: the share holding `key` at a

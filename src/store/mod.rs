@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 pub enum StoreError {
     #[error("store: {0}")]
     Backend(String),
-    #[error("the store at {path} is from a newer nayose (schema {found}, this build knows {known})")]
+    #[error(
+        "the store at {path} is from a newer nayose (schema {found}, this build knows {known})"
+    )]
     TooNew {
         path: String,
         found: i64,
@@ -315,16 +317,14 @@ pub trait Tx {
     fn pending_proposal_between(&mut self, a: u64, b: u64) -> Result<Option<Proposal>, StoreError>;
     fn proposals(&mut self, f: &ProposalFilter) -> Result<Vec<Proposal>, StoreError>;
     /// Proposals of one record, pending ones only or all.
-    fn proposals_of(&mut self, num: u64, pending_only: bool)
-        -> Result<Vec<Proposal>, StoreError>;
+    fn proposals_of(&mut self, num: u64, pending_only: bool) -> Result<Vec<Proposal>, StoreError>;
     /// Write `p` if its stored version is still `expected`; else
     /// [`StoreError::Conflict`].
     fn update_proposal(&mut self, p: &Proposal, expected: u64) -> Result<(), StoreError>;
     fn delete_proposals_of(&mut self, num: u64) -> Result<(), StoreError>;
     /// Counts of pending proposals per band.
     fn pending_counts(&mut self) -> Result<BTreeMap<String, u64>, StoreError>;
-    fn remember_rejection(&mut self, a: u64, b: u64, versions: [u64; 2])
-        -> Result<(), StoreError>;
+    fn remember_rejection(&mut self, a: u64, b: u64, versions: [u64; 2]) -> Result<(), StoreError>;
     /// Whether a rejection of (a, b) at these versions is remembered.
     fn is_rejected(&mut self, a: u64, b: u64, versions: [u64; 2]) -> Result<bool, StoreError>;
     fn forget_rejections_of(&mut self, num: u64) -> Result<(), StoreError>;
@@ -335,8 +335,13 @@ pub trait Tx {
     fn audit_entries(&mut self, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
 
     // tokens
-    fn insert_token(&mut self, name: &str, role: Role, hash: &str, at: &str)
-        -> Result<u64, StoreError>;
+    fn insert_token(
+        &mut self,
+        name: &str,
+        role: Role,
+        hash: &str,
+        at: &str,
+    ) -> Result<u64, StoreError>;
     fn token_by_hash(&mut self, hash: &str) -> Result<Option<Token>, StoreError>;
 
     // jobs
@@ -379,8 +384,10 @@ pub trait StoreExt {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<R, StoreError>,
     ) -> Result<R, StoreError>;
-    fn read<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R, StoreError>)
-        -> Result<R, StoreError>;
+    fn read<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError>;
 }
 
 impl<S: Store + ?Sized> StoreExt for S {
