@@ -22,6 +22,8 @@ pub mod normalize;
 pub mod record;
 pub mod report;
 pub mod rules;
+pub mod server;
+pub mod service;
 pub mod store;
 
 pub use normalize::{Issue, Normalized, Part};

@@ -8,3 +8,4 @@ mod eval;
 mod gen;
 mod golden;
 mod properties;
+mod serve;

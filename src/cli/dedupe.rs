@@ -92,7 +92,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read model {}", p.display()))?;
             Some(
-                toml::from_str::<Model>(&text)
+                Model::from_toml(&text)
                     .with_context(|| format!("{} is not a nayose model", p.display()))?,
             )
         }
@@ -124,7 +124,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let result = dedupe_file(&job, &rules, &normalizer, &progress)?;
     if let Some(p) = &args.save_model {
-        std::fs::write(p, toml::to_string_pretty(&result.model)?)
+        std::fs::write(p, result.model.to_toml())
             .with_context(|| format!("cannot write {}", p.display()))?;
     }
     if let Some(p) = &args.report {

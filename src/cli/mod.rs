@@ -6,6 +6,7 @@ mod dedupe;
 mod eval;
 mod gen;
 mod normalize;
+mod serve;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -38,6 +39,10 @@ enum Command {
     /// Score predicted clusters against the truth: pairwise, exact-cluster
     /// and B-cubed precision and recall.
     Eval(eval::Args),
+    /// Run the review service: live checks, imports, proposals, stewards' decisions.
+    Serve(serve::Args),
+    /// Manage API tokens.
+    Token(serve::TokenArgs),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -47,6 +52,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Dedupe(a) => dedupe::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Token(a) => serve::token(a),
     }
 }
 

@@ -227,6 +227,13 @@ impl LiveIndex {
         Ok(())
     }
 
+    /// Note that the index holds every change up to `seq` (after a rebuild
+    /// from the records themselves), for the next commit to record.
+    pub fn advance_seq(&self, seq: u64) {
+        let mut o = self.overlay.write().expect("overlay");
+        o.seq = o.seq.max(seq);
+    }
+
     /// Records changed since the last commit.
     pub fn uncommitted(&self) -> usize {
         self.overlay.read().expect("overlay").docs.len()

@@ -83,6 +83,15 @@ pub struct Term {
 }
 
 impl Model {
+    /// The readable file form (`--save-model`).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a model is always representable in TOML")
+    }
+
+    pub fn from_toml(text: &str) -> Result<Model, toml::de::Error> {
+        toml::from_str(text)
+    }
+
     pub fn prior_weight(&self) -> f64 {
         (self.prior / (1.0 - self.prior)).log2()
     }

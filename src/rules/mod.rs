@@ -27,6 +27,7 @@ pub struct Rules {
     pub dictionary: Dictionary,
     pub fields: Vec<FieldRule>,
     pub matching: MatchingOptions,
+    pub survivorship: SurvivorshipOptions,
 }
 
 /// `[matching]`: blocking, model training, thresholds and clustering for
@@ -211,6 +212,57 @@ pub struct FieldRule {
     /// as values are compared folded.
     pub allowed: Vec<String>,
     pub definition: String,
+    /// A consent flag's most restrictive value (`不可`, `停止`): a golden
+    /// record keeps it whenever any member has it.
+    pub restrictive: Option<String>,
+    /// How a golden record picks this field's value among its members
+    /// (`None`: `[survivorship] default`).
+    pub survivorship: Option<Survivorship>,
+}
+
+/// How a golden record picks a field's value among its members' values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Survivorship {
+    /// The value most members hold (ties: the most recent).
+    MostFrequent,
+    /// The value of the most recently updated member.
+    MostRecent,
+    /// The longest value (ties: the most recent): `東京都千代田区霞が関一丁目2-1`
+    /// over `千代田区霞が関`.
+    MostComplete,
+    /// The value from the first source in `[survivorship] sources` that has
+    /// one (then the most recent).
+    SourcePriority,
+}
+
+impl Survivorship {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Survivorship::MostFrequent => "most_frequent",
+            Survivorship::MostRecent => "most_recent",
+            Survivorship::MostComplete => "most_complete",
+            Survivorship::SourcePriority => "source_priority",
+        }
+    }
+}
+
+/// `[survivorship]`: how golden records are built.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SurvivorshipOptions {
+    pub default: Survivorship,
+    /// Sources, most trusted first, for `source_priority`.
+    pub sources: Vec<String>,
+}
+
+impl Default for SurvivorshipOptions {
+    fn default() -> Self {
+        SurvivorshipOptions {
+            default: Survivorship::MostComplete,
+            sources: Vec::new(),
+        }
+    }
 }
 
 /// A rule file that cannot be used: where and what.
@@ -249,6 +301,8 @@ struct RuleFile {
     fields: Vec<Spanned<FieldFile>>,
     #[serde(default)]
     matching: MatchingOptions,
+    #[serde(default)]
+    survivorship: SurvivorshipOptions,
 }
 
 #[derive(Debug, Deserialize)]
@@ -292,6 +346,10 @@ struct FieldFile {
     allowed: Vec<String>,
     #[serde(default)]
     definition: String,
+    #[serde(default)]
+    restrictive: Option<String>,
+    #[serde(default)]
+    survivorship: Option<Survivorship>,
 }
 
 impl Rules {
@@ -455,7 +513,24 @@ impl Rules {
                     .map(|a| crate::normalize::text::fold(a))
                     .collect(),
                 definition: f.definition.clone(),
+                restrictive: f
+                    .restrictive
+                    .as_ref()
+                    .map(|r| crate::normalize::text::fold(r)),
+                survivorship: f.survivorship,
             });
+            let last = fields.last().expect("just pushed");
+            if let Some(r) = &last.restrictive {
+                if !last.allowed.contains(r) {
+                    return Err(at(
+                        Some(span),
+                        format!(
+                            "field `{}`: restrictive value `{r}` is not one of its allowed values",
+                            last.name
+                        ),
+                    ));
+                }
+            }
         }
 
         Ok(Rules {
@@ -464,6 +539,7 @@ impl Rules {
             dictionary,
             fields,
             matching: raw.matching,
+            survivorship: raw.survivorship,
         })
     }
 

@@ -32,7 +32,9 @@ pub enum StoreError {
 }
 
 /// Roles, weakest first; each can do what the ones before it can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -75,7 +77,7 @@ impl Role {
 }
 
 /// One normalized field as stored: the display value and the issues.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -84,7 +86,7 @@ pub struct StoredField {
 }
 
 /// A customer record as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Record {
     /// Internal number (the index's document key); never shown.
     #[serde(skip)]
@@ -103,7 +105,7 @@ pub struct Record {
 }
 
 /// A golden record and where its members are.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Entity {
     pub id: String,
     /// Set when this entity was merged into another (its id still answers).
@@ -116,7 +118,7 @@ pub struct Entity {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProposalStatus {
     Open,
@@ -157,7 +159,7 @@ impl ProposalStatus {
 }
 
 /// A proposed merge of two records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Proposal {
     pub id: String,
     /// Record numbers, `a < b`.
@@ -165,6 +167,7 @@ pub struct Proposal {
     pub a: u64,
     #[serde(skip)]
     pub b: u64,
+    #[schema(value_type = Vec<String>)]
     pub record_ids: [String; 2],
     pub score: f64,
     pub probability: f64,
@@ -175,6 +178,7 @@ pub struct Proposal {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
     /// Per-comparison explanation, as computed when proposed.
+    #[schema(value_type = Object)]
     pub explanation: serde_json::Value,
     pub version: u64,
     pub created_at: String,
@@ -186,6 +190,7 @@ pub struct Proposal {
     pub reason: Option<String>,
     /// Record versions when proposed (a rejection holds for these).
     #[serde(skip)]
+    #[schema(ignore)]
     pub versions: [u64; 2],
 }
 
@@ -215,14 +220,16 @@ pub struct ProposalFilter {
 }
 
 /// One line of the audit log: who did what to which thing, before and after.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub seq: u64,
     pub at: String,
     pub actor: String,
     pub action: String,
     pub subject: String,
+    #[schema(value_type = Object)]
     pub before: serde_json::Value,
+    #[schema(value_type = Object)]
     pub after: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -238,15 +245,16 @@ pub struct AuditFilter {
 }
 
 /// One entry of an entity's history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub at: String,
     pub actor: String,
     pub action: String,
+    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Token {
     pub id: u64,
     pub name: String,
@@ -254,7 +262,7 @@ pub struct Token {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: String,
     pub kind: String,
@@ -266,6 +274,7 @@ pub struct Job {
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    #[schema(value_type = Object)]
     pub result: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -333,6 +342,9 @@ pub trait Tx {
     // audit
     fn audit(&mut self, e: &AuditEntry) -> Result<u64, StoreError>;
     fn audit_entries(&mut self, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Erasure: replace `before`/`after` of every entry about `subject` with
+    /// `"[erased]"` (the only change the audit log allows).
+    fn redact_audit(&mut self, subject: &str) -> Result<(), StoreError>;
 
     // tokens
     fn insert_token(

@@ -1,0 +1,159 @@
+//! `nayose serve` and `nayose token create`: arguments and start-up around
+//! [`nayose::server`].
+
+use anyhow::{bail, Context, Result};
+use nayose::matching::model::Model;
+use nayose::server::{auth, AppState, Limits};
+use nayose::service::import::{ImportFormat, ImportRequest};
+use nayose::service::{Actor, Service};
+use nayose::store::sqlite::SqliteStore;
+use nayose::store::{Role, Store, StoreExt};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// The demo's customer file (`nayose gen --kind btob --records 600 --seed 7`).
+const DEMO_CSV: &[u8] = include_bytes!("../../fixtures/sample/demo.csv");
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where the database and the index live.
+    #[arg(long, default_value = "nayose-data")]
+    data: PathBuf,
+    /// Rule file (default: the built-in Japanese rules).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Use this model (from `nayose dedupe --save-model`) instead of
+    /// training one from the stored records.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Start with the bundled sample imported and deduplicated (when the
+    /// store is empty), and print an admin token.
+    #[arg(long)]
+    demo: bool,
+    /// Largest JSON body, in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_body_bytes: usize,
+    /// Largest import file, in bytes.
+    #[arg(long, default_value_t = 512 << 20)]
+    max_import_bytes: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    command: TokenCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum TokenCommand {
+    /// Create an API token and print it (only its hash is kept).
+    Create {
+        /// viewer, ingest, steward or admin
+        #[arg(long)]
+        role: String,
+        /// Who or what holds it (shown in the audit log).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "nayose-data")]
+        data: PathBuf,
+    },
+}
+
+fn open_store(data: &std::path::Path) -> Result<Arc<SqliteStore>> {
+    Ok(Arc::new(
+        SqliteStore::open(data).with_context(|| format!("cannot open the store in {}", data.display()))?,
+    ))
+}
+
+pub fn token(args: TokenArgs) -> Result<ExitCode> {
+    match args.command {
+        TokenCommand::Create { role, name, data } => {
+            let Some(role) = Role::parse(&role) else {
+                bail!("--role `{role}`: viewer, ingest, steward or admin");
+            };
+            let store = open_store(&data)?;
+            let name = name.unwrap_or_else(|| role.as_str().to_string());
+            let token = auth::create_token(&*store, "cli", &name, role)?;
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let rules = super::load_rules(args.rules.as_deref())?;
+    let model = match &args.model {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the model {}", p.display()))?;
+            Some(Model::from_toml(&text).with_context(|| format!("{}: not a model file", p.display()))?)
+        }
+        None => None,
+    };
+    let store = open_store(&args.data)?;
+    let dyn_store: Arc<dyn Store> = store.clone();
+    eprintln!("opening {} …", args.data.display());
+    let service = Arc::new(
+        Service::open(dyn_store.clone(), &args.data.join("index"), rules, model)
+            .context("cannot start the service")?,
+    );
+    let mut bootstrap = std::env::var("NAYOSE_ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
+    if args.demo {
+        let records = store.read(|tx| tx.count_records())?;
+        if records == 0 {
+            eprintln!("demo: importing fixtures/sample/demo.csv (600 business records) …");
+            let job = service.start_import(
+                &Actor::system(),
+                ImportRequest {
+                    bytes: DEMO_CSV.to_vec(),
+                    format: ImportFormat::Table(nayose::import::Format::Csv),
+                    source: Some("demo".into()),
+                },
+            )?;
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let j = service.job(&job.id)?;
+                if j.status != "running" {
+                    if let Some(e) = j.error {
+                        bail!("demo import failed: {e}");
+                    }
+                    eprintln!("demo: {}", serde_json::to_string(&j.result)?);
+                    break;
+                }
+            }
+        }
+        if bootstrap.is_none() {
+            let t = auth::create_token(&*store, "demo", "demo-admin", Role::Admin)?;
+            println!("demo admin token: {t}");
+        }
+    }
+    let state = AppState {
+        service,
+        tokens: Arc::new(auth::Tokens::new(dyn_store, bootstrap)),
+        metrics: Arc::new(nayose::server::metrics::Metrics::new()),
+        limits: Limits {
+            json_bytes: args.max_body_bytes,
+            import_bytes: args.max_import_bytes,
+        },
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        println!("listening on http://{addr}");
+        nayose::server::serve(state, listener).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,214 @@
+//! Golden records: each field's value picked among an entity's members by
+//! the field's survivorship rule, with where it came from.
+//!
+//! Pure: members and rules in, golden record out. A steward's choice
+//! (`overrides`) wins over the rule; a consent flag's restrictive value
+//! (`連絡可否 = 不可`) wins over everything, since keeping a customer who
+//! said no from being contacted matters more than any other choice.
+
+use super::FieldSchema;
+use crate::rules::{Survivorship, SurvivorshipOptions};
+use crate::store::Record;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One field of a golden record.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct GoldenField {
+    pub value: String,
+    /// The member whose value this is.
+    pub record_id: String,
+    /// Why: `manual`, `restrictive`, or the survivorship rule's name.
+    pub rule: String,
+}
+
+/// Field name → chosen value, for every field some member has.
+pub type Golden = BTreeMap<String, GoldenField>;
+
+/// The display value a member holds for a field (normalized, else raw).
+fn value_of<'r>(r: &'r Record, field: &str) -> Option<&'r str> {
+    r.normalized
+        .get(field)
+        .and_then(|f| f.value.as_deref())
+        .or_else(|| r.fields.get(field).map(String::as_str))
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Build the golden record of `members` (any order).
+pub fn golden(
+    schema: &FieldSchema,
+    opts: &SurvivorshipOptions,
+    members: &[Record],
+    overrides: &BTreeMap<String, String>,
+) -> Golden {
+    // Most recent first, then by id: every rule's tie-break.
+    let mut members: Vec<&Record> = members.iter().collect();
+    members.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
+    let mut out = Golden::new();
+    for f in &schema.fields {
+        let held: Vec<(&Record, &str)> = members
+            .iter()
+            .filter_map(|r| value_of(r, &f.name).map(|v| (*r, v)))
+            .collect();
+        if held.is_empty() {
+            continue;
+        }
+        let pick = |r: &Record, v: &str, rule: &str| GoldenField {
+            value: v.to_string(),
+            record_id: r.id.clone(),
+            rule: rule.to_string(),
+        };
+        if let Some(restrictive) = &f.restrictive {
+            let folded = |v: &str| crate::normalize::text::fold(v);
+            if let Some((r, v)) = held.iter().find(|(_, v)| folded(v) == *restrictive) {
+                out.insert(f.name.clone(), pick(r, v, "restrictive"));
+                continue;
+            }
+        }
+        if let Some(chosen) = overrides.get(&f.name) {
+            if let Some((r, v)) = held.iter().find(|(r, _)| &r.id == chosen) {
+                out.insert(f.name.clone(), pick(r, v, "manual"));
+                continue;
+            }
+        }
+        let rule = f.survivorship.unwrap_or(opts.default);
+        let (r, v) = match rule {
+            Survivorship::MostRecent => held[0],
+            Survivorship::MostComplete => *held
+                .iter()
+                .enumerate()
+                .max_by(|(i, (_, a)), (j, (_, b))| {
+                    a.chars().count().cmp(&b.chars().count()).then(j.cmp(i))
+                })
+                .map(|(_, x)| x)
+                .expect("non-empty"),
+            Survivorship::MostFrequent => {
+                let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+                for (i, (_, v)) in held.iter().enumerate() {
+                    let e = counts.entry(v).or_insert((0, i));
+                    e.0 += 1;
+                }
+                let (_, (_, first)) = counts
+                    .iter()
+                    .max_by(|(_, (n, i)), (_, (m, j))| n.cmp(m).then(j.cmp(i)))
+                    .expect("non-empty");
+                held[*first]
+            }
+            Survivorship::SourcePriority => {
+                let rank = |r: &Record| {
+                    opts.sources
+                        .iter()
+                        .position(|s| *s == r.source)
+                        .unwrap_or(usize::MAX)
+                };
+                *held
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(i, (r, _))| (rank(r), *i))
+                    .map(|(_, x)| x)
+                    .expect("non-empty")
+            }
+        };
+        out.insert(f.name.clone(), pick(r, v, rule.as_str()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Rules;
+    use crate::store::StoredField;
+
+    fn rec(id: &str, source: &str, at: &str, fields: &[(&str, &str)]) -> Record {
+        Record {
+            num: 0,
+            id: id.into(),
+            source: source.into(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            normalized: fields
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        StoredField {
+                            value: Some(v.to_string()),
+                            issues: vec![],
+                        },
+                    )
+                })
+                .collect(),
+            entity_id: "E1".into(),
+            version: 1,
+            created_at: at.into(),
+            updated_at: at.into(),
+        }
+    }
+
+    fn schema() -> FieldSchema {
+        FieldSchema::from_rules(&Rules::default_rules())
+    }
+
+    #[test]
+    fn most_complete_then_manual_then_restrictive() {
+        let a = rec(
+            "a",
+            "crm",
+            "2026-01-01T00:00:00Z",
+            &[("address", "千代田区霞が関"), ("contact_ok", "可")],
+        );
+        let b = rec(
+            "b",
+            "web",
+            "2026-02-01T00:00:00Z",
+            &[
+                ("address", "東京都千代田区霞が関一丁目2-1"),
+                ("contact_ok", "不可"),
+            ],
+        );
+        let opts = SurvivorshipOptions::default();
+        let g = golden(&schema(), &opts, &[a.clone(), b.clone()], &BTreeMap::new());
+        assert_eq!(g["address"].record_id, "b");
+        assert_eq!(g["address"].rule, "most_complete");
+        assert_eq!(g["contact_ok"].value, "不可");
+        assert_eq!(g["contact_ok"].rule, "restrictive");
+
+        // A steward's choice wins over the rule, not over consent.
+        let overrides: BTreeMap<String, String> = [
+            ("address".to_string(), "a".to_string()),
+            ("contact_ok".to_string(), "a".to_string()),
+        ]
+        .into();
+        let g = golden(&schema(), &opts, &[a, b], &overrides);
+        assert_eq!(g["address"].value, "千代田区霞が関");
+        assert_eq!(g["address"].rule, "manual");
+        assert_eq!(g["contact_ok"].value, "不可");
+    }
+
+    #[test]
+    fn most_recent_frequent_and_source_priority() {
+        let recs = vec![
+            rec("a", "web", "2026-01-01T00:00:00Z", &[("phone", "03-1111-1111")]),
+            rec("b", "crm", "2026-01-02T00:00:00Z", &[("phone", "03-1111-1111")]),
+            rec("c", "web", "2026-01-03T00:00:00Z", &[("phone", "03-2222-2222")]),
+        ];
+        let mut s = schema();
+        let phone = s.position("phone").unwrap();
+        let mut opts = SurvivorshipOptions::default();
+        for (rule, want) in [
+            (Survivorship::MostRecent, "03-2222-2222"),
+            (Survivorship::MostFrequent, "03-1111-1111"),
+        ] {
+            s.fields[phone].survivorship = Some(rule);
+            let g = golden(&s, &opts, &recs, &BTreeMap::new());
+            assert_eq!(g["phone"].value, want, "{rule:?}");
+        }
+        s.fields[phone].survivorship = Some(Survivorship::SourcePriority);
+        opts.sources = vec!["crm".into()];
+        let g = golden(&s, &opts, &recs, &BTreeMap::new());
+        assert_eq!(g["phone"].record_id, "b");
+    }
+}

@@ -1,0 +1,1073 @@
+//! The review service's logic, without HTTP: live checks, record writes,
+//! import jobs, proposals and decisions, entities (golden records), erasure.
+//!
+//! Every write is one store transaction (records, entities, proposals, the
+//! audit entry and the idempotency answer together), taken under one writer
+//! lock so the index sees changes in the store's order. The index is updated
+//! right after the store commits; if the process dies in between, start-up
+//! replays the store's change log into the index ([`Service::open`]).
+//!
+//! Nothing here knows about HTTP: errors are [`ServiceError`]s with stable
+//! codes that the server maps to statuses.
+
+pub mod golden;
+pub mod import;
+pub mod review;
+
+use crate::index::live::{LiveDoc, LiveIndex, Opened};
+use crate::index::IndexError;
+use crate::matching::model::Model;
+use crate::matching::prepare::{PreparedRecord, Preparer};
+use crate::matching::{self, Frequencies};
+use crate::normalize::{Normalized, Normalizer};
+use crate::record::FieldType;
+use crate::rules::{header_key, FieldRule, Rules};
+use crate::store::{
+    now, AuditEntry, Entity, HistoryEntry, Idempotent, NewProposal, Record, Role, Store,
+    StoreError, StoreExt, StoredField, Tx,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Errors with a stable `code` for API clients.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("unknown field `{field}` (fields: {})", known.join(", "))]
+    UnknownField { field: String, known: Vec<String> },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("record `{0}` already exists")]
+    RecordExists(String),
+    /// The thing changed under the caller; `current` is its state now.
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        current: serde_json::Value,
+    },
+    #[error("this idempotency key was used for a different request")]
+    IdempotencyMismatch,
+    #[error("no model yet: import records first, or start with --model")]
+    NoModel,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+impl ServiceError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::Invalid(_) => "invalid_request",
+            ServiceError::UnknownField { .. } => "unknown_field",
+            ServiceError::NotFound(_) => "not_found",
+            ServiceError::RecordExists(_) => "record_exists",
+            ServiceError::Conflict { .. } => "conflict",
+            ServiceError::IdempotencyMismatch => "idempotency_mismatch",
+            ServiceError::NoModel => "no_model",
+            ServiceError::Store(StoreError::Conflict) => "conflict",
+            ServiceError::Store(_) | ServiceError::Index(_) => "internal",
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ServiceError>;
+
+/// Who is acting: the token's name and role (`system` for automatic merges).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub role: Role,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor {
+            name: "system".into(),
+            role: Role::Admin,
+        }
+    }
+}
+
+/// An idempotency key with the hash of the request it came with.
+#[derive(Debug, Clone)]
+pub struct IdemKey {
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// A write's answer: new, or the stored answer to an earlier identical request.
+#[derive(Debug)]
+pub enum Reply<T> {
+    Fresh(T),
+    Replay { status: u16, body: String },
+}
+
+/// A record on the wire: `{"id"?, "source"?, "fields": {name: value}}`.
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordInput {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// One comparison's part in a score.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ExplainTerm {
+    pub comparison: String,
+    pub field: String,
+    pub level: String,
+    /// log2 odds this comparison adds (negative: evidence against).
+    pub weight: f64,
+}
+
+/// A scored candidate.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Candidate {
+    pub id: String,
+    pub entity_id: String,
+    /// Match weight (log2 odds).
+    pub score: f64,
+    pub probability: f64,
+    /// `match`, `review` or `no_match`.
+    pub band: String,
+    /// The prior and each comparison's term; they sum to `score`.
+    pub explanation: Explanation,
+    #[serde(skip)]
+    pub num: u64,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Explanation {
+    pub prior: f64,
+    pub terms: Vec<ExplainTerm>,
+}
+
+/// What the service compares: the rule set's fields (its `id` field aside).
+#[derive(Debug, Clone)]
+pub struct FieldSchema {
+    pub fields: Vec<FieldRule>,
+    pub compare: Vec<bool>,
+}
+
+impl FieldSchema {
+    pub fn from_rules(rules: &Rules) -> FieldSchema {
+        let fields: Vec<FieldRule> = if rules.fields.is_empty() {
+            FieldType::ALL
+                .iter()
+                .map(|t| FieldRule {
+                    name: t.as_str().to_string(),
+                    field_type: *t,
+                    headers: vec![],
+                    required: false,
+                    allowed: vec![],
+                    definition: String::new(),
+                    restrictive: None,
+                    survivorship: None,
+                })
+                .collect()
+        } else {
+            rules
+                .fields
+                .iter()
+                .filter(|f| header_key(&f.name) != "id")
+                .cloned()
+                .collect()
+        };
+        let compare = fields
+            .iter()
+            .map(|f| {
+                f.allowed.is_empty()
+                    && !rules
+                        .matching
+                        .ignore
+                        .iter()
+                        .any(|i| header_key(i) == header_key(&f.name))
+            })
+            .collect();
+        FieldSchema { fields, compare }
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.fields.iter().map(|f| f.name.clone()).collect()
+    }
+
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+}
+
+/// A record normalized for storing and matching.
+pub struct Prepared {
+    pub normalized: BTreeMap<String, StoredField>,
+    pub record: PreparedRecord,
+}
+
+pub struct Service {
+    pub(crate) store: Arc<dyn Store>,
+    pub rules: Rules,
+    pub normalizer: Normalizer,
+    pub schema: FieldSchema,
+    pub preparer: Preparer,
+    model: RwLock<Option<Arc<Model>>>,
+    index: LiveIndex,
+    /// Serializes writes so the index applies them in the store's order.
+    writer: Mutex<()>,
+    /// Index commits are batched: commit when this many changes wait.
+    pub commit_every: usize,
+    model_pinned: bool,
+}
+
+/// Term frequencies from the live index.
+struct IndexFrequencies<'a>(&'a LiveIndex);
+
+impl Frequencies for IndexFrequencies<'_> {
+    fn freq(&self, comparison: usize, level: u8, key: &str) -> f64 {
+        self.0.freq(comparison, level, key)
+    }
+}
+
+/// The fingerprint of what the index is built from: when the rules or the
+/// field schema change, it is rebuilt.
+fn fingerprint(rules: &Rules, schema: &FieldSchema, preparer: &Preparer) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(format!("{:?}", rules.options).as_bytes());
+    h.update(format!("{:?}", rules.dictionary).as_bytes());
+    h.update(format!("{:?}", rules.matching).as_bytes());
+    for f in &schema.fields {
+        h.update(format!("{}:{}|", f.name, f.field_type.as_str()).as_bytes());
+    }
+    h.update(format!("{:?}", preparer.blocking).as_bytes());
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hex::encode(h.finalize())
+}
+
+const MODEL_KEY: &str = "model";
+
+impl Service {
+    /// Open the service over a store; the index lives in `index_dir`. The
+    /// index is checked against the store and rebuilt or caught up.
+    pub fn open(
+        store: Arc<dyn Store>,
+        index_dir: &Path,
+        rules: Rules,
+        model: Option<Model>,
+    ) -> Result<Service> {
+        let normalizer = Normalizer::new(&rules);
+        let schema = FieldSchema::from_rules(&rules);
+        let names = schema.names();
+        let types: Vec<FieldType> = schema.fields.iter().map(|f| f.field_type).collect();
+        let plan = matching::plan(&names, &types, &schema.compare);
+        let preparer = Preparer::new(plan, &types, &schema.compare, &rules.matching);
+        let tf_levels: Vec<(usize, u8)> = preparer
+            .plan
+            .iter()
+            .enumerate()
+            .flat_map(|(ci, c)| c.comparator.tf_levels().iter().map(move |&l| (ci, l)))
+            .collect();
+        let fp = fingerprint(&rules, &schema, &preparer);
+        let (index, opened) = LiveIndex::open(index_dir, &preparer.blocking, &tf_levels, &fp)?;
+        let model_pinned = model.is_some();
+        let model = match model {
+            Some(m) => Some(m),
+            None => store
+                .read(|tx| tx.meta(MODEL_KEY))?
+                .and_then(|t| Model::from_toml(&t).ok()),
+        };
+        if let Some(m) = &model {
+            check_model(m, &preparer)?;
+        }
+        let service = Service {
+            store,
+            rules,
+            normalizer,
+            schema,
+            preparer,
+            model: RwLock::new(model.map(Arc::new)),
+            index,
+            writer: Mutex::new(()),
+            commit_every: 2000,
+            model_pinned,
+        };
+        service.catch_up(opened)?;
+        service.fail_interrupted_jobs()?;
+        Ok(service)
+    }
+
+    /// Bring the index up to the store: replay changes after the index's
+    /// last commit, or add every record to a fresh index.
+    fn catch_up(&self, opened: Opened) -> Result<()> {
+        let last = self.store.read(|tx| tx.last_change())?;
+        match opened {
+            Opened::Fresh => {
+                let mut after = 0;
+                loop {
+                    let batch = self.store.read(|tx| tx.records_after(after, 4096))?;
+                    let Some(last_rec) = batch.last() else { break };
+                    after = last_rec.num;
+                    let docs: Vec<(u64, LiveDoc)> = {
+                        use rayon::prelude::*;
+                        batch
+                            .par_iter()
+                            .map(|r| (r.num, self.live_doc(&self.prepare_stored(r).record)))
+                            .collect()
+                    };
+                    for (num, doc) in docs {
+                        self.index.upsert(last, num, doc)?;
+                    }
+                }
+                self.index.advance_seq(last);
+            }
+            Opened::Existing { seq } => {
+                let mut from = seq;
+                loop {
+                    let changes = self.store.read(|tx| tx.changes_after(from, 4096))?;
+                    let Some(&(s, _, _)) = changes.last() else { break };
+                    for (seq, num, _) in changes {
+                        match self.store.read(|tx| tx.record_by_num(num))? {
+                            Some(r) => {
+                                let doc = self.live_doc(&self.prepare_stored(&r).record);
+                                self.index.upsert(seq, num, doc)?
+                            }
+                            None => self.index.delete(seq, num)?,
+                        }
+                    }
+                    from = s;
+                }
+            }
+        }
+        self.index.commit()?;
+        Ok(())
+    }
+
+    fn fail_interrupted_jobs(&self) -> Result<()> {
+        self.store.write(|tx| {
+            for mut j in tx.running_jobs()? {
+                j.status = "failed".into();
+                j.error = Some(format!(
+                    "interrupted (the server stopped); {} of {} rows were stored",
+                    j.done, j.total
+                ));
+                j.finished_at = Some(now());
+                tx.upsert_job(&j)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// One store transaction whose body may fail with a [`ServiceError`]
+    /// (which rolls it back and is returned as it was).
+    pub(crate) fn write<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
+        let mut failed = None;
+        let r = self.store.write(|tx| {
+            f(tx).map_err(|e| match e {
+                ServiceError::Store(s) => s,
+                other => {
+                    failed = Some(other);
+                    StoreError::Backend("rolled back".into())
+                }
+            })
+        });
+        match (r, failed) {
+            (_, Some(e)) => Err(e),
+            (Ok(v), None) => Ok(v),
+            (Err(e), None) => Err(e.into()),
+        }
+    }
+
+    /// A read-only transaction, as [`Service::write`].
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
+        let mut failed = None;
+        let r = self.store.read(|tx| {
+            f(tx).map_err(|e| match e {
+                ServiceError::Store(s) => s,
+                other => {
+                    failed = Some(other);
+                    StoreError::Backend("rolled back".into())
+                }
+            })
+        });
+        match (r, failed) {
+            (_, Some(e)) => Err(e),
+            (Ok(v), None) => Ok(v),
+            (Err(e), None) => Err(e.into()),
+        }
+    }
+
+    pub fn model(&self) -> Option<Arc<Model>> {
+        self.model.read().expect("model").clone()
+    }
+
+    /// Use this model from now on, and keep it in the store.
+    pub fn set_model(&self, m: Model) -> Result<()> {
+        check_model(&m, &self.preparer)?;
+        let text = m.to_toml();
+        self.store.write(|tx| tx.set_meta(MODEL_KEY, &text))?;
+        *self.model.write().expect("model") = Some(Arc::new(m));
+        Ok(())
+    }
+
+    pub fn model_pinned(&self) -> bool {
+        self.model_pinned
+    }
+
+    pub fn index(&self) -> &LiveIndex {
+        &self.index
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    /// Check the field names of a wire record.
+    pub fn check_fields(&self, fields: &BTreeMap<String, String>) -> Result<()> {
+        for name in fields.keys() {
+            if self.schema.position(name).is_none() {
+                return Err(ServiceError::UnknownField {
+                    field: name.clone(),
+                    known: self.schema.names(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Normalize a record's fields (by schema position; missing = empty).
+    pub fn prepare(&self, fields: &BTreeMap<String, String>) -> Prepared {
+        let raw: Vec<&str> = self
+            .schema
+            .fields
+            .iter()
+            .map(|f| fields.get(&f.name).map(String::as_str).unwrap_or(""))
+            .collect();
+        let postal = self
+            .schema
+            .fields
+            .iter()
+            .position(|f| f.field_type == FieldType::PostalCode)
+            .map(|p| raw[p]);
+        let all: Vec<(usize, Normalized)> = self
+            .schema
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(c, f)| {
+                let n = if f.field_type == FieldType::Address {
+                    self.normalizer
+                        .normalize_address_with_postal(f.field_type, raw[c], postal)
+                } else {
+                    self.normalizer.normalize(f.field_type, raw[c])
+                };
+                let mut n = n;
+                crate::normalize::check_field_rule(f, raw[c], &mut n);
+                (c, n)
+            })
+            .collect();
+        let record = self.preparer.from_normalized(&self.normalizer, &all);
+        let normalized = all
+            .into_iter()
+            .filter(|(c, _)| fields.contains_key(&self.schema.fields[*c].name))
+            .map(|(c, n)| {
+                (
+                    self.schema.fields[c].name.clone(),
+                    StoredField {
+                        value: n.value,
+                        issues: n
+                            .issues
+                            .iter()
+                            .map(|i| format!("{}: {}", i.kind, i.message))
+                            .collect(),
+                    },
+                )
+            })
+            .collect();
+        Prepared { normalized, record }
+    }
+
+    pub(crate) fn prepare_stored(&self, r: &Record) -> Prepared {
+        self.prepare(&r.fields)
+    }
+
+    pub(crate) fn live_doc(&self, p: &PreparedRecord) -> LiveDoc {
+        let mut tf = Vec::new();
+        for (ci, (c, v)) in self.preparer.plan.iter().zip(&p.values).enumerate() {
+            if let Some(v) = v {
+                for &l in c.comparator.tf_levels() {
+                    tf.push((ci, l, v.tf_key(c.comparator, l).into_owned()));
+                }
+            }
+        }
+        LiveDoc {
+            keys: p.keys.clone(),
+            tf,
+        }
+    }
+
+    /// Score a pair of prepared records: weight, probability, band and the
+    /// explanation (terms that sum to the weight with the prior).
+    pub(crate) fn score_pair(
+        &self,
+        model: &Model,
+        mine: &PreparedRecord,
+        other: &PreparedRecord,
+    ) -> (f64, f64, &'static str, Explanation) {
+        let freq = IndexFrequencies(&self.index);
+        let plan = &self.preparer.plan;
+        let levels: Vec<u8> = plan
+            .iter()
+            .enumerate()
+            .map(|(ci, c)| matching::level(c, mine.values[ci].as_ref(), other.values[ci].as_ref()))
+            .collect();
+        let s = matching::score(model, plan, &levels, &freq, |c| mine.values[c].as_ref());
+        let band = if s.weight >= Model::weight_for(self.rules.matching.match_threshold) {
+            "match"
+        } else if s.weight >= Model::weight_for(self.rules.matching.review_threshold) {
+            "review"
+        } else {
+            "no_match"
+        };
+        let explanation = Explanation {
+            prior: model.prior_weight(),
+            terms: plan
+                .iter()
+                .zip(&s.terms)
+                .map(|(c, t)| ExplainTerm {
+                    comparison: c.name.clone(),
+                    field: self.schema.fields[c.column].name.clone(),
+                    level: level_label(c, t.level),
+                    weight: t.weight,
+                })
+                .collect(),
+        };
+        (s.weight, s.probability(), band, explanation)
+    }
+
+    /// Score a prepared record against stored ones, best first.
+    pub(crate) fn score_against(
+        &self,
+        model: &Model,
+        mine: &PreparedRecord,
+        others: &[(Record, PreparedRecord)],
+    ) -> Vec<Candidate> {
+        let mut out: Vec<Candidate> = others
+            .iter()
+            .map(|(r, p)| {
+                let (score, probability, band, explanation) = self.score_pair(model, mine, p);
+                Candidate {
+                    id: r.id.clone(),
+                    entity_id: r.entity_id.clone(),
+                    score,
+                    probability,
+                    band: band.into(),
+                    explanation,
+                    num: r.num,
+                }
+            })
+            .collect();
+        out.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.id.cmp(&y.id)));
+        out
+    }
+
+    /// The candidates of a prepared record, scored, best first.
+    pub(crate) fn candidates_of(
+        &self,
+        p: &PreparedRecord,
+        itself: Option<u64>,
+    ) -> Result<Vec<Candidate>> {
+        let model = self.model().ok_or(ServiceError::NoModel)?;
+        let (nums, _) = self.index.candidates(&p.keys, itself)?;
+        let others: Vec<(Record, PreparedRecord)> = self
+            .store
+            .read(|tx| {
+                let mut v = Vec::with_capacity(nums.len());
+                for &n in &nums {
+                    if let Some(r) = tx.record_by_num(n)? {
+                        v.push(r);
+                    }
+                }
+                Ok(v)
+            })?
+            .into_iter()
+            .map(|r| {
+                let p = self.prepare_stored(&r).record;
+                (r, p)
+            })
+            .collect();
+        Ok(self.score_against(&model, p, &others))
+    }
+
+    /// `POST /v1/records/check`: candidates for a record, nothing written.
+    pub fn check(&self, input: &RecordInput, limit: usize) -> Result<Vec<Candidate>> {
+        self.check_fields(&input.fields)?;
+        let p = self.prepare(&input.fields);
+        let itself = match &input.id {
+            Some(id) => self.store.read(|tx| tx.record(id))?.map(|r| r.num),
+            None => None,
+        };
+        let mut c = self.candidates_of(&p.record, itself)?;
+        c.truncate(limit);
+        Ok(c)
+    }
+
+    /// Look up an earlier answer for this idempotency key.
+    fn replay(&self, tx: &mut dyn Tx, actor: &Actor, idem: Option<&IdemKey>) -> Result<Option<Idempotent>> {
+        let Some(k) = idem else { return Ok(None) };
+        match tx.idempotent(&k.key, &actor.name)? {
+            Some(prev) if prev.request_hash == k.request_hash => Ok(Some(prev)),
+            Some(_) => Err(ServiceError::IdempotencyMismatch),
+            None => Ok(None),
+        }
+    }
+
+    fn remember(
+        &self,
+        tx: &mut dyn Tx,
+        actor: &Actor,
+        idem: Option<&IdemKey>,
+        status: u16,
+        body: &impl Serialize,
+    ) -> Result<()> {
+        if let Some(k) = idem {
+            tx.remember_idempotent(
+                &k.key,
+                &actor.name,
+                &Idempotent {
+                    request_hash: k.request_hash.clone(),
+                    status,
+                    body: serde_json::to_string(body).expect("serializable"),
+                },
+                &now(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Commit the index when enough changes wait (called after writes).
+    pub(crate) fn maybe_commit(&self) -> Result<()> {
+        if self.index.uncommitted() >= self.commit_every {
+            self.index.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Commit the index now (a timer calls this so changes do not wait long).
+    pub fn commit_index(&self) -> Result<()> {
+        if self.index.uncommitted() > 0 {
+            self.index.commit()?;
+        }
+        Ok(())
+    }
+}
+
+/// The answer to a create.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreateOutcome {
+    pub record: Record,
+    /// Candidates found at creation, best first.
+    pub candidates: Vec<Candidate>,
+    /// Set when the record was merged automatically (auto-merge band).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_with: Option<String>,
+    /// Proposals opened for the review band.
+    pub proposals: Vec<String>,
+}
+
+impl Service {
+    /// `POST /v1/records`: store a record, check it, and act on the result:
+    /// the best auto-merge candidate's entity takes it in; review-band
+    /// candidates become proposals (unless a steward rejected that pair).
+    pub fn create(
+        &self,
+        actor: &Actor,
+        input: RecordInput,
+        idem: Option<&IdemKey>,
+    ) -> Result<Reply<CreateOutcome>> {
+        self.check_fields(&input.fields)?;
+        if let Some(id) = &input.id {
+            validate_id(id)?;
+        }
+        let prepared = self.prepare(&input.fields);
+        let doc = self.live_doc(&prepared.record);
+        let _w = self.writer.lock().expect("writer");
+        let candidates = self.candidates_of(&prepared.record, None)?;
+        let (outcome, seq, num) = match self.write(|tx| {
+            if let Some(prev) = self.replay(tx, actor, idem)? {
+                return Ok(Err(prev));
+            }
+            let out = self.insert_and_match(tx, actor, &input, prepared.normalized.clone(), &candidates, "live")?;
+            self.remember(tx, actor, idem, 201, &out.0)?;
+            Ok(Ok(out))
+        })? {
+            Err(prev) => {
+                return Ok(Reply::Replay {
+                    status: prev.status,
+                    body: prev.body,
+                })
+            }
+            Ok(x) => x,
+        };
+        self.index.upsert(seq, num, doc)?;
+        drop(_w);
+        self.maybe_commit()?;
+        Ok(Reply::Fresh(outcome))
+    }
+
+    /// Insert one record and act on its candidates, inside a transaction.
+    /// Returns the outcome, the change number and the record number.
+    pub(crate) fn insert_and_match(
+        &self,
+        tx: &mut dyn Tx,
+        actor: &Actor,
+        input: &RecordInput,
+        normalized: BTreeMap<String, StoredField>,
+        candidates: &[Candidate],
+        source: &str,
+    ) -> Result<(CreateOutcome, u64, u64)> {
+        let id = match &input.id {
+            Some(id) => {
+                if tx.record(id)?.is_some() {
+                    return Err(ServiceError::RecordExists(id.clone()));
+                }
+                id.clone()
+            }
+            None => next_record_id(tx)?,
+        };
+        let at = now();
+        let best_match = candidates.iter().find(|c| c.band == "match");
+        let entity_id = match best_match {
+            Some(c) => c.entity_id.clone(),
+            None => {
+                let e = Entity {
+                    id: tx.next_entity_id()?,
+                    merged_into: None,
+                    overrides: BTreeMap::new(),
+                    version: 1,
+                    created_at: at.clone(),
+                    updated_at: at.clone(),
+                };
+                tx.insert_entity(&e)?;
+                e.id
+            }
+        };
+        let mut record = Record {
+            num: 0,
+            id: id.clone(),
+            source: input.source.clone().unwrap_or_default(),
+            fields: input.fields.clone(),
+            normalized,
+            entity_id: entity_id.clone(),
+            version: 1,
+            created_at: at.clone(),
+            updated_at: at.clone(),
+        };
+        record.num = tx.insert_record(&record)?;
+        let seq = tx.log_change(record.num, false)?;
+        tx.audit(&AuditEntry {
+            seq: 0,
+            at: at.clone(),
+            actor: actor.name.clone(),
+            action: "record.create".into(),
+            subject: format!("record:{id}"),
+            before: serde_json::Value::Null,
+            after: serde_json::to_value(&record.fields).expect("json"),
+            reason: None,
+        })?;
+        let mut merged_with = None;
+        if let Some(c) = best_match {
+            merged_with = Some(c.id.clone());
+            tx.add_history(
+                &entity_id,
+                &HistoryEntry {
+                    at: at.clone(),
+                    actor: "system".into(),
+                    action: "auto_merge".into(),
+                    detail: serde_json::json!({"record": id, "matched": c.id, "score": c.score}),
+                },
+            )?;
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at: at.clone(),
+                actor: "system".into(),
+                action: "entity.auto_merge".into(),
+                subject: format!("entity:{entity_id}"),
+                before: serde_json::Value::Null,
+                after: serde_json::json!({"record": id, "matched": c.id, "score": c.score}),
+                reason: Some(format!("on behalf of {}", actor.name)),
+            })?;
+        } else {
+            tx.add_history(
+                &entity_id,
+                &HistoryEntry {
+                    at: at.clone(),
+                    actor: actor.name.clone(),
+                    action: "created".into(),
+                    detail: serde_json::json!({"record": id}),
+                },
+            )?;
+        }
+        let mut proposals = Vec::new();
+        for c in candidates {
+            let propose = c.band == "review"
+                || (c.band == "match" && c.entity_id != entity_id);
+            if !propose || c.entity_id == entity_id {
+                continue;
+            }
+            if let Some(p) = self.propose(tx, &record, c, source)? {
+                proposals.push(p);
+            }
+        }
+        let num = record.num;
+        Ok((
+            CreateOutcome {
+                record,
+                candidates: candidates.to_vec(),
+                merged_with,
+                proposals,
+            },
+            seq,
+            num,
+        ))
+    }
+
+    /// Open a proposal between a record and a candidate, unless one is
+    /// pending or a steward rejected the pair at these versions.
+    pub(crate) fn propose(
+        &self,
+        tx: &mut dyn Tx,
+        record: &Record,
+        c: &Candidate,
+        source: &str,
+    ) -> Result<Option<String>> {
+        let Some(other) = tx.record_by_num(c.num)? else {
+            return Ok(None);
+        };
+        let (a, b, versions) = if record.num < other.num {
+            (record.num, other.num, [record.version, other.version])
+        } else {
+            (other.num, record.num, [other.version, record.version])
+        };
+        if tx.pending_proposal_between(a, b)?.is_some() || tx.is_rejected(a, b, versions)? {
+            return Ok(None);
+        }
+        let id = tx.insert_proposal(
+            &NewProposal {
+                a,
+                b,
+                score: c.score,
+                probability: c.probability,
+                band: c.band.clone(),
+                source: source.into(),
+                explanation: serde_json::to_value(&c.explanation).expect("json"),
+                versions,
+            },
+            &now(),
+        )?;
+        Ok(Some(id))
+    }
+
+    /// `GET /v1/records/{id}`.
+    pub fn record(&self, id: &str) -> Result<Record> {
+        self.store
+            .read(|tx| tx.record(id))?
+            .ok_or_else(|| ServiceError::NotFound(format!("record `{id}`")))
+    }
+
+    /// `PUT /v1/records/{id}`: replace the fields; re-normalized, re-indexed
+    /// and re-matched. Pending proposals of the record are superseded (they
+    /// scored the old values) and new ones opened from the new candidates.
+    pub fn update(
+        &self,
+        actor: &Actor,
+        id: &str,
+        fields: BTreeMap<String, String>,
+        idem: Option<&IdemKey>,
+    ) -> Result<Reply<CreateOutcome>> {
+        self.check_fields(&fields)?;
+        let prepared = self.prepare(&fields);
+        let doc = self.live_doc(&prepared.record);
+        let _w = self.writer.lock().expect("writer");
+        let old = self.record(id)?;
+        let candidates: Vec<Candidate> = self
+            .candidates_of(&prepared.record, Some(old.num))?;
+        let r = self.write(|tx| {
+            if let Some(prev) = self.replay(tx, actor, idem)? {
+                return Ok(Err(prev));
+            }
+            let mut rec = tx
+                .record(id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("record `{id}`")))?;
+            let before = serde_json::to_value(&rec.fields).expect("json");
+            rec.fields = fields.clone();
+            rec.normalized = prepared.normalized.clone();
+            rec.version += 1;
+            rec.updated_at = now();
+            tx.update_record(&rec)?;
+            let seq = tx.log_change(rec.num, false)?;
+            for mut p in tx.proposals_of(rec.num, true)? {
+                let expected = p.version;
+                p.status = crate::store::ProposalStatus::Superseded;
+                p.version += 1;
+                p.decided_at = Some(now());
+                p.reason = Some(format!("record {id} changed"));
+                tx.update_proposal(&p, expected)?;
+            }
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at: rec.updated_at.clone(),
+                actor: actor.name.clone(),
+                action: "record.update".into(),
+                subject: format!("record:{id}"),
+                before,
+                after: serde_json::to_value(&rec.fields).expect("json"),
+                reason: None,
+            })?;
+            let mut proposals = Vec::new();
+            for c in &candidates {
+                if c.band != "no_match" && c.entity_id != rec.entity_id {
+                    if let Some(p) = self.propose(tx, &rec, c, "live")? {
+                        proposals.push(p);
+                    }
+                }
+            }
+            let out = CreateOutcome {
+                record: rec,
+                candidates: candidates.clone(),
+                merged_with: None,
+                proposals,
+            };
+            self.remember(tx, actor, idem, 200, &out)?;
+            Ok(Ok((out, seq)))
+        })?;
+        match r {
+            Err(prev) => Ok(Reply::Replay {
+                status: prev.status,
+                body: prev.body,
+            }),
+            Ok((out, seq)) => {
+                self.index.upsert(seq, out.record.num, doc)?;
+                drop(_w);
+                self.maybe_commit()?;
+                Ok(Reply::Fresh(out))
+            }
+        }
+    }
+
+    /// `DELETE /v1/records/{id}` (`erase`: the APPI erasure — the audit
+    /// log's copies of its values are redacted too, and the log keeps only a
+    /// PII-free tombstone).
+    pub fn delete(&self, actor: &Actor, id: &str, erase: bool, reason: Option<String>) -> Result<()> {
+        let _w = self.writer.lock().expect("writer");
+        let (seq, num) = self.write(|tx| {
+            let rec = tx
+                .record(id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("record `{id}`")))?;
+            tx.delete_proposals_of(rec.num)?;
+            tx.forget_rejections_of(rec.num)?;
+            tx.delete_record(rec.num)?;
+            let seq = tx.log_change(rec.num, true)?;
+            let mut entity = tx.entity(&rec.entity_id)?;
+            if let Some(e) = entity.as_mut() {
+                e.overrides.retain(|_, r| r != id);
+                e.version += 1;
+                e.updated_at = now();
+                tx.update_entity(e)?;
+            }
+            let subject = format!("record:{id}");
+            if erase {
+                tx.redact_audit(&subject)?;
+            }
+            tx.add_history(
+                &rec.entity_id,
+                &HistoryEntry {
+                    at: now(),
+                    actor: actor.name.clone(),
+                    action: if erase { "member_erased" } else { "member_deleted" }.into(),
+                    detail: serde_json::json!({"record": id}),
+                },
+            )?;
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at: now(),
+                actor: actor.name.clone(),
+                action: if erase { "record.erase" } else { "record.delete" }.into(),
+                subject,
+                before: if erase {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::to_value(&rec.fields).expect("json")
+                },
+                after: serde_json::Value::Null,
+                reason,
+            })?;
+            Ok((seq, rec.num))
+        })?;
+        self.index.delete(seq, num)?;
+        drop(_w);
+        self.maybe_commit()?;
+        Ok(())
+    }
+}
+
+/// A new record id (`R0000001`, …), skipping ids that imports already use.
+pub(crate) fn next_record_id(tx: &mut dyn Tx) -> Result<String> {
+    let mut n: u64 = tx
+        .meta("next_record_id")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let id = loop {
+        let id = format!("R{n:07}");
+        n += 1;
+        if tx.record(&id)?.is_none() {
+            break id;
+        }
+    };
+    tx.set_meta("next_record_id", &n.to_string())?;
+    Ok(id)
+}
+
+/// Record ids: 1–128 printable characters without `/` (they go in URLs).
+pub fn validate_id(id: &str) -> Result<()> {
+    let n = id.chars().count();
+    if n == 0 || n > 128 || id.chars().any(|c| c.is_control() || c == '/') || id.trim() != id {
+        return Err(ServiceError::Invalid(format!(
+            "record id `{}`: 1–128 characters, no `/`, no control characters, no surrounding spaces",
+            id.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+fn level_label(c: &matching::Comparison, level: u8) -> String {
+    if level == 0 {
+        "missing".into()
+    } else {
+        c.comparator
+            .levels()
+            .get(level as usize - 1)
+            .copied()
+            .unwrap_or("?")
+            .to_string()
+    }
+}
+
+/// A model must have the plan's comparisons, in order.
+fn check_model(m: &Model, preparer: &Preparer) -> Result<()> {
+    let want: Vec<&str> = preparer.plan.iter().map(|c| c.name.as_str()).collect();
+    let have: Vec<&str> = m.comparisons.iter().map(|c| c.name.as_str()).collect();
+    if want != have {
+        return Err(ServiceError::Invalid(format!(
+            "the model does not fit these rules: they give comparisons [{}], the model has [{}]",
+            want.join(", "),
+            have.join(", ")
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,545 @@
+//! Stewards' work: proposals and their decisions, entities (golden records,
+//! members, history), merges and splits, the audit log.
+//!
+//! A decision is conditional on the proposal's version: of two stewards
+//! deciding one proposal at once, one wins and the other gets
+//! [`ServiceError::Conflict`] with the proposal as it now is.
+
+use super::golden::{golden, Golden};
+use super::{Actor, IdemKey, Reply, Result, Service, ServiceError};
+use crate::store::{
+    now, AuditEntry, AuditFilter, Entity, HistoryEntry, Proposal, ProposalFilter,
+    ProposalStatus, Record, Tx,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A proposal with both records, each field side by side, and the golden
+/// record an approval would give.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProposalDetail {
+    #[serde(flatten)]
+    pub proposal: Proposal,
+    pub records: Vec<Record>,
+    /// Per field: both values and whether they are equal after normalizing.
+    pub fields: Vec<FieldPair>,
+    /// The golden record of the two entities merged.
+    pub proposed_golden: Golden,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldPair {
+    pub field: String,
+    pub values: [Option<String>; 2],
+    pub same: bool,
+}
+
+/// An entity with its golden record, members and history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EntityView {
+    #[serde(flatten)]
+    pub entity: Entity,
+    pub golden: Golden,
+    pub members: Vec<Record>,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// What a steward decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+    Defer,
+    /// Undo a reject or a defer: the proposal is open again (a rejected
+    /// pair is forgotten). An approval is undone by a split.
+    Reopen,
+}
+
+impl Service {
+    pub fn proposals(&self, f: &ProposalFilter) -> Result<Vec<Proposal>> {
+        self.read(|tx| Ok(tx.proposals(f)?))
+    }
+
+    pub fn proposal_counts(&self) -> Result<BTreeMap<String, u64>> {
+        self.read(|tx| Ok(tx.pending_counts()?))
+    }
+
+    fn proposal_in(tx: &mut dyn Tx, id: &str) -> Result<Proposal> {
+        tx.proposal(id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("proposal `{id}`")))
+    }
+
+    pub fn proposal(&self, id: &str) -> Result<ProposalDetail> {
+        self.read(|tx| {
+            let p = Self::proposal_in(tx, id)?;
+            let a = tx.record_by_num(p.a)?;
+            let b = tx.record_by_num(p.b)?;
+            let (Some(a), Some(b)) = (a, b) else {
+                return Err(ServiceError::NotFound(format!("proposal `{id}`'s records")));
+            };
+            let mut members = tx.records_of_entity(&a.entity_id)?;
+            let mut overrides = tx
+                .entity(&a.entity_id)?
+                .map(|e| e.overrides)
+                .unwrap_or_default();
+            if b.entity_id != a.entity_id {
+                members.extend(tx.records_of_entity(&b.entity_id)?);
+                if let Some(e) = tx.entity(&b.entity_id)? {
+                    for (k, v) in e.overrides {
+                        overrides.entry(k).or_insert(v);
+                    }
+                }
+            }
+            let fields = self
+                .schema
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    let va = a.normalized.get(&f.name).and_then(|x| x.value.clone());
+                    let vb = b.normalized.get(&f.name).and_then(|x| x.value.clone());
+                    let ra = a.fields.get(&f.name);
+                    let rb = b.fields.get(&f.name);
+                    if ra.is_none() && rb.is_none() {
+                        return None;
+                    }
+                    Some(FieldPair {
+                        field: f.name.clone(),
+                        same: va.is_some() && va == vb,
+                        values: [
+                            va.or_else(|| ra.cloned()),
+                            vb.or_else(|| rb.cloned()),
+                        ],
+                    })
+                })
+                .collect();
+            let proposed_golden = golden(
+                &self.schema,
+                &self.rules.survivorship,
+                &members,
+                &overrides,
+            );
+            Ok(ProposalDetail {
+                proposal: p,
+                records: vec![a, b],
+                fields,
+                proposed_golden,
+            })
+        })
+    }
+
+    /// Assign a proposal to a steward (`None`: unassign). Conditional on
+    /// `expected_version` when given.
+    pub fn assign(
+        &self,
+        actor: &Actor,
+        id: &str,
+        assignee: Option<String>,
+        expected_version: Option<u64>,
+    ) -> Result<Proposal> {
+        self.write(|tx| {
+            let mut p = Self::proposal_in(tx, id)?;
+            let expected = expected_version.unwrap_or(p.version);
+            if expected != p.version || !p.status.is_pending() {
+                return Err(conflict(&p, "the proposal changed or was decided"));
+            }
+            let before = p.assignee.clone();
+            p.assignee = assignee;
+            p.version += 1;
+            tx.update_proposal(&p, expected)?;
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at: now(),
+                actor: actor.name.clone(),
+                action: "proposal.assign".into(),
+                subject: format!("proposal:{id}"),
+                before: serde_json::json!({ "assignee": before }),
+                after: serde_json::json!({ "assignee": p.assignee }),
+                reason: None,
+            })?;
+            Ok(p)
+        })
+    }
+
+    /// Decide a proposal. `winners` (approve only) names, per field, the
+    /// record whose value the golden record keeps.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide(
+        &self,
+        actor: &Actor,
+        id: &str,
+        decision: Decision,
+        winners: BTreeMap<String, String>,
+        reason: Option<String>,
+        expected_version: Option<u64>,
+        idem: Option<&IdemKey>,
+    ) -> Result<Reply<Proposal>> {
+        for f in winners.keys() {
+            if self.schema.position(f).is_none() {
+                return Err(ServiceError::UnknownField {
+                    field: f.clone(),
+                    known: self.schema.names(),
+                });
+            }
+        }
+        let _w = self.writer.lock().expect("writer");
+        let r = self.write(|tx| {
+            if let Some(prev) = self.replay(tx, actor, idem)? {
+                return Ok(Err(prev));
+            }
+            let mut p = Self::proposal_in(tx, id)?;
+            let expected = expected_version.unwrap_or(p.version);
+            let allowed = match decision {
+                Decision::Reopen => matches!(
+                    p.status,
+                    ProposalStatus::Rejected | ProposalStatus::Deferred
+                ),
+                _ => p.status.is_pending(),
+            };
+            if expected != p.version || !allowed {
+                return Err(conflict(
+                    &p,
+                    &format!("proposal {id} is {} (version {})", p.status.as_str(), p.version),
+                ));
+            }
+            let before = serde_json::json!({ "status": p.status.as_str() });
+            let at = now();
+            match decision {
+                Decision::Approve => {
+                    let a = record_in(tx, p.a)?;
+                    let b = record_in(tx, p.b)?;
+                    for rid in winners.values() {
+                        if *rid != a.id && *rid != b.id {
+                            let ea = tx.records_of_entity(&a.entity_id)?;
+                            let eb = tx.records_of_entity(&b.entity_id)?;
+                            if !ea.iter().chain(&eb).any(|r| &r.id == rid) {
+                                return Err(ServiceError::Invalid(format!(
+                                    "winner `{rid}` is not a member of the merged entity"
+                                )));
+                            }
+                        }
+                    }
+                    let keep = self.merge_entities(
+                        tx,
+                        actor,
+                        &a.entity_id,
+                        &b.entity_id,
+                        &format!("proposal {id}"),
+                        Some(id),
+                    )?;
+                    if !winners.is_empty() {
+                        let mut e = entity_in(tx, &keep)?;
+                        e.overrides.extend(winners.clone());
+                        e.version += 1;
+                        e.updated_at = at.clone();
+                        tx.update_entity(&e)?;
+                    }
+                    p.status = ProposalStatus::Approved;
+                }
+                Decision::Reject => {
+                    tx.remember_rejection(p.a, p.b, p.versions)?;
+                    p.status = ProposalStatus::Rejected;
+                }
+                Decision::Defer => p.status = ProposalStatus::Deferred,
+                Decision::Reopen => {
+                    if p.status == ProposalStatus::Rejected {
+                        tx.forget_rejection(p.a, p.b)?;
+                    }
+                    p.status = ProposalStatus::Open;
+                }
+            }
+            p.version += 1;
+            if decision == Decision::Reopen {
+                p.decided_at = None;
+                p.decided_by = None;
+                p.reason = None;
+            } else {
+                p.decided_at = Some(at.clone());
+                p.decided_by = Some(actor.name.clone());
+                p.reason = reason.clone();
+            }
+            tx.update_proposal(&p, expected)?;
+            let action = match decision {
+                Decision::Approve => "proposal.approve",
+                Decision::Reject => "proposal.reject",
+                Decision::Defer => "proposal.defer",
+                Decision::Reopen => "proposal.reopen",
+            };
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at,
+                actor: actor.name.clone(),
+                action: action.into(),
+                subject: format!("proposal:{id}"),
+                before,
+                after: serde_json::json!({
+                    "status": p.status.as_str(),
+                    "winners": winners,
+                }),
+                reason: reason.clone(),
+            })?;
+            self.remember(tx, actor, idem, 200, &p)?;
+            Ok(Ok(p))
+        })?;
+        Ok(match r {
+            Ok(p) => Reply::Fresh(p),
+            Err(prev) => Reply::Replay {
+                status: prev.status,
+                body: prev.body,
+            },
+        })
+    }
+
+    /// Merge entity `y` into `x` (or `x` into `y`: the older id stays, so
+    /// ids downstream systems hold keep answering). Pending proposals inside
+    /// the merged entity are superseded. Returns the surviving id.
+    pub(crate) fn merge_entities(
+        &self,
+        tx: &mut dyn Tx,
+        actor: &Actor,
+        x: &str,
+        y: &str,
+        because: &str,
+        proposal: Option<&str>,
+    ) -> Result<String> {
+        if x == y {
+            return Ok(x.to_string());
+        }
+        let (keep, gone) = if x < y { (x, y) } else { (y, x) };
+        let moved = tx.records_of_entity(gone)?;
+        let kept = tx.records_of_entity(keep)?;
+        for mut r in moved.clone() {
+            r.entity_id = keep.to_string();
+            tx.update_record(&r)?;
+        }
+        let at = now();
+        let mut g = entity_in(tx, gone)?;
+        let mut k = entity_in(tx, keep)?;
+        for (f, r) in std::mem::take(&mut g.overrides) {
+            k.overrides.entry(f).or_insert(r);
+        }
+        g.merged_into = Some(keep.to_string());
+        g.version += 1;
+        g.updated_at = at.clone();
+        tx.update_entity(&g)?;
+        k.version += 1;
+        k.updated_at = at.clone();
+        tx.update_entity(&k)?;
+        let ids = |v: &[Record]| v.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        let detail = serde_json::json!({
+            "merged": gone, "into": keep, "records": ids(&moved), "because": because,
+        });
+        for e in [keep, gone] {
+            tx.add_history(
+                e,
+                &HistoryEntry {
+                    at: at.clone(),
+                    actor: actor.name.clone(),
+                    action: "merge".into(),
+                    detail: detail.clone(),
+                },
+            )?;
+        }
+        tx.audit(&AuditEntry {
+            seq: 0,
+            at: at.clone(),
+            actor: actor.name.clone(),
+            action: "entity.merge".into(),
+            subject: format!("entity:{keep}"),
+            before: serde_json::json!({ keep: ids(&kept), gone: ids(&moved) }),
+            after: serde_json::json!({ keep: ids(&kept).into_iter().chain(ids(&moved)).collect::<Vec<_>>() }),
+            reason: Some(because.to_string()),
+        })?;
+        // Proposals between members of the merged entity have nothing left to decide.
+        let members: std::collections::HashSet<u64> =
+            kept.iter().chain(&moved).map(|r| r.num).collect();
+        for r in &moved {
+            for mut p in tx.proposals_of(r.num, true)? {
+                if Some(p.id.as_str()) != proposal && members.contains(&p.a) && members.contains(&p.b) {
+                    let expected = p.version;
+                    p.status = ProposalStatus::Superseded;
+                    p.version += 1;
+                    p.decided_at = Some(at.clone());
+                    p.reason = Some(format!("merged by {because}"));
+                    tx.update_proposal(&p, expected)?;
+                }
+            }
+        }
+        Ok(keep.to_string())
+    }
+
+    /// `GET /v1/entities/{id}`: a merged-away id answers with the entity it
+    /// went into (`merged_into` says so).
+    pub fn entity(&self, id: &str) -> Result<EntityView> {
+        self.read(|tx| {
+            let mut e = entity_in(tx, id)?;
+            let mut hops = 0;
+            while let Some(next) = e.merged_into.clone() {
+                hops += 1;
+                if hops > 64 {
+                    break;
+                }
+                e = entity_in(tx, &next)?;
+            }
+            let members = tx.records_of_entity(&e.id)?;
+            let history = tx.history(&e.id)?;
+            let golden = golden(
+                &self.schema,
+                &self.rules.survivorship,
+                &members,
+                &e.overrides,
+            );
+            Ok(EntityView {
+                entity: e,
+                golden,
+                members,
+                history,
+            })
+        })
+    }
+
+    /// `POST /v1/entities/{id}/split`: move `records` to a new entity.
+    pub fn split(
+        &self,
+        actor: &Actor,
+        id: &str,
+        records: &[String],
+        reason: Option<String>,
+    ) -> Result<EntityView> {
+        if records.is_empty() {
+            return Err(ServiceError::Invalid("split: name at least one record".into()));
+        }
+        let _w = self.writer.lock().expect("writer");
+        let new_id = self.write(|tx| {
+            let mut e = entity_in(tx, id)?;
+            if e.merged_into.is_some() {
+                return Err(ServiceError::Invalid(format!(
+                    "entity {id} was merged into {}; split that one",
+                    e.merged_into.as_deref().unwrap_or("")
+                )));
+            }
+            let members = tx.records_of_entity(id)?;
+            for r in records {
+                if !members.iter().any(|m| &m.id == r) {
+                    return Err(ServiceError::Invalid(format!(
+                        "record `{r}` is not a member of entity {id}"
+                    )));
+                }
+            }
+            if records.len() >= members.len() {
+                return Err(ServiceError::Invalid(
+                    "split: at least one member must stay".into(),
+                ));
+            }
+            let at = now();
+            let new = Entity {
+                id: tx.next_entity_id()?,
+                merged_into: None,
+                overrides: BTreeMap::new(),
+                version: 1,
+                created_at: at.clone(),
+                updated_at: at.clone(),
+            };
+            tx.insert_entity(&new)?;
+            for m in &members {
+                if records.contains(&m.id) {
+                    let mut r = m.clone();
+                    r.entity_id = new.id.clone();
+                    tx.update_record(&r)?;
+                }
+            }
+            let before: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+            e.overrides.retain(|_, r| !records.contains(r));
+            e.version += 1;
+            e.updated_at = at.clone();
+            tx.update_entity(&e)?;
+            let detail = serde_json::json!({ "from": id, "to": new.id, "records": records });
+            for ent in [id, new.id.as_str()] {
+                tx.add_history(
+                    ent,
+                    &HistoryEntry {
+                        at: at.clone(),
+                        actor: actor.name.clone(),
+                        action: "split".into(),
+                        detail: detail.clone(),
+                    },
+                )?;
+            }
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at,
+                actor: actor.name.clone(),
+                action: "entity.split".into(),
+                subject: format!("entity:{id}"),
+                before: serde_json::json!({ id: before }),
+                after: detail,
+                reason,
+            })?;
+            Ok(new.id)
+        })?;
+        drop(_w);
+        let _ = new_id;
+        self.entity(id)
+    }
+
+    /// Which entity a record belongs to now (the crosswalk).
+    pub fn crosswalk(&self, record_id: &str) -> Result<(String, String)> {
+        let r = self.record(record_id)?;
+        Ok((r.id, r.entity_id))
+    }
+
+    pub fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        self.read(|tx| Ok(tx.audit_entries(f)?))
+    }
+
+    /// Records holding `text` in any field (raw or normalized; the query is
+    /// normalized as a name, phone and e-mail too).
+    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<Record>> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ServiceError::Invalid("search: `q` is empty".into()));
+        }
+        let mut queries = vec![text.to_string()];
+        for t in [
+            crate::record::FieldType::Phone,
+            crate::record::FieldType::Email,
+            crate::record::FieldType::PersonName,
+            crate::record::FieldType::CompanyName,
+        ] {
+            if let Some(v) = self.normalizer.normalize(t, text).value {
+                if !queries.contains(&v) {
+                    queries.push(v);
+                }
+            }
+        }
+        self.read(|tx| {
+            let mut out: Vec<Record> = Vec::new();
+            for q in &queries {
+                for r in tx.search_records(q, limit)? {
+                    if !out.iter().any(|o| o.num == r.num) {
+                        out.push(r);
+                    }
+                }
+            }
+            out.sort_by(|a, b| a.id.cmp(&b.id));
+            out.truncate(limit);
+            Ok(out)
+        })
+    }
+}
+
+fn conflict(p: &Proposal, message: &str) -> ServiceError {
+    ServiceError::Conflict {
+        message: message.to_string(),
+        current: serde_json::to_value(p).expect("json"),
+    }
+}
+
+fn record_in(tx: &mut dyn Tx, num: u64) -> Result<Record> {
+    tx.record_by_num(num)?
+        .ok_or_else(|| ServiceError::NotFound(format!("record #{num}")))
+}
+
+fn entity_in(tx: &mut dyn Tx, id: &str) -> Result<Entity> {
+    tx.entity(id)?
+        .ok_or_else(|| ServiceError::NotFound(format!("entity `{id}`")))
+}

@@ -1,0 +1,548 @@
+//! The review service over HTTP, through the router (no socket), plus one
+//! real server on port 0. Fault tests (SIGKILL) are in `serve_faults.rs`.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use nayose::rules::Rules;
+use nayose::server::{auth, metrics::Metrics, router, AppState, Limits};
+use nayose::service::import::{ImportFormat, ImportRequest};
+use nayose::service::{Actor, Service};
+use nayose::store::sqlite::SqliteStore;
+use nayose::store::{Role, Store, StoreExt};
+use serde_json::{json, Value};
+use std::sync::{Arc, OnceLock};
+use tower::ServiceExt;
+
+pub const DEMO_CSV: &[u8] = include_bytes!("../fixtures/sample/demo.csv");
+const ADMIN: &str = "test-admin-token";
+
+pub struct App {
+    pub _dir: tempfile::TempDir,
+    pub state: AppState,
+    pub store: Arc<SqliteStore>,
+    pub steward: String,
+    pub viewer: String,
+    pub ingest: String,
+}
+
+/// A service over a fresh store with the demo file imported (which trains
+/// the model from the stored records).
+pub fn app() -> App {
+    app_with(|_| {})
+}
+
+pub fn app_with(configure: impl FnOnce(&mut Service)) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let mut service = Service::open(
+        dyn_store.clone(),
+        &dir.path().join("index"),
+        Rules::default_rules(),
+        None,
+    )
+    .unwrap();
+    configure(&mut service);
+    let service = Arc::new(service);
+    import(&service, DEMO_CSV, ImportFormat::Table(nayose::import::Format::Csv));
+    let tokens = auth::Tokens::new(dyn_store.clone(), Some(ADMIN.into()));
+    let steward = tokens.create("test", "stella", Role::Steward).unwrap();
+    let viewer = tokens.create("test", "vic", Role::Viewer).unwrap();
+    let ingest = tokens.create("test", "crm-sync", Role::Ingest).unwrap();
+    App {
+        _dir: dir,
+        state: AppState {
+            service,
+            tokens: Arc::new(tokens),
+            metrics: Arc::new(Metrics::new()),
+            limits: Limits {
+                json_bytes: 64 << 10,
+                import_bytes: 8 << 20,
+            },
+        },
+        store,
+        steward,
+        viewer,
+        ingest,
+    }
+}
+
+/// Import and wait for the job; returns the job's result.
+pub fn import(service: &Arc<Service>, bytes: &[u8], format: ImportFormat) -> Value {
+    let job = service
+        .start_import(
+            &Actor::system(),
+            ImportRequest {
+                bytes: bytes.to_vec(),
+                format,
+                source: Some("test".into()),
+            },
+        )
+        .unwrap();
+    loop {
+        let j = service.job(&job.id).unwrap();
+        if j.status != "running" {
+            assert_eq!(j.status, "done", "{j:?}");
+            return j.result;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| tokio::runtime::Runtime::new().unwrap())
+}
+
+impl App {
+    /// One request through the router: (status, JSON body or Null).
+    pub fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        self.raw(req)
+    }
+
+    pub fn raw(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let app = router(self.state.clone());
+        rt().block_on(async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            (status, v)
+        })
+    }
+
+    pub fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call(method, path, Some(ADMIN), body)
+    }
+
+    /// Counts that must not move when a request is refused.
+    pub fn counts(&self) -> (u64, usize, usize) {
+        let records = self.store.read(|tx| tx.count_records()).unwrap();
+        let audit = self
+            .store
+            .read(|tx| {
+                tx.audit_entries(&nayose::store::AuditFilter {
+                    limit: 1_000_000,
+                    ..Default::default()
+                })
+            })
+            .unwrap()
+            .len();
+        let proposals = self
+            .store
+            .read(|tx| {
+                tx.proposals(&nayose::store::ProposalFilter {
+                    limit: 1_000_000,
+                    ..Default::default()
+                })
+            })
+            .unwrap()
+            .len();
+        (records, audit, proposals)
+    }
+}
+
+/// A demo row as a wire record (fields by the default rules' names).
+fn demo_row(id: &str) -> Value {
+    let text = std::str::from_utf8(DEMO_CSV).unwrap();
+    let mut lines = text.lines();
+    let headers: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row = lines.find(|l| l.starts_with(&format!("{id},"))).unwrap();
+    let cells: Vec<&str> = row.split(',').collect();
+    let name = |h: &str| match h {
+        "会社名" => "company_name",
+        "会社名カナ" => "company_kana",
+        "担当者名" => "person_name",
+        "郵便番号" => "postal_code",
+        "住所" => "address",
+        "電話番号" => "phone",
+        "メールアドレス" => "email",
+        "法人番号" => "corporate_number",
+        _ => "",
+    };
+    let mut fields = serde_json::Map::new();
+    for (h, c) in headers.iter().zip(cells) {
+        let n = name(h);
+        if !n.is_empty() && !c.is_empty() {
+            fields.insert(n.into(), Value::String(c.into()));
+        }
+    }
+    json!({ "fields": fields })
+}
+
+#[test]
+fn check_finds_the_stored_record_and_explains_the_score() {
+    let app = app();
+    let mut probe = demo_row("R0000001");
+    // Written another way: the legal form abbreviated, the phone without hyphens.
+    probe["fields"]["company_name"] = json!("北海道文化放送（株）");
+    probe["fields"]["phone"] = json!("0783367239");
+    let (st, v) = app.call("POST", "/v1/records/check", Some(&app.viewer), Some(probe));
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let c = &v["candidates"][0];
+    assert_eq!(c["id"], "R0000001", "{v}");
+    assert_eq!(c["band"], "match");
+    let prior = c["explanation"]["prior"].as_f64().unwrap();
+    let sum: f64 = c["explanation"]["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["weight"].as_f64().unwrap())
+        .sum();
+    assert!((prior + sum - c["score"].as_f64().unwrap()).abs() < 1e-9, "{c}");
+    // Best first.
+    let scores: Vec<f64> = v["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+}
+
+#[test]
+fn a_created_record_is_seen_by_the_next_check_before_any_index_commit() {
+    let app = app_with(|s| s.commit_every = usize::MAX);
+    let rec = json!({"id": "NEW-1", "source": "web", "fields": {
+        "company_name": "株式会社勅使河原精機製作所", "phone": "03-5555-0199",
+        "address": "東京都千代田区霞が関一丁目2番1号"}});
+    let before = app.state.service.index().committed_seq();
+    let (st, v) = app.call("POST", "/v1/records", Some(&app.ingest), Some(rec));
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert!(v["merged_with"].is_null());
+    let (st, v) = app.call(
+        "POST",
+        "/v1/records/check",
+        Some(&app.viewer),
+        Some(json!({"fields": {"company_name": "勅使河原精機製作所（株）", "phone": "0355550199"}})),
+    );
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["candidates"][0]["id"], "NEW-1", "{v}");
+    assert_eq!(app.state.service.index().committed_seq(), before, "no commit happened");
+    // Read back, and the crosswalk.
+    let (st, r) = app.call("GET", "/v1/records/NEW-1", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::OK);
+    assert_ne!(r["fields"]["company_name"], "株式会社勅使河原精機製作所", "masked for a viewer");
+    let (_, r) = app.call("GET", "/v1/records/NEW-1", Some(&app.steward), None);
+    assert_eq!(r["normalized"]["phone"]["value"], "03-5555-0199");
+    let (_, x) = app.call("GET", "/v1/records/NEW-1/entity", Some(&app.viewer), None);
+    assert_eq!(x["entity_id"], r["entity_id"]);
+}
+
+#[test]
+fn a_duplicate_created_live_is_merged_and_the_crosswalk_follows() {
+    let app = app();
+    let mut dup = demo_row("R0000001");
+    dup["id"] = json!("CRM-77");
+    dup["fields"]["company_name"] = json!("北海道文化放送(株)");
+    let (st, v) = app.call("POST", "/v1/records", Some(&app.ingest), Some(dup));
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["merged_with"], "R0000001", "{v}");
+    let (_, a) = app.call("GET", "/v1/records/R0000001/entity", Some(&app.viewer), None);
+    let (_, b) = app.call("GET", "/v1/records/CRM-77/entity", Some(&app.viewer), None);
+    assert_eq!(a["entity_id"], b["entity_id"]);
+    let (st, e) = app.call("GET", &format!("/v1/entities/{}", a["entity_id"].as_str().unwrap()), Some(&app.steward), None);
+    assert_eq!(st, StatusCode::OK);
+    let members: Vec<&str> = e["members"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert!(members.contains(&"CRM-77") && members.contains(&"R0000001"), "{members:?}");
+    assert!(e["golden"]["company_name"]["record_id"].is_string());
+    // Split it off again: undoes the merge, with history.
+    let eid = a["entity_id"].as_str().unwrap().to_string();
+    let (st, e) = app.call("POST", &format!("/v1/entities/{eid}/split"), Some(&app.steward), Some(json!({"records": ["CRM-77"], "reason": "test"})));
+    assert_eq!(st, StatusCode::OK, "{e}");
+    let (_, b) = app.call("GET", "/v1/records/CRM-77/entity", Some(&app.viewer), None);
+    assert_ne!(b["entity_id"], a["entity_id"]);
+    assert!(e["history"].as_array().unwrap().iter().any(|h| h["action"] == "split"));
+}
+
+/// The first open proposal (the demo import opens some in the review band).
+fn first_open(app: &App) -> Value {
+    let (st, v) = app.call("GET", "/v1/proposals?status=open&limit=1", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v["items"][0].clone()
+}
+
+#[test]
+fn proposals_page_with_a_cursor_and_filters() {
+    let app = app();
+    let (st, all) = app.call("GET", "/v1/proposals?limit=500", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::OK);
+    let all: Vec<String> = all["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
+    assert!(all.len() >= 3, "the demo import should open proposals: {all:?}");
+    let mut paged = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (_, v) = app.call("GET", &format!("/v1/proposals?limit=2{cursor}"), Some(&app.viewer), None);
+        paged.extend(v["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()));
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+    let (_, v) = app.call("GET", "/v1/proposals?band=review&source=batch&limit=500", Some(&app.viewer), None);
+    assert!(v["items"].as_array().unwrap().iter().all(|p| p["band"] == "review" && p["source"] == "batch"));
+    let (st, v) = app.call("GET", "/v1/proposals?status=bogus", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"]["code"], "invalid_request");
+}
+
+#[test]
+fn approve_with_a_chosen_winner_then_a_second_decision_gets_409() {
+    let app = app();
+    let p = first_open(&app);
+    let id = p["id"].as_str().unwrap();
+    let (st, d) = app.call("GET", &format!("/v1/proposals/{id}"), Some(&app.steward), None);
+    assert_eq!(st, StatusCode::OK, "{d}");
+    assert_eq!(d["records"].as_array().unwrap().len(), 2);
+    assert!(!d["fields"].as_array().unwrap().is_empty());
+    let right = d["records"][1]["id"].as_str().unwrap().to_string();
+    let field = d["fields"][0]["field"].as_str().unwrap().to_string();
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/approve"),
+        Some(&app.steward),
+        Some(json!({"winners": {field.clone(): right.clone()}, "version": p["version"]})),
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "approved");
+    let (_, x) = app.call("GET", &format!("/v1/records/{right}/entity"), Some(&app.viewer), None);
+    let (_, e) = app.call("GET", &format!("/v1/entities/{}", x["entity_id"].as_str().unwrap()), Some(&app.steward), None);
+    assert_eq!(e["golden"][&field]["record_id"], right.as_str(), "{e}");
+    assert_eq!(e["golden"][&field]["rule"], "manual");
+    // The other steward was a moment late.
+    let (st, v) = app.call("POST", &format!("/v1/proposals/{id}/reject"), Some(&app.steward), Some(json!({"version": p["version"]})));
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "conflict");
+    assert_eq!(v["error"]["current"]["status"], "approved");
+    // The audit log says who did what.
+    let (_, a) = app.call("GET", &format!("/v1/audit?subject=proposal:{id}"), Some(&app.steward), None);
+    let items = a["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{a}");
+    assert_eq!(items[0]["actor"], "stella");
+    assert_eq!(items[0]["action"], "proposal.approve");
+}
+
+#[test]
+fn concurrent_decisions_on_one_proposal_one_wins() {
+    let app = app();
+    let p = first_open(&app);
+    let id = p["id"].as_str().unwrap().to_string();
+    let results: Vec<StatusCode> = std::thread::scope(|s| {
+        let handles: Vec<_> = ["approve", "reject", "defer", "approve"]
+            .iter()
+            .map(|verb| {
+                let (app, id) = (&app, &id);
+                s.spawn(move || {
+                    app.call("POST", &format!("/v1/proposals/{id}/{verb}"), Some(&app.steward), Some(json!({"version": p["version"]}))).0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{results:?}");
+    assert_eq!(results.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 3, "{results:?}");
+}
+
+#[test]
+fn a_rejected_pair_is_not_proposed_again_until_a_record_changes() {
+    let app = app();
+    let p = first_open(&app);
+    let id = p["id"].as_str().unwrap();
+    let (st, _) = app.call("POST", &format!("/v1/proposals/{id}/reject"), Some(&app.steward), Some(json!({"reason": "別会社"})));
+    assert_eq!(st, StatusCode::OK);
+    let [a, b] = [p["record_ids"][0].as_str().unwrap(), p["record_ids"][1].as_str().unwrap()];
+    let pending_between = |app: &App| {
+        let (_, v) = app.call("GET", "/v1/proposals?limit=500", Some(&app.viewer), None);
+        v["items"].as_array().unwrap().iter().filter(|q| {
+            let ids = [q["record_ids"][0].as_str().unwrap(), q["record_ids"][1].as_str().unwrap()];
+            ids.contains(&a) && ids.contains(&b) && (q["status"] == "open" || q["status"] == "deferred")
+        }).count()
+    };
+    // Re-saving b with the same values re-matches it: still remembered? No —
+    // the record's version moved, so the pair may be proposed again.
+    let (_, rb) = app.call("GET", &format!("/v1/records/{b}"), Some(&app.steward), None);
+    assert_eq!(pending_between(&app), 0);
+    let (st, v) = app.call("PUT", &format!("/v1/records/{b}"), Some(&app.ingest), Some(json!({"fields": rb["fields"]})));
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(pending_between(&app), 1, "a changed record is proposed again: {v}");
+    // Reopen (undo) of a reject.
+    let (st, v) = app.call("POST", &format!("/v1/proposals/{id}/reopen"), Some(&app.steward), Some(json!({})));
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "open");
+}
+
+#[test]
+fn bad_requests_get_their_code_and_change_nothing() {
+    let app = app();
+    let before = app.counts();
+    let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+        (post("/v1/records", Some(&app.ingest), "application/json", "{\"fields\": {"), StatusCode::BAD_REQUEST, "invalid_json"),
+        (post("/v1/records", Some(&app.ingest), "application/json", "{\"fields\": {\"phone\": 3}}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+        (post("/v1/records", Some(&app.ingest), "application/json", "{\"fields\": {}, \"colour\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+        (post("/v1/records", Some(&app.ingest), "application/json", "{\"fields\": {\"favourite\": \"x\"}}"), StatusCode::UNPROCESSABLE_ENTITY, "unknown_field"),
+        (post("/v1/records", Some(&app.ingest), "text/plain", "{\"fields\": {}}"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        (post("/v1/records", Some(&app.ingest), "application/json", &format!("{{\"fields\": {{\"company_name\": \"{}\"}}}}", "a".repeat(100_000))), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        (post("/v1/records", None, "application/json", "{\"fields\": {}}"), StatusCode::UNAUTHORIZED, "unauthorized"),
+        (post("/v1/records", Some("nyt_not_a_token"), "application/json", "{\"fields\": {}}"), StatusCode::UNAUTHORIZED, "unauthorized"),
+        (post("/v1/records", Some(&app.viewer), "application/json", "{\"fields\": {}}"), StatusCode::FORBIDDEN, "forbidden"),
+        (post("/v1/records", Some(&app.steward), "application/json", "{\"fields\": {}}"), StatusCode::FORBIDDEN, "forbidden"),
+        (post("/v1/records", Some(&app.ingest), "application/json", "{\"id\": \"R0000001\", \"fields\": {}}"), StatusCode::CONFLICT, "record_exists"),
+        (post("/v1/proposals/1/approve", Some(&app.ingest), "application/json", "{}"), StatusCode::FORBIDDEN, "forbidden"),
+        (post("/v1/proposals/999999/approve", Some(&app.steward), "application/json", "{}"), StatusCode::NOT_FOUND, "not_found"),
+        (post("/v1/records/R0000001/erase", Some(&app.steward), "application/json", "{}"), StatusCode::FORBIDDEN, "forbidden"),
+        (post("/v1/tokens", Some(&app.steward), "application/json", "{\"name\": \"x\", \"role\": \"admin\"}"), StatusCode::FORBIDDEN, "forbidden"),
+        (post("/v1/imports", Some(&app.ingest), "application/pdf", "%PDF"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+    ];
+    for (req, status, code) in cases {
+        let what = format!("{} {:?}", req.uri(), req.headers().get("content-type"));
+        let (st, v) = app.raw(req);
+        assert_eq!(st, status, "{what}: {v}");
+        assert_eq!(v["error"]["code"], code, "{what}: {v}");
+        assert!(v["error"]["message"].is_string());
+    }
+    let (st, v) = app.call("GET", "/v1/nothing-here", Some(&app.viewer), None);
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (st, _) = app.call("GET", "/v1/records/R0000001", None, None);
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.counts(), before, "a refused request changed something");
+}
+
+fn post(path: &str, token: Option<&str>, content_type: &str, body: &str) -> Request<Body> {
+    let mut r = Request::builder().method("POST").uri(path).header("content-type", content_type);
+    if let Some(t) = token {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    r.body(Body::from(body.to_string())).unwrap()
+}
+
+#[test]
+fn an_idempotency_key_makes_a_retry_safe() {
+    let app = app();
+    let body = json!({"fields": {"company_name": "有限会社冪等商店", "phone": "06-6000-1234"}});
+    let send = |b: &Value| {
+        let mut r = post("/v1/records", Some(&app.ingest), "application/json", &b.to_string());
+        r.headers_mut().insert("idempotency-key", "k-1".parse().unwrap());
+        app.raw(r)
+    };
+    let (st1, v1) = send(&body);
+    let n = app.counts().0;
+    let (st2, v2) = send(&body);
+    assert_eq!((st1, st2), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(v1, v2);
+    assert_eq!(app.counts().0, n, "the retry stored nothing");
+    let (st, v) = send(&json!({"fields": {"company_name": "別の会社"}}));
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["error"]["code"], "idempotency_mismatch");
+}
+
+#[test]
+fn erasure_removes_the_person_and_leaves_a_pii_free_tombstone() {
+    let app = app();
+    let rec = json!({"id": "P-1", "fields": {"person_name": "勅使河原　三郎", "phone": "090-1234-5678", "email": "saburo@example.jp"}});
+    let (st, _) = app.call("POST", "/v1/records", Some(&app.ingest), Some(rec));
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, v) = app.call("GET", "/v1/records?q=090-1234-5678", Some(&app.steward), None);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["items"][0]["id"], "P-1", "{v}");
+    let (st, v) = app.admin("POST", "/v1/records/P-1/erase", Some(json!({"reason": "本人からの削除請求"})));
+    assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
+    let (st, _) = app.call("GET", "/v1/records/P-1", Some(&app.steward), None);
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, v) = app.call("GET", "/v1/records?q=090-1234-5678", Some(&app.steward), None);
+    assert!(v["items"].as_array().unwrap().is_empty());
+    let (_, v) = app.call("POST", "/v1/records/check", Some(&app.viewer), Some(json!({"fields": {"person_name": "勅使河原三郎", "phone": "09012345678"}})));
+    assert!(v["candidates"].as_array().unwrap().iter().all(|c| c["id"] != "P-1"));
+    let (_, a) = app.call("GET", "/v1/audit?subject=record:P-1", Some(&app.steward), None);
+    let text = a.to_string();
+    assert!(text.contains("record.erase"), "{text}");
+    for pii in ["勅使河原", "090-1234-5678", "saburo"] {
+        assert!(!text.contains(pii), "{pii} still in the audit log: {text}");
+    }
+}
+
+#[test]
+fn openapi_metrics_and_health() {
+    let app = app();
+    let (st, v) = app.call("GET", "/openapi.json", None, None);
+    assert_eq!(st, StatusCode::OK);
+    for p in ["/v1/records", "/v1/records/check", "/v1/records/{id}", "/v1/proposals", "/v1/proposals/{id}", "/v1/proposals/{id}/approve", "/v1/proposals/{id}/reject", "/v1/entities/{id}", "/v1/entities/{id}/split", "/v1/audit"] {
+        assert!(v["paths"][p].is_object(), "{p} missing from the OpenAPI document");
+    }
+    app.call("GET", "/v1/me", Some(&app.viewer), None);
+    let req = Request::builder().uri("/metrics").body(Body::empty()).unwrap();
+    let resp = rt().block_on(router(app.state.clone()).oneshot(req)).unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(rt().block_on(resp.into_body().collect()).unwrap().to_bytes().to_vec()).unwrap();
+    assert!(text.contains("nayose_http_requests_total{method=\"GET\",route=\"/v1/me\",status=\"200\"} 1"), "{text}");
+    assert!(text.contains("nayose_records 600"), "{text}");
+    let (st, _) = app.call("GET", "/healthz", None, None);
+    assert_eq!(st, StatusCode::OK);
+}
+
+#[test]
+fn ndjson_import_counts_every_line() {
+    let app = app();
+    let nd = "{\"id\": \"N1\", \"fields\": {\"company_name\": \"株式会社一号\"}}\n\
+              {\"id\": \"N2\", \"fields\": {\"company_name\": 5}}\n\
+              \n\
+              {\"id\": \"N3\", \"fields\": {\"favourite\": \"x\"}}\n\
+              {\"id\": \"N1\", \"fields\": {\"company_name\": \"株式会社一号\"}}\n";
+    let r = import(&app.state.service, nd.as_bytes(), ImportFormat::Ndjson);
+    assert_eq!(r["rows"], 4, "{r}");
+    assert_eq!(r["stored"], 1, "{r}");
+    assert_eq!(r["rejected"], 3, "{r}");
+    let lines: Vec<u64> = r["rejects"].as_array().unwrap().iter().map(|x| x["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, vec![2, 4, 5]);
+}
+
+#[test]
+fn a_real_server_on_port_0() {
+    let app = app();
+    let state = app.state.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            let serve = nayose::server::serve(state, l);
+            // Stop after the test's requests: the test drops the channel.
+            tokio::select! {
+                r = serve => r.unwrap(),
+                _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {},
+            }
+        });
+    });
+    let addr = rx.recv().unwrap();
+    let client = reqwest::blocking::Client::new();
+    let r = client
+        .post(format!("http://{addr}/v1/records"))
+        .bearer_auth(&app.ingest)
+        .json(&json!({"id": "TCP-1", "fields": {"company_name": "合同会社ソケット", "phone": "011-222-3333"}}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let v: Value = client
+        .post(format!("http://{addr}/v1/records/check"))
+        .bearer_auth(&app.viewer)
+        .json(&json!({"fields": {"company_name": "ソケット合同会社", "phone": "0112223333"}}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["candidates"][0]["id"], "TCP-1", "{v}");
+    drop(server);
+}
