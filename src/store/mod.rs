@@ -29,6 +29,10 @@ pub enum StoreError {
     /// A conditional write found the row changed (the caller reports 409).
     #[error("conflict")]
     Conflict,
+    /// An insert named a key that is taken (a record id sent twice, …): the
+    /// caller's mistake, reported as 409, not a failure of the store.
+    #[error("{0} already exists")]
+    Duplicate(String),
 }
 
 /// Roles, weakest first; each can do what the ones before it can.
