@@ -45,7 +45,11 @@ pub fn app_with(configure: impl FnOnce(&mut Service)) -> App {
     .unwrap();
     configure(&mut service);
     let service = Arc::new(service);
-    import(&service, DEMO_CSV, ImportFormat::Table(nayose::import::Format::Csv));
+    import(
+        &service,
+        DEMO_CSV,
+        ImportFormat::Table(nayose::import::Format::Csv),
+    );
     let tokens = auth::Tokens::new(dyn_store.clone(), Some(ADMIN.into()));
     let steward = tokens.create("test", "stella", Role::Steward).unwrap();
     let viewer = tokens.create("test", "vic", Role::Viewer).unwrap();
@@ -97,7 +101,13 @@ fn rt() -> &'static tokio::runtime::Runtime {
 
 impl App {
     /// One request through the router: (status, JSON body or Null).
-    pub fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
@@ -201,7 +211,10 @@ fn check_finds_the_stored_record_and_explains_the_score() {
         .iter()
         .map(|t| t["weight"].as_f64().unwrap())
         .sum();
-    assert!((prior + sum - c["score"].as_f64().unwrap()).abs() < 1e-9, "{c}");
+    assert!(
+        (prior + sum - c["score"].as_f64().unwrap()).abs() < 1e-9,
+        "{c}"
+    );
     // Best first.
     let scores: Vec<f64> = v["candidates"]
         .as_array()
@@ -226,15 +239,24 @@ fn a_created_record_is_seen_by_the_next_check_before_any_index_commit() {
         "POST",
         "/v1/records/check",
         Some(&app.viewer),
-        Some(json!({"fields": {"company_name": "勅使河原精機製作所（株）", "phone": "0355550199"}})),
+        Some(
+            json!({"fields": {"company_name": "勅使河原精機製作所（株）", "phone": "0355550199"}}),
+        ),
     );
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["candidates"][0]["id"], "NEW-1", "{v}");
-    assert_eq!(app.state.service.index().committed_seq(), before, "no commit happened");
+    assert_eq!(
+        app.state.service.index().committed_seq(),
+        before,
+        "no commit happened"
+    );
     // Read back, and the crosswalk.
     let (st, r) = app.call("GET", "/v1/records/NEW-1", Some(&app.viewer), None);
     assert_eq!(st, StatusCode::OK);
-    assert_ne!(r["fields"]["company_name"], "株式会社勅使河原精機製作所", "masked for a viewer");
+    assert_ne!(
+        r["fields"]["company_name"], "株式会社勅使河原精機製作所",
+        "masked for a viewer"
+    );
     let (_, r) = app.call("GET", "/v1/records/NEW-1", Some(&app.steward), None);
     assert_eq!(r["normalized"]["phone"]["value"], "03-5555-0199");
     let (_, x) = app.call("GET", "/v1/records/NEW-1/entity", Some(&app.viewer), None);
@@ -250,26 +272,58 @@ fn a_duplicate_created_live_is_merged_and_the_crosswalk_follows() {
     let (st, v) = app.call("POST", "/v1/records", Some(&app.ingest), Some(dup));
     assert_eq!(st, StatusCode::CREATED, "{v}");
     assert_eq!(v["merged_with"], "R0000001", "{v}");
-    let (_, a) = app.call("GET", "/v1/records/R0000001/entity", Some(&app.viewer), None);
+    let (_, a) = app.call(
+        "GET",
+        "/v1/records/R0000001/entity",
+        Some(&app.viewer),
+        None,
+    );
     let (_, b) = app.call("GET", "/v1/records/CRM-77/entity", Some(&app.viewer), None);
     assert_eq!(a["entity_id"], b["entity_id"]);
-    let (st, e) = app.call("GET", &format!("/v1/entities/{}", a["entity_id"].as_str().unwrap()), Some(&app.steward), None);
+    let (st, e) = app.call(
+        "GET",
+        &format!("/v1/entities/{}", a["entity_id"].as_str().unwrap()),
+        Some(&app.steward),
+        None,
+    );
     assert_eq!(st, StatusCode::OK);
-    let members: Vec<&str> = e["members"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
-    assert!(members.contains(&"CRM-77") && members.contains(&"R0000001"), "{members:?}");
+    let members: Vec<&str> = e["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        members.contains(&"CRM-77") && members.contains(&"R0000001"),
+        "{members:?}"
+    );
     assert!(e["golden"]["company_name"]["record_id"].is_string());
     // Split it off again: undoes the merge, with history.
     let eid = a["entity_id"].as_str().unwrap().to_string();
-    let (st, e) = app.call("POST", &format!("/v1/entities/{eid}/split"), Some(&app.steward), Some(json!({"records": ["CRM-77"], "reason": "test"})));
+    let (st, e) = app.call(
+        "POST",
+        &format!("/v1/entities/{eid}/split"),
+        Some(&app.steward),
+        Some(json!({"records": ["CRM-77"], "reason": "test"})),
+    );
     assert_eq!(st, StatusCode::OK, "{e}");
     let (_, b) = app.call("GET", "/v1/records/CRM-77/entity", Some(&app.viewer), None);
     assert_ne!(b["entity_id"], a["entity_id"]);
-    assert!(e["history"].as_array().unwrap().iter().any(|h| h["action"] == "split"));
+    assert!(e["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["action"] == "split"));
 }
 
 /// The first open proposal (the demo import opens some in the review band).
 fn first_open(app: &App) -> Value {
-    let (st, v) = app.call("GET", "/v1/proposals?status=open&limit=1", Some(&app.viewer), None);
+    let (st, v) = app.call(
+        "GET",
+        "/v1/proposals?status=open&limit=1",
+        Some(&app.viewer),
+        None,
+    );
     assert_eq!(st, StatusCode::OK, "{v}");
     v["items"][0].clone()
 }
@@ -279,21 +333,49 @@ fn proposals_page_with_a_cursor_and_filters() {
     let app = app();
     let (st, all) = app.call("GET", "/v1/proposals?limit=500", Some(&app.viewer), None);
     assert_eq!(st, StatusCode::OK);
-    let all: Vec<String> = all["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
-    assert!(all.len() >= 3, "the demo import should open proposals: {all:?}");
+    let all: Vec<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        all.len() >= 3,
+        "the demo import should open proposals: {all:?}"
+    );
     let mut paged = Vec::new();
     let mut cursor = String::new();
     loop {
-        let (_, v) = app.call("GET", &format!("/v1/proposals?limit=2{cursor}"), Some(&app.viewer), None);
-        paged.extend(v["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()));
+        let (_, v) = app.call(
+            "GET",
+            &format!("/v1/proposals?limit=2{cursor}"),
+            Some(&app.viewer),
+            None,
+        );
+        paged.extend(
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_string()),
+        );
         match v["next_cursor"].as_str() {
             Some(c) => cursor = format!("&cursor={c}"),
             None => break,
         }
     }
     assert_eq!(paged, all);
-    let (_, v) = app.call("GET", "/v1/proposals?band=review&source=batch&limit=500", Some(&app.viewer), None);
-    assert!(v["items"].as_array().unwrap().iter().all(|p| p["band"] == "review" && p["source"] == "batch"));
+    let (_, v) = app.call(
+        "GET",
+        "/v1/proposals?band=review&source=batch&limit=500",
+        Some(&app.viewer),
+        None,
+    );
+    assert!(v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["band"] == "review" && p["source"] == "batch"));
     let (st, v) = app.call("GET", "/v1/proposals?status=bogus", Some(&app.viewer), None);
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["code"], "invalid_request");
@@ -304,7 +386,12 @@ fn approve_with_a_chosen_winner_then_a_second_decision_gets_409() {
     let app = app();
     let p = first_open(&app);
     let id = p["id"].as_str().unwrap();
-    let (st, d) = app.call("GET", &format!("/v1/proposals/{id}"), Some(&app.steward), None);
+    let (st, d) = app.call(
+        "GET",
+        &format!("/v1/proposals/{id}"),
+        Some(&app.steward),
+        None,
+    );
     assert_eq!(st, StatusCode::OK, "{d}");
     assert_eq!(d["records"].as_array().unwrap().len(), 2);
     assert!(!d["fields"].as_array().unwrap().is_empty());
@@ -318,17 +405,37 @@ fn approve_with_a_chosen_winner_then_a_second_decision_gets_409() {
     );
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "approved");
-    let (_, x) = app.call("GET", &format!("/v1/records/{right}/entity"), Some(&app.viewer), None);
-    let (_, e) = app.call("GET", &format!("/v1/entities/{}", x["entity_id"].as_str().unwrap()), Some(&app.steward), None);
+    let (_, x) = app.call(
+        "GET",
+        &format!("/v1/records/{right}/entity"),
+        Some(&app.viewer),
+        None,
+    );
+    let (_, e) = app.call(
+        "GET",
+        &format!("/v1/entities/{}", x["entity_id"].as_str().unwrap()),
+        Some(&app.steward),
+        None,
+    );
     assert_eq!(e["golden"][&field]["record_id"], right.as_str(), "{e}");
     assert_eq!(e["golden"][&field]["rule"], "manual");
     // The other steward was a moment late.
-    let (st, v) = app.call("POST", &format!("/v1/proposals/{id}/reject"), Some(&app.steward), Some(json!({"version": p["version"]})));
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/reject"),
+        Some(&app.steward),
+        Some(json!({"version": p["version"]})),
+    );
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["code"], "conflict");
     assert_eq!(v["error"]["current"]["status"], "approved");
     // The audit log says who did what.
-    let (_, a) = app.call("GET", &format!("/v1/audit?subject=proposal:{id}"), Some(&app.steward), None);
+    let (_, a) = app.call(
+        "GET",
+        &format!("/v1/audit?subject=proposal:{id}"),
+        Some(&app.steward),
+        None,
+    );
     let items = a["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{a}");
     assert_eq!(items[0]["actor"], "stella");
@@ -344,16 +451,33 @@ fn concurrent_decisions_on_one_proposal_one_wins() {
         let handles: Vec<_> = ["approve", "reject", "defer", "approve"]
             .iter()
             .map(|verb| {
-                let (app, id) = (&app, &id);
+                let (app, id, version) = (&app, &id, p["version"].clone());
                 s.spawn(move || {
-                    app.call("POST", &format!("/v1/proposals/{id}/{verb}"), Some(&app.steward), Some(json!({"version": p["version"]}))).0
+                    app.call(
+                        "POST",
+                        &format!("/v1/proposals/{id}/{verb}"),
+                        Some(&app.steward),
+                        Some(json!({"version": version})),
+                    )
+                    .0
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(results.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{results:?}");
-    assert_eq!(results.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 3, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{results:?}"
+    );
+    assert_eq!(
+        results
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count(),
+        3,
+        "{results:?}"
+    );
 }
 
 #[test]
@@ -361,27 +485,82 @@ fn a_rejected_pair_is_not_proposed_again_until_a_record_changes() {
     let app = app();
     let p = first_open(&app);
     let id = p["id"].as_str().unwrap();
-    let (st, _) = app.call("POST", &format!("/v1/proposals/{id}/reject"), Some(&app.steward), Some(json!({"reason": "別会社"})));
+    let (st, _) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/reject"),
+        Some(&app.steward),
+        Some(json!({"reason": "別会社"})),
+    );
     assert_eq!(st, StatusCode::OK);
-    let [a, b] = [p["record_ids"][0].as_str().unwrap(), p["record_ids"][1].as_str().unwrap()];
+    let [a, b] = [
+        p["record_ids"][0].as_str().unwrap(),
+        p["record_ids"][1].as_str().unwrap(),
+    ];
     let pending_between = |app: &App| {
         let (_, v) = app.call("GET", "/v1/proposals?limit=500", Some(&app.viewer), None);
-        v["items"].as_array().unwrap().iter().filter(|q| {
-            let ids = [q["record_ids"][0].as_str().unwrap(), q["record_ids"][1].as_str().unwrap()];
-            ids.contains(&a) && ids.contains(&b) && (q["status"] == "open" || q["status"] == "deferred")
-        }).count()
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|q| {
+                let ids = [
+                    q["record_ids"][0].as_str().unwrap(),
+                    q["record_ids"][1].as_str().unwrap(),
+                ];
+                ids.contains(&a)
+                    && ids.contains(&b)
+                    && (q["status"] == "open" || q["status"] == "deferred")
+            })
+            .count()
     };
     // Re-saving b with the same values re-matches it: still remembered? No —
     // the record's version moved, so the pair may be proposed again.
     let (_, rb) = app.call("GET", &format!("/v1/records/{b}"), Some(&app.steward), None);
     assert_eq!(pending_between(&app), 0);
-    let (st, v) = app.call("PUT", &format!("/v1/records/{b}"), Some(&app.ingest), Some(json!({"fields": rb["fields"]})));
+    let (st, v) = app.call(
+        "PUT",
+        &format!("/v1/records/{b}"),
+        Some(&app.ingest),
+        Some(json!({"fields": rb["fields"]})),
+    );
     assert_eq!(st, StatusCode::OK, "{v}");
-    assert_eq!(pending_between(&app), 1, "a changed record is proposed again: {v}");
-    // Reopen (undo) of a reject.
-    let (st, v) = app.call("POST", &format!("/v1/proposals/{id}/reopen"), Some(&app.steward), Some(json!({})));
+    assert_eq!(
+        pending_between(&app),
+        1,
+        "a changed record is proposed again: {v}"
+    );
+    // The old rejection cannot be reopened while the new proposal is open.
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/reopen"),
+        Some(&app.steward),
+        Some(json!({})),
+    );
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["current"]["status"], "open");
+}
+
+#[test]
+fn a_reject_can_be_undone() {
+    let app = app();
+    let p = first_open(&app);
+    let id = p["id"].as_str().unwrap();
+    let (st, _) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/reject"),
+        Some(&app.steward),
+        Some(json!({})),
+    );
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/reopen"),
+        Some(&app.steward),
+        Some(json!({})),
+    );
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "open");
+    assert!(v["decided_by"].is_null());
 }
 
 #[test]
@@ -389,22 +568,159 @@ fn bad_requests_get_their_code_and_change_nothing() {
     let app = app();
     let before = app.counts();
     let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
-        (post("/v1/records", Some(&app.ingest), "application/json", "{\"fields\": {"), StatusCode::BAD_REQUEST, "invalid_json"),
-        (post("/v1/records", Some(&app.ingest), "application/json", "{\"fields\": {\"phone\": 3}}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
-        (post("/v1/records", Some(&app.ingest), "application/json", "{\"fields\": {}, \"colour\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
-        (post("/v1/records", Some(&app.ingest), "application/json", "{\"fields\": {\"favourite\": \"x\"}}"), StatusCode::UNPROCESSABLE_ENTITY, "unknown_field"),
-        (post("/v1/records", Some(&app.ingest), "text/plain", "{\"fields\": {}}"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-        (post("/v1/records", Some(&app.ingest), "application/json", &format!("{{\"fields\": {{\"company_name\": \"{}\"}}}}", "a".repeat(100_000))), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-        (post("/v1/records", None, "application/json", "{\"fields\": {}}"), StatusCode::UNAUTHORIZED, "unauthorized"),
-        (post("/v1/records", Some("nyt_not_a_token"), "application/json", "{\"fields\": {}}"), StatusCode::UNAUTHORIZED, "unauthorized"),
-        (post("/v1/records", Some(&app.viewer), "application/json", "{\"fields\": {}}"), StatusCode::FORBIDDEN, "forbidden"),
-        (post("/v1/records", Some(&app.steward), "application/json", "{\"fields\": {}}"), StatusCode::FORBIDDEN, "forbidden"),
-        (post("/v1/records", Some(&app.ingest), "application/json", "{\"id\": \"R0000001\", \"fields\": {}}"), StatusCode::CONFLICT, "record_exists"),
-        (post("/v1/proposals/1/approve", Some(&app.ingest), "application/json", "{}"), StatusCode::FORBIDDEN, "forbidden"),
-        (post("/v1/proposals/999999/approve", Some(&app.steward), "application/json", "{}"), StatusCode::NOT_FOUND, "not_found"),
-        (post("/v1/records/R0000001/erase", Some(&app.steward), "application/json", "{}"), StatusCode::FORBIDDEN, "forbidden"),
-        (post("/v1/tokens", Some(&app.steward), "application/json", "{\"name\": \"x\", \"role\": \"admin\"}"), StatusCode::FORBIDDEN, "forbidden"),
-        (post("/v1/imports", Some(&app.ingest), "application/pdf", "%PDF"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        (
+            post(
+                "/v1/records",
+                Some(&app.ingest),
+                "application/json",
+                "{\"fields\": {",
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some(&app.ingest),
+                "application/json",
+                "{\"fields\": {\"phone\": 3}}",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some(&app.ingest),
+                "application/json",
+                "{\"fields\": {}, \"colour\": 1}",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some(&app.ingest),
+                "application/json",
+                "{\"fields\": {\"favourite\": \"x\"}}",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_field",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some(&app.ingest),
+                "text/plain",
+                "{\"fields\": {}}",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some(&app.ingest),
+                "application/json",
+                &format!(
+                    "{{\"fields\": {{\"company_name\": \"{}\"}}}}",
+                    "a".repeat(100_000)
+                ),
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (
+            post("/v1/records", None, "application/json", "{\"fields\": {}}"),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some("nyt_not_a_token"),
+                "application/json",
+                "{\"fields\": {}}",
+            ),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some(&app.viewer),
+                "application/json",
+                "{\"fields\": {}}",
+            ),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some(&app.steward),
+                "application/json",
+                "{\"fields\": {}}",
+            ),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some(&app.ingest),
+                "application/json",
+                "{\"id\": \"R0000001\", \"fields\": {}}",
+            ),
+            StatusCode::CONFLICT,
+            "record_exists",
+        ),
+        (
+            post(
+                "/v1/proposals/1/approve",
+                Some(&app.ingest),
+                "application/json",
+                "{}",
+            ),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            post(
+                "/v1/proposals/999999/approve",
+                Some(&app.steward),
+                "application/json",
+                "{}",
+            ),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            post(
+                "/v1/records/R0000001/erase",
+                Some(&app.steward),
+                "application/json",
+                "{}",
+            ),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            post(
+                "/v1/tokens",
+                Some(&app.steward),
+                "application/json",
+                "{\"name\": \"x\", \"role\": \"admin\"}",
+            ),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            post("/v1/imports", Some(&app.ingest), "application/pdf", "%PDF"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
     ];
     for (req, status, code) in cases {
         let what = format!("{} {:?}", req.uri(), req.headers().get("content-type"));
@@ -414,14 +730,20 @@ fn bad_requests_get_their_code_and_change_nothing() {
         assert!(v["error"]["message"].is_string());
     }
     let (st, v) = app.call("GET", "/v1/nothing-here", Some(&app.viewer), None);
-    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
     let (st, _) = app.call("GET", "/v1/records/R0000001", None, None);
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     assert_eq!(app.counts(), before, "a refused request changed something");
 }
 
 fn post(path: &str, token: Option<&str>, content_type: &str, body: &str) -> Request<Body> {
-    let mut r = Request::builder().method("POST").uri(path).header("content-type", content_type);
+    let mut r = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", content_type);
     if let Some(t) = token {
         r = r.header("authorization", format!("Bearer {t}"));
     }
@@ -433,8 +755,14 @@ fn an_idempotency_key_makes_a_retry_safe() {
     let app = app();
     let body = json!({"fields": {"company_name": "有限会社冪等商店", "phone": "06-6000-1234"}});
     let send = |b: &Value| {
-        let mut r = post("/v1/records", Some(&app.ingest), "application/json", &b.to_string());
-        r.headers_mut().insert("idempotency-key", "k-1".parse().unwrap());
+        let mut r = post(
+            "/v1/records",
+            Some(&app.ingest),
+            "application/json",
+            &b.to_string(),
+        );
+        r.headers_mut()
+            .insert("idempotency-key", "k-1".parse().unwrap());
         app.raw(r)
     };
     let (st1, v1) = send(&body);
@@ -454,18 +782,46 @@ fn erasure_removes_the_person_and_leaves_a_pii_free_tombstone() {
     let rec = json!({"id": "P-1", "fields": {"person_name": "勅使河原　三郎", "phone": "090-1234-5678", "email": "saburo@example.jp"}});
     let (st, _) = app.call("POST", "/v1/records", Some(&app.ingest), Some(rec));
     assert_eq!(st, StatusCode::CREATED);
-    let (st, v) = app.call("GET", "/v1/records?q=090-1234-5678", Some(&app.steward), None);
+    let (st, v) = app.call(
+        "GET",
+        "/v1/records?q=090-1234-5678",
+        Some(&app.steward),
+        None,
+    );
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["items"][0]["id"], "P-1", "{v}");
-    let (st, v) = app.admin("POST", "/v1/records/P-1/erase", Some(json!({"reason": "本人からの削除請求"})));
+    let (st, v) = app.admin(
+        "POST",
+        "/v1/records/P-1/erase",
+        Some(json!({"reason": "本人からの削除請求"})),
+    );
     assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
     let (st, _) = app.call("GET", "/v1/records/P-1", Some(&app.steward), None);
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let (_, v) = app.call("GET", "/v1/records?q=090-1234-5678", Some(&app.steward), None);
+    let (_, v) = app.call(
+        "GET",
+        "/v1/records?q=090-1234-5678",
+        Some(&app.steward),
+        None,
+    );
     assert!(v["items"].as_array().unwrap().is_empty());
-    let (_, v) = app.call("POST", "/v1/records/check", Some(&app.viewer), Some(json!({"fields": {"person_name": "勅使河原三郎", "phone": "09012345678"}})));
-    assert!(v["candidates"].as_array().unwrap().iter().all(|c| c["id"] != "P-1"));
-    let (_, a) = app.call("GET", "/v1/audit?subject=record:P-1", Some(&app.steward), None);
+    let (_, v) = app.call(
+        "POST",
+        "/v1/records/check",
+        Some(&app.viewer),
+        Some(json!({"fields": {"person_name": "勅使河原三郎", "phone": "09012345678"}})),
+    );
+    assert!(v["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["id"] != "P-1"));
+    let (_, a) = app.call(
+        "GET",
+        "/v1/audit?subject=record:P-1",
+        Some(&app.steward),
+        None,
+    );
     let text = a.to_string();
     assert!(text.contains("record.erase"), "{text}");
     for pii in ["勅使河原", "090-1234-5678", "saburo"] {
@@ -478,15 +834,45 @@ fn openapi_metrics_and_health() {
     let app = app();
     let (st, v) = app.call("GET", "/openapi.json", None, None);
     assert_eq!(st, StatusCode::OK);
-    for p in ["/v1/records", "/v1/records/check", "/v1/records/{id}", "/v1/proposals", "/v1/proposals/{id}", "/v1/proposals/{id}/approve", "/v1/proposals/{id}/reject", "/v1/entities/{id}", "/v1/entities/{id}/split", "/v1/audit"] {
-        assert!(v["paths"][p].is_object(), "{p} missing from the OpenAPI document");
+    for p in [
+        "/v1/records",
+        "/v1/records/check",
+        "/v1/records/{id}",
+        "/v1/proposals",
+        "/v1/proposals/{id}",
+        "/v1/proposals/{id}/approve",
+        "/v1/proposals/{id}/reject",
+        "/v1/entities/{id}",
+        "/v1/entities/{id}/split",
+        "/v1/audit",
+    ] {
+        assert!(
+            v["paths"][p].is_object(),
+            "{p} missing from the OpenAPI document"
+        );
     }
     app.call("GET", "/v1/me", Some(&app.viewer), None);
-    let req = Request::builder().uri("/metrics").body(Body::empty()).unwrap();
-    let resp = rt().block_on(router(app.state.clone()).oneshot(req)).unwrap();
+    let req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    let resp = rt()
+        .block_on(router(app.state.clone()).oneshot(req))
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let text = String::from_utf8(rt().block_on(resp.into_body().collect()).unwrap().to_bytes().to_vec()).unwrap();
-    assert!(text.contains("nayose_http_requests_total{method=\"GET\",route=\"/v1/me\",status=\"200\"} 1"), "{text}");
+    let text = String::from_utf8(
+        rt().block_on(resp.into_body().collect())
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        text.contains(
+            "nayose_http_requests_total{method=\"GET\",route=\"/v1/me\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
     assert!(text.contains("nayose_records 600"), "{text}");
     let (st, _) = app.call("GET", "/healthz", None, None);
     assert_eq!(st, StatusCode::OK);
@@ -504,7 +890,12 @@ fn ndjson_import_counts_every_line() {
     assert_eq!(r["rows"], 4, "{r}");
     assert_eq!(r["stored"], 1, "{r}");
     assert_eq!(r["rejected"], 3, "{r}");
-    let lines: Vec<u64> = r["rejects"].as_array().unwrap().iter().map(|x| x["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = r["rejects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, vec![2, 4, 5]);
 }
 

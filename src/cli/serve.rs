@@ -63,9 +63,9 @@ enum TokenCommand {
 }
 
 fn open_store(data: &std::path::Path) -> Result<Arc<SqliteStore>> {
-    Ok(Arc::new(
-        SqliteStore::open(data).with_context(|| format!("cannot open the store in {}", data.display()))?,
-    ))
+    Ok(Arc::new(SqliteStore::open(data).with_context(|| {
+        format!("cannot open the store in {}", data.display())
+    })?))
 }
 
 pub fn token(args: TokenArgs) -> Result<ExitCode> {
@@ -93,7 +93,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read the model {}", p.display()))?;
-            Some(Model::from_toml(&text).with_context(|| format!("{}: not a model file", p.display()))?)
+            Some(
+                Model::from_toml(&text)
+                    .with_context(|| format!("{}: not a model file", p.display()))?,
+            )
         }
         None => None,
     };
@@ -104,7 +107,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Service::open(dyn_store.clone(), &args.data.join("index"), rules, model)
             .context("cannot start the service")?,
     );
-    let mut bootstrap = std::env::var("NAYOSE_ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
+    let bootstrap = std::env::var("NAYOSE_ADMIN_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
     if args.demo {
         let records = store.read(|tx| tx.count_records())?;
         if records == 0 {

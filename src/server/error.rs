@@ -78,7 +78,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict { .. } => StatusCode::CONFLICT,
             ServiceError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::NoModel => StatusCode::SERVICE_UNAVAILABLE,
-            ServiceError::Store(crate::store::StoreError::Conflict) => StatusCode::CONFLICT,
+            ServiceError::Store(
+                crate::store::StoreError::Conflict | crate::store::StoreError::Duplicate(_),
+            ) => StatusCode::CONFLICT,
             ServiceError::Store(_) | ServiceError::Index(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {

@@ -141,7 +141,11 @@ fn reply<T: Serialize>(r: Reply<T>, status: StatusCode) -> Response {
 pub fn mask(v: &str) -> String {
     let mut out = String::new();
     for (i, c) in v.chars().enumerate() {
-        out.push(if i == 0 || c.is_whitespace() { c } else { '＊' });
+        out.push(if i == 0 || c.is_whitespace() {
+            c
+        } else {
+            '＊'
+        });
     }
     out
 }
@@ -285,7 +289,10 @@ pub async fn erase_record(
     body: ApiJson<ReasonBody>,
 ) -> Result<StatusCode, ApiError> {
     let actor = auth.require(Role::Admin)?.clone();
-    blocking(&state, move |s| s.delete(&actor, &id, true, body.value.reason)).await?;
+    blocking(&state, move |s| {
+        s.delete(&actor, &id, true, body.value.reason)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -537,7 +544,11 @@ async fn decide(
     if decision != Decision::Approve && !body.value.winners.is_empty() {
         return Err(ApiError::invalid("winners only go with approve"));
     }
-    let idem = idem_key(&headers, &format!("POST /v1/proposals/{id}/{verb}"), &body.hash)?;
+    let idem = idem_key(
+        &headers,
+        &format!("POST /v1/proposals/{id}/{verb}"),
+        &body.hash,
+    )?;
     let b = body.value;
     let r = blocking(&state, move |s| {
         s.decide(
@@ -635,7 +646,10 @@ pub async fn assign_proposal(
     let actor = auth.require(Role::Steward)?.clone();
     let b = body.value;
     Ok(Json(
-        blocking(&state, move |s| s.assign(&actor, &id, b.assignee, b.version)).await?,
+        blocking(&state, move |s| {
+            s.assign(&actor, &id, b.assignee, b.version)
+        })
+        .await?,
     ))
 }
 

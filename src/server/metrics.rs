@@ -11,7 +11,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -35,7 +34,6 @@ pub struct Metrics {
     records: Gauge<i64, std::sync::atomic::AtomicI64>,
     uncommitted: Gauge<i64, std::sync::atomic::AtomicI64>,
     pending_proposals: Gauge<i64, std::sync::atomic::AtomicI64>,
-    _unused: Counter<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -50,12 +48,9 @@ impl Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(
-                [
-                    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
-                ]
-                .into_iter(),
-            )
+            Histogram::new([
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+            ])
         });
         registry.register(
             "http_request_duration_seconds",
@@ -83,7 +78,6 @@ impl Metrics {
             records,
             uncommitted,
             pending_proposals,
-            _unused: Counter::default(),
         }
     }
 }

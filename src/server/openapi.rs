@@ -28,7 +28,10 @@ impl Modify for BearerToken {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         api.components
             .get_or_insert_with(Default::default)
-            .add_security_scheme("token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+            .add_security_scheme(
+                "token",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
     }
 }
 

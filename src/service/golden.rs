@@ -191,9 +191,24 @@ mod tests {
     #[test]
     fn most_recent_frequent_and_source_priority() {
         let recs = vec![
-            rec("a", "web", "2026-01-01T00:00:00Z", &[("phone", "03-1111-1111")]),
-            rec("b", "crm", "2026-01-02T00:00:00Z", &[("phone", "03-1111-1111")]),
-            rec("c", "web", "2026-01-03T00:00:00Z", &[("phone", "03-2222-2222")]),
+            rec(
+                "a",
+                "web",
+                "2026-01-01T00:00:00Z",
+                &[("phone", "03-1111-1111")],
+            ),
+            rec(
+                "b",
+                "crm",
+                "2026-01-02T00:00:00Z",
+                &[("phone", "03-1111-1111")],
+            ),
+            rec(
+                "c",
+                "web",
+                "2026-01-03T00:00:00Z",
+                &[("phone", "03-2222-2222")],
+            ),
         ];
         let mut s = schema();
         let phone = s.position("phone").unwrap();

@@ -33,7 +33,12 @@ pub enum ImportFormat {
 impl ImportFormat {
     /// From a content type (`text/csv`, `application/x-ndjson`, …).
     pub fn from_content_type(ct: &str) -> Option<ImportFormat> {
-        let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let ct = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         Some(match ct.as_str() {
             "text/csv" => ImportFormat::Table(Format::Csv),
             "text/tab-separated-values" => ImportFormat::Table(Format::Tsv),
@@ -98,9 +103,8 @@ impl Service {
     fn parse_import(&self, req: &ImportRequest) -> Result<Parsed> {
         match req.format {
             ImportFormat::Ndjson => {
-                let text = std::str::from_utf8(&req.bytes).map_err(|e| {
-                    ServiceError::Invalid(format!("NDJSON must be UTF-8: {e}"))
-                })?;
+                let text = std::str::from_utf8(&req.bytes)
+                    .map_err(|e| ServiceError::Invalid(format!("NDJSON must be UTF-8: {e}")))?;
                 let mut p = Parsed {
                     rows: vec![],
                     rejects: vec![],
@@ -305,7 +309,12 @@ impl Service {
     }
 
     /// Run an import to the end (the job row must exist).
-    pub fn run_import(&self, actor: &Actor, job_id: &str, req: &ImportRequest) -> Result<ImportSummary> {
+    pub fn run_import(
+        &self,
+        actor: &Actor,
+        job_id: &str,
+        req: &ImportRequest,
+    ) -> Result<ImportSummary> {
         let parsed = self.parse_import(req)?;
         let mut summary = ImportSummary {
             rows: (parsed.rows.len() + parsed.rejects.len()) as u64,
@@ -410,7 +419,8 @@ impl Service {
                 Ok((ok, bad, seq))
             })?;
             for (i, num) in &ok {
-                self.index.upsert(seq, *num, self.live_doc(&prepared[*i].record))?;
+                self.index
+                    .upsert(seq, *num, self.live_doc(&prepared[*i].record))?;
                 if let Some(id) = &batch[*i].1.id {
                     seen_ids.insert(id.clone());
                 }
@@ -533,7 +543,8 @@ impl Service {
                     for &n in &g[1..] {
                         let other = entity_of(tx, n)?;
                         if other != entity {
-                            entity = self.merge_entities(tx, actor, &entity, &other, &because, None)?;
+                            entity =
+                                self.merge_entities(tx, actor, &entity, &other, &because, None)?;
                             merged += 1;
                         }
                     }
@@ -547,7 +558,8 @@ impl Service {
             summary.proposals += self.write(|tx| {
                 let mut n = 0;
                 for (a, b, w, p, band, ex) in chunk {
-                    let (Some(ra), Some(rb)) = (tx.record_by_num(*a)?, tx.record_by_num(*b)?) else {
+                    let (Some(ra), Some(rb)) = (tx.record_by_num(*a)?, tx.record_by_num(*b)?)
+                    else {
                         continue;
                     };
                     if ra.entity_id == rb.entity_id {

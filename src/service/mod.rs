@@ -68,7 +68,7 @@ impl ServiceError {
             ServiceError::Conflict { .. } => "conflict",
             ServiceError::IdempotencyMismatch => "idempotency_mismatch",
             ServiceError::NoModel => "no_model",
-            ServiceError::Store(StoreError::Conflict) => "conflict",
+            ServiceError::Store(StoreError::Conflict | StoreError::Duplicate(_)) => "conflict",
             ServiceError::Store(_) | ServiceError::Index(_) => "internal",
         }
     }
@@ -329,7 +329,9 @@ impl Service {
                 let mut from = seq;
                 loop {
                     let changes = self.store.read(|tx| tx.changes_after(from, 4096))?;
-                    let Some(&(s, _, _)) = changes.last() else { break };
+                    let Some(&(s, _, _)) = changes.last() else {
+                        break;
+                    };
                     for (seq, num, _) in changes {
                         match self.store.read(|tx| tx.record_by_num(num))? {
                             Some(r) => {
@@ -618,7 +620,12 @@ impl Service {
     }
 
     /// Look up an earlier answer for this idempotency key.
-    fn replay(&self, tx: &mut dyn Tx, actor: &Actor, idem: Option<&IdemKey>) -> Result<Option<Idempotent>> {
+    fn replay(
+        &self,
+        tx: &mut dyn Tx,
+        actor: &Actor,
+        idem: Option<&IdemKey>,
+    ) -> Result<Option<Idempotent>> {
         let Some(k) = idem else { return Ok(None) };
         match tx.idempotent(&k.key, &actor.name)? {
             Some(prev) if prev.request_hash == k.request_hash => Ok(Some(prev)),
@@ -702,7 +709,14 @@ impl Service {
             if let Some(prev) = self.replay(tx, actor, idem)? {
                 return Ok(Err(prev));
             }
-            let out = self.insert_and_match(tx, actor, &input, prepared.normalized.clone(), &candidates, "live")?;
+            let out = self.insert_and_match(
+                tx,
+                actor,
+                &input,
+                prepared.normalized.clone(),
+                &candidates,
+                "live",
+            )?;
             self.remember(tx, actor, idem, 201, &out.0)?;
             Ok(Ok(out))
         })? {
@@ -815,8 +829,7 @@ impl Service {
         }
         let mut proposals = Vec::new();
         for c in candidates {
-            let propose = c.band == "review"
-                || (c.band == "match" && c.entity_id != entity_id);
+            let propose = c.band == "review" || (c.band == "match" && c.entity_id != entity_id);
             if !propose || c.entity_id == entity_id {
                 continue;
             }
@@ -895,8 +908,7 @@ impl Service {
         let doc = self.live_doc(&prepared.record);
         let _w = self.writer.lock().expect("writer");
         let old = self.record(id)?;
-        let candidates: Vec<Candidate> = self
-            .candidates_of(&prepared.record, Some(old.num))?;
+        let candidates: Vec<Candidate> = self.candidates_of(&prepared.record, Some(old.num))?;
         let r = self.write(|tx| {
             if let Some(prev) = self.replay(tx, actor, idem)? {
                 return Ok(Err(prev));
@@ -963,7 +975,13 @@ impl Service {
     /// `DELETE /v1/records/{id}` (`erase`: the APPI erasure — the audit
     /// log's copies of its values are redacted too, and the log keeps only a
     /// PII-free tombstone).
-    pub fn delete(&self, actor: &Actor, id: &str, erase: bool, reason: Option<String>) -> Result<()> {
+    pub fn delete(
+        &self,
+        actor: &Actor,
+        id: &str,
+        erase: bool,
+        reason: Option<String>,
+    ) -> Result<()> {
         let _w = self.writer.lock().expect("writer");
         let (seq, num) = self.write(|tx| {
             let rec = tx
@@ -983,13 +1001,19 @@ impl Service {
             let subject = format!("record:{id}");
             if erase {
                 tx.redact_audit(&subject)?;
+                tx.forget_idempotent_mentioning(&serde_json::to_string(id).expect("json"))?;
             }
             tx.add_history(
                 &rec.entity_id,
                 &HistoryEntry {
                     at: now(),
                     actor: actor.name.clone(),
-                    action: if erase { "member_erased" } else { "member_deleted" }.into(),
+                    action: if erase {
+                        "member_erased"
+                    } else {
+                        "member_deleted"
+                    }
+                    .into(),
                     detail: serde_json::json!({"record": id}),
                 },
             )?;
@@ -997,7 +1021,12 @@ impl Service {
                 seq: 0,
                 at: now(),
                 actor: actor.name.clone(),
-                action: if erase { "record.erase" } else { "record.delete" }.into(),
+                action: if erase {
+                    "record.erase"
+                } else {
+                    "record.delete"
+                }
+                .into(),
                 subject,
                 before: if erase {
                     serde_json::Value::Null

@@ -8,8 +8,8 @@
 use super::golden::{golden, Golden};
 use super::{Actor, IdemKey, Reply, Result, Service, ServiceError};
 use crate::store::{
-    now, AuditEntry, AuditFilter, Entity, HistoryEntry, Proposal, ProposalFilter,
-    ProposalStatus, Record, Tx,
+    now, AuditEntry, AuditFilter, Entity, HistoryEntry, Proposal, ProposalFilter, ProposalStatus,
+    Record, Tx,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -105,19 +105,12 @@ impl Service {
                     Some(FieldPair {
                         field: f.name.clone(),
                         same: va.is_some() && va == vb,
-                        values: [
-                            va.or_else(|| ra.cloned()),
-                            vb.or_else(|| rb.cloned()),
-                        ],
+                        values: [va.or_else(|| ra.cloned()), vb.or_else(|| rb.cloned())],
                     })
                 })
                 .collect();
-            let proposed_golden = golden(
-                &self.schema,
-                &self.rules.survivorship,
-                &members,
-                &overrides,
-            );
+            let proposed_golden =
+                golden(&self.schema, &self.rules.survivorship, &members, &overrides);
             Ok(ProposalDetail {
                 proposal: p,
                 records: vec![a, b],
@@ -198,7 +191,11 @@ impl Service {
             if expected != p.version || !allowed {
                 return Err(conflict(
                     &p,
-                    &format!("proposal {id} is {} (version {})", p.status.as_str(), p.version),
+                    &format!(
+                        "proposal {id} is {} (version {})",
+                        p.status.as_str(),
+                        p.version
+                    ),
                 ));
             }
             let before = serde_json::json!({ "status": p.status.as_str() });
@@ -241,6 +238,15 @@ impl Service {
                 }
                 Decision::Defer => p.status = ProposalStatus::Deferred,
                 Decision::Reopen => {
+                    if let Some(newer) = tx.pending_proposal_between(p.a, p.b)? {
+                        return Err(conflict(
+                            &newer,
+                            &format!(
+                                "proposal {} for this pair is open; decide that one",
+                                newer.id
+                            ),
+                        ));
+                    }
                     if p.status == ProposalStatus::Rejected {
                         tx.forget_rejection(p.a, p.b)?;
                     }
@@ -354,7 +360,10 @@ impl Service {
             kept.iter().chain(&moved).map(|r| r.num).collect();
         for r in &moved {
             for mut p in tx.proposals_of(r.num, true)? {
-                if Some(p.id.as_str()) != proposal && members.contains(&p.a) && members.contains(&p.b) {
+                if Some(p.id.as_str()) != proposal
+                    && members.contains(&p.a)
+                    && members.contains(&p.b)
+                {
                     let expected = p.version;
                     p.status = ProposalStatus::Superseded;
                     p.version += 1;
@@ -406,7 +415,9 @@ impl Service {
         reason: Option<String>,
     ) -> Result<EntityView> {
         if records.is_empty() {
-            return Err(ServiceError::Invalid("split: name at least one record".into()));
+            return Err(ServiceError::Invalid(
+                "split: name at least one record".into(),
+            ));
         }
         let _w = self.writer.lock().expect("writer");
         let new_id = self.write(|tx| {

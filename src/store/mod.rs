@@ -349,6 +349,8 @@ pub trait Tx {
     /// Erasure: replace `before`/`after` of every entry about `subject` with
     /// `"[erased]"` (the only change the audit log allows).
     fn redact_audit(&mut self, subject: &str) -> Result<(), StoreError>;
+    /// Erasure: drop stored idempotent answers whose body holds `text`.
+    fn forget_idempotent_mentioning(&mut self, text: &str) -> Result<(), StoreError>;
 
     // tokens
     fn insert_token(

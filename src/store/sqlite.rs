@@ -68,7 +68,7 @@ const NEXT_ENTITY: &str = "store.next_entity_id";
 /// already applied it would not see the change; add a step instead.
 const MIGRATIONS: &[&str] = &[SCHEMA_1];
 
-const SCHEMA_1: &str = r"
+const SCHEMA_1: &str = r#"
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -161,7 +161,12 @@ CREATE TABLE audit (
 ) STRICT;
 CREATE INDEX audit_subject ON audit(subject);
 CREATE INDEX audit_actor ON audit(actor);
+-- The one change allowed: erasure blanks an entry's values, nothing else.
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+WHEN NOT (NEW.before = '"[erased]"' AND NEW.after = '"[erased]"'
+          AND NEW.seq = OLD.seq AND NEW.at = OLD.at AND NEW.actor = OLD.actor
+          AND NEW.action = OLD.action AND NEW.subject = OLD.subject
+          AND NEW.reason IS OLD.reason)
 BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only');
 END;
@@ -200,7 +205,7 @@ CREATE TABLE idempotency (
     created_at TEXT NOT NULL,
     PRIMARY KEY (key, actor)
 ) STRICT;
-";
+"#;
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
@@ -1065,6 +1070,22 @@ impl Tx for SqlTx<'_> {
             ],
             |row| row.get(0),
         )?)
+    }
+
+    fn redact_audit(&mut self, subject: &str) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE audit SET before = '\"[erased]\"', after = '\"[erased]\"' WHERE subject = ?1",
+        )?;
+        stmt.execute([subject])?;
+        Ok(())
+    }
+
+    fn forget_idempotent_mentioning(&mut self, text: &str) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("DELETE FROM idempotency WHERE instr(body, ?1) > 0")?;
+        stmt.execute([text])?;
+        Ok(())
     }
 
     /// Oldest first, from `after` (a `seq`) on: a cursor over a log that
