@@ -9,3 +9,4 @@ mod gen;
 mod golden;
 mod properties;
 mod serve;
+mod serve_faults;

@@ -937,3 +937,42 @@ fn a_real_server_on_port_0() {
     assert_eq!(v["candidates"][0]["id"], "TCP-1", "{v}");
     drop(server);
 }
+
+/// The demo file is `nayose gen --kind btob --records 600 --seed 7`: its
+/// truth is known, so the import's batch deduplication can be scored.
+#[test]
+fn the_import_deduplicates_the_demo_file_well() {
+    use nayose::gen::{generate, GenOptions, Kind};
+    let app = app();
+    let g = generate(&GenOptions::new(Kind::BtoB, 600, 7));
+    let truth: std::collections::HashMap<String, String> = (0..g.ids.len())
+        .map(|i| (g.ids[i].clone(), g.entity_id(i)))
+        .collect();
+    let predicted: std::collections::HashMap<String, String> = g
+        .ids
+        .iter()
+        .map(|id| {
+            let (_, x) = app.call(
+                "GET",
+                &format!("/v1/records/{id}/entity"),
+                Some(&app.viewer),
+                None,
+            );
+            (id.clone(), x["entity_id"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    for (i, a) in g.ids.iter().enumerate() {
+        for b in &g.ids[i + 1..] {
+            match (truth[a] == truth[b], predicted[a] == predicted[b]) {
+                (true, true) => tp += 1,
+                (false, true) => fp += 1,
+                (true, false) => fn_ += 1,
+                _ => {}
+            }
+        }
+    }
+    let (p, r) = (tp as f64 / (tp + fp) as f64, tp as f64 / (tp + fn_) as f64);
+    let f1 = 2.0 * p * r / (p + r);
+    assert!(f1 >= 0.9, "pairwise P {p:.3} R {r:.3} F1 {f1:.3}");
+}

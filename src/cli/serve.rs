@@ -84,10 +84,25 @@ pub fn token(args: TokenArgs) -> Result<ExitCode> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    {
+        use std::io::IsTerminal;
+        use tracing_subscriber::prelude::*;
+        // Our request log at info; the libraries' chatter (tantivy's
+        // commits) only when it is a warning.
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_target(false),
+            )
+            .with(
+                tracing_subscriber::filter::Targets::new()
+                    .with_target("nayose", tracing::Level::INFO)
+                    .with_default(tracing::Level::WARN),
+            )
+            .init();
+    }
     let rules = super::load_rules(args.rules.as_deref())?;
     let model = match &args.model {
         Some(p) => {
@@ -107,6 +122,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Service::open(dyn_store.clone(), &args.data.join("index"), rules, model)
             .context("cannot start the service")?,
     );
+    let startup = service.startup();
+    match startup.opened {
+        nayose::index::live::Opened::Fresh => {
+            eprintln!("index: built from the store ({} records)", startup.replayed)
+        }
+        nayose::index::live::Opened::Existing { .. } => eprintln!(
+            "index: caught up with the store ({} changes replayed)",
+            startup.replayed
+        ),
+    }
     let bootstrap = std::env::var("NAYOSE_ADMIN_TOKEN")
         .ok()
         .filter(|t| !t.is_empty());

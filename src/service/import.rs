@@ -508,15 +508,18 @@ impl Service {
             .collect();
 
         // Clusters over the auto-merge band, guarded against chaining.
-        let mut local: BTreeMap<u64, u32> = BTreeMap::new();
-        for (a, b, _, _, band, _) in &scored {
-            if *band == "match" {
-                let n = local.len() as u32;
-                local.entry(*a).or_insert(n);
-                let n = local.len() as u32;
-                local.entry(*b).or_insert(n);
-            }
-        }
+        let mut num_of: Vec<u64> = scored
+            .iter()
+            .filter(|s| s.4 == "match")
+            .flat_map(|s| [s.0, s.1])
+            .collect();
+        num_of.sort_unstable();
+        num_of.dedup();
+        let local: HashMap<u64, u32> = num_of
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (*n, i as u32))
+            .collect();
         let edges: Vec<Edge> = scored
             .iter()
             .filter(|s| s.4 == "match")
@@ -526,8 +529,7 @@ impl Service {
                 weight: *w,
             })
             .collect();
-        let reps = cluster::cluster(local.len(), &edges, self.rules.matching.min_link_density);
-        let num_of: Vec<u64> = local.keys().copied().collect();
+        let reps = cluster::cluster(num_of.len(), &edges, self.rules.matching.min_link_density);
         let mut groups: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
         for (i, &rep) in reps.iter().enumerate() {
             groups.entry(rep).or_default().push(num_of[i]);

@@ -222,6 +222,17 @@ pub struct Service {
     /// Index commits are batched: commit when this many changes wait.
     pub commit_every: usize,
     model_pinned: bool,
+    startup: IndexStartup,
+}
+
+/// What start-up did to the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexStartup {
+    /// `Fresh`: built again from every record (missing, unreadable, or
+    /// built for other rules); `Existing`: caught up.
+    pub opened: Opened,
+    /// Records added (fresh) or changes replayed (existing).
+    pub replayed: u64,
 }
 
 /// Term frequencies from the live index.
@@ -295,16 +306,22 @@ impl Service {
             writer: Mutex::new(()),
             commit_every: 2000,
             model_pinned,
+            startup: IndexStartup {
+                opened,
+                replayed: 0,
+            },
         };
-        service.catch_up(opened)?;
+        let mut service = service;
+        service.startup.replayed = service.catch_up(opened)?;
         service.fail_interrupted_jobs()?;
         Ok(service)
     }
 
     /// Bring the index up to the store: replay changes after the index's
     /// last commit, or add every record to a fresh index.
-    fn catch_up(&self, opened: Opened) -> Result<()> {
+    fn catch_up(&self, opened: Opened) -> Result<u64> {
         let last = self.store.read(|tx| tx.last_change())?;
+        let mut replayed = 0;
         match opened {
             Opened::Fresh => {
                 let mut after = 0;
@@ -321,6 +338,7 @@ impl Service {
                     };
                     for (num, doc) in docs {
                         self.index.upsert(last, num, doc)?;
+                        replayed += 1;
                     }
                 }
                 self.index.advance_seq(last);
@@ -333,6 +351,7 @@ impl Service {
                         break;
                     };
                     for (seq, num, _) in changes {
+                        replayed += 1;
                         match self.store.read(|tx| tx.record_by_num(num))? {
                             Some(r) => {
                                 let doc = self.live_doc(&self.prepare_stored(&r).record);
@@ -346,7 +365,12 @@ impl Service {
             }
         }
         self.index.commit()?;
-        Ok(())
+        Ok(replayed)
+    }
+
+    /// What start-up did to the index.
+    pub fn startup(&self) -> IndexStartup {
+        self.startup
     }
 
     fn fail_interrupted_jobs(&self) -> Result<()> {
