@@ -976,3 +976,22 @@ fn the_import_deduplicates_the_demo_file_well() {
     let f1 = 2.0 * p * r / (p + r);
     assert!(f1 >= 0.9, "pairwise P {p:.3} R {r:.3} F1 {f1:.3}");
 }
+
+#[test]
+fn the_model_can_be_read_and_trained_again() {
+    let app = app();
+    let (st, m) = app.call("GET", "/v1/model", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::OK);
+    assert!(m["comparisons"].as_array().unwrap().len() >= 5, "{m}");
+    let (st, _) = app.call(
+        "POST",
+        "/v1/model/train",
+        Some(&app.steward),
+        Some(json!({})),
+    );
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, again) = app.admin("POST", "/v1/model/train", None);
+    assert_eq!(st, StatusCode::OK, "{again}");
+    // Same records, same seed: the same model.
+    assert_eq!(again, m);
+}

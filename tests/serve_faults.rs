@@ -355,3 +355,43 @@ fn a_missing_or_foreign_index_is_rebuilt_from_the_store() {
     );
     assert_eq!(s.startup().replayed, 0);
 }
+
+#[test]
+fn sigterm_finishes_and_leaves_the_index_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    for i in 0..50 {
+        let rec = json!({"id": format!("T{i}"), "fields": {"company_name": format!("株式会社終了{i}"), "phone": format!("03-3{:03}-0000", i)}});
+        let (st, v) = server
+            .send(reqwest::Method::POST, "/v1/records", Some(&rec))
+            .unwrap();
+        // No model yet on an empty store: records are stored, not matched.
+        assert_eq!(st, 201, "{v}");
+        assert!(
+            v["not_matched"].as_str().unwrap().contains("no model"),
+            "{v}"
+        );
+    }
+    let Server { child, .. } = &server;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut server = server;
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let s = Service::open(
+        store,
+        &dir.path().join("index"),
+        Rules::default_rules(),
+        None,
+    )
+    .unwrap();
+    assert!(matches!(s.startup().opened, Opened::Existing { .. }));
+    assert_eq!(
+        s.startup().replayed,
+        0,
+        "changes were left out of the index at shutdown"
+    );
+}

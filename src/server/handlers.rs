@@ -699,6 +699,37 @@ pub async fn split_entity(
     ))
 }
 
+// ---- model -------------------------------------------------------------------
+
+/// The model in use (m and u per comparison level, prior), as JSON.
+#[utoipa::path(get, path = "/v1/model",
+    responses((status = 200, description = "the model", content_type = "application/json"), (status = 503, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn get_model(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<crate::matching::model::Model>, ApiError> {
+    auth.require(Role::Viewer)?;
+    let m = state
+        .service
+        .model()
+        .ok_or_else(|| ApiError::from(crate::service::ServiceError::NoModel))?;
+    Ok(Json((*m).clone()))
+}
+
+/// Train the model again from every stored record and use it from now on.
+#[utoipa::path(post, path = "/v1/model/train",
+    responses((status = 200, description = "the new model", content_type = "application/json"), (status = 400, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn train_model(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<crate::matching::model::Model>, ApiError> {
+    let actor = auth.require(Role::Admin)?.clone();
+    let m = blocking(&state, move |s| s.retrain(&actor)).await?;
+    Ok(Json(m))
+}
+
 // ---- audit, tokens, health ---------------------------------------------------
 
 #[derive(Deserialize, IntoParams)]

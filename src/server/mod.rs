@@ -77,6 +77,8 @@ pub fn router(state: AppState) -> Router {
         .route("/entities/{id}/split", post(split_entity))
         .route("/audit", get(list_audit))
         .route("/tokens", post(create_token))
+        .route("/model", get(get_model))
+        .route("/model/train", post(train_model))
         .route("/me", get(whoami))
         .fallback(not_found);
     Router::new()

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         handlers::defer_proposal, handlers::reopen_proposal, handlers::assign_proposal,
         handlers::get_entity, handlers::split_entity, handlers::list_audit,
         handlers::create_token, handlers::whoami, handlers::healthz,
+        handlers::get_model, handlers::train_model,
     ),
     modifiers(&BearerToken)
 )]

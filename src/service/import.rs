@@ -594,6 +594,37 @@ impl Service {
         Ok(summary)
     }
 
+    /// `POST /v1/model/train`: train on the stored records and use the model.
+    pub fn retrain(&self, actor: &Actor) -> Result<crate::matching::model::Model> {
+        if self.model_pinned() {
+            return Err(ServiceError::Invalid(
+                "the model was given with --model; restart without it to train one".into(),
+            ));
+        }
+        let count = self.read(|tx| Ok(tx.count_records()?))?;
+        if count < MIN_TRAINING_RECORDS {
+            return Err(ServiceError::Invalid(format!(
+                "{count} records stored; training needs at least {MIN_TRAINING_RECORDS}"
+            )));
+        }
+        let m = self.train_from_store()?;
+        self.set_model(m.clone())?;
+        self.write(|tx| {
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at: now(),
+                actor: actor.name.clone(),
+                action: "model.train".into(),
+                subject: "model".into(),
+                before: serde_json::Value::Null,
+                after: serde_json::json!({ "records": count, "prior": m.prior }),
+                reason: None,
+            })?;
+            Ok(())
+        })?;
+        Ok(m)
+    }
+
     /// Train a model on every stored record, as `nayose dedupe` trains on a file.
     pub fn train_from_store(&self) -> Result<crate::matching::model::Model> {
         let mut records: Vec<(u64, PreparedRecord)> = Vec::new();

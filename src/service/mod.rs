@@ -709,6 +709,9 @@ pub struct CreateOutcome {
     pub merged_with: Option<String>,
     /// Proposals opened for the review band.
     pub proposals: Vec<String>,
+    /// Why the record was stored without being matched, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_matched: Option<String>,
 }
 
 impl Service {
@@ -728,12 +731,20 @@ impl Service {
         let prepared = self.prepare(&input.fields);
         let doc = self.live_doc(&prepared.record);
         let _w = self.writer.lock().expect("writer");
-        let candidates = self.candidates_of(&prepared.record, None)?;
+        // Without a model a record is stored unmatched (and says so).
+        let candidates = match self.candidates_of(&prepared.record, None) {
+            Err(ServiceError::NoModel) => None,
+            other => Some(other?),
+        };
+        let not_matched = candidates
+            .is_none()
+            .then(|| ServiceError::NoModel.to_string());
+        let candidates = candidates.unwrap_or_default();
         let (outcome, seq, num) = match self.write(|tx| {
             if let Some(prev) = self.replay(tx, actor, idem)? {
                 return Ok(Err(prev));
             }
-            let out = self.insert_and_match(
+            let mut out = self.insert_and_match(
                 tx,
                 actor,
                 &input,
@@ -741,6 +752,7 @@ impl Service {
                 &candidates,
                 "live",
             )?;
+            out.0.not_matched = not_matched.clone();
             self.remember(tx, actor, idem, 201, &out.0)?;
             Ok(Ok(out))
         })? {
@@ -868,6 +880,7 @@ impl Service {
                 candidates: candidates.to_vec(),
                 merged_with,
                 proposals,
+                not_matched: None,
             },
             seq,
             num,
@@ -978,6 +991,7 @@ impl Service {
                 candidates: candidates.clone(),
                 merged_with: None,
                 proposals,
+                not_matched: None,
             };
             self.remember(tx, actor, idem, 200, &out)?;
             Ok(Ok((out, seq)))
