@@ -995,3 +995,64 @@ fn the_model_can_be_read_and_trained_again() {
     // Same records, same seed: the same model.
     assert_eq!(again, m);
 }
+
+/// Whether any file under `dir` holds `needle`'s UTF-8 bytes.
+fn files_hold(dir: &std::path::Path, needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p)
+                .map(|b| b.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[test]
+fn erasure_leaves_no_trace_in_the_index_or_database_files() {
+    let app = app();
+    // A name no demo record has: its bigram is in the files only through it.
+    let rec =
+        json!({"id": "GONE-1", "fields": {"person_name": "驫麤 鱻鶚", "phone": "090-8765-4321"}});
+    let (st, _) = app.call("POST", "/v1/records", Some(&app.ingest), Some(rec));
+    assert_eq!(st, StatusCode::CREATED);
+    let service = &app.state.service;
+    service.commit_index().unwrap();
+    let dir = app._dir.path();
+    assert!(
+        files_hold(dir, "驫麤"),
+        "control: the database holds the name"
+    );
+    // The index's term statistics count deleted documents until their
+    // segment is rewritten: the name's key is there while any copy is.
+    let ci = service
+        .preparer
+        .plan
+        .iter()
+        .position(|c| c.name == "person_name")
+        .unwrap();
+    let level = service.preparer.plan[ci].comparator.tf_levels()[0];
+    assert!(
+        service.index().freq(ci, level, "驫麤鱻鶚") > 0.0,
+        "control: the index holds the name"
+    );
+    let (st, _) = app.admin("POST", "/v1/records/GONE-1/erase", Some(json!({})));
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert_eq!(
+        service.index().freq(ci, level, "驫麤鱻鶚"),
+        0.0,
+        "the index still holds the name"
+    );
+    assert!(
+        !files_hold(dir, "驫麤"),
+        "a database file still holds the name"
+    );
+}

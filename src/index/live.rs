@@ -227,6 +227,53 @@ impl LiveIndex {
         Ok(())
     }
 
+    /// Erasure: after [`LiveIndex::delete`], rewrite the segment that held
+    /// `num` so its terms (the bigrams of a name) leave the files, instead of
+    /// waiting for tantivy to merge it some day.
+    pub fn purge(&self, num: u64) -> Result<(), IndexError> {
+        let holder = {
+            let searcher = self.reader.searcher();
+            let docs = searcher.search(
+                &TermQuery::new(
+                    Term::from_field_u64(self.num, num),
+                    IndexRecordOption::Basic,
+                ),
+                &tantivy::collector::DocSetCollector,
+            )?;
+            docs.into_iter()
+                .map(|a| searcher.segment_reader(a.segment_ord).segment_id())
+                .collect::<Vec<_>>()
+        };
+        let before: HashSet<_> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|s| s.segment_id())
+            .collect();
+        self.commit()?;
+        // A document added since the last commit lands in a new segment,
+        // already deleted: that segment holds its terms too.
+        let mut holder = holder;
+        holder.extend(
+            self.reader
+                .searcher()
+                .segment_readers()
+                .iter()
+                .filter(|s| !before.contains(&s.segment_id()) && s.num_deleted_docs() > 0)
+                .map(|s| s.segment_id()),
+        );
+        let mut writer = self.writer.lock().expect("index writer");
+        for segment in holder {
+            // A segment merged away meanwhile has already dropped the document.
+            let _ = writer.merge(&[segment]).wait();
+        }
+        writer.garbage_collect_files().wait()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
     /// Note that the index holds every change up to `seq` (after a rebuild
     /// from the records themselves), for the next commit to record.
     pub fn advance_seq(&self, seq: u64) {

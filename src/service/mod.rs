@@ -1077,6 +1077,10 @@ impl Service {
             Ok((seq, rec.num))
         })?;
         self.index.delete(seq, num)?;
+        if erase {
+            self.index.purge(num)?;
+            self.store.flush()?;
+        }
         drop(_w);
         self.maybe_commit()?;
         Ok(())

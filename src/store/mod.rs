@@ -393,6 +393,8 @@ pub trait Store: Send + Sync {
         &self,
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
+    /// Make sure nothing deleted lingers in logs or free space (erasure).
+    fn flush(&self) -> Result<(), StoreError>;
 }
 
 /// Typed front door of [`Store`]: `store.write(|tx| …)` returns what the
