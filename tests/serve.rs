@@ -82,8 +82,12 @@ pub fn import(service: &Arc<Service>, bytes: &[u8], format: ImportFormat) -> Val
                 format,
                 source: Some("test".into()),
             },
+            None,
         )
         .unwrap();
+    let nayose::service::Reply::Fresh(job) = job else {
+        panic!("no idempotency key, no replay")
+    };
     loop {
         let j = service.job(&job.id).unwrap();
         if j.status != "running" {
@@ -1055,4 +1059,39 @@ fn erasure_leaves_no_trace_in_the_index_or_database_files() {
         !files_hold(dir, "驫麤"),
         "a database file still holds the name"
     );
+}
+
+#[test]
+fn a_retried_upload_with_its_key_starts_no_second_import() {
+    let app = app();
+    let csv = "id,会社名,電話番号\nUP-1,株式会社再送,03-1212-3434\n";
+    let send = || {
+        let mut r = post(
+            "/v1/imports?source=retry",
+            Some(&app.ingest),
+            "text/csv",
+            csv,
+        );
+        r.headers_mut()
+            .insert("idempotency-key", "upload-1".parse().unwrap());
+        app.raw(r)
+    };
+    let (st1, j1) = send();
+    let (st2, j2) = send();
+    assert_eq!(
+        (st1, st2),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED),
+        "{j1} {j2}"
+    );
+    assert_eq!(j1["id"], j2["id"]);
+    let id = j1["id"].as_str().unwrap();
+    loop {
+        let (_, j) = app.call("GET", &format!("/v1/jobs/{id}"), Some(&app.viewer), None);
+        if j["status"] != "running" {
+            assert_eq!(j["result"]["stored"], 1, "{j}");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(app.counts().0, 601);
 }

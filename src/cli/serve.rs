@@ -146,7 +146,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     format: ImportFormat::Table(nayose::import::Format::Csv),
                     source: Some("demo".into()),
                 },
+                None,
             )?;
+            let nayose::service::Reply::Fresh(job) = job else {
+                unreachable!("no idempotency key, no replay")
+            };
             loop {
                 std::thread::sleep(std::time::Duration::from_millis(200));
                 let j = service.job(&job.id)?;

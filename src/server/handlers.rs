@@ -363,16 +363,17 @@ pub struct ImportQuery {
 }
 
 /// Import a file (CSV, TSV, XLSX or NDJSON, by Content-Type) as a job; `GET /v1/jobs/{id}` follows it.
-#[utoipa::path(post, path = "/v1/imports", params(ImportQuery),
+#[utoipa::path(post, path = "/v1/imports", params(ImportQuery, ("Idempotency-Key" = Option<String>, Header)),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 202, body = Job), (status = 415, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn start_import(
     State(state): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
     Query(q): Query<ImportQuery>,
     req: Request,
-) -> Result<(StatusCode, Json<Job>), ApiError> {
+) -> Result<Response, ApiError> {
     let actor = auth.require(Role::Ingest)?.clone();
     let format = req
         .headers()
@@ -389,17 +390,23 @@ pub async fn start_import(
     let bytes = Bytes::from_request(req, &state)
         .await
         .map_err(|e| too_large_or_bad(e.status()))?;
+    let hash = hex::encode(Sha256::digest(&bytes));
+    let idem = idem_key(
+        &headers,
+        &format!("POST /v1/imports {:?} {:?}", format, q.source),
+        &hash,
+    )?;
     let request = ImportRequest {
         bytes: bytes.to_vec(),
         format,
         source: q.source,
     };
     let s = Arc::clone(&state.service);
-    let job = tokio::task::spawn_blocking(move || s.start_import(&actor, request))
+    let r = tokio::task::spawn_blocking(move || s.start_import(&actor, request, idem.as_ref()))
         .await
         .map_err(|_| ApiError::invalid("import failed to start"))?
         .map_err(ApiError::from)?;
-    Ok((StatusCode::ACCEPTED, Json(job)))
+    Ok(reply(r, StatusCode::ACCEPTED))
 }
 
 #[utoipa::path(get, path = "/v1/jobs/{id}", params(("id" = String, Path)),

@@ -249,9 +249,18 @@ impl Service {
         }
     }
 
-    /// Create a job for an import and run it on a thread of its own.
-    pub fn start_import(self: &Arc<Self>, actor: &Actor, req: ImportRequest) -> Result<Job> {
+    /// Create a job for an import and run it on a thread of its own. With
+    /// an idempotency key, a retried upload answers with the first job.
+    pub fn start_import(
+        self: &Arc<Self>,
+        actor: &Actor,
+        req: ImportRequest,
+        idem: Option<&super::IdemKey>,
+    ) -> Result<super::Reply<Job>> {
         let job = self.write(|tx| {
+            if let Some(prev) = self.replay(tx, actor, idem)? {
+                return Ok(Err(prev));
+            }
             let n: u64 = tx
                 .meta("next_job_id")?
                 .and_then(|v| v.parse().ok())
@@ -269,8 +278,18 @@ impl Service {
                 error: None,
             };
             tx.upsert_job(&job)?;
-            Ok(job)
+            self.remember(tx, actor, idem, 202, &job)?;
+            Ok(Ok(job))
         })?;
+        let job = match job {
+            Ok(job) => job,
+            Err(prev) => {
+                return Ok(super::Reply::Replay {
+                    status: prev.status,
+                    body: prev.body,
+                })
+            }
+        };
         let me = Arc::clone(self);
         let actor = actor.clone();
         let id = job.id.clone();
@@ -298,7 +317,7 @@ impl Service {
                 });
             })
             .map_err(|e| ServiceError::Invalid(format!("cannot start the import: {e}")))?;
-        Ok(job)
+        Ok(super::Reply::Fresh(job))
     }
 
     pub fn job(&self, id: &str) -> Result<Job> {
