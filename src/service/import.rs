@@ -521,7 +521,7 @@ impl Service {
             .par_iter()
             .filter_map(|&(a, b)| {
                 let (pa, pb) = (get(a)?, get(b)?);
-                let (w, p, band, ex) = self.score_pair(&model, pa, pb);
+                let (w, p, band, ex) = self.score_pair(&model, pa, pb, false);
                 (band != "no_match").then_some((a, b, w, p, band, ex))
             })
             .collect();

@@ -537,14 +537,13 @@ impl Service {
         }
     }
 
-    /// Score a pair of prepared records: weight, probability, band and the
-    /// explanation (terms that sum to the weight with the prior).
-    pub(crate) fn score_pair(
+    /// The levels and score of a pair of prepared records.
+    fn pair_score(
         &self,
         model: &Model,
         mine: &PreparedRecord,
         other: &PreparedRecord,
-    ) -> (f64, f64, &'static str, Explanation) {
+    ) -> (Vec<u8>, matching::Score) {
         let freq = IndexFrequencies(&self.index);
         let plan = &self.preparer.plan;
         let levels: Vec<u8> = plan
@@ -553,17 +552,39 @@ impl Service {
             .map(|(ci, c)| matching::level(c, mine.values[ci].as_ref(), other.values[ci].as_ref()))
             .collect();
         let s = matching::score(model, plan, &levels, &freq, |c| mine.values[c].as_ref());
-        let band = if s.weight >= Model::weight_for(self.rules.matching.match_threshold) {
+        (levels, s)
+    }
+
+    /// The band of a match weight.
+    pub(crate) fn band(&self, weight: f64) -> &'static str {
+        if weight >= Model::weight_for(self.rules.matching.match_threshold) {
             "match"
-        } else if s.weight >= Model::weight_for(self.rules.matching.review_threshold) {
+        } else if weight >= Model::weight_for(self.rules.matching.review_threshold) {
             "review"
         } else {
             "no_match"
-        };
-        let explanation = Explanation {
-            prior: model.prior_weight(),
-            terms: plan
-                .iter()
+        }
+    }
+
+    /// Score a pair of prepared records: weight, probability, band and the
+    /// explanation (terms that sum to the weight with the prior). With
+    /// `explain_no_match` false, a no-match pair's explanation is left
+    /// empty (batch matching drops those pairs; building it is most of the
+    /// cost of scoring).
+    pub(crate) fn score_pair(
+        &self,
+        model: &Model,
+        mine: &PreparedRecord,
+        other: &PreparedRecord,
+        explain_no_match: bool,
+    ) -> (f64, f64, &'static str, Explanation) {
+        let plan = &self.preparer.plan;
+        let (_, s) = self.pair_score(model, mine, other);
+        let band = self.band(s.weight);
+        let terms = if band == "no_match" && !explain_no_match {
+            Vec::new()
+        } else {
+            plan.iter()
                 .zip(&s.terms)
                 .map(|(c, t)| ExplainTerm {
                     comparison: c.name.clone(),
@@ -571,7 +592,11 @@ impl Service {
                     level: level_label(c, t.level),
                     weight: t.weight,
                 })
-                .collect(),
+                .collect()
+        };
+        let explanation = Explanation {
+            prior: model.prior_weight(),
+            terms,
         };
         (s.weight, s.probability(), band, explanation)
     }
@@ -586,7 +611,7 @@ impl Service {
         let mut out: Vec<Candidate> = others
             .iter()
             .map(|(r, p)| {
-                let (score, probability, band, explanation) = self.score_pair(model, mine, p);
+                let (score, probability, band, explanation) = self.score_pair(model, mine, p, true);
                 Candidate {
                     id: r.id.clone(),
                     entity_id: r.entity_id.clone(),

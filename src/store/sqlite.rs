@@ -54,8 +54,10 @@ use std::time::Duration;
 
 const FILE: &str = "nayose.db";
 /// Idle read connections kept open; a burst of readers opens more, and the
-/// extra ones are closed when done.
-const READERS: usize = 4;
+/// extra ones are closed when done. Enough for every request the blocking
+/// pool runs at once under load: opening a connection (and warming its
+/// statement cache) per request cost more than the request itself.
+const READERS: usize = 32;
 /// Another process (a backup, the CLI) may hold the lock briefly; waiting
 /// beats failing a request.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
