@@ -10,3 +10,4 @@ mod golden;
 mod properties;
 mod serve;
 mod serve_faults;
+mod ui_e2e;

@@ -1095,3 +1095,177 @@ fn a_retried_upload_with_its_key_starts_no_second_import() {
     }
     assert_eq!(app.counts().0, 601);
 }
+
+fn ids_of(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn proposals_sort_by_uncertainty_or_score_and_page_on() {
+    let app = app();
+    let (st, v) = app.call(
+        "GET",
+        "/v1/proposals?sort=uncertainty&limit=500",
+        Some(&app.viewer),
+        None,
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let items = v["items"].as_array().unwrap();
+    assert!(items.len() >= 4, "{v}");
+    let distance: Vec<f64> = items
+        .iter()
+        .map(|p| (p["probability"].as_f64().unwrap() - 0.5).abs())
+        .collect();
+    assert!(distance.windows(2).all(|w| w[0] <= w[1]), "{distance:?}");
+    // Sorted pages continue where the last one ended.
+    let all = ids_of(&v);
+    let mut paged = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (_, v) = app.call(
+            "GET",
+            &format!("/v1/proposals?sort=uncertainty&limit=3{cursor}"),
+            Some(&app.viewer),
+            None,
+        );
+        paged.extend(ids_of(&v));
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+    let (_, v) = app.call(
+        "GET",
+        "/v1/proposals?sort=score&limit=500",
+        Some(&app.viewer),
+        None,
+    );
+    let scores: Vec<f64> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    let (st, v) = app.call("GET", "/v1/proposals?sort=random", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"]["code"], "invalid_request");
+}
+
+#[test]
+fn bulk_approve_counts_first_then_approves_each_with_its_own_audit_entry() {
+    let app = app();
+    let open_above = |min: Option<f64>| {
+        let q = min.map(|m| format!("&min_score={m}")).unwrap_or_default();
+        let (_, v) = app.call(
+            "GET",
+            &format!("/v1/proposals?status=open&sort=score&limit=500{q}"),
+            Some(&app.viewer),
+            None,
+        );
+        v["items"].as_array().unwrap().clone()
+    };
+    let open = open_above(None);
+    assert!(open.len() >= 4, "{open:?}");
+    let threshold = open[open.len() / 2]["score"].as_f64().unwrap();
+    let expected: Vec<&Value> = open
+        .iter()
+        .filter(|p| p["score"].as_f64().unwrap() >= threshold)
+        .collect();
+    let body = json!({"min_score": threshold, "dry_run": true});
+    let (st, v) = app.call(
+        "POST",
+        "/v1/proposals/bulk-approve",
+        Some(&app.viewer),
+        Some(body.clone()),
+    );
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let before = app.counts();
+    let (st, dry) = app.call(
+        "POST",
+        "/v1/proposals/bulk-approve",
+        Some(&app.steward),
+        Some(body),
+    );
+    assert_eq!(st, StatusCode::OK, "{dry}");
+    assert_eq!(dry["count"], expected.len(), "{dry}");
+    assert_eq!(dry["approved"], json!([]));
+    assert_eq!(app.counts(), before, "a dry run changes nothing");
+
+    let (st, done) = app.call(
+        "POST",
+        "/v1/proposals/bulk-approve",
+        Some(&app.steward),
+        Some(json!({"min_score": threshold})),
+    );
+    assert_eq!(st, StatusCode::OK, "{done}");
+    let approved = done["approved"].as_array().unwrap();
+    let skipped = done["skipped"].as_array().unwrap();
+    assert!(!approved.is_empty());
+    assert_eq!(approved.len() + skipped.len(), expected.len(), "{done}");
+    assert!(open_above(Some(threshold)).is_empty());
+    assert!(!open_above(None).is_empty(), "those below stay open");
+    for id in approved {
+        let (_, a) = app.call(
+            "GET",
+            &format!(
+                "/v1/audit?action=proposal.approve&subject=proposal:{}",
+                id.as_str().unwrap()
+            ),
+            Some(&app.steward),
+            None,
+        );
+        assert_eq!(a["items"].as_array().unwrap().len(), 1, "{a}");
+        assert_eq!(a["items"][0]["actor"], "stella");
+    }
+    let (st, v) = app.call(
+        "POST",
+        "/v1/proposals/bulk-approve",
+        Some(&app.steward),
+        Some(json!({"min_score": "high"})),
+    );
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+}
+
+#[test]
+fn the_web_page_is_served_with_a_strict_policy() {
+    let app = app();
+    let get = |path: &str| {
+        let req = Request::builder().uri(path).body(Body::empty()).unwrap();
+        let r = router(app.state.clone());
+        rt().block_on(async move {
+            let resp = r.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, headers, String::from_utf8_lossy(&bytes).to_string())
+        })
+    };
+    let (st, h, body) = get("/");
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(h["content-type"], "text/html; charset=utf-8");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe"), "{csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(body.contains(r#"<script type="module" src="/ui/app.js"></script>"#));
+    for (path, ty) in [
+        ("/ui/app.js", "text/javascript; charset=utf-8"),
+        ("/ui/app.css", "text/css; charset=utf-8"),
+        ("/ui/favicon.svg", "image/svg+xml"),
+    ] {
+        let (st, h, _) = get(path);
+        assert_eq!(st, StatusCode::OK, "{path}");
+        assert_eq!(h["content-type"], ty, "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+    }
+    let (st, _, body) = get("/ui/missing.js");
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(body.contains("not_found"), "{body}");
+}

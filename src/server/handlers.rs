@@ -7,10 +7,11 @@ use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::service::golden::Golden;
 use crate::service::import::{ImportFormat, ImportRequest};
-use crate::service::review::{Decision, EntityView, ProposalDetail};
+use crate::service::review::{BulkOutcome, Decision, EntityView, ProposalDetail};
 use crate::service::{Candidate, CreateOutcome, IdemKey, RecordInput, Reply, Service};
 use crate::store::{
-    AuditEntry, AuditFilter, Job, Proposal, ProposalFilter, ProposalStatus, Record, Role,
+    AuditEntry, AuditFilter, Job, Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record,
+    Role,
 };
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Query, Request, State};
@@ -434,6 +435,8 @@ pub struct ProposalQuery {
     source: Option<String>,
     assignee: Option<String>,
     min_score: Option<f64>,
+    /// `id` (oldest first, the default), `uncertainty` (probability nearest 0.5 first) or `score` (highest first)
+    sort: Option<String>,
     cursor: Option<String>,
     limit: Option<usize>,
 }
@@ -462,12 +465,23 @@ pub async fn list_proposals(
             ))
         })?),
     };
-    let after = match q.cursor.as_deref() {
+    let sort = match q.sort.as_deref() {
+        None => ProposalSort::ByNumber,
+        Some(s) => ProposalSort::parse(s)
+            .ok_or_else(|| ApiError::invalid(format!("sort `{s}`: id, uncertainty or score")))?,
+    };
+    // The cursor is the last proposal number by id, the rows seen so far
+    // in a sorted order; either way the client only passes it back.
+    let cursor = match q.cursor.as_deref() {
         None => None,
         Some(c) => Some(
             c.parse::<u64>()
                 .map_err(|_| ApiError::invalid("cursor: pass back a next_cursor"))?,
         ),
+    };
+    let (after, offset) = match sort {
+        ProposalSort::ByNumber => (cursor, 0),
+        _ => (None, cursor.unwrap_or(0) as usize),
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let filter = ProposalFilter {
@@ -477,12 +491,16 @@ pub async fn list_proposals(
         assignee: q.assignee,
         min_score: q.min_score,
         after,
+        sort,
+        offset,
         limit,
     };
     let items = blocking(&state, move |s| s.proposals(&filter)).await?;
-    let next_cursor = (items.len() == limit)
-        .then(|| items.last().map(|p| p.id.clone()))
-        .flatten();
+    let next_cursor = match sort {
+        ProposalSort::ByNumber => items.last().map(|p| p.id.clone()),
+        _ => Some((offset + items.len()).to_string()),
+    }
+    .filter(|_| items.len() == limit);
     Ok(Json(ProposalList { items, next_cursor }))
 }
 
@@ -629,6 +647,38 @@ pub async fn reopen_proposal(
     body: ApiJson<DecisionBody>,
 ) -> Result<Response, ApiError> {
     decide(state, auth, headers, id, body, Decision::Reopen, "reopen").await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkApproveBody {
+    /// Approve open proposals with at least this score.
+    min_score: f64,
+    /// Only this band (`match` or `review`).
+    #[serde(default)]
+    band: Option<String>,
+    /// Count only: what a confirmation says before anything is approved.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Approve every open proposal at or above a score, strongest first (each one audited); `dry_run` counts them.
+#[utoipa::path(post, path = "/v1/proposals/bulk-approve", request_body = BulkApproveBody,
+    responses((status = 200, body = BulkOutcome), (status = 400, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn bulk_approve(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: ApiJson<BulkApproveBody>,
+) -> Result<Json<BulkOutcome>, ApiError> {
+    let actor = auth.require(Role::Steward)?.clone();
+    let b = body.value;
+    Ok(Json(
+        blocking(&state, move |s| {
+            s.bulk_approve(&actor, b.min_score, b.band, b.dry_run)
+        })
+        .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

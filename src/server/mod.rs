@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}", get(get_job))
         .route("/proposals", get(list_proposals))
         .route("/proposals/counts", get(proposal_counts))
+        .route("/proposals/bulk-approve", post(bulk_approve))
         .route("/proposals/{id}", get(get_proposal))
         .route("/proposals/{id}/approve", post(approve_proposal))
         .route("/proposals/{id}/reject", post(reject_proposal))

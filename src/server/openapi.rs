@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
         handlers::update_record, handlers::delete_record, handlers::erase_record,
         handlers::record_entity, handlers::search_records, handlers::start_import,
         handlers::get_job, handlers::list_proposals, handlers::proposal_counts,
-        handlers::get_proposal, handlers::approve_proposal, handlers::reject_proposal,
+        handlers::get_proposal, handlers::bulk_approve, handlers::approve_proposal, handlers::reject_proposal,
         handlers::defer_proposal, handlers::reopen_proposal, handlers::assign_proposal,
         handlers::get_entity, handlers::split_entity, handlers::list_audit,
         handlers::create_token, handlers::whoami, handlers::healthz,

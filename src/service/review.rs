@@ -8,8 +8,8 @@
 use super::golden::{golden, Golden};
 use super::{Actor, IdemKey, Reply, Result, Service, ServiceError};
 use crate::store::{
-    now, AuditEntry, AuditFilter, Entity, HistoryEntry, Proposal, ProposalFilter, ProposalStatus,
-    Record, Tx,
+    now, AuditEntry, AuditFilter, Entity, HistoryEntry, Proposal, ProposalFilter, ProposalSort,
+    ProposalStatus, Record, Tx,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -42,6 +42,19 @@ pub struct EntityView {
     pub golden: Golden,
     pub members: Vec<Record>,
     pub history: Vec<HistoryEntry>,
+}
+
+/// What a bulk approval did or, as a dry run, would do.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BulkOutcome {
+    pub dry_run: bool,
+    /// Open proposals at or above the score: what a confirmation names.
+    pub count: usize,
+    /// Approved by this call (empty on a dry run).
+    pub approved: Vec<String>,
+    /// Passed over: decided meanwhile, or superseded by an earlier merge
+    /// of the same run (both records already in one entity).
+    pub skipped: Vec<String>,
 }
 
 /// What a steward decides.
@@ -293,6 +306,65 @@ impl Service {
                 body: prev.body,
             },
         })
+    }
+
+    /// Approve every open proposal with `score >= min_score` (in `band`
+    /// when given), strongest first, each as its own decision with its own
+    /// audit entry. Deferred proposals are left alone: a steward set them
+    /// aside on purpose.
+    pub fn bulk_approve(
+        &self,
+        actor: &Actor,
+        min_score: f64,
+        band: Option<String>,
+        dry_run: bool,
+    ) -> Result<BulkOutcome> {
+        if !min_score.is_finite() {
+            return Err(ServiceError::Invalid("min_score: a finite number".into()));
+        }
+        let mut todo: Vec<Proposal> = Vec::new();
+        loop {
+            let page = self.proposals(&ProposalFilter {
+                status: Some(ProposalStatus::Open),
+                band: band.clone(),
+                min_score: Some(min_score),
+                sort: ProposalSort::Score,
+                offset: todo.len(),
+                limit: 1000,
+                ..Default::default()
+            })?;
+            let done = page.len() < 1000;
+            todo.extend(page);
+            if done {
+                break;
+            }
+        }
+        let mut out = BulkOutcome {
+            dry_run,
+            count: todo.len(),
+            approved: Vec::new(),
+            skipped: Vec::new(),
+        };
+        if dry_run {
+            return Ok(out);
+        }
+        let reason = format!("bulk approval: score ≥ {min_score}");
+        for p in todo {
+            match self.decide(
+                actor,
+                &p.id,
+                Decision::Approve,
+                BTreeMap::new(),
+                Some(reason.clone()),
+                Some(p.version),
+                None,
+            ) {
+                Ok(_) => out.approved.push(p.id),
+                Err(ServiceError::Conflict { .. }) => out.skipped.push(p.id),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
 
     /// Merge entity `y` into `x` (or `x` into `y`: the older id stays, so

@@ -218,9 +218,35 @@ pub struct ProposalFilter {
     pub source: Option<String>,
     pub assignee: Option<String>,
     pub min_score: Option<f64>,
-    /// Proposal number to continue after (from the cursor).
+    /// Proposal number to continue after (from the cursor; `ByNumber` only).
     pub after: Option<u64>,
+    pub sort: ProposalSort,
+    /// Rows to skip (the cursor of the sorted orders, which a number cannot continue).
+    pub offset: usize,
     pub limit: usize,
+}
+
+/// The order of a proposal list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProposalSort {
+    /// Oldest first (the default; pages continue after a proposal number).
+    #[default]
+    ByNumber,
+    /// Probability closest to 0.5 first: where a steward's eye adds most.
+    Uncertainty,
+    /// Highest score first (bulk approval works down from the top).
+    Score,
+}
+
+impl ProposalSort {
+    pub fn parse(s: &str) -> Option<ProposalSort> {
+        match s {
+            "id" | "number" => Some(ProposalSort::ByNumber),
+            "uncertainty" => Some(ProposalSort::Uncertainty),
+            "score" => Some(ProposalSort::Score),
+            _ => None,
+        }
+    }
 }
 
 /// One line of the audit log: who did what to which thing, before and after.

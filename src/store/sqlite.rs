@@ -38,7 +38,7 @@
 
 use super::{
     AuditEntry, AuditFilter, Entity, HistoryEntry, Idempotent, Job, NewProposal, Proposal,
-    ProposalFilter, ProposalStatus, Record, Role, Store, StoreError, Token, Tx,
+    ProposalFilter, ProposalSort, ProposalStatus, Record, Role, Store, StoreError, Token, Tx,
 };
 use rusqlite::types::{Type, Value};
 use rusqlite::{
@@ -946,13 +946,21 @@ impl Tx for SqlTx<'_> {
         c.and_some("p.source =", f.source.clone().map(Value::Text));
         c.and_some("p.assignee =", f.assignee.clone().map(Value::Text));
         c.and_some("p.score >=", f.min_score.map(Value::Real));
+        // Ties break by number, so a sorted page boundary is stable.
+        let order = match f.sort {
+            ProposalSort::ByNumber => "p.num",
+            ProposalSort::Uncertainty => "abs(p.probability - 0.5), p.num",
+            ProposalSort::Score => "p.score DESC, p.num",
+        };
         let sql = format!(
-            "{}{} ORDER BY p.num LIMIT ?{}",
+            "{}{} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
             select_proposals!(""),
             c.sql,
-            c.args.len() + 1
+            c.args.len() + 1,
+            c.args.len() + 2
         );
         c.args.push(Value::Integer(sql_limit(f.limit)));
+        c.args.push(Value::Integer(int(f.offset as u64)));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(c.args.iter()), proposal_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -1731,6 +1739,28 @@ mod tests {
             }),
             Vec::<String>::new()
         );
+        // Sorted orders page by offset.
+        let by_score = ProposalFilter {
+            sort: ProposalSort::Score,
+            ..all.clone()
+        };
+        assert_eq!(
+            list(by_score.clone()),
+            [&ids[0], &ids[2], &ids[1], &ids[3]].map(String::clone)
+        );
+        assert_eq!(
+            list(ProposalFilter {
+                offset: 2,
+                limit: 2,
+                ..by_score
+            }),
+            [&ids[1], &ids[3]].map(String::clone)
+        );
+        let uncertain = list(ProposalFilter {
+            sort: ProposalSort::Uncertainty,
+            ..all.clone()
+        });
+        assert_eq!((&uncertain[0], &uncertain[3]), (&ids[1], &ids[0]));
 
         store
             .read(|tx| {

@@ -1,0 +1,76 @@
+// The audit log, oldest first, filtered by actor, action and subject (kept
+// in the URL), paged with the API's cursor.
+
+import { api, query } from './api.js';
+import { h, replace, field } from './dom.js';
+import { t, dateTime } from './i18n.js';
+import { compact } from './entity.js';
+
+const ACTIONS = ['proposal.approve', 'proposal.reject', 'proposal.defer', 'proposal.reopen', 'proposal.assign',
+  'entity.merge', 'entity.auto_merge', 'entity.split', 'record.create', 'record.import', 'record.update',
+  'record.delete', 'record.erase', 'token.create', 'model.train'];
+
+export async function render(main, route, ctx) {
+  const f = {
+    actor: route.params.get('actor') || '',
+    action: route.params.get('action') || '',
+    subject: route.params.get('subject') || '',
+  };
+  const page = await api('GET', '/v1/audit' + query({ ...f, limit: 100 }));
+  if (!ctx.isCurrent()) return;
+  const actor = h('input', { id: 'a-actor', name: 'actor', type: 'text', value: f.actor, autocomplete: 'off' });
+  const action = h('input', { id: 'a-action', name: 'action', type: 'text', value: f.action, autocomplete: 'off', list: 'a-actions' });
+  const subject = h('input', { id: 'a-subject', name: 'subject', type: 'text', value: f.subject, autocomplete: 'off', placeholder: 'proposal:3' });
+  const datalist = h('datalist', { id: 'a-actions' }, ACTIONS.map((a) => h('option', { value: a })));
+  const form = h('form', { class: 'card filters', onsubmit: (ev) => {
+    ev.preventDefault();
+    ctx.go('#/audit' + query({ actor: actor.value.trim(), action: action.value.trim(), subject: subject.value.trim() }));
+  } },
+  field(t('audit.actor'), actor),
+  field(t('audit.action'), action),
+  datalist,
+  field(t('audit.subject'), subject, t('audit.subject.hint')),
+  h('div', { class: 'field buttons' }, h('button', { type: 'submit', class: 'primary' }, t('audit.apply'))));
+
+  const tbody = h('tbody');
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('more'));
+  let cursor = null;
+  const setPage = (p) => {
+    for (const x of p.items) tbody.appendChild(row(x));
+    cursor = p.next_cursor;
+    more.hidden = !cursor;
+  };
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      setPage(await api('GET', '/v1/audit' + query({ ...f, limit: 100, cursor })));
+    } finally {
+      more.disabled = false;
+    }
+  });
+  setPage(page);
+  replace(main, h('h1', {}, t('audit.title')), form,
+    page.items.length
+      ? [h('div', { class: 'table-wrap card' }, h('table', { class: 'list audit', 'data-testid': 'audit' },
+        h('thead', {}, h('tr', {}, ['seq', 'at', 'actor', 'action', 'subject', 'reason', 'change']
+          .map((c) => h('th', { scope: 'col' }, t(`audit.col.${c}`))))),
+        tbody)), more]
+      : h('p', { class: 'empty', 'data-testid': 'audit-empty' }, t('audit.empty')));
+}
+
+function subjectLink(s) {
+  const [kind, id] = s.split(':');
+  const href = { proposal: '#/proposal/', entity: '#/entity/', record: '#/record/' }[kind];
+  return href && id ? h('a', { href: href + encodeURIComponent(id) }, s) : s;
+}
+
+function row(x) {
+  return h('tr', { 'data-action': x.action },
+    h('td', { class: 'num' }, String(x.seq)),
+    h('td', { class: 'nowrap' }, dateTime(x.at)),
+    h('td', {}, x.actor),
+    h('td', {}, h('code', {}, x.action)),
+    h('td', {}, subjectLink(x.subject)),
+    h('td', {}, x.reason || ''),
+    h('td', { class: 'detail' }, h('span', { class: 'before' }, compact(x.before)), ' → ', h('span', { class: 'after' }, compact(x.after))));
+}

@@ -1,0 +1,115 @@
+// An entity (one customer): the golden record with each field's source
+// record and rule, the member records, the history; a steward can split a
+// member off (undoing a merge). `#/record/ID` lands here through the
+// crosswalk.
+
+import { api, can } from './api.js';
+import { h, replace, field, confirmDialog } from './dom.js';
+import { t, label, fieldName, dateTime } from './i18n.js';
+
+const SUMMARY_FIELDS = ['company_name', 'person_name', 'phone', 'email', 'address'];
+
+export async function render(main, route, ctx) {
+  if (route.name === 'record') {
+    const x = await api('GET', `/v1/records/${encodeURIComponent(route.id)}/entity`);
+    if (ctx.isCurrent()) location.replace(`#/entity/${encodeURIComponent(x.entity_id)}`);
+    return;
+  }
+  const asked = route.id;
+  let e = await api('GET', `/v1/entities/${encodeURIComponent(asked)}`);
+  if (!ctx.isCurrent()) return;
+  let outcome = null;
+  const draw = () => replace(main, view(e, asked, outcome, split));
+
+  async function split(recordId) {
+    const reason = h('input', { id: 'split-reason', name: 'reason', type: 'text', autocomplete: 'off' });
+    const ok = await confirmDialog({
+      title: t('entity.split.title'),
+      message: t('entity.split.confirm', { id: recordId }),
+      confirmLabel: t('entity.split.ok'),
+      cancelLabel: t('cancel'),
+      extra: field(t('reason'), reason),
+    });
+    if (!ok) return;
+    try {
+      const body = { records: [recordId] };
+      if (ok.reason && ok.reason.trim()) body.reason = ok.reason.trim();
+      e = await api('POST', `/v1/entities/${encodeURIComponent(e.id)}/split`, body);
+      const to = (await api('GET', `/v1/records/${encodeURIComponent(recordId)}/entity`)).entity_id;
+      outcome = { text: t('entity.split.done', { id: recordId, to }), kind: 'ok', to };
+    } catch (err) {
+      outcome = { text: t('error', { message: err.message }), kind: 'error' };
+    }
+    if (!ctx.isCurrent()) return;
+    draw();
+    ctx.announce(outcome.text, outcome.kind);
+  }
+  draw();
+}
+
+function view(e, asked, outcome, split) {
+  const steward = can('steward');
+  const golden = Object.entries(e.golden);
+  return [
+    h('h1', {}, t('entity.title', { id: e.id })),
+    asked !== e.id ? h('p', { class: 'outcome info' }, t('entity.merged', { from: asked, into: e.id })) : null,
+    outcome ? h('p', { class: `outcome ${outcome.kind}`, 'data-testid': 'outcome' }, outcome.text,
+      outcome.to ? [' ', h('a', { href: `#/entity/${encodeURIComponent(outcome.to)}` }, outcome.to)] : null) : null,
+    h('section', { class: 'card', 'aria-labelledby': 'golden-h' },
+      h('h2', { id: 'golden-h' }, t('entity.golden')),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'list golden-table', 'data-testid': 'golden' },
+        h('thead', {}, h('tr', {},
+          h('th', { scope: 'col' }, t('proposal.field')),
+          h('th', { scope: 'col' }, t('entity.value')),
+          h('th', { scope: 'col' }, t('entity.from')),
+          h('th', { scope: 'col' }, t('entity.rule')))),
+        h('tbody', {}, golden.map(([f, g]) => h('tr', { 'data-field': f },
+          h('th', { scope: 'row' }, fieldName(f)),
+          h('td', { class: 'value' }, g.value),
+          h('td', {}, g.record_id),
+          h('td', {}, h('span', { class: `badge rule-${g.rule}`, 'data-rule': g.rule }, label('rule', g.rule))))))))),
+    h('section', { class: 'card', 'aria-labelledby': 'members-h' },
+      h('h2', { id: 'members-h' }, t('entity.members', { n: e.members.length })),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'list members', 'data-testid': 'members' },
+        h('thead', {}, h('tr', {},
+          h('th', { scope: 'col' }, t('entity.member.id')),
+          h('th', { scope: 'col' }, t('entity.member.source')),
+          h('th', { scope: 'col' }, t('entity.member.summary')),
+          steward && e.members.length > 1 ? h('th', { scope: 'col' }, t('queue.col.actions')) : null)),
+        h('tbody', {}, e.members.map((m) => h('tr', { 'data-id': m.id },
+          h('th', { scope: 'row' }, m.id),
+          h('td', {}, m.source),
+          h('td', {}, summary(m)),
+          steward && e.members.length > 1
+            ? h('td', {}, h('button', { type: 'button', class: 'secondary small', 'data-action': 'split',
+              'aria-label': t('entity.split.label', { id: m.id }), onclick: () => split(m.id) }, t('entity.split')))
+            : null)))))),
+    h('section', { class: 'card', 'aria-labelledby': 'history-h' },
+      h('h2', { id: 'history-h' }, t('entity.history')),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'list history', 'data-testid': 'history' },
+        h('thead', {}, h('tr', {},
+          ['at', 'actor', 'action', 'detail'].map((c) => h('th', { scope: 'col' }, t(`entity.history.${c}`))))),
+        h('tbody', {}, e.history.map((x) => h('tr', {},
+          h('td', { class: 'nowrap' }, dateTime(x.at)),
+          h('td', {}, x.actor),
+          h('td', {}, x.action),
+          h('td', { class: 'detail' }, compact(x.detail)))))))),
+  ];
+}
+
+export function summary(r) {
+  const parts = [];
+  for (const f of SUMMARY_FIELDS) {
+    const v = r.normalized?.[f]?.value || r.fields?.[f];
+    if (v) parts.push(h('span', { class: 'part', title: fieldName(f) }, v));
+  }
+  return parts;
+}
+
+/** A JSON detail as one short line of text: `records: R1, R2 · into: E1`. */
+export function compact(v) {
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'object') return String(v);
+  if (Array.isArray(v)) return v.map(compact).join(', ');
+  return Object.entries(v).map(([k, x]) => `${k}: ${typeof x === 'object' && x !== null && !Array.isArray(x) ? '{' + compact(x) + '}' : compact(x)}`).join(' · ');
+}

@@ -1,0 +1,234 @@
+// One proposal: the two records side by side with their differences marked
+// character by character, the explanation as bars of weight, the merged
+// (golden) record with a choice of winner per field, and the decision
+// buttons with their keys (a/r/d/n). The outcome shows on the page and in
+// the status line at once; a stale page gets the 409's current state.
+
+import { api, query, can } from './api.js';
+import { h, replace } from './dom.js';
+import { diffChars } from './diff.js';
+import { t, label, fieldName, formatNumber, percent, dateTime } from './i18n.js';
+import { lastQueue, filtersOf } from './queue.js';
+
+const KEYS = { a: 'approve', r: 'reject', d: 'defer', n: 'next' };
+
+export async function render(main, route, ctx) {
+  const id = route.id;
+  let d = await api('GET', `/v1/proposals/${encodeURIComponent(id)}`);
+  if (!ctx.isCurrent()) return;
+  let outcome = null; // {text, kind} shown on the page after a decision
+  let busy = false;
+
+  const draw = () => {
+    replace(main, view(d, outcome, act));
+  };
+
+  async function act(verb) {
+    if (busy) return;
+    if (verb === 'next') return next(d, ctx);
+    if (!can('steward')) return;
+    const pending = d.status === 'open' || d.status === 'deferred';
+    if (verb === 'reopen' ? pending : !pending) return;
+    busy = true;
+    main.querySelectorAll('.decision button').forEach((b) => { b.disabled = true; });
+    const body = { version: d.version };
+    const reason = main.querySelector('#reason')?.value.trim();
+    if (reason) body.reason = reason;
+    if (verb === 'approve') {
+      const winners = chosenWinners(main, d);
+      if (Object.keys(winners).length) body.winners = winners;
+    }
+    try {
+      await api('POST', `/v1/proposals/${encodeURIComponent(d.id)}/${verb}`, body);
+      let entity = '';
+      if (verb === 'approve') {
+        entity = (await api('GET', `/v1/records/${encodeURIComponent(d.record_ids[0])}/entity`)).entity_id;
+      }
+      outcome = { text: t(`proposal.decided.${verb}`, { id: d.id, entity }), kind: 'ok', entity };
+    } catch (e) {
+      if (e.status === 409) {
+        outcome = { text: t('proposal.conflict', { status: label('status', e.current?.status || '?') }), kind: 'error' };
+      } else {
+        outcome = { text: t('error', { message: e.message }), kind: 'error' };
+      }
+    }
+    try {
+      d = await api('GET', `/v1/proposals/${encodeURIComponent(d.id)}`);
+    } finally {
+      busy = false;
+    }
+    if (!ctx.isCurrent()) return;
+    draw();
+    ctx.announce(outcome.text, outcome.kind);
+    main.querySelector('[data-action=next]')?.focus();
+  }
+
+  const onKey = (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
+    const target = ev.target;
+    if (target && (target.matches?.('input:not([type=radio]):not([type=checkbox]), textarea, select, [contenteditable]'))) return;
+    if (document.querySelector('dialog[open]')) return;
+    const verb = KEYS[ev.key];
+    if (!verb) return;
+    if (verb !== 'next' && !can('steward')) return;
+    ev.preventDefault();
+    act(verb);
+  };
+  document.addEventListener('keydown', onKey);
+  ctx.onLeave(() => document.removeEventListener('keydown', onKey));
+  draw();
+}
+
+async function next(d, ctx) {
+  const page = await api('GET', '/v1/proposals' + query({ ...filtersOf(lastQueue()), limit: 50 }));
+  const pick = page.items.find((p) => p.id !== d.id);
+  if (pick) ctx.go(`#/proposal/${encodeURIComponent(pick.id)}`);
+  else ctx.announce(t('proposal.nonext'), 'info');
+}
+
+/** Fields whose chosen record differs from what the golden record would pick anyway. */
+function chosenWinners(main, d) {
+  const winners = {};
+  for (const input of main.querySelectorAll('input[type=radio][data-field]:checked')) {
+    const f = input.dataset.field;
+    const proposed = d.proposed_golden[f]?.record_id;
+    if (input.value && input.value !== proposed) winners[f] = input.value;
+  }
+  return winners;
+}
+
+function view(d, outcome, act) {
+  const steward = can('steward');
+  const pending = d.status === 'open' || d.status === 'deferred';
+  const [a, b] = d.records;
+  return [
+    h('p', { class: 'crumbs' }, h('a', { href: '#/queue?' + lastQueue().toString() }, '← ' + t('proposal.back'))),
+    h('h1', {}, t('proposal.title', { id: '#' + d.id })),
+    h('p', { class: 'summary-line', 'data-testid': 'summary' },
+      h('span', { class: `badge band-${d.band}` }, label('band', d.band)), ' ',
+      h('span', { class: `badge status-${d.status}`, 'data-testid': 'proposal-status' }, label('status', d.status)), ' ',
+      h('span', { class: 'prob' }, percent(d.probability)), ' · ',
+      h('span', {}, `${t('queue.col.score')} ${formatNumber(d.score)}`),
+      d.assignee ? [' · ', t('proposal.assignee', { name: d.assignee })] : null,
+      d.decided_by ? [' · ', t('proposal.decidedby', { by: d.decided_by, at: dateTime(d.decided_at) })] : null),
+    outcome ? h('p', { class: `outcome ${outcome.kind}`, 'data-testid': 'outcome' }, outcome.text,
+      outcome.entity ? [' ', h('a', { href: `#/entity/${encodeURIComponent(outcome.entity)}` }, t('proposal.entity', { id: outcome.entity }))] : null) : null,
+    !outcome && !pending && d.status === 'approved'
+      ? h('p', { class: 'outcome info' }, h('a', { href: `#/record/${encodeURIComponent(a.id)}` }, t('proposal.entity.of')))
+      : null,
+    steward ? decisionBar(d, pending, act) : h('p', { class: 'readonly', 'data-testid': 'readonly' }, t('proposal.readonly'), ' ', nextButton(act)),
+    compareTable(d, a, b, steward && pending),
+    explanation(d),
+  ];
+}
+
+function nextButton(act) {
+  return keyButton('next', 'n', 'secondary', act);
+}
+
+function keyButton(verb, key, cls, act) {
+  return h('button', { type: 'button', class: cls, 'data-action': verb, 'aria-keyshortcuts': key, onclick: () => act(verb) },
+    t(`proposal.${verb}`), ' ', h('kbd', { 'aria-hidden': 'true' }, key.toUpperCase()));
+}
+
+function decisionBar(d, pending, act) {
+  const reason = h('input', { id: 'reason', name: 'reason', type: 'text', autocomplete: 'off', disabled: !pending });
+  return h('section', { class: 'card decision', 'aria-labelledby': 'decision-h' },
+    h('h2', { id: 'decision-h', class: 'sr-only' }, t('proposal.actions')),
+    h('div', { class: 'buttons' },
+      pending ? [
+        keyButton('approve', 'a', 'primary', act),
+        keyButton('reject', 'r', 'danger', act),
+        keyButton('defer', 'd', 'secondary', act),
+      ] : (d.status === 'rejected' || d.status === 'deferred'
+        ? h('button', { type: 'button', class: 'secondary', 'data-action': 'reopen', onclick: () => act('reopen') }, t('proposal.reopen'))
+        : null),
+      nextButton(act)),
+    h('div', { class: 'field reason' }, h('label', { for: 'reason' }, t('proposal.reason')), reason),
+    h('p', { class: 'hint' }, t('proposal.shortcuts')));
+}
+
+/** Both values with what differs marked, character by character. */
+function diffPair(x, y) {
+  const [dx, dy] = diffChars(x || '', y || '');
+  const cell = (runs, v) => v
+    ? runs.map((r) => (r.same ? r.text : h('mark', { class: 'diff' }, r.text)))
+    : h('span', { class: 'missing' }, t('none'));
+  return [cell(dx, x), cell(dy, y)];
+}
+
+function compareTable(d, a, b, choose) {
+  const rows = d.fields.map((f, i) => {
+    const [va, vb] = f.values;
+    const [ca, cb] = diffPair(va, vb);
+    const rawA = a.fields[f.field];
+    const rawB = b.fields[f.field];
+    const showRaw = (rawA && rawA !== va) || (rawB && rawB !== vb);
+    const [ra, rb] = showRaw ? diffPair(rawA, rawB) : [null, null];
+    const g = d.proposed_golden[f.field];
+    const goldenCell = h('td', { class: 'golden', 'data-field': f.field }, g ? g.value : t('none'));
+    const canChoose = choose && va && vb && !f.same;
+    let choice = null;
+    if (canChoose) {
+      const options = [['A', a.id, va], ['B', b.id, vb]];
+      if (g && g.record_id !== a.id && g.record_id !== b.id) options.push([t('proposal.winner.other'), g.record_id, g.value]);
+      choice = h('fieldset', { class: 'winner' },
+        h('legend', { class: 'sr-only' }, `${t('proposal.winner')}: ${fieldName(f.field)}`),
+        options.map(([side, rid, value], k) => {
+          const inputId = `win-${i}-${k}`;
+          const input = h('input', { type: 'radio', id: inputId, name: `win-${i}`, value: rid, 'data-field': f.field, 'data-side': side,
+            checked: g ? g.record_id === rid : k === 0,
+            onchange: () => { goldenCell.textContent = value; goldenCell.classList.add('chosen'); } });
+          return h('span', { class: 'choice' }, input,
+            h('label', { for: inputId, 'aria-label': t('proposal.winner.label', { field: fieldName(f.field), side }) }, side));
+        }));
+    }
+    return h('tr', { class: f.same ? 'same' : 'differs', 'data-field': f.field },
+      h('th', { scope: 'row' }, fieldName(f.field),
+        h('span', { class: f.same ? 'tag same' : 'tag differs' }, f.same ? t('proposal.same') : t('proposal.differs'))),
+      h('td', { class: 'value a' }, ca, showRaw ? h('div', { class: 'raw' }, h('span', { class: 'raw-label' }, t('proposal.raw') + ': '), rawA ? ra : t('none')) : null),
+      h('td', { class: 'value b' }, cb, showRaw ? h('div', { class: 'raw' }, h('span', { class: 'raw-label' }, t('proposal.raw') + ': '), rawB ? rb : t('none')) : null),
+      goldenCell,
+      choose ? h('td', { class: 'choose' }, choice) : null);
+  });
+  const head = (key, r) => h('th', { scope: 'col' }, t(key), r ? h('span', { class: 'rec-id' }, `${r.id} · ${r.source}`) : null);
+  return h('section', { class: 'card compare', 'aria-labelledby': 'compare-h' },
+    h('h2', { id: 'compare-h' }, t('proposal.compare')),
+    h('div', { class: 'table-wrap' },
+      h('table', { class: 'compare-table', 'data-testid': 'compare' },
+        h('thead', {}, h('tr', {},
+          h('th', { scope: 'col' }, t('proposal.field')),
+          head('proposal.recordA', a), head('proposal.recordB', b),
+          h('th', { scope: 'col' }, t('proposal.golden')),
+          choose ? h('th', { scope: 'col' }, t('proposal.winner')) : null)),
+        h('tbody', {}, rows))));
+}
+
+function explanation(d) {
+  const ex = d.explanation || {};
+  const terms = ex.terms || [];
+  const max = Math.max(1, Math.abs(ex.prior || 0), ...terms.map((x) => Math.abs(x.weight)));
+  // Terms that add nothing (a missing value, or shadowed by a stronger
+  // term of the same evidence group) are named in one line, not drawn.
+  const weighed = terms.filter((x) => x.weight !== 0);
+  const zero = terms.filter((x) => x.weight === 0);
+  const detail = (x) => (x.comparison !== x.field ? `${x.comparison} · ${x.level}` : x.level);
+  const bar = (name, detail, w) => {
+    const side = w >= 0 ? 'for' : 'against';
+    const fill = h('span', { class: `fill ${side}` });
+    fill.style.width = `${(Math.abs(w) / max) * 50}%`;
+    return h('li', { class: `term ${side}` },
+      h('span', { class: 'term-name' }, name, detail ? h('span', { class: 'term-detail' }, detail) : null),
+      h('span', { class: 'track', role: 'img', 'aria-label': `${name}: ${t(`proposal.${side}`)} ${formatNumber(w)}` }, fill),
+      h('span', { class: 'term-weight num' }, (w > 0 ? '+' : '') + formatNumber(w)));
+  };
+  return h('section', { class: 'card explanation', 'aria-labelledby': 'explain-h' },
+    h('h2', { id: 'explain-h' }, t('proposal.explanation')),
+    h('p', { class: 'hint' }, t('proposal.explanation.lead')),
+    h('ul', { class: 'bars', 'data-testid': 'bars' },
+      ex.prior !== undefined ? bar(t('proposal.prior'), null, ex.prior) : null,
+      weighed.map((x) => bar(fieldName(x.field), detail(x), x.weight))),
+    zero.length ? h('p', { class: 'hint', 'data-testid': 'zero-terms' }, t('proposal.zero'), ': ',
+      zero.map((x) => `${fieldName(x.field)} (${detail(x)})`).join('、')) : null,
+    h('p', { class: 'total' }, `${t('queue.col.score')} ${formatNumber(d.score)} → ${percent(d.probability)}`));
+}

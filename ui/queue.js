@@ -1,0 +1,176 @@
+// The review queue: pending counts per band, filters (kept in the URL, so
+// a filtered queue can be bookmarked and "next" on a proposal follows it),
+// the list with claim/unassign, paging, and bulk approval above a score.
+
+import { api, query, session, can } from './api.js';
+import { h, replace, field, select, confirmDialog } from './dom.js';
+import { t, label, formatNumber, percent } from './i18n.js';
+
+const QUEUE = 'nayose.queue';
+
+/** The queue's filters as the last queue page had them (for "next"). */
+export function lastQueue() {
+  const q = sessionStorage.getItem(QUEUE);
+  return new URLSearchParams(q || 'status=open&sort=uncertainty');
+}
+
+export function filtersOf(params) {
+  return {
+    status: params.has('status') ? params.get('status') : 'open',
+    band: params.get('band') || '',
+    source: params.get('source') || '',
+    assignee: params.get('assignee') || '',
+    sort: params.get('sort') || 'uncertainty',
+  };
+}
+
+export async function render(main, route, ctx) {
+  const f = filtersOf(route.params);
+  sessionStorage.setItem(QUEUE, new URLSearchParams(Object.entries(f)).toString());
+  const [counts, page] = await Promise.all([
+    api('GET', '/v1/proposals/counts'),
+    api('GET', '/v1/proposals' + query({ ...f, limit: 50 })),
+  ]);
+  if (!ctx.isCurrent()) return;
+  const me = session.me();
+
+  const countList = h('ul', { class: 'counts', 'data-testid': 'counts' },
+    Object.entries(counts.pending).map(([band, n]) =>
+      h('li', { class: `count band-${band}`, 'data-band': band, 'data-count': n }, t('queue.count.band', { band: label('band', band), n }))));
+  const total = Object.values(counts.pending).reduce((a, b) => a + b, 0);
+
+  const filterForm = renderFilters(f, ctx, me);
+  const tbody = h('tbody');
+  const table = h('table', { class: 'list queue', 'data-testid': 'queue' },
+    h('caption', { class: 'sr-only' }, t('queue.title')),
+    h('thead', {}, h('tr', {},
+      ['id', 'records', 'score', 'probability', 'band', 'source', 'status', 'assignee', 'actions']
+        .map((c) => h('th', { scope: 'col', class: `col-${c}` }, t(`queue.col.${c}`))))),
+    tbody);
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('more'));
+  let cursor = null;
+  const addRows = (items) => {
+    for (const p of items) tbody.appendChild(row(p, ctx, me));
+  };
+  const setPage = (p) => {
+    addRows(p.items);
+    cursor = p.next_cursor;
+    more.hidden = !cursor;
+  };
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      setPage(await api('GET', '/v1/proposals' + query({ ...f, limit: 50, cursor })));
+    } finally {
+      more.disabled = false;
+    }
+  });
+  setPage(page);
+
+  replace(main,
+    h('h1', {}, t('queue.title')),
+    h('section', { class: 'card summary', 'aria-labelledby': 'counts-h' },
+      h('h2', { id: 'counts-h' }, t('queue.counts'), ' ', h('span', { class: 'total', 'data-testid': 'pending-total' }, String(total))),
+      countList),
+    filterForm,
+    can('steward') ? renderBulk(ctx) : null,
+    page.items.length ? [h('div', { class: 'table-wrap card flush' }, table), more] : h('p', { class: 'empty', 'data-testid': 'queue-empty' }, t('queue.empty')));
+}
+
+function renderFilters(f, ctx, me) {
+  const status = select('f-status', [['open', label('status', 'open')], ['deferred', label('status', 'deferred')],
+    ['approved', label('status', 'approved')], ['rejected', label('status', 'rejected')],
+    ['superseded', label('status', 'superseded')], ['', t('all')]], f.status);
+  const band = select('f-band', [['', t('all')], ['review', label('band', 'review')], ['match', label('band', 'match')]], f.band);
+  const source = select('f-source', [['', t('all')], ['batch', label('source', 'batch')], ['live', label('source', 'live')]], f.source);
+  const assignee = h('input', { id: 'f-assignee', name: 'assignee', type: 'text', value: f.assignee, autocomplete: 'off' });
+  const sort = select('f-sort', [['uncertainty', t('queue.sort.uncertainty')], ['score', t('queue.sort.score')], ['id', t('queue.sort.id')]], f.sort);
+  const apply = (over = {}) => {
+    const next = { status: status.value, band: band.value, source: source.value, assignee: assignee.value.trim(), sort: sort.value, ...over };
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(next)) if (v !== '' || k === 'status') q.set(k, v);
+    ctx.go('#/queue?' + q.toString());
+  };
+  for (const s of [status, band, source, sort]) s.addEventListener('change', () => apply());
+  return h('form', { class: 'card filters', 'aria-labelledby': 'filters-h', onsubmit: (ev) => { ev.preventDefault(); apply(); } },
+    h('h2', { id: 'filters-h', class: 'sr-only' }, t('queue.filters')),
+    field(t('queue.status'), status),
+    field(t('queue.band'), band),
+    field(t('queue.source'), source),
+    field(t('queue.assignee'), assignee),
+    field(t('queue.sort'), sort),
+    h('div', { class: 'field buttons' },
+      h('button', { type: 'submit', class: 'secondary' }, t('queue.apply')),
+      me ? h('button', { type: 'button', class: 'secondary', onclick: () => apply({ assignee: me.name }) }, t('queue.mine')) : null));
+}
+
+function row(p, ctx, me) {
+  const assigneeCell = h('td', { class: 'col-assignee' }, p.assignee || t('none'));
+  const actions = h('td', { class: 'col-actions' },
+    h('a', { class: 'button-link', href: `#/proposal/${encodeURIComponent(p.id)}`, 'aria-label': t('queue.open.label', { id: p.id }) }, t('queue.open')));
+  const pending = p.status === 'open' || p.status === 'deferred';
+  if (can('steward') && pending) {
+    const mine = p.assignee === me.name;
+    const b = h('button', { type: 'button', class: 'secondary small', 'data-action': mine ? 'unassign' : 'claim',
+      'aria-label': t(mine ? 'queue.unassign.label' : 'queue.claim.label', { id: p.id }) }, t(mine ? 'queue.unassign' : 'queue.claim'));
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      try {
+        const np = await api('POST', `/v1/proposals/${encodeURIComponent(p.id)}/assign`, { assignee: mine ? null : me.name, version: p.version });
+        ctx.announce(t(mine ? 'queue.unassigned' : 'queue.claimed', { id: p.id, name: me.name }));
+        tr.replaceWith(row(np, ctx, me));
+      } catch (e) {
+        ctx.announce(t('error', { message: e.message }), 'error');
+        b.disabled = false;
+      }
+    });
+    actions.appendChild(b);
+  }
+  const tr = h('tr', { 'data-id': p.id, 'data-band': p.band, 'data-status': p.status, 'data-source': p.source },
+    h('th', { scope: 'row', class: 'col-id' }, h('a', { href: `#/proposal/${encodeURIComponent(p.id)}` }, '#' + p.id)),
+    h('td', { class: 'col-records' }, p.record_ids.join(' ⇄ ')),
+    h('td', { class: 'col-score num' }, formatNumber(p.score)),
+    h('td', { class: 'col-probability num' }, percent(p.probability)),
+    h('td', { class: 'col-band' }, h('span', { class: `badge band-${p.band}` }, label('band', p.band))),
+    h('td', { class: 'col-source' }, label('source', p.source)),
+    h('td', { class: 'col-status' }, h('span', { class: `badge status-${p.status}` }, label('status', p.status))),
+    assigneeCell,
+    actions);
+  return tr;
+}
+
+function renderBulk(ctx) {
+  const min = h('input', { id: 'bulk-min', name: 'min_score', type: 'number', step: 'any', required: true, value: '2', inputMode: 'decimal' });
+  const band = select('bulk-band', [['', t('all')], ['review', label('band', 'review')], ['match', label('band', 'match')]], '');
+  const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'bulk-submit' }, t('bulk.submit'));
+  return h('form', { class: 'card bulk', 'aria-labelledby': 'bulk-h', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const minScore = Number(min.value);
+    if (!Number.isFinite(minScore)) return;
+    const body = { min_score: minScore, band: band.value || undefined };
+    submit.disabled = true;
+    try {
+      const dry = await api('POST', '/v1/proposals/bulk-approve', { ...body, dry_run: true });
+      if (dry.count === 0) {
+        ctx.announce(t('bulk.nothing', { min: minScore }), 'info');
+        return;
+      }
+      const ok = await confirmDialog({
+        title: t('bulk.confirm.title'),
+        message: t('bulk.confirm', { n: dry.count, min: minScore }),
+        confirmLabel: t('bulk.confirm.ok', { n: dry.count }),
+        cancelLabel: t('cancel'),
+      });
+      if (!ok) return;
+      const done = await api('POST', '/v1/proposals/bulk-approve', body);
+      await ctx.rerender();
+      ctx.announce(t('bulk.done', { n: done.approved.length, skipped: done.skipped.length }));
+    } catch (e) {
+      ctx.announce(t('error', { message: e.message }), 'error');
+    } finally {
+      submit.disabled = false;
+    }
+  } },
+  h('h2', { id: 'bulk-h' }, t('bulk.title')),
+  h('div', { class: 'row' }, field(t('bulk.min'), min), field(t('bulk.band'), band), h('div', { class: 'field buttons' }, submit)));
+}
