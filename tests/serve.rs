@@ -1269,3 +1269,44 @@ fn the_web_page_is_served_with_a_strict_policy() {
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert!(body.contains("not_found"), "{body}");
 }
+
+/// Creates search side by side and catch up under the writer lock: eight
+/// copies of one new customer sent at once still end in one entity.
+#[test]
+fn concurrent_creates_of_one_customer_end_in_one_entity() {
+    let app = app_with(|s| s.commit_every = usize::MAX);
+    let names = [
+        "株式会社並行精機",
+        "（株）並行精機",
+        "並行精機株式会社",
+        "㈱並行精機",
+        "株式会社 並行精機",
+        "並行精機(株)",
+        "株式会社並行精機",
+        "ﾍｲｺｳｾｲｷ株式会社",
+    ];
+    std::thread::scope(|s| {
+        for (i, n) in names.iter().enumerate() {
+            let app = &app;
+            s.spawn(move || {
+                let rec = json!({"id": format!("PAR-{i}"), "fields": {
+                    "company_name": n, "phone": "045-777-0101", "address": "神奈川県横浜市中区日本大通1"}});
+                let (st, v) = app.call("POST", "/v1/records", Some(&app.ingest), Some(rec));
+                assert_eq!(st, StatusCode::CREATED, "{v}");
+            });
+        }
+    });
+    let entities: std::collections::BTreeSet<String> = (0..names.len())
+        .map(|i| {
+            let (_, x) = app.call(
+                "GET",
+                &format!("/v1/records/PAR-{i}/entity"),
+                Some(&app.viewer),
+                None,
+            );
+            x["entity_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    // The kana-only spelling may be kept apart; the rest are one customer.
+    assert!(entities.len() <= 2, "{entities:?}");
+}

@@ -58,6 +58,8 @@ pub struct LiveIndex {
     overlay: RwLock<Overlay>,
     committed: Mutex<u64>,
     fingerprint: String,
+    /// Commits so far (a commit empties the overlay).
+    commits: std::sync::atomic::AtomicU64,
 }
 
 /// How the index was found at start-up.
@@ -171,6 +173,7 @@ impl LiveIndex {
             }),
             committed: Mutex::new(seq),
             fingerprint: fingerprint.to_string(),
+            commits: std::sync::atomic::AtomicU64::new(0),
         };
         if opened == Opened::Fresh {
             // Record the fingerprint at once, so an empty store's index is
@@ -281,6 +284,32 @@ impl LiveIndex {
         o.seq = o.seq.max(seq);
     }
 
+    /// Where the index stands: (commits so far, last change handed to it).
+    /// A caller that searched at one position and holds the writer lock at a
+    /// later one can look at just what changed in between
+    /// ([`LiveIndex::changed_after`]) instead of searching again.
+    pub fn position(&self) -> (u64, u64) {
+        let o = self.overlay.read().expect("overlay");
+        (
+            self.commits.load(std::sync::atomic::Ordering::SeqCst),
+            o.seq,
+        )
+    }
+
+    /// Records changed after change `seq` (all still in the overlay when no
+    /// commit happened since): every one of them, and those that are
+    /// candidates for `keys`.
+    pub fn changed_after(&self, keys: &BlockingKeys, seq: u64) -> (Vec<u64>, Vec<u64>) {
+        let o = self.overlay.read().expect("overlay");
+        let changed: Vec<u64> = o
+            .docs
+            .iter()
+            .filter(|(_, d)| d.as_ref().is_none_or(|(s, _)| *s > seq))
+            .map(|(n, _)| *n)
+            .collect();
+        (changed, self.overlay_candidates(&o, keys, None, seq))
+    }
+
     /// Records changed since the last commit.
     pub fn uncommitted(&self) -> usize {
         self.overlay.read().expect("overlay").docs.len()
@@ -307,6 +336,8 @@ impl LiveIndex {
         let mut o = self.overlay.write().expect("overlay");
         self.reader.reload()?;
         o.docs.clear();
+        self.commits
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         *self.committed.lock().expect("committed") = seq;
         Ok(())
     }
@@ -349,19 +380,21 @@ impl LiveIndex {
             .into_iter()
             .filter(|r| !overlay.docs.contains_key(r))
             .collect();
-        out.extend(self.overlay_candidates(&overlay, keys, itself));
+        out.extend(self.overlay_candidates(&overlay, keys, itself, 0));
         let mut out: Vec<u64> = out.into_iter().collect();
         out.sort_unstable();
         Ok((out, oversized))
     }
 
-    /// Candidates among the uncommitted records: every holder of a shared
-    /// exact key, and the top k by shared bigrams and scored terms.
+    /// Candidates among the uncommitted records changed after change
+    /// `after`: every holder of a shared exact key, and the top k by shared
+    /// bigrams and scored terms.
     fn overlay_candidates(
         &self,
         overlay: &Overlay,
         keys: &BlockingKeys,
         itself: Option<u64>,
+        after: u64,
     ) -> Vec<u64> {
         let grams = |k: &BlockingKeys| -> HashSet<(usize, String)> {
             k.text
@@ -381,8 +414,8 @@ impl LiveIndex {
         let mut out = Vec::new();
         let mut scored: Vec<(usize, u64)> = Vec::new();
         for (&num, doc) in &overlay.docs {
-            let Some((_, doc)) = doc else { continue };
-            if Some(num) == itself {
+            let Some((seq, doc)) = doc else { continue };
+            if Some(num) == itself || *seq <= after {
                 continue;
             }
             if same(&keys.exact, &doc.keys.exact) > 0 {

@@ -755,11 +755,18 @@ impl Service {
         }
         let prepared = self.prepare(&input.fields);
         let doc = self.live_doc(&prepared.record);
-        let _w = self.writer.lock().expect("writer");
-        // Without a model a record is stored unmatched (and says so).
-        let candidates = match self.candidates_of(&prepared.record, None) {
+        // The search runs before the writer lock, so creates search side by
+        // side; under the lock only what changed since is looked at again.
+        let at = self.index.position();
+        let early = match self.candidates_of(&prepared.record, None) {
             Err(ServiceError::NoModel) => None,
             other => Some(other?),
+        };
+        let _w = self.writer.lock().expect("writer");
+        // Without a model a record is stored unmatched (and says so).
+        let candidates = match early {
+            None => None,
+            Some(c) => Some(self.catch_up_candidates(&prepared.record, c, at)?),
         };
         let not_matched = candidates
             .is_none()
@@ -795,6 +802,49 @@ impl Service {
         Ok(Reply::Fresh(outcome))
     }
 
+    /// Candidates found at index position `at`, brought up to the present
+    /// (call under the writer lock): records changed since are scored again,
+    /// records created since are added; after a commit, search again.
+    fn catch_up_candidates(
+        &self,
+        p: &PreparedRecord,
+        mut found: Vec<Candidate>,
+        at: (u64, u64),
+    ) -> Result<Vec<Candidate>> {
+        let now = self.index.position();
+        if now == at {
+            return Ok(found);
+        }
+        if now.0 != at.0 {
+            return self.candidates_of(p, None);
+        }
+        let (changed, matching) = self.index.changed_after(&p.keys, at.1);
+        found.retain(|c| !changed.contains(&c.num));
+        if matching.is_empty() {
+            return Ok(found);
+        }
+        let model = self.model().ok_or(ServiceError::NoModel)?;
+        let others: Vec<(Record, PreparedRecord)> = self
+            .read(|tx| {
+                let mut v = Vec::new();
+                for &n in &matching {
+                    if let Some(r) = tx.record_by_num(n)? {
+                        v.push(r);
+                    }
+                }
+                Ok(v)
+            })?
+            .into_iter()
+            .map(|r| {
+                let p = self.prepare_stored(&r).record;
+                (r, p)
+            })
+            .collect();
+        found.extend(self.score_against(&model, p, &others));
+        found.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.id.cmp(&y.id)));
+        Ok(found)
+    }
+
     /// Insert one record and act on its candidates, inside a transaction.
     /// Returns the outcome, the change number and the record number.
     pub(crate) fn insert_and_match(
@@ -806,6 +856,16 @@ impl Service {
         candidates: &[Candidate],
         source: &str,
     ) -> Result<(CreateOutcome, u64, u64)> {
+        // Entities may have merged since the candidates were scored.
+        let mut fresh = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            if let Some(r) = tx.record_by_num(c.num)? {
+                let mut c = c.clone();
+                c.entity_id = r.entity_id;
+                fresh.push(c);
+            }
+        }
+        let candidates = &fresh[..];
         let id = match &input.id {
             Some(id) => {
                 if tx.record(id)?.is_some() {
