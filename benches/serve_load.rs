@@ -45,14 +45,16 @@
 //!    server-side mean latency from `/metrics`, and the data directory's
 //!    size; then a table.
 //!
-//! The server is killed at the end, on a panic (a guard) and when this
-//! process dies (PR_SET_PDEATHSIG). Without `--bench` (that is, under
-//! `cargo test --all-targets`) it only says how to run it.
+//! The server is killed at the end, on a panic (a guard), on SIGINT,
+//! SIGTERM or SIGHUP (which also remove the temporary directory) and when
+//! this process dies any other way (PR_SET_PDEATHSIG). Without `--bench`
+//! (that is, under `cargo test --all-targets`) it only says how to run it.
 
 use nayose::gen::{self, GenOptions, GenRecord, Kind};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -178,7 +180,6 @@ impl Drop for ServerGuard {
 }
 
 fn start_server(bin: &Path, data: &Path, log: &Path) -> (ServerGuard, String) {
-    use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(bin);
     cmd.arg("serve")
         .arg("--data")
@@ -189,17 +190,20 @@ fn start_server(bin: &Path, data: &Path, log: &Path) -> (ServerGuard, String) {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(log).expect("server log"));
-    // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
+    // SAFETY: prctl and pthread_sigmask are async-signal-safe; the closure
+    // allocates nothing.
     unsafe {
         cmd.pre_exec(|| {
             // Die with this process even when it is killed without unwinding.
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            unblock_stop_signals();
             Ok(())
         });
     }
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    register_child(child.id());
     let stdout = child.stdout.take().expect("stdout");
     let guard = ServerGuard { child };
     let (tx, rx) = std::sync::mpsc::channel();
@@ -316,7 +320,15 @@ impl Perf {
     fn start(dir: Option<&Path>, pid: u32, stage: &str, hz: u32) -> Perf {
         let Some(dir) = dir else { return Perf(None) };
         let out = dir.join(format!("{stage}.perf.data"));
-        let child = Command::new("perf")
+        let mut cmd = Command::new("perf");
+        // SAFETY: pthread_sigmask is async-signal-safe (perf stops on SIGINT).
+        unsafe {
+            cmd.pre_exec(|| {
+                unblock_stop_signals();
+                Ok(())
+            });
+        }
+        let child = cmd
             // System-wide: `-p` would miss the threads started later (the
             // import's, rayon's). `perf report --pid` picks the server out.
             .args(["record", "-q", "-a", "-F", &hz.to_string()])
@@ -328,6 +340,7 @@ impl Perf {
             .spawn();
         match child {
             Ok(c) => {
+                register_child(c.id());
                 println!(
                     "  perf: recording {stage} into {} (perf report -i FILE --pid {pid} --no-children)",
                     out.display()
@@ -370,6 +383,77 @@ fn disk_bytes(p: &Path) -> u64 {
 
 fn mib(b: u64) -> f64 {
     b as f64 / (1024.0 * 1024.0)
+}
+
+// ---- stopping on a signal --------------------------------------------------------
+
+/// What to undo when this process is told to stop (SIGINT, SIGTERM, SIGHUP),
+/// where no destructor runs: the temporary directory (a 1M-record run leaves
+/// over a GiB there) and the children.
+static CLEANUP: std::sync::Mutex<(Option<PathBuf>, Vec<u32>)> =
+    std::sync::Mutex::new((None, Vec::new()));
+
+fn stop_signals() -> libc::sigset_t {
+    // SAFETY: sigemptyset/sigaddset only write the set they are given.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+/// Block the stop signals in this thread and every thread started after
+/// (so call it first), and wait for them on a thread of their own, which
+/// kills the children, removes the temporary directory and exits.
+fn handle_stop_signals(keep: bool) {
+    let set = stop_signals();
+    // SAFETY: `set` is a valid signal set; no old mask is asked for.
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    std::thread::spawn(move || {
+        let mut sig = 0;
+        // SAFETY: `set` is valid and `sig` is a valid out-pointer.
+        if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
+            return;
+        }
+        let (dir, pids) = {
+            let c = CLEANUP.lock().unwrap_or_else(|e| e.into_inner());
+            (c.0.clone(), c.1.clone())
+        };
+        for pid in pids {
+            // SAFETY: kill has no memory preconditions.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        match dir {
+            Some(d) if !keep => {
+                let _ = std::fs::remove_dir_all(&d);
+                eprintln!(
+                    "serve_load: stopped by signal {sig}; removed {}",
+                    d.display()
+                );
+            }
+            Some(d) => eprintln!("serve_load: stopped by signal {sig}; kept {}", d.display()),
+            None => eprintln!("serve_load: stopped by signal {sig}"),
+        }
+        std::process::exit(128 + sig);
+    });
+}
+
+/// For `pre_exec`: children get the default signal mask back.
+fn unblock_stop_signals() {
+    let set = stop_signals();
+    // SAFETY: pthread_sigmask is async-signal-safe; `set` is valid.
+    unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+}
+
+fn register_child(pid: u32) {
+    CLEANUP
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .1
+        .push(pid);
 }
 
 // ---- probes -------------------------------------------------------------------
@@ -722,6 +806,7 @@ fn main() {
         return;
     }
     let o = parse_args(&args);
+    handle_stop_signals(o.keep);
     let shown: Vec<&str> = args
         .iter()
         .map(String::as_str)
@@ -755,6 +840,7 @@ fn main() {
         .tempdir()
         .expect("temp dir");
     let root = dir.path().to_path_buf();
+    CLEANUP.lock().expect("cleanup").0 = Some(root.clone());
     let data = root.join("data");
     let csv_path = root.join("stored.csv");
     let log = root.join("server.log");
