@@ -12,7 +12,7 @@ use crate::cluster::{self, Edge};
 use crate::import::{self, Format, ReadOptions};
 use crate::matching::prepare::PreparedRecord;
 use crate::rules::header_key;
-use crate::store::{now, AuditEntry, Entity, HistoryEntry, Job, NewProposal, Record, Tx};
+use crate::store::{now, AuditEntry, HistoryEntry, Job, NewProposal, Record, Tx};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -383,22 +383,14 @@ impl Service {
                         }
                         None => super::next_record_id(tx)?,
                     };
-                    let entity = Entity {
-                        id: tx.next_entity_id()?,
-                        merged_into: None,
-                        overrides: BTreeMap::new(),
-                        version: 1,
-                        created_at: at.clone(),
-                        updated_at: at.clone(),
-                    };
-                    tx.insert_entity(&entity)?;
+                    let entity_id = super::new_entity(tx, &at)?;
                     let rec = Record {
                         num: 0,
                         id: id.clone(),
                         source: input.source.clone().unwrap_or_default(),
                         fields: input.fields.clone(),
                         normalized: p.normalized.clone(),
-                        entity_id: entity.id.clone(),
+                        entity_id: entity_id.clone(),
                         version: 1,
                         created_at: at.clone(),
                         updated_at: at.clone(),
@@ -406,7 +398,7 @@ impl Service {
                     let num = tx.insert_record(&rec)?;
                     seq = tx.log_change(num, false)?;
                     tx.add_history(
-                        &entity.id,
+                        &entity_id,
                         &HistoryEntry {
                             at: at.clone(),
                             actor: actor.name.clone(),
@@ -504,17 +496,9 @@ impl Service {
             v
         };
         let outside: HashMap<u64, PreparedRecord> = self
-            .read(|tx| {
-                let mut out = Vec::new();
-                for &n in &outside {
-                    if let Some(r) = tx.record_by_num(n)? {
-                        out.push(r);
-                    }
-                }
-                Ok(out)
-            })?
-            .par_iter()
-            .map(|r| (r.num, self.prepare_stored(r).record))
+            .load_prepared(&outside)?
+            .into_iter()
+            .map(|(r, p)| (r.num, p))
             .collect();
         let get = |n: u64| mine.get(&n).copied().or_else(|| outside.get(&n));
         let scored: Vec<(u64, u64, f64, f64, &'static str, super::Explanation)> = pairs

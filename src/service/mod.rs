@@ -392,27 +392,17 @@ impl Service {
     /// One store transaction whose body may fail with a [`ServiceError`]
     /// (which rolls it back and is returned as it was).
     pub(crate) fn write<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
-        let mut failed = None;
-        let r = self.store.write(|tx| {
-            f(tx).map_err(|e| match e {
-                ServiceError::Store(s) => s,
-                other => {
-                    failed = Some(other);
-                    StoreError::Backend("rolled back".into())
-                }
-            })
-        });
-        match (r, failed) {
-            (_, Some(e)) => Err(e),
-            (Ok(v), None) => Ok(v),
-            (Err(e), None) => Err(e.into()),
-        }
+        self.transaction(true, f)
     }
 
     /// A read-only transaction, as [`Service::write`].
     pub(crate) fn read<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
+        self.transaction(false, f)
+    }
+
+    fn transaction<R>(&self, write: bool, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
         let mut failed = None;
-        let r = self.store.read(|tx| {
+        let body = |tx: &mut dyn Tx| {
             f(tx).map_err(|e| match e {
                 ServiceError::Store(s) => s,
                 other => {
@@ -420,7 +410,12 @@ impl Service {
                     StoreError::Backend("rolled back".into())
                 }
             })
-        });
+        };
+        let r = if write {
+            self.store.write(body)
+        } else {
+            self.store.read(body)
+        };
         match (r, failed) {
             (_, Some(e)) => Err(e),
             (Ok(v), None) => Ok(v),
@@ -627,6 +622,31 @@ impl Service {
         out
     }
 
+    /// Stored records by number (gone ones skipped), prepared for matching.
+    pub(crate) fn load_prepared(&self, nums: &[u64]) -> Result<Vec<(Record, PreparedRecord)>> {
+        let records = self.read(|tx| {
+            let mut v = Vec::with_capacity(nums.len());
+            for &n in nums {
+                if let Some(r) = tx.record_by_num(n)? {
+                    v.push(r);
+                }
+            }
+            Ok(v)
+        })?;
+        // A check's dozen candidates on this thread; an import's thousands
+        // on all of them.
+        use rayon::prelude::*;
+        let prepare = |r: Record| {
+            let p = self.prepare_stored(&r).record;
+            (r, p)
+        };
+        Ok(if records.len() > 64 {
+            records.into_par_iter().map(prepare).collect()
+        } else {
+            records.into_iter().map(prepare).collect()
+        })
+    }
+
     /// The candidates of a prepared record, scored, best first.
     pub(crate) fn candidates_of(
         &self,
@@ -635,23 +655,7 @@ impl Service {
     ) -> Result<Vec<Candidate>> {
         let model = self.model().ok_or(ServiceError::NoModel)?;
         let (nums, _) = self.index.candidates(&p.keys, itself)?;
-        let others: Vec<(Record, PreparedRecord)> = self
-            .store
-            .read(|tx| {
-                let mut v = Vec::with_capacity(nums.len());
-                for &n in &nums {
-                    if let Some(r) = tx.record_by_num(n)? {
-                        v.push(r);
-                    }
-                }
-                Ok(v)
-            })?
-            .into_iter()
-            .map(|r| {
-                let p = self.prepare_stored(&r).record;
-                (r, p)
-            })
-            .collect();
+        let others = self.load_prepared(&nums)?;
         Ok(self.score_against(&model, p, &others))
     }
 
@@ -824,22 +828,7 @@ impl Service {
             return Ok(found);
         }
         let model = self.model().ok_or(ServiceError::NoModel)?;
-        let others: Vec<(Record, PreparedRecord)> = self
-            .read(|tx| {
-                let mut v = Vec::new();
-                for &n in &matching {
-                    if let Some(r) = tx.record_by_num(n)? {
-                        v.push(r);
-                    }
-                }
-                Ok(v)
-            })?
-            .into_iter()
-            .map(|r| {
-                let p = self.prepare_stored(&r).record;
-                (r, p)
-            })
-            .collect();
+        let others = self.load_prepared(&matching)?;
         found.extend(self.score_against(&model, p, &others));
         found.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.id.cmp(&y.id)));
         Ok(found)
@@ -879,18 +868,7 @@ impl Service {
         let best_match = candidates.iter().find(|c| c.band == "match");
         let entity_id = match best_match {
             Some(c) => c.entity_id.clone(),
-            None => {
-                let e = Entity {
-                    id: tx.next_entity_id()?,
-                    merged_into: None,
-                    overrides: BTreeMap::new(),
-                    version: 1,
-                    created_at: at.clone(),
-                    updated_at: at.clone(),
-                };
-                tx.insert_entity(&e)?;
-                e.id
-            }
+            None => new_entity(tx, &at)?,
         };
         let mut record = Record {
             num: 0,
@@ -1170,6 +1148,20 @@ impl Service {
         self.maybe_commit()?;
         Ok(())
     }
+}
+
+/// A new entity with no members yet; returns its id.
+pub(crate) fn new_entity(tx: &mut dyn Tx, at: &str) -> Result<String> {
+    let e = Entity {
+        id: tx.next_entity_id()?,
+        merged_into: None,
+        overrides: BTreeMap::new(),
+        version: 1,
+        created_at: at.to_string(),
+        updated_at: at.to_string(),
+    };
+    tx.insert_entity(&e)?;
+    Ok(e.id)
 }
 
 /// A new record id (`R0000001`, …), skipping ids that imports already use.

@@ -514,19 +514,11 @@ impl Service {
                 ));
             }
             let at = now();
-            let new = Entity {
-                id: tx.next_entity_id()?,
-                merged_into: None,
-                overrides: BTreeMap::new(),
-                version: 1,
-                created_at: at.clone(),
-                updated_at: at.clone(),
-            };
-            tx.insert_entity(&new)?;
+            let new_id = super::new_entity(tx, &at)?;
             for m in &members {
                 if records.contains(&m.id) {
                     let mut r = m.clone();
-                    r.entity_id = new.id.clone();
+                    r.entity_id = new_id.clone();
                     tx.update_record(&r)?;
                 }
             }
@@ -535,8 +527,8 @@ impl Service {
             e.version += 1;
             e.updated_at = at.clone();
             tx.update_entity(&e)?;
-            let detail = serde_json::json!({ "from": id, "to": new.id, "records": records });
-            for ent in [id, new.id.as_str()] {
+            let detail = serde_json::json!({ "from": id, "to": new_id, "records": records });
+            for ent in [id, new_id.as_str()] {
                 tx.add_history(
                     ent,
                     &HistoryEntry {
@@ -557,7 +549,7 @@ impl Service {
                 after: detail,
                 reason,
             })?;
-            Ok(new.id)
+            Ok(new_id)
         })?;
         drop(_w);
         let _ = new_id;
