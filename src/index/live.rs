@@ -35,11 +35,31 @@ pub struct LiveDoc {
     pub tf: Vec<(usize, u8, String)>,
 }
 
+/// A record changed since the last commit, as the overlay searches it.
+struct OverlayDoc {
+    /// Its change number.
+    seq: u64,
+    keys: BlockingKeys,
+    /// The bigrams of its text keys, by text field (made once, when it
+    /// changed: every search looks at every overlay record).
+    grams: HashSet<(usize, String)>,
+}
+
+/// The bigrams of a record's text keys, by text field.
+fn grams_of(k: &BlockingKeys) -> HashSet<(usize, String)> {
+    k.text
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.as_deref().map(|v| (i, v)))
+        .flat_map(|(i, v)| bigram::bigrams(v).into_iter().map(move |g| (i, g)))
+        .collect()
+}
+
 #[derive(Default)]
 struct Overlay {
     /// Records changed since the last commit: their current keys, or `None`
     /// when deleted.
-    docs: HashMap<u64, Option<(u64, LiveDoc)>>,
+    docs: HashMap<u64, Option<OverlayDoc>>,
     /// The highest change number handed to the writer.
     seq: u64,
 }
@@ -214,8 +234,13 @@ impl LiveIndex {
             }
         }
         writer.add_document(d)?;
+        let entry = OverlayDoc {
+            seq,
+            grams: grams_of(&doc.keys),
+            keys: doc.keys,
+        };
         let mut o = self.overlay.write().expect("overlay");
-        o.docs.insert(num, Some((seq, doc)));
+        o.docs.insert(num, Some(entry));
         o.seq = o.seq.max(seq);
         Ok(())
     }
@@ -304,7 +329,7 @@ impl LiveIndex {
         let changed: Vec<u64> = o
             .docs
             .iter()
-            .filter(|(_, d)| d.as_ref().is_none_or(|(s, _)| *s > seq))
+            .filter(|(_, d)| d.as_ref().is_none_or(|d| d.seq > seq))
             .map(|(n, _)| *n)
             .collect();
         (changed, self.overlay_candidates(&o, keys, None, seq))
@@ -396,15 +421,7 @@ impl LiveIndex {
         itself: Option<u64>,
         after: u64,
     ) -> Vec<u64> {
-        let grams = |k: &BlockingKeys| -> HashSet<(usize, String)> {
-            k.text
-                .iter()
-                .enumerate()
-                .filter_map(|(i, v)| v.as_deref().map(|v| (i, v)))
-                .flat_map(|(i, v)| bigram::bigrams(v).into_iter().map(move |g| (i, g)))
-                .collect()
-        };
-        let mine = grams(keys);
+        let mine = grams_of(keys);
         let same = |a: &[Option<String>], b: &[Option<String>]| {
             a.iter()
                 .zip(b)
@@ -414,8 +431,8 @@ impl LiveIndex {
         let mut out = Vec::new();
         let mut scored: Vec<(usize, u64)> = Vec::new();
         for (&num, doc) in &overlay.docs {
-            let Some((seq, doc)) = doc else { continue };
-            if Some(num) == itself || *seq <= after {
+            let Some(doc) = doc else { continue };
+            if Some(num) == itself || doc.seq <= after {
                 continue;
             }
             if same(&keys.exact, &doc.keys.exact) > 0 {
@@ -423,7 +440,7 @@ impl LiveIndex {
                 continue;
             }
             let shared =
-                grams(&doc.keys).intersection(&mine).count() + same(&keys.scored, &doc.keys.scored);
+                doc.grams.intersection(&mine).count() + same(&keys.scored, &doc.keys.scored);
             if shared > 0 {
                 scored.push((shared, num));
             }
@@ -460,5 +477,66 @@ impl LiveIndex {
             ),
             &Count,
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> BlockingSchema {
+        BlockingSchema {
+            text_fields: vec!["name".into()],
+            scored_fields: vec![],
+            exact_fields: vec![],
+            top_k: 5,
+            max_block: 100,
+            max_term_share: 0.9,
+        }
+    }
+
+    fn doc(name: &str) -> LiveDoc {
+        LiveDoc {
+            keys: BlockingKeys {
+                text: vec![Some(name.into())],
+                scored: vec![],
+                exact: vec![],
+            },
+            tf: vec![],
+        }
+    }
+
+    /// 80 records tie at the k-th place: whichever segments hold them, the
+    /// candidates are the lowest record numbers.
+    #[test]
+    fn ties_beyond_the_first_fetch_go_by_record_number_whatever_the_segments() {
+        let names = |n: u64| {
+            if n % 9 == 0 {
+                "東京物産"
+            } else {
+                "東京商事"
+            }
+        };
+        let one = tempfile::tempdir().unwrap();
+        let (a, _) = LiveIndex::open(one.path(), &schema(), &[], "t").unwrap();
+        for n in 1..=200 {
+            a.upsert(n, n, doc(names(n))).unwrap();
+        }
+        a.commit().unwrap();
+        // Another order, a commit every few records: many segments.
+        let many = tempfile::tempdir().unwrap();
+        let (b, _) = LiveIndex::open(many.path(), &schema(), &[], "t").unwrap();
+        for (i, n) in (1..=200u64).rev().enumerate() {
+            b.upsert(i as u64 + 1, n, doc(names(n))).unwrap();
+            if i % 7 == 0 {
+                b.commit().unwrap();
+            }
+        }
+        b.commit().unwrap();
+        let keys = doc("東京商事").keys;
+        let (ca, _) = a.candidates(&keys, Some(150)).unwrap();
+        let (cb, _) = b.candidates(&keys, Some(150)).unwrap();
+        assert_eq!(ca, vec![1, 2, 3, 4, 5]);
+        assert_eq!(cb, ca);
     }
 }

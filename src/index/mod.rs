@@ -62,7 +62,7 @@ pub struct BlockingSchema {
 
 /// One record's keys, by position in `text_fields` / `exact_fields`; `None`
 /// (or an empty string) when the record has no value there.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BlockingKeys {
     pub text: Vec<Option<String>>,
     pub scored: Vec<Option<String>>,
@@ -281,9 +281,38 @@ pub(crate) struct Fields<'a> {
     pub exact: &'a [Field],
 }
 
-/// How many BM25 hits beyond k are fetched, so that ties at the k-th place
-/// are broken by record number rather than by where tantivy keeps a document.
+/// How many BM25 hits beyond k are fetched at first, so that ties at the
+/// k-th place are broken by record number rather than by where tantivy
+/// keeps a document (more are fetched while the tie goes on).
 const TIE_SLACK: usize = 16;
+/// The most BM25 hits fetched to see a tie at the k-th place whole (a
+/// guard: a tie this wide means the query shares only a common term).
+const MAX_TIED: usize = 1 << 16;
+
+/// Whether two BM25 scores are equal but for rounding (the same sum of
+/// terms, added in another order).
+fn tied(a: f32, b: f32) -> bool {
+    (a - b).abs() <= TIE_EPSILON * a.abs().max(b.abs()).max(f32::MIN_POSITIVE)
+}
+
+/// Relative difference below which two scores count as one.
+const TIE_EPSILON: f32 = 1e-5;
+
+/// Hits best first, records whose scores are [`tied`] in record-number
+/// order.
+fn rank_ties(mut hits: Vec<(f32, u64)>) -> Vec<(f32, u64)> {
+    hits.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    let mut group = 0u32;
+    let mut ranked: Vec<(u32, f32, u64)> = Vec::with_capacity(hits.len());
+    for (i, &(score, num)) in hits.iter().enumerate() {
+        if i > 0 && !tied(hits[i - 1].0, score) {
+            group += 1;
+        }
+        ranked.push((group, score, num));
+    }
+    ranked.sort_by_key(|&(g, _, num)| (g, num));
+    ranked.into_iter().map(|(_, s, n)| (s, n)).collect()
+}
 
 /// The one candidate search, shared by the batch and the live index:
 /// BM25 top-k over the bigrams (common bigrams left out) and the scored exact
@@ -330,13 +359,30 @@ pub(crate) fn search(
     }
     if !clauses.is_empty() && schema.top_k > 0 {
         let query = BooleanQuery::new(clauses);
-        let top = searcher.search(&query, &TopDocs::with_limit(schema.top_k + 1 + TIE_SLACK))?;
-        let mut hits: Vec<(f32, u64)> = top
-            .into_iter()
-            .map(|(score, addr)| (score, record_at(addr)))
-            .filter(|(_, r)| Some(*r) != itself)
-            .collect();
-        hits.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        // Which of the records tied at the k-th place tantivy returns
+        // depends on how its segments happen to lie (and so does the last
+        // bit of a score: it sums a record's terms in no fixed order);
+        // fetch until the tie is whole, so the record numbers decide.
+        let mut limit = schema.top_k + 1 + TIE_SLACK;
+        let hits: Vec<(f32, u64)> = loop {
+            let top = searcher.search(&query, &TopDocs::with_limit(limit))?;
+            // Tantivy's hits come best first; the tie at the k-th place
+            // runs on while neighbours are tied.
+            let whole = top.len() < limit
+                || top[schema.top_k..]
+                    .windows(2)
+                    .any(|w| !tied(w[0].0, w[1].0))
+                || limit >= MAX_TIED;
+            if whole {
+                break top
+                    .into_iter()
+                    .map(|(score, addr)| (score, record_at(addr)))
+                    .filter(|(_, r)| Some(*r) != itself)
+                    .collect();
+            }
+            limit *= 4;
+        };
+        let hits = rank_ties(hits);
         found.extend(hits.into_iter().take(schema.top_k).map(|(_, r)| r));
     }
 
@@ -418,6 +464,16 @@ mod tests {
             .unwrap()
             .records
             .is_empty());
+    }
+
+    #[test]
+    fn scores_equal_but_for_rounding_go_by_record_number() {
+        let a = 7.123_456_f32;
+        // The same terms summed in another order: one bit off.
+        let b = f32::from_bits(a.to_bits() + 1);
+        let ranked = rank_ties(vec![(a, 9), (b, 4), (3.0, 1), (a, 2), (7.5, 8)]);
+        let nums: Vec<u64> = ranked.iter().map(|h| h.1).collect();
+        assert_eq!(nums, vec![8, 2, 4, 9, 1]);
     }
 
     #[test]
