@@ -235,10 +235,10 @@ fn tail(path: &Path, lines: usize) -> String {
     v[v.len().saturating_sub(lines)..].join("\n")
 }
 
-/// VmHWM and VmRSS of a process, in MiB.
-fn memory_mib(pid: u32) -> (f64, f64) {
+/// Lines of `/proc/PID/status` (kB figures), in MiB, in the order asked.
+fn status_mib<const N: usize>(pid: u32, keys: [&str; N]) -> [f64; N] {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let get = |key: &str| -> f64 {
+    keys.map(|key| {
         status
             .lines()
             .find(|l| l.starts_with(key))
@@ -246,8 +246,13 @@ fn memory_mib(pid: u32) -> (f64, f64) {
             .and_then(|v| v.parse::<f64>().ok())
             .map(|kib| kib / 1024.0)
             .unwrap_or(f64::NAN)
-    };
-    (get("VmHWM:"), get("VmRSS:"))
+    })
+}
+
+/// VmHWM and VmRSS of a process, in MiB.
+fn memory_mib(pid: u32) -> (f64, f64) {
+    let [hwm, rss] = status_mib(pid, ["VmHWM:", "VmRSS:"]);
+    (hwm, rss)
 }
 
 /// User + system CPU seconds of a process.
@@ -1045,6 +1050,9 @@ fn main() {
 
     // ---- stop the server, then the table
     let final_cpu = cpu_secs(&pid.to_string());
+    // Its own memory, and pages of mapped files (the SQLite database and
+    // the index segments).
+    let [anon, file] = status_mib(pid, ["RssAnon:", "RssFile:"]);
     drop(rt);
     let _ = guard.child.kill();
     let _ = guard.child.wait();
@@ -1189,7 +1197,7 @@ fn main() {
     }
     println!();
     println!(
-        "memory:   server peak RSS (VmHWM) after import {hwm:.0} MiB, after the last phase {:.0} MiB (RSS {:.0} MiB); server CPU in all {final_cpu:.0} s",
+        "memory:   server peak RSS (VmHWM) after import {hwm:.0} MiB, after the last phase {:.0} MiB (RSS {:.0} MiB: {anon:.0} MiB the process's own, {file:.0} MiB mapped database and index files, which are the kernel's file cache); server CPU in all {final_cpu:.0} s",
         results.last().map_or(hwm, |r| r.hwm),
         results.last().map_or(rss, |r| r.rss)
     );

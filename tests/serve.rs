@@ -1310,3 +1310,67 @@ fn concurrent_creates_of_one_customer_end_in_one_entity() {
     // The kana-only spelling may be kept apart; the rest are one customer.
     assert!(entities.len() <= 2, "{entities:?}");
 }
+
+/// Each record keeps what matching needs of it; a copy made under other
+/// rules (or unreadable) is never used: the record is prepared again from
+/// its fields, and the next start rewrites every such copy.
+#[test]
+fn prepared_values_from_other_rules_are_not_used_and_are_rewritten_at_start() {
+    use nayose::service::RecordInput;
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let dyn_store: Arc<dyn Store> = store.clone();
+        let service = Service::open(
+            dyn_store,
+            &dir.path().join("index"),
+            Rules::default_rules(),
+            None,
+        )
+        .unwrap();
+        (store, Arc::new(service))
+    };
+    let (store, service) = open();
+    import(
+        &service,
+        DEMO_CSV,
+        ImportFormat::Table(nayose::import::Format::Csv),
+    );
+    let probe: RecordInput = serde_json::from_value(demo_row("R0000010")).unwrap();
+    let answer = |s: &Service| -> Vec<(String, String)> {
+        s.check(&probe, 10)
+            .unwrap()
+            .iter()
+            .map(|c| (c.id.clone(), format!("{:.9}", c.score)))
+            .collect()
+    };
+    let before = answer(&service);
+    assert!(!before.is_empty());
+    let nums: Vec<u64> = store
+        .read(|tx| tx.records_after(0, 10_000))
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert!(r.prepared.is_some(), "kept at import");
+            r.num
+        })
+        .collect();
+    store
+        .write(|tx| {
+            for &n in &nums {
+                tx.set_prepared(n, b"made under other rules")?;
+            }
+            tx.set_meta("prepared_tag", "other rules")
+        })
+        .unwrap();
+    assert_eq!(answer(&service), before);
+
+    drop(service);
+    let (store, service) = open();
+    assert_eq!(answer(&service), before);
+    let records = store.read(|tx| tx.records_after(0, 10_000)).unwrap();
+    assert_eq!(records.len(), nums.len());
+    for r in records {
+        assert_ne!(r.prepared.as_deref(), Some(&b"made under other rules"[..]));
+    }
+}

@@ -178,7 +178,7 @@ impl Comparator {
 ///   written with a space, else empty.
 /// - `Address`: `parts` = [city key (prefecture + city), town key without 丁目,
 ///   丁目, first lot number] (each may be empty when the address did not parse).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Value {
     pub key: Box<str>,
     pub parts: Box<[Box<str>]>,

@@ -11,11 +11,34 @@ use crate::record::FieldType;
 use crate::rules::MatchingOptions;
 
 /// One record, ready to match.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PreparedRecord {
     /// One value per comparison of the plan (`None`: missing).
     pub values: Vec<Option<Value>>,
     pub keys: BlockingKeys,
+}
+
+/// How many bytes of the preparer's fingerprint an encoded record starts
+/// with.
+pub const TAG_LEN: usize = 8;
+
+impl PreparedRecord {
+    /// The record as bytes the store keeps beside it (so candidates are not
+    /// normalized again on every check), led by `tag`: the fingerprint of
+    /// the rules and schema it was prepared under.
+    pub fn encode(&self, tag: &[u8; TAG_LEN]) -> Vec<u8> {
+        let mut out = tag.to_vec();
+        postcard::to_io(self, &mut out).expect("writing to a Vec cannot fail");
+        out
+    }
+
+    /// The record [`PreparedRecord::encode`] wrote under this `tag`; `None`
+    /// when it was written under other rules (or is not one), and the
+    /// record must be prepared again from its fields.
+    pub fn decode(bytes: &[u8], tag: &[u8; TAG_LEN]) -> Option<PreparedRecord> {
+        let body = bytes.strip_prefix(&tag[..])?;
+        postcard::from_bytes(body).ok()
+    }
 }
 
 /// The plan's columns, how each blocks, and how to prepare a record.
@@ -149,5 +172,39 @@ impl Preparer {
                 exact: self.exact_columns.iter().map(key).collect(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_record_comes_back_only_under_its_rules() {
+        let r = PreparedRecord {
+            values: vec![
+                Some(Value::with_parts(
+                    "東京都港区芝公園",
+                    vec!["東京都港区".into(), "芝公園".into()],
+                )),
+                None,
+                Some(Value::new("ヤマダタロウ")),
+            ],
+            keys: BlockingKeys {
+                text: vec![Some("芝公園4".into()), None],
+                scored: vec![Some("1050011".into())],
+                exact: vec![None, Some("+81312345678".into())],
+            },
+        };
+        let tag = *b"rules-01";
+        let bytes = r.encode(&tag);
+        assert_eq!(PreparedRecord::decode(&bytes, &tag), Some(r));
+        // Made under other rules, cut short, or not one at all: prepare again.
+        assert_eq!(PreparedRecord::decode(&bytes, b"rules-02"), None);
+        assert_eq!(
+            PreparedRecord::decode(&bytes[..bytes.len() - 3], &tag),
+            None
+        );
+        assert_eq!(PreparedRecord::decode(b"rules", &tag), None);
     }
 }

@@ -145,6 +145,7 @@ mod tests {
             version: 1,
             created_at: at.into(),
             updated_at: at.into(),
+            prepared: None,
         }
     }
 

@@ -92,6 +92,21 @@ pub struct ImportSummary {
     pub not_matched: Option<String>,
 }
 
+/// Where an import job stands: `done` of `total` rows.
+#[derive(Clone, Copy)]
+struct JobProgress<'a> {
+    id: &'a str,
+    total: u64,
+    done: u64,
+}
+
+/// A batch of an import, written: the stored rows (position in the batch,
+/// record number) and the rejected ones.
+struct StoredBatch {
+    ok: Vec<(usize, u64)>,
+    bad: Vec<RejectedRow>,
+}
+
 struct Parsed {
     rows: Vec<(usize, RecordInput)>,
     rejects: Vec<RejectedRow>,
@@ -348,96 +363,29 @@ impl Service {
         let mut stored: Vec<(u64, PreparedRecord)> = Vec::with_capacity(parsed.rows.len());
         let mut seen_ids: HashSet<String> = HashSet::new();
         let mut done = 0u64;
-        for batch in parsed.rows.chunks(BATCH) {
-            let prepared: Vec<Prepared> = batch
+        let prepare_batch = |batch: &[(usize, RecordInput)]| -> Vec<Prepared> {
+            batch
                 .par_iter()
                 .map(|(_, r)| self.prepare(&r.fields))
-                .collect();
-            let _w = self.writer.lock().expect("writer");
-            let (ok, bad, seq) = self.write(|tx| {
-                let mut ok: Vec<(usize, u64)> = Vec::new();
-                let mut bad: Vec<RejectedRow> = Vec::new();
-                let mut ids = Vec::new();
-                let at = now();
-                let mut seq = 0;
-                for (i, ((line, input), p)) in batch.iter().zip(&prepared).enumerate() {
-                    let id = match &input.id {
-                        Some(id) => {
-                            if let Err(e) = super::validate_id(id) {
-                                bad.push(RejectedRow {
-                                    line: *line,
-                                    column: None,
-                                    error: e.to_string(),
-                                });
-                                continue;
-                            }
-                            if seen_ids.contains(id) || tx.record(id)?.is_some() {
-                                bad.push(RejectedRow {
-                                    line: *line,
-                                    column: None,
-                                    error: format!("record `{id}` already exists"),
-                                });
-                                continue;
-                            }
-                            id.clone()
-                        }
-                        None => super::next_record_id(tx)?,
-                    };
-                    let entity_id = super::new_entity(tx, &at)?;
-                    let rec = Record {
-                        num: 0,
-                        id: id.clone(),
-                        source: input.source.clone().unwrap_or_default(),
-                        fields: input.fields.clone(),
-                        normalized: p.normalized.clone(),
-                        entity_id: entity_id.clone(),
-                        version: 1,
-                        created_at: at.clone(),
-                        updated_at: at.clone(),
-                    };
-                    let num = tx.insert_record(&rec)?;
-                    seq = tx.log_change(num, false)?;
-                    tx.add_history(
-                        &entity_id,
-                        &HistoryEntry {
-                            at: at.clone(),
-                            actor: actor.name.clone(),
-                            action: "created".into(),
-                            detail: serde_json::json!({"record": id, "job": job_id}),
-                        },
-                    )?;
-                    ids.push(id);
-                    ok.push((i, num));
-                }
-                // One audit entry per batch, naming the records (not their
-                // values: the job's file is the before/after of an import).
-                tx.audit(&AuditEntry {
-                    seq: 0,
-                    at: at.clone(),
-                    actor: actor.name.clone(),
-                    action: "record.import".into(),
-                    subject: format!("job:{job_id}"),
-                    before: serde_json::Value::Null,
-                    after: serde_json::json!({ "records": ids }),
-                    reason: None,
-                })?;
-                let mut job = tx
-                    .job(job_id)?
-                    .ok_or_else(|| ServiceError::NotFound(format!("job {job_id}")))?;
-                job.total = total;
-                job.done = done + batch.len() as u64;
-                tx.upsert_job(&job)?;
-                Ok((ok, bad, seq))
-            })?;
-            for (i, num) in &ok {
-                self.index
-                    .upsert(seq, *num, self.live_doc(&prepared[*i].record))?;
-                if let Some(id) = &batch[*i].1.id {
-                    seen_ids.insert(id.clone());
-                }
-            }
-            drop(_w);
-            self.maybe_commit()?;
+                .collect()
+        };
+        let batches: Vec<&[(usize, RecordInput)]> = parsed.rows.chunks(BATCH).collect();
+        let mut next = batches.first().map(|b| prepare_batch(b));
+        for (bi, batch) in batches.iter().copied().enumerate() {
+            let prepared = next.take().expect("prepared ahead");
+            // The next batch is normalized on the other cores while this
+            // one is written (writes are single-threaded).
+            let progress = JobProgress {
+                id: job_id,
+                total,
+                done,
+            };
+            let (written, ahead) = rayon::join(
+                || self.store_batch(actor, &progress, batch, &prepared, &mut seen_ids),
+                || batches.get(bi + 1).map(|b| prepare_batch(b)),
+            );
+            next = ahead;
+            let StoredBatch { ok, bad } = written?;
             done += batch.len() as u64;
             summary.stored += ok.len() as u64;
             let mut prepared: Vec<Option<Prepared>> = prepared.into_iter().map(Some).collect();
@@ -453,10 +401,18 @@ impl Service {
         rejects.truncate(LISTED_REJECTS);
         summary.rejects = rejects;
 
-        // A model from the store's own records, unless one was given.
+        // Candidate pairs: each imported record against the whole index.
+        let pairs = self.candidate_pairs(&stored)?;
+
+        // A model from the store's own records, unless one was given: when
+        // the store holds only this import, from the pairs just found.
         let count = self.read(|tx| Ok(tx.count_records()?))?;
         if !self.model_pinned() && count >= MIN_TRAINING_RECORDS {
-            let model = self.train_from_store()?;
+            let model = if count == stored.len() as u64 {
+                self.train_on(&stored, &pairs)
+            } else {
+                self.train_from_store()?
+            };
             self.set_model(model)?;
             summary.trained_model = true;
         }
@@ -466,23 +422,7 @@ impl Service {
             ));
             return Ok(summary);
         };
-
-        // Batch matching: each imported record against the whole index.
         let mine: HashMap<u64, &PreparedRecord> = stored.iter().map(|(n, p)| (*n, p)).collect();
-        let found: Vec<Vec<(u64, u64)>> = stored
-            .par_iter()
-            .with_min_len(256)
-            .map(|(num, p)| -> Result<Vec<(u64, u64)>> {
-                let (c, _) = self.index.candidates(&p.keys, Some(*num))?;
-                Ok(c.into_iter()
-                    .filter(|o| !mine.contains_key(o) || o < num)
-                    .map(|o| (o.min(*num), o.max(*num)))
-                    .collect())
-            })
-            .collect::<Result<_>>()?;
-        let mut pairs: Vec<(u64, u64)> = found.into_iter().flatten().collect();
-        pairs.sort_unstable();
-        pairs.dedup();
         summary.candidate_pairs = pairs.len() as u64;
         // Records of the store the pairs reach, prepared once.
         let outside: Vec<u64> = {
@@ -597,6 +537,113 @@ impl Service {
         Ok(summary)
     }
 
+    /// Store one batch of an import in one transaction (with the job's
+    /// progress: `done` rows before it) and add it to the index; returns the
+    /// stored rows (position in the batch, record number) and the rejected
+    /// ones.
+    fn store_batch(
+        &self,
+        actor: &Actor,
+        job: &JobProgress,
+        batch: &[(usize, RecordInput)],
+        prepared: &[Prepared],
+        seen_ids: &mut HashSet<String>,
+    ) -> Result<StoredBatch> {
+        let JobProgress {
+            id: job_id,
+            total,
+            done,
+        } = *job;
+        let _w = self.writer.lock().expect("writer");
+
+        let (ok, bad, seq) = self.write(|tx| {
+            let mut ok: Vec<(usize, u64)> = Vec::new();
+            let mut bad: Vec<RejectedRow> = Vec::new();
+            let mut ids = Vec::new();
+            let at = now();
+            let mut seq = 0;
+            for (i, ((line, input), p)) in batch.iter().zip(prepared).enumerate() {
+                let id = match &input.id {
+                    Some(id) => {
+                        if let Err(e) = super::validate_id(id) {
+                            bad.push(RejectedRow {
+                                line: *line,
+                                column: None,
+                                error: e.to_string(),
+                            });
+                            continue;
+                        }
+                        if seen_ids.contains(id) || tx.record(id)?.is_some() {
+                            bad.push(RejectedRow {
+                                line: *line,
+                                column: None,
+                                error: format!("record `{id}` already exists"),
+                            });
+                            continue;
+                        }
+                        id.clone()
+                    }
+                    None => super::next_record_id(tx)?,
+                };
+                let entity_id = super::new_entity(tx, &at)?;
+                let rec = Record {
+                    num: 0,
+                    id: id.clone(),
+                    source: input.source.clone().unwrap_or_default(),
+                    fields: input.fields.clone(),
+                    normalized: p.normalized.clone(),
+                    entity_id: entity_id.clone(),
+                    version: 1,
+                    created_at: at.clone(),
+                    updated_at: at.clone(),
+                    prepared: Some(self.encode(&p.record)),
+                };
+                let num = tx.insert_record(&rec)?;
+                seq = tx.log_change(num, false)?;
+                tx.add_history(
+                    &entity_id,
+                    &HistoryEntry {
+                        at: at.clone(),
+                        actor: actor.name.clone(),
+                        action: "created".into(),
+                        detail: serde_json::json!({"record": id, "job": job_id}),
+                    },
+                )?;
+                ids.push(id);
+                ok.push((i, num));
+            }
+            // One audit entry per batch, naming the records (not their
+            // values: the job's file is the before/after of an import).
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at: at.clone(),
+                actor: actor.name.clone(),
+                action: "record.import".into(),
+                subject: format!("job:{job_id}"),
+                before: serde_json::Value::Null,
+                after: serde_json::json!({ "records": ids }),
+                reason: None,
+            })?;
+            let mut job = tx
+                .job(job_id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("job {job_id}")))?;
+            job.total = total;
+            job.done = done + batch.len() as u64;
+            tx.upsert_job(&job)?;
+            Ok((ok, bad, seq))
+        })?;
+        for (i, num) in &ok {
+            self.index
+                .upsert(seq, *num, self.live_doc(&prepared[*i].record))?;
+            if let Some(id) = &batch[*i].1.id {
+                seen_ids.insert(id.clone());
+            }
+        }
+        drop(_w);
+        self.maybe_commit()?;
+        Ok(StoredBatch { ok, bad })
+    }
+
     /// `POST /v1/model/train`: train on the stored records and use the model.
     pub fn retrain(&self, actor: &Actor) -> Result<crate::matching::model::Model> {
         if self.model_pinned() {
@@ -636,32 +683,46 @@ impl Service {
             let batch = self.read(|tx| Ok(tx.records_after(after, 8192)?))?;
             let Some(last) = batch.last() else { break };
             after = last.num;
-            records.par_extend(
-                batch
-                    .par_iter()
-                    .map(|r| (r.num, self.prepare_stored(r).record)),
-            );
+            records.par_extend(batch.par_iter().map(|r| (r.num, self.prepared_of(r))));
         }
+        let pairs = self.candidate_pairs(&records)?;
+        Ok(self.train_on(&records, &pairs))
+    }
+
+    /// The candidate pairs of these records, each searched against the
+    /// whole index: record numbers `(lower, higher)`, each pair once,
+    /// ascending (a pair found from either side counts).
+    fn candidate_pairs(&self, records: &[(u64, PreparedRecord)]) -> Result<Vec<(u64, u64)>> {
+        let found: Vec<Vec<(u64, u64)>> = records
+            .par_iter()
+            .with_min_len(256)
+            .map(|(num, p)| -> Result<Vec<(u64, u64)>> {
+                let (c, _) = self.index.candidates(&p.keys, Some(*num))?;
+                Ok(c.into_iter().map(|o| (o.min(*num), o.max(*num))).collect())
+            })
+            .collect::<Result<_>>()?;
+        let mut pairs: Vec<(u64, u64)> = found.into_iter().flatten().collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        Ok(pairs)
+    }
+
+    /// Train a model on records and their candidate pairs (pairs reaching
+    /// a record not among them are left out).
+    fn train_on(
+        &self,
+        records: &[(u64, PreparedRecord)],
+        pairs: &[(u64, u64)],
+    ) -> crate::matching::model::Model {
         let rank: HashMap<u64, u32> = records
             .iter()
             .enumerate()
             .map(|(i, (n, _))| (*n, i as u32))
             .collect();
-        let found: Vec<Vec<(u32, u32)>> = records
-            .par_iter()
-            .enumerate()
-            .map(|(i, (num, p))| -> Result<Vec<(u32, u32)>> {
-                let (c, _) = self.index.candidates(&p.keys, Some(*num))?;
-                let i = i as u32;
-                Ok(c.into_iter()
-                    .filter_map(|o| rank.get(&o).copied())
-                    .map(|o| (o.min(i), o.max(i)))
-                    .collect())
-            })
-            .collect::<Result<_>>()?;
-        let mut pairs: Vec<(u32, u32)> = found.into_iter().flatten().collect();
-        pairs.sort_unstable();
-        pairs.dedup();
+        let pairs: Vec<(u32, u32)> = pairs
+            .iter()
+            .filter_map(|(a, b)| Some((*rank.get(a)?, *rank.get(b)?)))
+            .collect();
         let plan = &self.preparer.plan;
         let levels_of = |a: u32, b: u32, out: &mut Vec<u8>| {
             let (pa, pb) = (&records[a as usize].1, &records[b as usize].1);
@@ -683,13 +744,13 @@ impl Service {
                 out
             })
             .collect();
-        Ok(crate::dedupe::train_model(
+        crate::dedupe::train_model(
             plan,
             &self.rules.matching,
             records.len(),
             &levels,
             &levels_of,
-        ))
+        )
     }
 }
 

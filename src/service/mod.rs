@@ -17,17 +17,17 @@ pub mod review;
 use crate::index::live::{LiveDoc, LiveIndex, Opened};
 use crate::index::IndexError;
 use crate::matching::model::Model;
-use crate::matching::prepare::{PreparedRecord, Preparer};
+use crate::matching::prepare::{PreparedRecord, Preparer, TAG_LEN};
 use crate::matching::{self, Frequencies};
 use crate::normalize::{Normalized, Normalizer};
 use crate::record::FieldType;
 use crate::rules::{header_key, FieldRule, Rules};
 use crate::store::{
-    now, AuditEntry, Entity, HistoryEntry, Idempotent, NewProposal, Record, Role, Store,
+    now, AuditEntry, Entity, HistoryEntry, Idempotent, MatchRow, NewProposal, Record, Role, Store,
     StoreError, StoreExt, StoredField, Tx,
 };
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -223,6 +223,9 @@ pub struct Service {
     pub commit_every: usize,
     model_pinned: bool,
     startup: IndexStartup,
+    /// The start of the rules' fingerprint, which leads every prepared
+    /// record the store keeps (one written under other rules is not used).
+    tag: [u8; TAG_LEN],
 }
 
 /// What start-up did to the index.
@@ -261,6 +264,8 @@ fn fingerprint(rules: &Rules, schema: &FieldSchema, preparer: &Preparer) -> Stri
 }
 
 const MODEL_KEY: &str = "model";
+/// Which rules the records' kept prepared values are for (hex tag).
+const PREPARED_TAG: &str = "prepared_tag";
 
 impl Service {
     /// Open the service over a store; the index lives in `index_dir`. The
@@ -310,9 +315,16 @@ impl Service {
                 opened,
                 replayed: 0,
             },
+            tag: {
+                let bytes = hex::decode(&fp).expect("a fingerprint is hex");
+                bytes[..TAG_LEN]
+                    .try_into()
+                    .expect("a fingerprint is 32 bytes")
+            },
         };
         let mut service = service;
         service.startup.replayed = service.catch_up(opened)?;
+        service.refresh_prepared(opened == Opened::Fresh)?;
         service.fail_interrupted_jobs()?;
         Ok(service)
     }
@@ -329,13 +341,11 @@ impl Service {
                     let batch = self.store.read(|tx| tx.records_after(after, 4096))?;
                     let Some(last_rec) = batch.last() else { break };
                     after = last_rec.num;
-                    let docs: Vec<(u64, LiveDoc)> = {
-                        use rayon::prelude::*;
-                        batch
-                            .par_iter()
-                            .map(|r| (r.num, self.live_doc(&self.prepare_stored(r).record)))
-                            .collect()
-                    };
+                    let docs: Vec<(u64, LiveDoc)> = self
+                        .kept_prepared(&batch)?
+                        .into_iter()
+                        .map(|(num, p)| (num, self.live_doc(&p)))
+                        .collect();
                     for (num, doc) in docs {
                         self.index.upsert(last, num, doc)?;
                         replayed += 1;
@@ -354,7 +364,7 @@ impl Service {
                         replayed += 1;
                         match self.store.read(|tx| tx.record_by_num(num))? {
                             Some(r) => {
-                                let doc = self.live_doc(&self.prepare_stored(&r).record);
+                                let doc = self.live_doc(&self.prepared_of(&r));
                                 self.index.upsert(seq, num, doc)?
                             }
                             None => self.index.delete(seq, num)?,
@@ -366,6 +376,57 @@ impl Service {
         }
         self.index.commit()?;
         Ok(replayed)
+    }
+
+    /// The prepared values of a batch of stored records; those kept under
+    /// other rules (or not kept) are prepared again and the store's copy
+    /// replaced.
+    fn kept_prepared(&self, batch: &[Record]) -> Result<Vec<(u64, PreparedRecord)>> {
+        use rayon::prelude::*;
+        let found: Vec<(u64, PreparedRecord, bool)> = batch
+            .par_iter()
+            .map(|r| {
+                match r
+                    .prepared
+                    .as_deref()
+                    .and_then(|b| PreparedRecord::decode(b, &self.tag))
+                {
+                    Some(p) => (r.num, p, false),
+                    None => (r.num, self.prepare_stored(r).record, true),
+                }
+            })
+            .collect();
+        if found.iter().any(|f| f.2) {
+            self.store.write(|tx| {
+                for (num, p, _) in found.iter().filter(|f| f.2) {
+                    tx.set_prepared(*num, &self.encode(p))?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(found.into_iter().map(|(n, p, _)| (n, p)).collect())
+    }
+
+    /// Keep every record's prepared values under the current rules (after
+    /// the rules changed, or in a store from before they were kept); the
+    /// store remembers which rules its copies are for.
+    fn refresh_prepared(&self, index_rebuilt: bool) -> Result<()> {
+        let tag = hex::encode(self.tag);
+        if self.store.read(|tx| tx.meta(PREPARED_TAG))?.as_deref() == Some(tag.as_str()) {
+            return Ok(());
+        }
+        // A rebuilt index has just done this for every record.
+        if !index_rebuilt {
+            let mut after = 0;
+            loop {
+                let batch = self.store.read(|tx| tx.records_after(after, 4096))?;
+                let Some(last) = batch.last() else { break };
+                after = last.num;
+                self.kept_prepared(&batch)?;
+            }
+        }
+        self.store.write(|tx| tx.set_meta(PREPARED_TAG, &tag))?;
+        Ok(())
     }
 
     /// What start-up did to the index.
@@ -601,7 +662,7 @@ impl Service {
         &self,
         model: &Model,
         mine: &PreparedRecord,
-        others: &[(Record, PreparedRecord)],
+        others: &[(MatchRow, PreparedRecord)],
     ) -> Vec<Candidate> {
         let mut out: Vec<Candidate> = others
             .iter()
@@ -622,29 +683,66 @@ impl Service {
         out
     }
 
-    /// Stored records by number (gone ones skipped), prepared for matching.
-    pub(crate) fn load_prepared(&self, nums: &[u64]) -> Result<Vec<(Record, PreparedRecord)>> {
-        let records = self.read(|tx| {
-            let mut v = Vec::with_capacity(nums.len());
-            for &n in nums {
-                if let Some(r) = tx.record_by_num(n)? {
-                    v.push(r);
-                }
-            }
-            Ok(v)
-        })?;
+    /// Stored records by number (gone ones skipped), prepared for matching:
+    /// the prepared values kept with each record, or (written under other
+    /// rules) prepared again from its fields.
+    pub(crate) fn load_prepared(&self, nums: &[u64]) -> Result<Vec<(MatchRow, PreparedRecord)>> {
+        let rows = self.read(|tx| Ok(tx.match_rows(nums)?))?;
         // A check's dozen candidates on this thread; an import's thousands
         // on all of them.
         use rayon::prelude::*;
-        let prepare = |r: Record| {
-            let p = self.prepare_stored(&r).record;
+        let decode = |r: MatchRow| {
+            let p = r
+                .prepared
+                .as_deref()
+                .and_then(|b| PreparedRecord::decode(b, &self.tag));
             (r, p)
         };
-        Ok(if records.len() > 64 {
-            records.into_par_iter().map(prepare).collect()
+        let decoded: Vec<(MatchRow, Option<PreparedRecord>)> = if rows.len() > 256 {
+            rows.into_par_iter().map(decode).collect()
         } else {
-            records.into_iter().map(prepare).collect()
-        })
+            rows.into_iter().map(decode).collect()
+        };
+        let stale: Vec<u64> = decoded
+            .iter()
+            .filter(|(_, p)| p.is_none())
+            .map(|(r, _)| r.num)
+            .collect();
+        let mut again: HashMap<u64, PreparedRecord> = HashMap::new();
+        if !stale.is_empty() {
+            let records = self.read(|tx| {
+                let mut v = Vec::with_capacity(stale.len());
+                for &n in &stale {
+                    v.extend(tx.record_by_num(n)?);
+                }
+                Ok(v)
+            })?;
+            again = records
+                .par_iter()
+                .map(|r| (r.num, self.prepare_stored(r).record))
+                .collect();
+        }
+        Ok(decoded
+            .into_iter()
+            .filter_map(|(r, p)| {
+                let p = p.or_else(|| again.remove(&r.num))?;
+                Some((r, p))
+            })
+            .collect())
+    }
+
+    /// A stored record's prepared values: those kept with it when written
+    /// under these rules, else prepared again from its fields.
+    pub(crate) fn prepared_of(&self, r: &Record) -> PreparedRecord {
+        r.prepared
+            .as_deref()
+            .and_then(|b| PreparedRecord::decode(b, &self.tag))
+            .unwrap_or_else(|| self.prepare_stored(r).record)
+    }
+
+    /// A prepared record as the store keeps it.
+    pub(crate) fn encode(&self, p: &PreparedRecord) -> Vec<u8> {
+        p.encode(&self.tag)
     }
 
     /// The candidates of a prepared record, scored, best first.
@@ -780,14 +878,8 @@ impl Service {
             if let Some(prev) = self.replay(tx, actor, idem)? {
                 return Ok(Err(prev));
             }
-            let mut out = self.insert_and_match(
-                tx,
-                actor,
-                &input,
-                prepared.normalized.clone(),
-                &candidates,
-                "live",
-            )?;
+            let mut out =
+                self.insert_and_match(tx, actor, &input, &prepared, &candidates, "live")?;
             out.0.not_matched = not_matched.clone();
             self.remember(tx, actor, idem, 201, &out.0)?;
             Ok(Ok(out))
@@ -841,19 +933,25 @@ impl Service {
         tx: &mut dyn Tx,
         actor: &Actor,
         input: &RecordInput,
-        normalized: BTreeMap<String, StoredField>,
+        prepared: &Prepared,
         candidates: &[Candidate],
         source: &str,
     ) -> Result<(CreateOutcome, u64, u64)> {
         // Entities may have merged since the candidates were scored.
-        let mut fresh = Vec::with_capacity(candidates.len());
-        for c in candidates {
-            if let Some(r) = tx.record_by_num(c.num)? {
+        let nums: Vec<u64> = candidates.iter().map(|c| c.num).collect();
+        let now_in: HashMap<u64, String> = tx
+            .match_rows(&nums)?
+            .into_iter()
+            .map(|r| (r.num, r.entity_id))
+            .collect();
+        let fresh: Vec<Candidate> = candidates
+            .iter()
+            .filter_map(|c| {
                 let mut c = c.clone();
-                c.entity_id = r.entity_id;
-                fresh.push(c);
-            }
-        }
+                c.entity_id = now_in.get(&c.num)?.clone();
+                Some(c)
+            })
+            .collect();
         let candidates = &fresh[..];
         let id = match &input.id {
             Some(id) => {
@@ -875,11 +973,12 @@ impl Service {
             id: id.clone(),
             source: input.source.clone().unwrap_or_default(),
             fields: input.fields.clone(),
-            normalized,
+            normalized: prepared.normalized.clone(),
             entity_id: entity_id.clone(),
             version: 1,
             created_at: at.clone(),
             updated_at: at.clone(),
+            prepared: Some(self.encode(&prepared.record)),
         };
         record.num = tx.insert_record(&record)?;
         let seq = tx.log_change(record.num, false)?;
@@ -1019,6 +1118,7 @@ impl Service {
             let before = serde_json::to_value(&rec.fields).expect("json");
             rec.fields = fields.clone();
             rec.normalized = prepared.normalized.clone();
+            rec.prepared = Some(self.encode(&prepared.record));
             rec.version += 1;
             rec.updated_at = now();
             tx.update_record(&rec)?;

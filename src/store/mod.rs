@@ -106,6 +106,22 @@ pub struct Record {
     pub version: u64,
     pub created_at: String,
     pub updated_at: String,
+    /// What matching needs of the record, prepared when it was written
+    /// (`PreparedRecord::encode`): derived, never shown, `None` when not
+    /// kept.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub prepared: Option<Vec<u8>>,
+}
+
+/// What matching needs of a stored record: who it is, its entity, and its
+/// prepared values (when kept).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchRow {
+    pub num: u64,
+    pub id: String,
+    pub entity_id: String,
+    pub prepared: Option<Vec<u8>>,
 }
 
 /// A golden record and where its members are.
@@ -326,6 +342,12 @@ pub trait Tx {
     fn delete_record(&mut self, num: u64) -> Result<(), StoreError>;
     fn record(&mut self, id: &str) -> Result<Option<Record>, StoreError>;
     fn record_by_num(&mut self, num: u64) -> Result<Option<Record>, StoreError>;
+    /// What matching needs of these records (gone ones left out), without
+    /// reading their fields.
+    fn match_rows(&mut self, nums: &[u64]) -> Result<Vec<MatchRow>, StoreError>;
+    /// Replace a record's prepared values (after the rules changed); not a
+    /// change of the record.
+    fn set_prepared(&mut self, num: u64, prepared: &[u8]) -> Result<(), StoreError>;
     fn records_of_entity(&mut self, entity: &str) -> Result<Vec<Record>, StoreError>;
     /// Records whose any normalized or raw value contains `text`, up to `limit`.
     fn search_records(&mut self, text: &str, limit: usize) -> Result<Vec<Record>, StoreError>;

@@ -37,8 +37,9 @@
 //! has seen, and `limit` the most rows to return (0 returns none).
 
 use super::{
-    AuditEntry, AuditFilter, Entity, HistoryEntry, Idempotent, Job, NewProposal, Proposal,
-    ProposalFilter, ProposalSort, ProposalStatus, Record, Role, Store, StoreError, Token, Tx,
+    AuditEntry, AuditFilter, Entity, HistoryEntry, Idempotent, Job, MatchRow, NewProposal,
+    Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record, Role, Store, StoreError, Token,
+    Tx,
 };
 use rusqlite::types::{Type, Value};
 use rusqlite::{
@@ -68,7 +69,10 @@ const NEXT_ENTITY: &str = "store.next_entity_id";
 
 /// Schema steps, oldest first. Never edit a released step: a database that
 /// already applied it would not see the change; add a step instead.
-const MIGRATIONS: &[&str] = &[SCHEMA_1];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2];
+
+/// Each record's prepared values for matching, kept beside it.
+const SCHEMA_2: &str = "ALTER TABLE records ADD COLUMN prepared BLOB;";
 
 const SCHEMA_1: &str = r#"
 CREATE TABLE meta (
@@ -493,8 +497,8 @@ fn contains_pattern(text: &str) -> String {
 macro_rules! select_records {
     ($rest:literal) => {
         concat!(
-            "SELECT num, id, source, fields, normalized, entity, version, created_at, updated_at \
-             FROM records ",
+            "SELECT num, id, source, fields, normalized, entity, version, created_at, updated_at, \
+             prepared FROM records ",
             $rest
         )
     };
@@ -511,6 +515,7 @@ fn record_row(row: &Row<'_>) -> rusqlite::Result<Record> {
         version: row.get(6)?,
         created_at: row.get(7)?,
         updated_at: row.get(8)?,
+        prepared: row.get(9)?,
     })
 }
 
@@ -660,8 +665,8 @@ impl Tx for SqlTx<'_> {
     fn insert_record(&mut self, r: &Record) -> Result<u64, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO records \
-             (id, source, fields, normalized, entity, version, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING num",
+             (id, source, fields, normalized, entity, version, created_at, updated_at, prepared) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING num",
         )?;
         stmt.query_row(
             params![
@@ -672,7 +677,8 @@ impl Tx for SqlTx<'_> {
                 r.entity_id,
                 r.version,
                 r.created_at,
-                r.updated_at
+                r.updated_at,
+                r.prepared
             ],
             |row| row.get(0),
         )
@@ -682,7 +688,7 @@ impl Tx for SqlTx<'_> {
     fn update_record(&mut self, r: &Record) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "UPDATE records SET id = ?2, source = ?3, fields = ?4, normalized = ?5, entity = ?6, \
-             version = ?7, created_at = ?8, updated_at = ?9 WHERE num = ?1",
+             version = ?7, created_at = ?8, updated_at = ?9, prepared = ?10 WHERE num = ?1",
         )?;
         let changed = stmt
             .execute(params![
@@ -694,7 +700,8 @@ impl Tx for SqlTx<'_> {
                 r.entity_id,
                 r.version,
                 r.created_at,
-                r.updated_at
+                r.updated_at,
+                r.prepared
             ])
             .map_err(or_duplicate(|| format!("record {}", r.id)))?;
         if changed == 0 {
@@ -723,6 +730,37 @@ impl Tx for SqlTx<'_> {
             .conn
             .prepare_cached(select_records!("WHERE num = ?1"))?;
         Ok(stmt.query_row([num], record_row).optional()?)
+    }
+
+    fn match_rows(&mut self, nums: &[u64]) -> Result<Vec<MatchRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT num, id, entity, prepared FROM records WHERE num = ?1")?;
+        let mut out = Vec::with_capacity(nums.len());
+        for &n in nums {
+            let row = stmt
+                .query_row([n], |row| {
+                    Ok(MatchRow {
+                        num: row.get(0)?,
+                        id: row.get(1)?,
+                        entity_id: row.get(2)?,
+                        prepared: row.get(3)?,
+                    })
+                })
+                .optional()?;
+            out.extend(row);
+        }
+        Ok(out)
+    }
+
+    fn set_prepared(&mut self, num: u64, prepared: &[u8]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE records SET prepared = ?2 WHERE num = ?1")?;
+        if stmt.execute(params![num, prepared])? == 0 {
+            return Err(missing(format!("record {num}")));
+        }
+        Ok(())
     }
 
     fn records_of_entity(&mut self, entity: &str) -> Result<Vec<Record>, StoreError> {
@@ -1306,6 +1344,7 @@ mod tests {
             version: 1,
             created_at: AT.into(),
             updated_at: AT.into(),
+            prepared: None,
         }
     }
 
