@@ -337,37 +337,12 @@ fn proposals_page_with_a_cursor_and_filters() {
     let app = app();
     let (st, all) = app.call("GET", "/v1/proposals?limit=500", Some(&app.viewer), None);
     assert_eq!(st, StatusCode::OK);
-    let all: Vec<String> = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_string())
-        .collect();
+    let all = ids_of(&all);
     assert!(
         all.len() >= 3,
         "the demo import should open proposals: {all:?}"
     );
-    let mut paged = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let (_, v) = app.call(
-            "GET",
-            &format!("/v1/proposals?limit=2{cursor}"),
-            Some(&app.viewer),
-            None,
-        );
-        paged.extend(
-            v["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["id"].as_str().unwrap().to_string()),
-        );
-        match v["next_cursor"].as_str() {
-            Some(c) => cursor = format!("&cursor={c}"),
-            None => break,
-        }
-    }
+    let paged = every_page(&app, "/v1/proposals?limit=2");
     assert_eq!(paged, all);
     let (_, v) = app.call(
         "GET",
@@ -1096,6 +1071,20 @@ fn a_retried_upload_with_its_key_starts_no_second_import() {
     assert_eq!(app.counts().0, 601);
 }
 
+/// The proposal ids of every page of a list, following `next_cursor`.
+fn every_page(app: &App, path: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (_, v) = app.call("GET", &format!("{path}{cursor}"), Some(&app.viewer), None);
+        ids.extend(ids_of(&v));
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => return ids,
+        }
+    }
+}
+
 fn ids_of(v: &Value) -> Vec<String> {
     v["items"]
         .as_array()
@@ -1124,21 +1113,7 @@ fn proposals_sort_by_uncertainty_or_score_and_page_on() {
     assert!(distance.windows(2).all(|w| w[0] <= w[1]), "{distance:?}");
     // Sorted pages continue where the last one ended.
     let all = ids_of(&v);
-    let mut paged = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let (_, v) = app.call(
-            "GET",
-            &format!("/v1/proposals?sort=uncertainty&limit=3{cursor}"),
-            Some(&app.viewer),
-            None,
-        );
-        paged.extend(ids_of(&v));
-        match v["next_cursor"].as_str() {
-            Some(c) => cursor = format!("&cursor={c}"),
-            None => break,
-        }
-    }
+    let paged = every_page(&app, "/v1/proposals?sort=uncertainty&limit=3");
     assert_eq!(paged, all);
     let (_, v) = app.call(
         "GET",

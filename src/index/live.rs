@@ -506,8 +506,8 @@ mod tests {
         }
     }
 
-    /// 80 records tie at the k-th place: whichever segments hold them, the
-    /// candidates are the lowest record numbers.
+    /// 178 records tie at the k-th place: whichever segments hold them,
+    /// the candidates are the lowest record numbers.
     #[test]
     fn ties_beyond_the_first_fetch_go_by_record_number_whatever_the_segments() {
         let names = |n: u64| {

@@ -301,7 +301,7 @@ const TIE_EPSILON: f32 = 1e-5;
 /// Hits best first, records whose scores are [`tied`] in record-number
 /// order.
 fn rank_ties(mut hits: Vec<(f32, u64)>) -> Vec<(f32, u64)> {
-    hits.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    hits.sort_by(|x, y| y.0.total_cmp(&x.0));
     let mut group = 0u32;
     let mut ranked: Vec<(u32, f32, u64)> = Vec::with_capacity(hits.len());
     for (i, &(score, num)) in hits.iter().enumerate() {

@@ -756,7 +756,8 @@ impl Service {
 
 fn entity_of(tx: &mut dyn Tx, num: u64) -> Result<String> {
     Ok(tx
-        .record_by_num(num)?
+        .match_rows(&[num])?
+        .pop()
         .ok_or_else(|| ServiceError::NotFound(format!("record #{num}")))?
         .entity_id)
 }

@@ -385,15 +385,9 @@ impl Service {
         use rayon::prelude::*;
         let found: Vec<(u64, PreparedRecord, bool)> = batch
             .par_iter()
-            .map(|r| {
-                match r
-                    .prepared
-                    .as_deref()
-                    .and_then(|b| PreparedRecord::decode(b, &self.tag))
-                {
-                    Some(p) => (r.num, p, false),
-                    None => (r.num, self.prepare_stored(r).record, true),
-                }
+            .map(|r| match self.kept(r.prepared.as_deref()) {
+                Some(p) => (r.num, p, false),
+                None => (r.num, self.prepare_stored(r).record, true),
             })
             .collect();
         if found.iter().any(|f| f.2) {
@@ -593,24 +587,6 @@ impl Service {
         }
     }
 
-    /// The levels and score of a pair of prepared records.
-    fn pair_score(
-        &self,
-        model: &Model,
-        mine: &PreparedRecord,
-        other: &PreparedRecord,
-    ) -> (Vec<u8>, matching::Score) {
-        let freq = IndexFrequencies(&self.index);
-        let plan = &self.preparer.plan;
-        let levels: Vec<u8> = plan
-            .iter()
-            .enumerate()
-            .map(|(ci, c)| matching::level(c, mine.values[ci].as_ref(), other.values[ci].as_ref()))
-            .collect();
-        let s = matching::score(model, plan, &levels, &freq, |c| mine.values[c].as_ref());
-        (levels, s)
-    }
-
     /// The band of a match weight.
     pub(crate) fn band(&self, weight: f64) -> &'static str {
         if weight >= Model::weight_for(self.rules.matching.match_threshold) {
@@ -635,7 +611,13 @@ impl Service {
         explain_no_match: bool,
     ) -> (f64, f64, &'static str, Explanation) {
         let plan = &self.preparer.plan;
-        let (_, s) = self.pair_score(model, mine, other);
+        let freq = IndexFrequencies(&self.index);
+        let levels: Vec<u8> = plan
+            .iter()
+            .enumerate()
+            .map(|(ci, c)| matching::level(c, mine.values[ci].as_ref(), other.values[ci].as_ref()))
+            .collect();
+        let s = matching::score(model, plan, &levels, &freq, |c| mine.values[c].as_ref());
         let band = self.band(s.weight);
         let terms = if band == "no_match" && !explain_no_match {
             Vec::new()
@@ -692,10 +674,7 @@ impl Service {
         // on all of them.
         use rayon::prelude::*;
         let decode = |r: MatchRow| {
-            let p = r
-                .prepared
-                .as_deref()
-                .and_then(|b| PreparedRecord::decode(b, &self.tag));
+            let p = self.kept(r.prepared.as_deref());
             (r, p)
         };
         let decoded: Vec<(MatchRow, Option<PreparedRecord>)> = if rows.len() > 256 {
@@ -734,10 +713,13 @@ impl Service {
     /// A stored record's prepared values: those kept with it when written
     /// under these rules, else prepared again from its fields.
     pub(crate) fn prepared_of(&self, r: &Record) -> PreparedRecord {
-        r.prepared
-            .as_deref()
-            .and_then(|b| PreparedRecord::decode(b, &self.tag))
+        self.kept(r.prepared.as_deref())
             .unwrap_or_else(|| self.prepare_stored(r).record)
+    }
+
+    /// Prepared values as the store keeps them, when made under these rules.
+    fn kept(&self, bytes: Option<&[u8]>) -> Option<PreparedRecord> {
+        PreparedRecord::decode(bytes?, &self.tag)
     }
 
     /// A prepared record as the store keeps it.
