@@ -853,6 +853,8 @@ fn openapi_metrics_and_health() {
         "{text}"
     );
     assert!(text.contains("nayose_records 600"), "{text}");
+    // The index reports its segments (the import left one).
+    assert!(text.contains("nayose_index_segments 1\n"), "{text}");
     let (st, _) = app.call("GET", "/healthz", None, None);
     assert_eq!(st, StatusCode::OK);
 }

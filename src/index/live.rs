@@ -19,9 +19,7 @@ use std::path::Path;
 use std::sync::{Mutex, RwLock};
 use tantivy::collector::Count;
 use tantivy::query::TermQuery;
-use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STRING,
-};
+use tantivy::schema::{Field, IndexRecordOption, NumericOptions, Schema, STRING};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 const BIGRAM: &str = "nayose_bigram";
@@ -110,26 +108,7 @@ impl LiveIndex {
     ) -> Result<(LiveIndex, Opened), IndexError> {
         let mut builder = Schema::builder();
         let num = builder.add_u64_field("num", NumericOptions::default().set_fast().set_indexed());
-        let grams = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(BIGRAM)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
-        let text: Vec<Field> = schema
-            .text_fields
-            .iter()
-            .map(|f| builder.add_text_field(&format!("g_{f}"), grams.clone()))
-            .collect();
-        let scored: Vec<Field> = schema
-            .scored_fields
-            .iter()
-            .map(|f| builder.add_text_field(&format!("s_{f}"), STRING))
-            .collect();
-        let exact: Vec<Field> = schema
-            .exact_fields
-            .iter()
-            .map(|f| builder.add_text_field(&format!("x_{f}"), STRING))
-            .collect();
+        let (text, scored, exact) = super::key_fields(&mut builder, schema);
         let tf: HashMap<(usize, u8), Field> = tf_levels
             .iter()
             .map(|&(c, l)| {
@@ -367,6 +346,28 @@ impl LiveIndex {
         Ok(())
     }
 
+    /// Merge the committed segments into one and wait for it (after a batch
+    /// import: a search opens every term once per segment, so a handful of
+    /// segments costs a check as much as the scoring itself). Changes not
+    /// yet committed stay where they are.
+    pub fn compact(&self) -> Result<(), IndexError> {
+        let mut writer = self.writer.lock().expect("index writer");
+        let ids = self._index.searchable_segment_ids()?;
+        if ids.len() > 1 {
+            writer.merge(&ids).wait()?;
+        }
+        // Segments a background merge made since are folded in by tantivy
+        // later; the reader sees what is there now.
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Segments in the committed index (each one is searched on its own).
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     /// Number of live documents in the committed index.
     pub fn len(&self) -> u64 {
         self.reader.searcher().num_docs()
@@ -533,10 +534,16 @@ mod tests {
             }
         }
         b.commit().unwrap();
+        assert!(b.segments() > 1);
         let keys = doc("東京商事").keys;
         let (ca, _) = a.candidates(&keys, Some(150)).unwrap();
         let (cb, _) = b.candidates(&keys, Some(150)).unwrap();
         assert_eq!(ca, vec![1, 2, 3, 4, 5]);
         assert_eq!(cb, ca);
+        // Merged into one segment, the same candidates.
+        b.compact().unwrap();
+        assert_eq!(b.segments(), 1);
+        assert_eq!(b.len(), 200);
+        assert_eq!(b.candidates(&keys, Some(150)).unwrap().0, ca);
     }
 }

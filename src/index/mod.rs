@@ -11,10 +11,10 @@
 //!
 //! The index is derived data: it is rebuilt from the records whenever needed.
 //! Batch and live matching call the same [`CandidateIndex::candidates`], so the
-//! same record set gives the same candidates either way. Documents are added by
-//! one indexing thread into one segment, so document order (and with it the
-//! tie-break between equal BM25 scores) is the record order: determinism does
-//! not depend on thread timing.
+//! same record set gives the same candidates either way. Records tied at the
+//! k-th place go by record number ([`rank_ties`]), so the candidates do not
+//! depend on how the documents lie in segments; fewer segments only make the
+//! search cheaper (the live index is merged into one after a batch import).
 
 pub mod bigram;
 pub mod live;
@@ -114,26 +114,7 @@ impl IndexBuilder {
     pub fn new(schema: &BlockingSchema) -> Result<IndexBuilder, IndexError> {
         let mut builder = Schema::builder();
         let record = builder.add_u64_field("record", NumericOptions::default().set_fast());
-        let grams = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(BIGRAM)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
-        let text: Vec<Field> = schema
-            .text_fields
-            .iter()
-            .map(|f| builder.add_text_field(&format!("g_{f}"), grams.clone()))
-            .collect();
-        let scored: Vec<Field> = schema
-            .scored_fields
-            .iter()
-            .map(|f| builder.add_text_field(&format!("s_{f}"), STRING))
-            .collect();
-        let exact: Vec<Field> = schema
-            .exact_fields
-            .iter()
-            .map(|f| builder.add_text_field(&format!("x_{f}"), STRING))
-            .collect();
+        let (text, scored, exact) = key_fields(&mut builder, schema);
         let index = Index::create_in_ram(builder.build());
         index.tokenizers().register(
             BIGRAM,
@@ -312,6 +293,44 @@ fn rank_ties(mut hits: Vec<(f32, u64)>) -> Vec<(f32, u64)> {
     }
     ranked.sort_by_key(|&(g, _, num)| (g, num));
     ranked.into_iter().map(|(_, s, n)| (s, n)).collect()
+}
+
+/// Adds the key fields to a tantivy schema: bigram fields (with positions),
+/// scored exact terms and exact terms, each in `schema`'s order. Scored terms
+/// keep their frequencies although each is 1: block-max WAND, which lets the
+/// top-k search skip the postings that cannot reach the top, runs only when
+/// every clause of the query reads frequencies; without them tantivy scores
+/// every record holding any of the terms.
+pub(crate) fn key_fields(
+    builder: &mut tantivy::schema::SchemaBuilder,
+    schema: &BlockingSchema,
+) -> (Vec<Field>, Vec<Field>, Vec<Field>) {
+    let grams = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(BIGRAM)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let counted = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let text = schema
+        .text_fields
+        .iter()
+        .map(|f| builder.add_text_field(&format!("g_{f}"), grams.clone()))
+        .collect();
+    let scored = schema
+        .scored_fields
+        .iter()
+        .map(|f| builder.add_text_field(&format!("s_{f}"), counted.clone()))
+        .collect();
+    let exact = schema
+        .exact_fields
+        .iter()
+        .map(|f| builder.add_text_field(&format!("x_{f}"), STRING))
+        .collect();
+    (text, scored, exact)
 }
 
 /// The one candidate search, shared by the batch and the live index:

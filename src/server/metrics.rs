@@ -33,6 +33,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     records: Gauge<i64, std::sync::atomic::AtomicI64>,
     uncommitted: Gauge<i64, std::sync::atomic::AtomicI64>,
+    segments: Gauge<i64, std::sync::atomic::AtomicI64>,
     pending_proposals: Gauge<i64, std::sync::atomic::AtomicI64>,
 }
 
@@ -65,6 +66,12 @@ impl Metrics {
             "Changes waiting for the next index commit",
             uncommitted.clone(),
         );
+        let segments = Gauge::default();
+        registry.register(
+            "index_segments",
+            "Segments in the committed index (merged in the background; each is searched on its own)",
+            segments.clone(),
+        );
         let pending_proposals = Gauge::default();
         registry.register(
             "proposals_pending",
@@ -77,6 +84,7 @@ impl Metrics {
             latency,
             records,
             uncommitted,
+            segments,
             pending_proposals,
         }
     }
@@ -125,13 +133,15 @@ pub async fn serve_metrics(State(state): State<AppState>) -> Response {
             .read(|tx| tx.pending_counts())
             .map(|m| m.values().sum())
             .unwrap_or(0);
-        (records, pending, service.index().uncommitted())
+        let index = service.index();
+        (records, pending, index.uncommitted(), index.segments())
     })
     .await
-    .unwrap_or((0, 0, 0));
+    .unwrap_or((0, 0, 0, 0));
     state.metrics.records.set(figures.0 as i64);
     state.metrics.pending_proposals.set(figures.1 as i64);
     state.metrics.uncommitted.set(figures.2 as i64);
+    state.metrics.segments.set(figures.3 as i64);
     let mut out = String::new();
     if prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry).is_err() {
         return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -396,6 +396,7 @@ impl Service {
             rejects.extend(bad);
         }
         self.index.commit()?;
+        self.index.compact()?;
         summary.rejected = rejects.len() as u64;
         rejects.sort_by_key(|r| r.line);
         rejects.truncate(LISTED_REJECTS);

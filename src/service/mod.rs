@@ -352,6 +352,8 @@ impl Service {
                     }
                 }
                 self.index.advance_seq(last);
+                self.index.commit()?;
+                self.index.compact()?;
             }
             Opened::Existing { seq } => {
                 let mut from = seq;
