@@ -395,7 +395,7 @@ impl Service {
             }
             rejects.extend(bad);
         }
-        self.index.commit()?;
+        // Committed, in one segment.
         self.index.compact()?;
         summary.rejected = rejects.len() as u64;
         rejects.sort_by_key(|r| r.line);
@@ -446,7 +446,8 @@ impl Service {
             .par_iter()
             .filter_map(|&(a, b)| {
                 let (pa, pb) = (get(a)?, get(b)?);
-                let (w, p, band, ex) = self.score_pair(&model, pa, pb, false);
+                let freq = super::IndexFrequencies::new(&self.index);
+                let (w, p, band, ex) = self.score_pair(&model, pa, pb, false, &freq);
                 (band != "no_match").then_some((a, b, w, p, band, ex))
             })
             .collect();
@@ -757,8 +758,8 @@ impl Service {
 
 fn entity_of(tx: &mut dyn Tx, num: u64) -> Result<String> {
     Ok(tx
-        .match_rows(&[num])?
+        .entities_of(&[num])?
         .pop()
         .ok_or_else(|| ServiceError::NotFound(format!("record #{num}")))?
-        .entity_id)
+        .1)
 }

@@ -239,11 +239,44 @@ pub struct IndexStartup {
 }
 
 /// Term frequencies from the live index.
-struct IndexFrequencies<'a>(&'a LiveIndex);
+pub(crate) struct IndexFrequencies<'a> {
+    index: &'a LiveIndex,
+    /// Those looked up so far, when one record is scored against its
+    /// candidates: the key is the record's own value, so each is looked up
+    /// once instead of once per candidate.
+    memo: Option<std::cell::RefCell<FreqMemo>>,
+}
+
+/// Frequencies by (comparison, level, key).
+type FreqMemo = HashMap<(usize, u8, String), f64>;
+
+impl<'a> IndexFrequencies<'a> {
+    /// Each lookup goes to the index (pairs with a different record each).
+    pub(crate) fn new(index: &'a LiveIndex) -> Self {
+        IndexFrequencies { index, memo: None }
+    }
+
+    /// For scoring one record against many: lookups are remembered.
+    pub(crate) fn remembered(index: &'a LiveIndex) -> Self {
+        IndexFrequencies {
+            index,
+            memo: Some(Default::default()),
+        }
+    }
+}
 
 impl Frequencies for IndexFrequencies<'_> {
     fn freq(&self, comparison: usize, level: u8, key: &str) -> f64 {
-        self.0.freq(comparison, level, key)
+        let Some(memo) = &self.memo else {
+            return self.index.freq(comparison, level, key);
+        };
+        if let Some(&f) = memo.borrow().get(&(comparison, level, key.to_string())) {
+            return f;
+        }
+        let f = self.index.freq(comparison, level, key);
+        memo.borrow_mut()
+            .insert((comparison, level, key.to_string()), f);
+        f
     }
 }
 
@@ -352,7 +385,7 @@ impl Service {
                     }
                 }
                 self.index.advance_seq(last);
-                self.index.commit()?;
+                // Committed, in one segment.
                 self.index.compact()?;
             }
             Opened::Existing { seq } => {
@@ -611,15 +644,15 @@ impl Service {
         mine: &PreparedRecord,
         other: &PreparedRecord,
         explain_no_match: bool,
+        freq: &IndexFrequencies,
     ) -> (f64, f64, &'static str, Explanation) {
         let plan = &self.preparer.plan;
-        let freq = IndexFrequencies(&self.index);
         let levels: Vec<u8> = plan
             .iter()
             .enumerate()
             .map(|(ci, c)| matching::level(c, mine.values[ci].as_ref(), other.values[ci].as_ref()))
             .collect();
-        let s = matching::score(model, plan, &levels, &freq, |c| mine.values[c].as_ref());
+        let s = matching::score(model, plan, &levels, freq, |c| mine.values[c].as_ref());
         let band = self.band(s.weight);
         let terms = if band == "no_match" && !explain_no_match {
             Vec::new()
@@ -648,10 +681,12 @@ impl Service {
         mine: &PreparedRecord,
         others: &[(MatchRow, PreparedRecord)],
     ) -> Vec<Candidate> {
+        let freq = IndexFrequencies::remembered(&self.index);
         let mut out: Vec<Candidate> = others
             .iter()
             .map(|(r, p)| {
-                let (score, probability, band, explanation) = self.score_pair(model, mine, p, true);
+                let (score, probability, band, explanation) =
+                    self.score_pair(model, mine, p, true, &freq);
                 Candidate {
                     id: r.id.clone(),
                     entity_id: r.entity_id.clone(),
@@ -863,7 +898,7 @@ impl Service {
                 return Ok(Err(prev));
             }
             let mut out =
-                self.insert_and_match(tx, actor, &input, &prepared, &candidates, "live")?;
+                self.insert_and_match(tx, actor, &input, &prepared, candidates, "live")?;
             out.0.not_matched = not_matched.clone();
             self.remember(tx, actor, idem, 201, &out.0)?;
             Ok(Ok(out))
@@ -918,25 +953,20 @@ impl Service {
         actor: &Actor,
         input: &RecordInput,
         prepared: &Prepared,
-        candidates: &[Candidate],
+        candidates: Vec<Candidate>,
         source: &str,
     ) -> Result<(CreateOutcome, u64, u64)> {
         // Entities may have merged since the candidates were scored.
         let nums: Vec<u64> = candidates.iter().map(|c| c.num).collect();
-        let now_in: HashMap<u64, String> = tx
-            .match_rows(&nums)?
-            .into_iter()
-            .map(|r| (r.num, r.entity_id))
-            .collect();
-        let fresh: Vec<Candidate> = candidates
-            .iter()
-            .filter_map(|c| {
-                let mut c = c.clone();
-                c.entity_id = now_in.get(&c.num)?.clone();
-                Some(c)
-            })
-            .collect();
-        let candidates = &fresh[..];
+        let mut now_in: HashMap<u64, String> = tx.entities_of(&nums)?.into_iter().collect();
+        let mut candidates = candidates;
+        candidates.retain_mut(|c| match now_in.remove(&c.num) {
+            Some(e) => {
+                c.entity_id = e;
+                true
+            }
+            None => false,
+        });
         let id = match &input.id {
             Some(id) => {
                 if tx.record(id)?.is_some() {
@@ -1010,7 +1040,7 @@ impl Service {
             )?;
         }
         let mut proposals = Vec::new();
-        for c in candidates {
+        for c in &candidates {
             let propose = c.band == "review" || (c.band == "match" && c.entity_id != entity_id);
             if !propose || c.entity_id == entity_id {
                 continue;
@@ -1023,7 +1053,7 @@ impl Service {
         Ok((
             CreateOutcome {
                 record,
-                candidates: candidates.to_vec(),
+                candidates,
                 merged_with,
                 proposals,
                 not_matched: None,

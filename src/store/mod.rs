@@ -345,6 +345,8 @@ pub trait Tx {
     /// What matching needs of these records (gone ones left out), without
     /// reading their fields.
     fn match_rows(&mut self, nums: &[u64]) -> Result<Vec<MatchRow>, StoreError>;
+    /// The entity of each of these records (gone ones left out), by number.
+    fn entities_of(&mut self, nums: &[u64]) -> Result<Vec<(u64, String)>, StoreError>;
     /// Replace a record's prepared values (after the rules changed); not a
     /// change of the record.
     fn set_prepared(&mut self, num: u64, prepared: &[u8]) -> Result<(), StoreError>;

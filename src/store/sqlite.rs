@@ -753,6 +753,18 @@ impl Tx for SqlTx<'_> {
         Ok(out)
     }
 
+    fn entities_of(&mut self, nums: &[u64]) -> Result<Vec<(u64, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT entity FROM records WHERE num = ?1")?;
+        let mut out = Vec::with_capacity(nums.len());
+        for &n in nums {
+            let entity: Option<String> = stmt.query_row([n], |row| row.get(0)).optional()?;
+            out.extend(entity.map(|e| (n, e)));
+        }
+        Ok(out)
+    }
+
     fn set_prepared(&mut self, num: u64, prepared: &[u8]) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
