@@ -1164,7 +1164,7 @@ fn main() {
     }
     println!(
         "(latency: client-side, request sent to body read; srv mean: the server's own mean from /metrics; \
-         cands: candidates per answer, all bands (a check returns at most 10); match% / review%: the best candidate's band; srvCPU%: the server's share of all cores during the phase; \
+         cands: candidates per answer, all bands (an answer lists at most 10); match% / review%: the best candidate's band; srvCPU%: the server's share of all cores during the phase; \
          CPUms/req: server CPU time per answer, both kinds together in the mixed phase)"
     );
     let checks: Vec<&Sample> = results

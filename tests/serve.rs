@@ -320,6 +320,39 @@ fn a_duplicate_created_live_is_merged_and_the_crosswalk_follows() {
         .any(|h| h["action"] == "split"));
 }
 
+/// A create's and an update's answers list the best `limit` candidates
+/// (10 unless asked); the record is still matched against all of them.
+#[test]
+fn a_create_lists_its_best_candidates_up_to_the_limit() {
+    let app = app();
+    let mut dup = demo_row("R0000001");
+    dup["id"] = json!("CRM-1");
+    let (st, all) = app.call("POST", "/v1/records", Some(&app.ingest), Some(dup.clone()));
+    assert_eq!(st, StatusCode::CREATED, "{all}");
+    let listed = all["candidates"].as_array().unwrap().len();
+    assert!((2..=10).contains(&listed), "{all}");
+    dup["id"] = json!("CRM-2");
+    let (st, one) = app.call(
+        "POST",
+        "/v1/records?limit=1",
+        Some(&app.ingest),
+        Some(dup.clone()),
+    );
+    assert_eq!(st, StatusCode::CREATED, "{one}");
+    let cands = one["candidates"].as_array().unwrap();
+    assert_eq!(cands.len(), 1, "{one}");
+    assert_eq!(cands[0]["band"], "match", "{one}");
+    assert_eq!(one["merged_with"], cands[0]["id"], "{one}");
+    let (st, upd) = app.call(
+        "PUT",
+        "/v1/records/CRM-2?limit=2",
+        Some(&app.ingest),
+        Some(json!({"fields": dup["fields"]})),
+    );
+    assert_eq!(st, StatusCode::OK, "{upd}");
+    assert_eq!(upd["candidates"].as_array().unwrap().len(), 2, "{upd}");
+}
+
 /// The first open proposal (the demo import opens some in the review band).
 fn first_open(app: &App) -> Value {
     let (st, v) = app.call(

@@ -174,8 +174,14 @@ fn mask_golden(g: &mut Golden) {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LimitQuery {
-    /// How many candidates at most (default 10, at most 100).
+    /// How many candidates the answer lists at most (default 10, at most 100).
     limit: Option<usize>,
+}
+
+impl LimitQuery {
+    fn limit(&self) -> usize {
+        self.limit.unwrap_or(10).clamp(1, 100)
+    }
 }
 
 /// A check's answer.
@@ -196,25 +202,30 @@ pub async fn check_record(
     body: ApiJson<RecordInput>,
 ) -> Result<Json<CheckResponse>, ApiError> {
     auth.require(Role::Viewer)?;
-    let limit = q.limit.unwrap_or(10).clamp(1, 100);
+    let limit = q.limit();
     let candidates = blocking(&state, move |s| s.check(&body.value, limit)).await?;
     Ok(Json(CheckResponse { candidates }))
 }
 
-/// Store a record; it is checked in the same call (auto-merged in the match band, proposed in the review band).
+/// Store a record; it is checked in the same call (auto-merged in the match band, proposed in the review band). Every candidate is acted on; the answer lists the best `limit`.
 #[utoipa::path(post, path = "/v1/records", request_body = RecordInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely")),
+    params(LimitQuery, ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely")),
     responses((status = 201, body = CreateOutcome), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn create_record(
     State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
+    Query(q): Query<LimitQuery>,
     body: ApiJson<RecordInput>,
 ) -> Result<Response, ApiError> {
     let actor = auth.require(Role::Ingest)?.clone();
+    let limit = q.limit();
     let idem = idem_key(&headers, "POST /v1/records", &body.hash)?;
-    let r = blocking(&state, move |s| s.create(&actor, body.value, idem.as_ref())).await?;
+    let r = blocking(&state, move |s| {
+        s.create(&actor, body.value, idem.as_ref(), limit)
+    })
+    .await?;
     Ok(reply(r, StatusCode::CREATED))
 }
 
@@ -236,7 +247,7 @@ pub async fn get_record(
 
 /// Replace a record's fields: re-normalized, re-indexed, re-matched.
 #[utoipa::path(put, path = "/v1/records/{id}", request_body = RecordInput,
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = String, Path), LimitQuery, ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = CreateOutcome), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn update_record(
@@ -244,6 +255,7 @@ pub async fn update_record(
     auth: Auth,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<LimitQuery>,
     body: ApiJson<RecordInput>,
 ) -> Result<Response, ApiError> {
     let actor = auth.require(Role::Ingest)?.clone();
@@ -251,8 +263,9 @@ pub async fn update_record(
         return Err(ApiError::invalid("the body's id differs from the path's"));
     }
     let idem = idem_key(&headers, &format!("PUT /v1/records/{id}"), &body.hash)?;
+    let limit = q.limit();
     let r = blocking(&state, move |s| {
-        s.update(&actor, &id, body.value.fields, idem.as_ref())
+        s.update(&actor, &id, body.value.fields, idem.as_ref(), limit)
     })
     .await?;
     Ok(reply(r, StatusCode::OK))

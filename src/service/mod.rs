@@ -864,11 +864,13 @@ impl Service {
     /// `POST /v1/records`: store a record, check it, and act on the result:
     /// the best auto-merge candidate's entity takes it in; review-band
     /// candidates become proposals (unless a steward rejected that pair).
+    /// All candidates are acted on; the answer lists the best `limit`.
     pub fn create(
         &self,
         actor: &Actor,
         input: RecordInput,
         idem: Option<&IdemKey>,
+        limit: usize,
     ) -> Result<Reply<CreateOutcome>> {
         self.check_fields(&input.fields)?;
         if let Some(id) = &input.id {
@@ -900,6 +902,7 @@ impl Service {
             let mut out =
                 self.insert_and_match(tx, actor, &input, &prepared, candidates, "live")?;
             out.0.not_matched = not_matched.clone();
+            out.0.candidates.truncate(limit);
             self.remember(tx, actor, idem, 201, &out.0)?;
             Ok(Ok(out))
         })? {
@@ -1115,6 +1118,7 @@ impl Service {
         id: &str,
         fields: BTreeMap<String, String>,
         idem: Option<&IdemKey>,
+        limit: usize,
     ) -> Result<Reply<CreateOutcome>> {
         self.check_fields(&fields)?;
         let prepared = self.prepare(&fields);
@@ -1165,7 +1169,7 @@ impl Service {
             }
             let out = CreateOutcome {
                 record: rec,
-                candidates: candidates.clone(),
+                candidates: candidates.iter().take(limit).cloned().collect(),
                 merged_with: None,
                 proposals,
                 not_matched: None,
