@@ -296,11 +296,10 @@ fn rank_ties(mut hits: Vec<(f32, u64)>) -> Vec<(f32, u64)> {
 }
 
 /// Adds the key fields to a tantivy schema: bigram fields (with positions),
-/// scored exact terms and exact terms, each in `schema`'s order. Scored terms
-/// keep their frequencies although each is 1: block-max WAND, which lets the
-/// top-k search skip the postings that cannot reach the top, runs only when
-/// every clause of the query reads frequencies; without them tantivy scores
-/// every record holding any of the terms.
+/// scored exact terms and exact terms, each in `schema`'s order. (Scored
+/// terms indexed with frequencies, which lets tantivy use block-max WAND for
+/// the top-k, changed nothing measurable: blocking 1M records took 60.1 s
+/// with them and 60.4 s without, checks at 100k were within noise.)
 pub(crate) fn key_fields(
     builder: &mut tantivy::schema::SchemaBuilder,
     schema: &BlockingSchema,
@@ -310,11 +309,6 @@ pub(crate) fn key_fields(
             .set_tokenizer(BIGRAM)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
-    let counted = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer("raw")
-            .set_index_option(IndexRecordOption::WithFreqs),
-    );
     let text = schema
         .text_fields
         .iter()
@@ -323,7 +317,7 @@ pub(crate) fn key_fields(
     let scored = schema
         .scored_fields
         .iter()
-        .map(|f| builder.add_text_field(&format!("s_{f}"), counted.clone()))
+        .map(|f| builder.add_text_field(&format!("s_{f}"), STRING))
         .collect();
     let exact = schema
         .exact_fields
