@@ -239,8 +239,11 @@ pub struct ComparisonSpec {
 /// rule that seeds EM.
 pub const DETERMINISTIC_AGREEMENTS: usize = 3;
 
-/// Train a model: `u` from the random pairs' patterns, `m` and the prior by EM
-/// over the candidate pairs' patterns.
+/// Train a model without labels: `u` from the random pairs' patterns; `m`
+/// from the candidate pairs that the other identifying comparisons call
+/// matches (leave one out); the prior by EM over the candidate pairs with the
+/// random sample standing for the pairs blocking left out (EM that also moves
+/// `m` was measured and is worse, see below).
 pub fn train(
     specs: &[ComparisonSpec],
     candidates: &Patterns,
