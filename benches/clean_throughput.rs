@@ -14,17 +14,17 @@
 //! bare normalizers row by row and column by column.
 
 use nayose::clean::{clean_file, CleanOptions, FileJob, NoProgress};
-
-// The allocator the `nayose` binary runs with (src/main.rs), so the figures
-// are the command's.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use nayose::import::{self, OutputEncoding, ReadOptions};
 use nayose::normalize::Normalizer;
 use nayose::rules::Rules;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
+
+// The allocator the `nayose` binary runs with (src/main.rs), so the figures
+// are the command's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const COLUMNS: [&str; 8] = [
     "会社名",

@@ -321,7 +321,8 @@ fn a_duplicate_created_live_is_merged_and_the_crosswalk_follows() {
 }
 
 /// A create's and an update's answers list the best `limit` candidates
-/// (10 unless asked); the record is still matched against all of them.
+/// (10 unless asked). (That every candidate is still acted on, proposals
+/// beyond the limit included, is not tested here.)
 #[test]
 fn a_create_lists_its_best_candidates_up_to_the_limit() {
     let app = app();

@@ -12,7 +12,7 @@ use crate::cluster::{self, Edge};
 use crate::import::{self, Format, ReadOptions};
 use crate::matching::prepare::PreparedRecord;
 use crate::rules::header_key;
-use crate::store::{now, AuditEntry, HistoryEntry, Job, NewProposal, Record, Tx};
+use crate::store::{now, AuditEntry, HistoryEntry, Job, NewProposal, Tx};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -588,18 +588,7 @@ impl Service {
                     None => super::next_record_id(tx)?,
                 };
                 let entity_id = super::new_entity(tx, &at)?;
-                let rec = Record {
-                    num: 0,
-                    id: id.clone(),
-                    source: input.source.clone().unwrap_or_default(),
-                    fields: input.fields.clone(),
-                    normalized: p.normalized.clone(),
-                    entity_id: entity_id.clone(),
-                    version: 1,
-                    created_at: at.clone(),
-                    updated_at: at.clone(),
-                    prepared: Some(self.encode(&p.record)),
-                };
+                let rec = self.new_record(input, &id, p, &entity_id, &at);
                 let num = tx.insert_record(&rec)?;
                 seq = tx.log_change(num, false)?;
                 tx.add_history(

@@ -247,8 +247,8 @@ pub(crate) struct IndexFrequencies<'a> {
     memo: Option<std::cell::RefCell<FreqMemo>>,
 }
 
-/// Frequencies by (comparison, level, key).
-type FreqMemo = HashMap<(usize, u8, String), f64>;
+/// The key and frequency looked up last, by (comparison, level).
+type FreqMemo = HashMap<(usize, u8), (String, f64)>;
 
 impl<'a> IndexFrequencies<'a> {
     /// Each lookup goes to the index (pairs with a different record each).
@@ -270,12 +270,14 @@ impl Frequencies for IndexFrequencies<'_> {
         let Some(memo) = &self.memo else {
             return self.index.freq(comparison, level, key);
         };
-        if let Some(&f) = memo.borrow().get(&(comparison, level, key.to_string())) {
-            return f;
+        if let Some((k, f)) = memo.borrow().get(&(comparison, level)) {
+            if k == key {
+                return *f;
+            }
         }
         let f = self.index.freq(comparison, level, key);
         memo.borrow_mut()
-            .insert((comparison, level, key.to_string()), f);
+            .insert((comparison, level), (key.to_string(), f));
         f
     }
 }
@@ -764,6 +766,30 @@ impl Service {
         p.encode(&self.tag)
     }
 
+    /// A record about to be stored for the first time (number 0 until the
+    /// store gives it one), with its prepared values kept beside it.
+    pub(crate) fn new_record(
+        &self,
+        input: &RecordInput,
+        id: &str,
+        prepared: &Prepared,
+        entity_id: &str,
+        at: &str,
+    ) -> Record {
+        Record {
+            num: 0,
+            id: id.to_string(),
+            source: input.source.clone().unwrap_or_default(),
+            fields: input.fields.clone(),
+            normalized: prepared.normalized.clone(),
+            entity_id: entity_id.to_string(),
+            version: 1,
+            created_at: at.to_string(),
+            updated_at: at.to_string(),
+            prepared: Some(self.encode(&prepared.record)),
+        }
+    }
+
     /// The candidates of a prepared record, scored, best first.
     pub(crate) fn candidates_of(
         &self,
@@ -985,18 +1011,7 @@ impl Service {
             Some(c) => c.entity_id.clone(),
             None => new_entity(tx, &at)?,
         };
-        let mut record = Record {
-            num: 0,
-            id: id.clone(),
-            source: input.source.clone().unwrap_or_default(),
-            fields: input.fields.clone(),
-            normalized: prepared.normalized.clone(),
-            entity_id: entity_id.clone(),
-            version: 1,
-            created_at: at.clone(),
-            updated_at: at.clone(),
-            prepared: Some(self.encode(&prepared.record)),
-        };
+        let mut record = self.new_record(input, &id, prepared, &entity_id, &at);
         record.num = tx.insert_record(&record)?;
         let seq = tx.log_change(record.num, false)?;
         tx.audit(&AuditEntry {
