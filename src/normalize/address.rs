@@ -166,7 +166,8 @@ fn split_leading_postal_code(folded: &str) -> (Option<&str>, &str) {
 
 enum CityFound {
     One(&'static City, usize),
-    Ambiguous(Vec<&'static City>),
+    /// Several cities spelled alike, all ending at the same place.
+    Ambiguous(Vec<&'static City>, usize),
     None,
 }
 
@@ -218,12 +219,34 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
             }
         }
     }
+    // A postal code can be stale or mistyped. When it leads nowhere (its
+    // prefecture has no city written so, or that city has no such town), a
+    // city the address writes out is believed over it: when it is the only
+    // city so spelled, or the only one of them with the town that follows.
+    if prefecture.is_none() && hint.is_some() && !town_follows(input, &found_city) {
+        match find_city(input, pos, None) {
+            CityFound::One(c, end) if matches!(found_city, CityFound::None) => {
+                found_city = CityFound::One(c, end);
+            }
+            CityFound::Ambiguous(cities, end) => {
+                let mut with_town = cities
+                    .iter()
+                    .filter(|c| town_follows(input, &CityFound::One(c, end)));
+                if let (Some(c), None) = (with_town.next(), with_town.next()) {
+                    found_city = CityFound::One(c, end);
+                } else if matches!(found_city, CityFound::None) {
+                    found_city = CityFound::Ambiguous(cities, end);
+                }
+            }
+            _ => {}
+        }
+    }
     let city = match found_city {
         CityFound::One(c, end) => {
             pos = input.skip_spaces(end);
             Some(c)
         }
-        CityFound::Ambiguous(cities) => {
+        CityFound::Ambiguous(cities, _) => {
             let names: Vec<String> = cities
                 .iter()
                 .map(|c| format!("{}{}", c.prefecture, c.name))
@@ -253,6 +276,17 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
         n.push_part("prefecture", pref);
         return keep_as_written(n, input, pref, &input.text(pos, input.chars.len()));
     };
+    if let Some((hp, hc)) = hint {
+        if postal_disagrees(city, hp, hc) {
+            n.issue(
+                "postal_code_mismatch",
+                format!(
+                    "the postal code is for {hp}{hc}, the address is in {}{}",
+                    city.prefecture, city.name
+                ),
+            );
+        }
+    }
     let prefecture = city.prefecture;
     n.push_part("prefecture", prefecture);
     n.push_part("city", city.name);
@@ -347,6 +381,38 @@ fn keep_as_written(mut n: Normalized, input: &Input, head: &str, rest: &str) -> 
     n
 }
 
+/// Is `found` one city, followed by one of its towns (or by a lot number
+/// where the city has lots without a town)?
+fn town_follows(input: &Input, found: &CityFound) -> bool {
+    let CityFound::One(city, end) = found else {
+        return false;
+    };
+    let at = input.skip_spaces(*end);
+    let towns = city_towns(city);
+    towns.find(input, at).is_some()
+        || (towns.lots_without_town && input.chars.get(at).is_some_and(|c| c.is_ascii_digit()))
+}
+
+/// Does the postal code's place (`prefecture`, `city` as the postal master
+/// writes it) name another city than the address? Names are compared as
+/// address keys (`龍ケ崎市` is `龍ヶ崎市`); a designated city and its ward
+/// (`札幌市` / `札幌市中央区`) agree, and so does a city with or without its 郡.
+fn postal_disagrees(found: &City, prefecture: &str, city: &str) -> bool {
+    if found.prefecture != prefecture {
+        return true;
+    }
+    if let Some(c) = master().city(prefecture, city) {
+        if c.id == found.id {
+            return false;
+        }
+    }
+    let related = |a: &str, b: &str| {
+        let (a, b) = (address_key(a), address_key(b));
+        a.starts_with(&b) || b.starts_with(&a) || a.ends_with(&b) || b.ends_with(&a)
+    };
+    !related(found.name, city) && !related(found.short_name, city)
+}
+
 fn find_city(input: &Input, pos: usize, prefecture: Option<&str>) -> CityFound {
     let m = master();
     let available = input.keys.len().saturating_sub(pos);
@@ -371,7 +437,7 @@ fn find_city(input: &Input, pos: usize, prefecture: Option<&str>) -> CityFound {
                 if let [one] = exact.as_slice() {
                     return CityFound::One(one, pos + len);
                 }
-                return CityFound::Ambiguous(cities);
+                return CityFound::Ambiguous(cities, pos + len);
             }
         }
     }
@@ -1237,6 +1303,33 @@ mod tests {
             Some("神奈川県横浜市中区吉田町1-1"),
             "{n:?}"
         );
+    }
+
+    #[test]
+    fn a_written_city_is_believed_over_a_contradicting_postal_code() {
+        // The code is for 東京都千代田区; the address names another city.
+        let n = normalize_with_postal("秋田市中通2丁目6番1号", Some("100-0001"), &kanji());
+        assert_eq!(n.value.as_deref(), Some("秋田県秋田市中通二丁目6-1"));
+        assert_eq!(kinds(&n), ["postal_code_mismatch"]);
+        // A ward name in many cities: the code's (大阪市北区) has no 滝野川,
+        // and 東京都北区 is the only 北区 that has.
+        let n = normalize_with_postal("北区滝野川7丁目23-1", Some("530-0001"), &kanji());
+        assert_eq!(n.value.as_deref(), Some("東京都北区滝野川七丁目23-1"));
+        assert_eq!(kinds(&n), ["postal_code_mismatch"]);
+        // A city only one prefecture has, against another prefecture's code.
+        let n = normalize_with_postal("千代田区大手町2丁目2-1", Some("010-0001"), &kanji());
+        assert_eq!(n.value.as_deref(), Some("東京都千代田区大手町二丁目2-1"));
+        assert_eq!(kinds(&n), ["postal_code_mismatch"]);
+        // Agreeing code and address, spelled differently (龍ケ崎 / 龍ヶ崎),
+        // and a ward against its city's code: no issue.
+        let n = normalize_with_postal("茨城県龍ヶ崎市馴柴町218-18", Some("301-0007"), &kanji());
+        assert!(n.issues.is_empty(), "{:?}", n.issues);
+        let n = normalize_with_postal("札幌市北3条西6-1", Some("060-0003"), &kanji());
+        assert!(n.issues.is_empty(), "{:?}", n.issues);
+        // Nothing written but the town: the code still completes it.
+        let n = normalize_with_postal("中通2丁目6番1号", Some("010-0001"), &kanji());
+        assert_eq!(n.value.as_deref(), Some("秋田県秋田市中通二丁目6-1"));
+        assert!(n.issues.is_empty(), "{:?}", n.issues);
     }
 
     #[test]
