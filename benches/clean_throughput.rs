@@ -166,12 +166,19 @@ fn main() {
         "clean on 1 thread: {:.0} rows/s",
         report.rows_in as f64 / t.elapsed().as_secs_f64()
     );
+    let t = Instant::now();
     let table = import::read_path(&input, &ReadOptions::default()).expect("read");
+    println!("read + decode: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    let t = Instant::now();
     let types: Vec<_> =
         import::detect_columns(&table.headers, &table.rows, &rules, &normalizer, &[])
             .into_iter()
             .map(|c| c.field_type)
             .collect();
+    println!(
+        "column detection: {:.0} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let per_row_us = |t: Instant| t.elapsed().as_secs_f64() * 1e6 / table.rows.len() as f64;
     let t = Instant::now();
     for row in &table.rows {

@@ -15,7 +15,8 @@
 //! input order, so the output is byte-identical whatever the thread count.
 
 use crate::import::{
-    self, ColumnType, Format, ImportError, OutputEncoding, ReadOptions, Reject, Row, TableWriter,
+    self, ColumnType, EncodedRows, Format, ImportError, OutputEncoding, ReadOptions, Reject, Row,
+    TableWriter,
 };
 use crate::normalize::{check_field_rule, Normalized, Normalizer};
 use crate::record::FieldType;
@@ -183,71 +184,74 @@ impl<'a> Cleaner<'a> {
             .collect()
     }
 
-    /// Clean one row, counting into `summary`.
-    fn clean_row(&self, row: &Row, summary: &mut [ColumnSummary]) -> CleanRow {
+    /// Clean one row, counting into `summary`, and hand its output cells to
+    /// `emit`. `results` is scratch space reused from row to row.
+    fn clean_row<R>(
+        &self,
+        row: &Row,
+        summary: &mut [ColumnSummary],
+        results: &mut Vec<Normalized>,
+        emit: impl FnOnce(&[&str]) -> R,
+    ) -> R {
         let postal = self
             .postal_column
             .and_then(|i| row.fields.get(i))
             .map(String::as_str)
             .filter(|s| !s.trim().is_empty());
-        let mut results: Vec<Normalized> = self
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let raw = row.fields.get(i).map(String::as_str).unwrap_or("");
-                let mut n = if c.field_type == FieldType::Address {
-                    self.normalizer
-                        .normalize_address_with_postal(c.field_type, raw, postal)
-                } else {
-                    self.normalizer.normalize(c.field_type, raw)
-                };
-                if let Some(rule) = &c.rule {
-                    check_field_rule(rule, raw, &mut n);
+        results.clear();
+        for (i, c) in self.columns.iter().enumerate() {
+            let raw = row.fields.get(i).map(String::as_str).unwrap_or("");
+            let mut n = if c.field_type == FieldType::Address {
+                self.normalizer
+                    .normalize_address_with_postal(c.field_type, raw, postal)
+            } else {
+                self.normalizer.normalize(c.field_type, raw)
+            };
+            if let Some(rule) = &c.rule {
+                check_field_rule(rule, raw, &mut n);
+            }
+            let s = &mut summary[i];
+            if raw.trim().is_empty() {
+                s.empty += 1;
+            } else {
+                s.values += 1;
+                match &n.value {
+                    Some(v) if v != raw => s.changed += 1,
+                    Some(_) => {}
+                    None => s.invalid += 1,
                 }
-                let s = &mut summary[i];
-                if raw.trim().is_empty() {
-                    s.empty += 1;
-                } else {
-                    s.values += 1;
-                    match &n.value {
-                        Some(v) if v != raw => s.changed += 1,
-                        Some(_) => {}
-                        None => s.invalid += 1,
-                    }
-                }
+            }
+            for issue in &n.issues {
+                *s.issues.entry(issue.kind).or_default() += 1;
+            }
+            results.push(n);
+        }
+        let raw = |i: usize| row.fields.get(i).map(String::as_str).unwrap_or("");
+        let mut issues = String::new();
+        if matches!(self.out.last(), Some(OutColumn::Issues)) {
+            for (i, n) in results.iter().enumerate() {
                 for issue in &n.issues {
-                    *s.issues.entry(issue.kind).or_default() += 1;
+                    if !issues.is_empty() {
+                        issues.push(';');
+                    }
+                    issues.push_str(&self.columns[i].header);
+                    issues.push(':');
+                    issues.push_str(issue.kind);
                 }
-                n
-            })
-            .collect();
-        let fields = self
+            }
+        }
+        let fields: Vec<&str> = self
             .out
             .iter()
             .map(|o| match *o {
-                // Each column is written cleaned exactly once: move the value.
-                OutColumn::Cleaned(i) => match results[i].value.take() {
-                    Some(v) => v,
-                    None => row.fields.get(i).cloned().unwrap_or_default(),
-                },
-                OutColumn::Raw(i) => row.fields.get(i).cloned().unwrap_or_default(),
-                OutColumn::Part(i, name) => results[i].part(name).unwrap_or("").to_string(),
-                OutColumn::Issues => {
-                    let mut all = Vec::new();
-                    for (i, n) in results.iter().enumerate() {
-                        for issue in &n.issues {
-                            all.push(format!("{}:{}", self.columns[i].header, issue.kind));
-                        }
-                    }
-                    all.join(";")
-                }
+                // A value with no canonical form is written as it came.
+                OutColumn::Cleaned(i) => results[i].value.as_deref().unwrap_or_else(|| raw(i)),
+                OutColumn::Raw(i) => raw(i),
+                OutColumn::Part(i, name) => results[i].part(name).unwrap_or(""),
+                OutColumn::Issues => issues.as_str(),
             })
             .collect();
-        CleanRow {
-            line: row.line,
-            fields,
-        }
+        emit(&fields)
     }
 
     /// Clean all rows (in parallel, order kept); `progress` is called with the
@@ -257,21 +261,14 @@ impl<'a> Cleaner<'a> {
         rows: &[Row],
         progress: &(dyn Fn(usize) + Sync),
     ) -> (Vec<CleanRow>, Vec<ColumnSummary>) {
-        const CHUNK: usize = 2048;
-        let parts: Vec<(Vec<CleanRow>, Vec<ColumnSummary>)> = rows
-            .par_chunks(CHUNK)
-            .map(|chunk| {
-                let mut summary = self.empty_summaries();
-                let cleaned = chunk
-                    .iter()
-                    .map(|r| self.clean_row(r, &mut summary))
-                    .collect();
-                progress(chunk.len());
-                (cleaned, summary)
+        let parts = self.in_chunks(rows, progress, Vec::new, |chunk, row, fields| {
+            chunk.push(CleanRow {
+                line: row.line,
+                fields: fields.iter().map(|f| f.to_string()).collect(),
             })
-            .collect();
-        let mut total = self.empty_summaries();
+        });
         let mut out = Vec::with_capacity(rows.len());
+        let mut total = self.empty_summaries();
         for (cleaned, summary) in parts {
             out.extend(cleaned);
             for (t, s) in total.iter_mut().zip(&summary) {
@@ -279,6 +276,59 @@ impl<'a> Cleaner<'a> {
             }
         }
         (out, total)
+    }
+
+    /// Clean rows and encode them for the output file, in parallel: blocks
+    /// (copies of the empty `block`) to write in order, and the summary.
+    pub fn encode_rows(
+        &self,
+        rows: &[Row],
+        block: &EncodedRows,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> (Vec<EncodedRows>, Vec<ColumnSummary>) {
+        let parts = self.in_chunks(
+            rows,
+            progress,
+            || block.clone(),
+            |out, _row, fields| out.push(fields),
+        );
+        let mut blocks = Vec::with_capacity(parts.len());
+        let mut total = self.empty_summaries();
+        for (encoded, summary) in parts {
+            blocks.push(encoded);
+            for (t, s) in total.iter_mut().zip(&summary) {
+                t.merge(s);
+            }
+        }
+        (blocks, total)
+    }
+
+    /// Clean `rows` in parallel chunks, each collected by `add` into its own
+    /// `start()`, with its own summary; chunks come back in input order.
+    fn in_chunks<T: Send>(
+        &self,
+        rows: &[Row],
+        progress: &(dyn Fn(usize) + Sync),
+        start: impl Fn() -> T + Sync,
+        add: impl Fn(&mut T, &Row, &[&str]) + Sync,
+    ) -> Vec<(T, Vec<ColumnSummary>)> {
+        // Small chunks: at the end of a batch no thread waits long for the
+        // last one.
+        const CHUNK: usize = 256;
+        rows.par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut summary = self.empty_summaries();
+                let mut results = Vec::with_capacity(self.columns.len());
+                let mut out = start();
+                for row in chunk {
+                    self.clean_row(row, &mut summary, &mut results, |fields| {
+                        add(&mut out, row, fields)
+                    });
+                }
+                progress(chunk.len());
+                (out, summary)
+            })
+            .collect()
     }
 }
 
@@ -426,18 +476,17 @@ pub fn clean_file(
     writer.write_row(&headers).map_err(write_err(&job.output))?;
     let mut summary = cleaner.empty_summaries();
     let mut rows_out = 0;
+    let empty_block = writer.block();
     for batch in table.rows.chunks(BATCH) {
-        let (rows, batch_summary) = cleaner.clean_rows(batch, &|n| progress.rows_done(n));
+        let (blocks, batch_summary) =
+            cleaner.encode_rows(batch, &empty_block, &|n| progress.rows_done(n));
         for (total, s) in summary.iter_mut().zip(&batch_summary) {
             total.merge(s);
         }
-        let mut fields: Vec<&str> = Vec::with_capacity(headers.len());
-        for r in &rows {
-            fields.clear();
-            fields.extend(r.fields.iter().map(String::as_str));
-            writer.write_row(&fields).map_err(write_err(&job.output))?;
+        for block in &blocks {
+            writer.write_rows(block).map_err(write_err(&job.output))?;
+            rows_out += block.rows();
         }
-        rows_out += rows.len();
     }
     progress.finish();
     let stats = writer.finish().map_err(write_err(&job.output))?;

@@ -74,6 +74,7 @@
 //! ImportError { path: Option<PathBuf>, kind: ImportErrorKind }
 //! TableWriter::create(&Path, Format, OutputEncoding) -> io::Result<TableWriter>
 //!   .write_row(&[&str]) -> io::Result<()>    .finish() -> io::Result<WriteStats>
+//!   .block() -> EncodedRows (.push(&[&str]) on any thread)   .write_rows(&EncodedRows)
 //! Format::for_output(&Path) -> Format        "cp932".parse::<OutputEncoding>()
 //! write_rejects(&Path, &[Reject]) -> io::Result<()>
 //! detect_columns(&[String], &[Row], &Rules, &Normalizer, &[(String, FieldType)]) -> Vec<ColumnType>
@@ -100,7 +101,7 @@ mod xlsx;
 
 pub use detect::{detect_columns, find_column, unknown_override, ColumnType, DetectedBy};
 pub use encoding::{InputEncoding, OutputEncoding};
-pub use write::{write_rejects, TableWriter, Unmappable, WriteStats};
+pub use write::{write_rejects, EncodedRows, TableWriter, Unmappable, WriteStats};
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -55,26 +55,26 @@ impl WriteStats {
     }
 }
 
-/// Writes a CSV or TSV file, one row at a time.
-pub struct TableWriter {
-    out: BufWriter<File>,
+/// Rows turned into the bytes of an output file: RFC 4180 quoting, CRLF,
+/// the output encoding, and the cells CP932 could not represent. Rows can be
+/// encoded on any thread, in blocks, and the blocks written in order by
+/// [`TableWriter::write_rows`]: `clean` encodes in parallel this way, so its
+/// one writer only copies bytes.
+#[derive(Debug, Clone)]
+pub struct EncodedRows {
     delim: u8,
     encoding: OutputEncoding,
-    stats: WriteStats,
-    /// The encoded row, reused.
-    line: Vec<u8>,
+    bytes: Vec<u8>,
+    rows: usize,
+    /// Rows numbered from 1 within this block.
+    unmappable: Vec<Unmappable>,
     /// A quoted field, reused.
     field: String,
 }
 
-impl TableWriter {
-    /// Create (truncate) `path`. `format` must be CSV or TSV; pass
-    /// [`Format::for_output`] of the path to follow its extension.
-    pub fn create(
-        path: &Path,
-        format: Format,
-        encoding: OutputEncoding,
-    ) -> io::Result<TableWriter> {
+impl EncodedRows {
+    /// An empty block. `format` must be CSV or TSV.
+    pub fn new(format: Format, encoding: OutputEncoding) -> io::Result<EncodedRows> {
         let delim = match format {
             Format::Csv => b',',
             Format::Tsv => b'\t',
@@ -85,29 +85,22 @@ impl TableWriter {
                 ))
             }
         };
-        let mut out = BufWriter::with_capacity(256 * 1024, File::create(path)?);
-        let mut stats = WriteStats::default();
-        if encoding == OutputEncoding::Utf8Bom {
-            out.write_all(UTF8_BOM)?;
-            stats.bytes += UTF8_BOM.len() as u64;
-        }
-        Ok(TableWriter {
-            out,
+        Ok(EncodedRows {
             delim,
             encoding,
-            stats,
-            line: Vec::with_capacity(1024),
+            bytes: Vec::new(),
+            rows: 0,
+            unmappable: Vec::new(),
             field: String::new(),
         })
     }
 
-    pub fn write_row(&mut self, fields: &[&str]) -> io::Result<()> {
-        self.stats.rows += 1;
-        let row = self.stats.rows;
-        self.line.clear();
+    /// Append one row.
+    pub fn push(&mut self, fields: &[&str]) {
+        self.rows += 1;
         for (i, value) in fields.iter().enumerate() {
             if i > 0 {
-                self.line.push(self.delim);
+                self.bytes.push(self.delim);
             }
             // A lone blank field would be a blank line, which readers skip:
             // quote it so the row survives a round trip.
@@ -128,13 +121,13 @@ impl TableWriter {
             };
             match self.encoding {
                 OutputEncoding::Utf8 | OutputEncoding::Utf8Bom => {
-                    self.line.extend_from_slice(text.as_bytes())
+                    self.bytes.extend_from_slice(text.as_bytes())
                 }
                 OutputEncoding::Cp932 => {
-                    let count = encode_cp932(text, &mut self.line);
+                    let count = encode_cp932(text, &mut self.bytes);
                     if count > 0 {
-                        self.stats.unmappable.push(Unmappable {
-                            row,
+                        self.unmappable.push(Unmappable {
+                            row: self.rows,
                             column: i + 1,
                             count,
                         });
@@ -142,10 +135,66 @@ impl TableWriter {
                 }
             }
         }
-        self.line.extend_from_slice(b"\r\n");
-        self.out.write_all(&self.line)?;
-        self.stats.bytes += self.line.len() as u64;
-        Ok(())
+        self.bytes.extend_from_slice(b"\r\n");
+    }
+
+    /// Rows in the block.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Empty the block for reuse (its buffers are kept).
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.rows = 0;
+        self.unmappable.clear();
+    }
+}
+
+/// Writes a CSV or TSV file, a row or a block of [`EncodedRows`] at a time.
+pub struct TableWriter {
+    out: BufWriter<File>,
+    stats: WriteStats,
+    /// The row being written by `write_row`, reused.
+    row: EncodedRows,
+}
+
+impl TableWriter {
+    /// Create (truncate) `path`. `format` must be CSV or TSV; pass
+    /// [`Format::for_output`] of the path to follow its extension.
+    pub fn create(
+        path: &Path,
+        format: Format,
+        encoding: OutputEncoding,
+    ) -> io::Result<TableWriter> {
+        let row = EncodedRows::new(format, encoding)?;
+        let mut out = BufWriter::with_capacity(256 * 1024, File::create(path)?);
+        let mut stats = WriteStats::default();
+        if encoding == OutputEncoding::Utf8Bom {
+            out.write_all(UTF8_BOM)?;
+            stats.bytes += UTF8_BOM.len() as u64;
+        }
+        Ok(TableWriter { out, stats, row })
+    }
+
+    /// A block for this file's format and encoding, to fill with rows (on
+    /// any thread) and pass to [`TableWriter::write_rows`].
+    pub fn block(&self) -> EncodedRows {
+        let mut block = self.row.clone();
+        block.clear();
+        block
+    }
+
+    pub fn write_row(&mut self, fields: &[&str]) -> io::Result<()> {
+        self.row.clear();
+        self.row.push(fields);
+        let TableWriter { out, stats, row } = self;
+        write_block(out, stats, row)
+    }
+
+    /// Write a block of encoded rows after the rows written so far.
+    pub fn write_rows(&mut self, block: &EncodedRows) -> io::Result<()> {
+        write_block(&mut self.out, &mut self.stats, block)
     }
 
     /// Flush the file and return what was written.
@@ -154,6 +203,24 @@ impl TableWriter {
         self.out.get_ref().sync_all().ok();
         Ok(self.stats)
     }
+}
+
+fn write_block(
+    out: &mut BufWriter<File>,
+    stats: &mut WriteStats,
+    block: &EncodedRows,
+) -> io::Result<()> {
+    out.write_all(&block.bytes)?;
+    let before = stats.rows;
+    stats
+        .unmappable
+        .extend(block.unmappable.iter().map(|u| Unmappable {
+            row: before + u.row,
+            ..u.clone()
+        }));
+    stats.rows += block.rows;
+    stats.bytes += block.bytes.len() as u64;
+    Ok(())
 }
 
 fn needs_quotes(value: &str, delim: u8) -> bool {
@@ -247,6 +314,46 @@ mod tests {
             ["&#134071;野家", "佐藤", "&#128512; \"ok\""]
         );
         assert!(t.rejects.is_empty());
+    }
+
+    #[test]
+    fn blocks_encoded_apart_write_the_same_file_as_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: [[&str; 2]; 4] = [
+            ["会社名", "備考"],
+            ["a,b", "①"],
+            ["𠮷野家", "x"],
+            ["c", "😀"],
+        ];
+        let by_row = dir.path().join("rows.csv");
+        let mut w = TableWriter::create(&by_row, Format::Csv, OutputEncoding::Cp932).unwrap();
+        for r in &rows {
+            w.write_row(r).unwrap();
+        }
+        let by_row_stats = w.finish().unwrap();
+
+        let by_block = dir.path().join("blocks.csv");
+        let mut w = TableWriter::create(&by_block, Format::Csv, OutputEncoding::Cp932).unwrap();
+        w.write_row(&rows[0]).unwrap();
+        // Two blocks, filled independently (as `clean`'s workers do).
+        let (mut first, mut second) = (w.block(), w.block());
+        first.push(&rows[1]);
+        second.push(&rows[2]);
+        second.push(&rows[3]);
+        assert_eq!((first.rows(), second.rows()), (1, 2));
+        w.write_rows(&first).unwrap();
+        w.write_rows(&second).unwrap();
+        let by_block_stats = w.finish().unwrap();
+
+        assert_eq!(
+            std::fs::read(&by_row).unwrap(),
+            std::fs::read(&by_block).unwrap()
+        );
+        assert_eq!(by_row_stats, by_block_stats);
+        // Unmappable cells are numbered in the file, not in their block.
+        let rows_with_unmappable: Vec<usize> =
+            by_block_stats.unmappable.iter().map(|u| u.row).collect();
+        assert_eq!(rows_with_unmappable, [3, 4]);
     }
 
     #[test]
