@@ -16,14 +16,17 @@ use super::{text, Normalized};
 
 /// Hiragana → katakana; everything else unchanged.
 pub fn to_katakana(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' => {
-                char::from_u32(c as u32 + 0x60).unwrap_or(c)
-            }
-            _ => c,
-        })
-        .collect()
+    s.chars().map(katakana_of).collect()
+}
+
+/// The katakana of a hiragana; any other character unchanged.
+fn katakana_of(c: char) -> char {
+    match c {
+        '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' => {
+            char::from_u32(c as u32 + 0x60).unwrap_or(c)
+        }
+        _ => c,
+    }
 }
 
 /// Display value of a kana field.
@@ -109,28 +112,34 @@ pub fn large_kana(c: char) -> char {
 
 /// The vowel (as a katakana letter) that a kana ends in, if it has one.
 fn vowel_of(c: char) -> Option<char> {
-    const ROWS: [(&str, char); 5] = [
-        ("アカガサザタダナハバパマヤラワャヮ", 'ア'),
-        ("イキギシジチヂニヒビピミリヰィ", 'イ'),
-        ("ウクグスズツヅヌフブプムユルュゥヴ", 'ウ'),
-        ("エケゲセゼテデネヘベペメレヱェ", 'エ'),
-        ("オコゴソゾトドノホボポモヨロヲョォ", 'オ'),
-    ];
-    ROWS.iter()
-        .find(|(row, _)| row.contains(c))
-        .map(|(_, v)| *v)
+    // One letter per katakana from U+30A1 (ァ) to U+30FA (ヺ): its vowel, or
+    // `_` for ン, ッ, ァ, ヵ, ヶ and the marks. Built from the kana rows
+    // (ア: アカガサザタダナハバパマヤラワャヮ, イ: イキギシジチヂニヒビピミリヰィ,
+    // ウ: ウクグスズツヅヌフブプムユルュゥヴ, エ: エケゲセゼテデネヘベペメレヱェ,
+    // オ: オコゴソゾトドノホボポモヨロヲョォ); a test checks it against them.
+    const VOWELS: &[u8; 90] =
+        b"_aiiuueeooaaiiuueeooaaiiuueeooaaii_uueeooaiueoaaaiiiuuueeeoooaiueoaauuooaiueoaaieo_u______";
+    let i = (c as u32).checked_sub(0x30A1)? as usize;
+    match VOWELS.get(i)? {
+        b'a' => Some('ア'),
+        b'i' => Some('イ'),
+        b'u' => Some('ウ'),
+        b'e' => Some('エ'),
+        b'o' => Some('オ'),
+        _ => None,
+    }
 }
 
 /// The match key of a katakana string (see module docs).
 pub fn kana_key(s: &str) -> String {
-    let mut out: Vec<char> = Vec::with_capacity(s.len() / 3);
-    for c in to_katakana(s).chars() {
+    let mut out = String::with_capacity(s.len());
+    let mut prev: Option<char> = None;
+    for c in s.chars().map(katakana_of) {
         if matches!(c, ' ' | '・' | '.' | ',' | '\'') {
             continue;
         }
         // Long vowels: `ー` repeats the previous vowel; オ-row + ウ and エ-row + イ
         // are read as long vowels too.
-        let prev = out.last().copied();
         let c2 = match (c, prev.and_then(vowel_of)) {
             ('ー', Some(v)) => v,
             ('ウ', Some('オ')) => 'オ',
@@ -138,14 +147,34 @@ pub fn kana_key(s: &str) -> String {
             ('ー', None) => continue,
             _ => c,
         };
-        out.push(large_kana(c2));
+        let k = large_kana(c2);
+        out.push(k);
+        prev = Some(k);
     }
-    out.into_iter().collect()
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_vowel_table_follows_the_kana_rows() {
+        const ROWS: [(&str, char); 5] = [
+            ("アカガサザタダナハバパマヤラワャヮ", 'ア'),
+            ("イキギシジチヂニヒビピミリヰィ", 'イ'),
+            ("ウクグスズツヅヌフブプムユルュゥヴ", 'ウ'),
+            ("エケゲセゼテデネヘベペメレヱェ", 'エ'),
+            ("オコゴソゾトドノホボポモヨロヲョォ", 'オ'),
+        ];
+        for c in ('\u{3000}'..='\u{3100}').chain(['a', 'ン', 'ッ', 'ー', '亜']) {
+            let expected = ROWS
+                .iter()
+                .find(|(row, _)| row.contains(c))
+                .map(|(_, v)| *v);
+            assert_eq!(vowel_of(c), expected, "{c}");
+        }
+    }
 
     #[test]
     fn display_is_full_width_katakana() {

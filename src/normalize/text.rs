@@ -53,6 +53,10 @@ pub fn fold(input: &str) -> String {
             flush_nfkc(&mut run, run_inert, &mut chars);
             run_inert = true;
             chars.push(c);
+        } else if let Some(ascii) = full_width_ascii(c) {
+            // NFKC of a full-width ASCII character is the ASCII one, and the
+            // run stays as cheap as if it had been typed so.
+            run.push(ascii);
         } else {
             run_inert &= is_nfkc_inert(c);
             run.push(c);
@@ -115,21 +119,27 @@ fn flush_nfkc(run: &mut String, inert: bool, out: &mut Vec<char>) {
 
 /// Characters NFKC maps to themselves and that no following character
 /// composes with: printable ASCII, full-width hiragana and katakana (not the
-/// stand-alone voiced marks), `ー`, unified CJK ideographs, `々`, `、。「」`.
+/// stand-alone voiced marks), `・`, `ー`, unified CJK ideographs (extension A
+/// included), and the CJK punctuation `、。々〆〇「」【】〒〜…` (U+3001–301F).
 fn is_nfkc_inert(c: char) -> bool {
     matches!(
         c,
         '\u{21}'..='\u{7E}'
+            | '\u{3001}'..='\u{301F}'
             | '\u{3041}'..='\u{3096}'
-            | '\u{30A1}'..='\u{30FA}'
-            | 'ー'
+            | '\u{30A1}'..='\u{30FC}'
+            | '\u{3400}'..='\u{4DBF}'
             | '\u{4E00}'..='\u{9FFF}'
-            | '々'
-            | '、'
-            | '。'
-            | '「'
-            | '」'
     )
+}
+
+/// The ASCII character a full-width one (U+FF01–FF5E, `Ａ１（`) stands for:
+/// its NFKC form.
+fn full_width_ascii(c: char) -> Option<char> {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        _ => None,
+    }
 }
 
 /// Drop a trailing honorific from a (folded) name: `様` and `御中` always;
