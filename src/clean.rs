@@ -444,7 +444,19 @@ pub fn clean_file(
     if Format::from_extension(&job.output) == Some(Format::Xlsx) {
         return Err(CleanError::XlsxOutput);
     }
-    let table = import::read_path(&job.input, &job.read).map_err(CleanError::Import)?;
+    // A large file takes a while to read: build the normalizers' tables on
+    // the other core meanwhile (a small one is read before they would be
+    // built, and may not need them all).
+    let large = std::fs::metadata(&job.input).is_ok_and(|m| m.len() > 1 << 20);
+    let (table, ()) = rayon::join(
+        || import::read_path(&job.input, &job.read),
+        || {
+            if large {
+                normalizer.load_tables()
+            }
+        },
+    );
+    let table = table.map_err(CleanError::Import)?;
     if let Some(column) = import::unknown_override(&table.headers, &job.overrides) {
         return Err(CleanError::UnknownColumn {
             column: column.to_string(),

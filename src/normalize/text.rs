@@ -36,33 +36,7 @@ pub fn fold(input: &str) -> String {
     }
 
     // 1. Clean characters and NFKC the unprotected runs.
-    let mut chars: Vec<char> = Vec::with_capacity(input.len());
-    let mut run = String::new();
-    // Most runs hold only characters NFKC leaves alone (and that nothing
-    // composes with): those skip the normalizer, the costliest step.
-    let mut run_inert = true;
-    for c in input.chars() {
-        if is_variation_selector(c) || is_invisible(c) {
-            continue;
-        }
-        if c.is_control() || c.is_whitespace() {
-            flush_nfkc(&mut run, run_inert, &mut chars);
-            run_inert = true;
-            chars.push(' ');
-        } else if is_nfkc_protected(c) {
-            flush_nfkc(&mut run, run_inert, &mut chars);
-            run_inert = true;
-            chars.push(c);
-        } else if let Some(ascii) = full_width_ascii(c) {
-            // NFKC of a full-width ASCII character is the ASCII one, and the
-            // run stays as cheap as if it had been typed so.
-            run.push(ascii);
-        } else {
-            run_inert &= is_nfkc_inert(c);
-            run.push(c);
-        }
-    }
-    flush_nfkc(&mut run, run_inert, &mut chars);
+    let chars = clean_chars(input, true);
 
     // 2. Dashes by context, and 3. spaces collapsed.
     let mut out = String::with_capacity(input.len());
@@ -95,6 +69,40 @@ pub fn fold(input: &str) -> String {
         out.pop();
     }
     out
+}
+
+/// Step 1 of [`fold`]: characters cleaned, NFKC applied to the runs between
+/// protected characters and spaces. `shortcuts` off runs NFKC on every run
+/// (the reference the shortcuts are tested against).
+fn clean_chars(input: &str, shortcuts: bool) -> Vec<char> {
+    let mut chars: Vec<char> = Vec::with_capacity(input.len());
+    let mut run = String::new();
+    // Most runs hold only characters NFKC leaves alone (and that nothing
+    // composes with): those skip the normalizer, the costliest step.
+    let mut run_inert = shortcuts;
+    for c in input.chars() {
+        if is_variation_selector(c) || is_invisible(c) {
+            continue;
+        }
+        if c.is_control() || c.is_whitespace() {
+            flush_nfkc(&mut run, run_inert, &mut chars);
+            run_inert = shortcuts;
+            chars.push(' ');
+        } else if is_nfkc_protected(c) {
+            flush_nfkc(&mut run, run_inert, &mut chars);
+            run_inert = shortcuts;
+            chars.push(c);
+        } else if let Some(ascii) = full_width_ascii(c).filter(|_| shortcuts) {
+            // NFKC of a full-width ASCII character is the ASCII one, and the
+            // run stays as cheap as if it had been typed so.
+            run.push(ascii);
+        } else {
+            run_inert &= is_nfkc_inert(c);
+            run.push(c);
+        }
+    }
+    flush_nfkc(&mut run, run_inert, &mut chars);
+    chars
 }
 
 fn flush_nfkc(run: &mut String, inert: bool, out: &mut Vec<char>) {
@@ -354,6 +362,26 @@ pub fn to_kanji_number(n: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The shortcuts (inert runs, full-width ASCII) give what NFKC gives,
+        /// on strings mixing every kind of character they treat apart.
+        #[test]
+        fn shortcuts_agree_with_nfkc(s in proptest::collection::vec(prop_oneof![
+            proptest::char::range('!', '~'),
+            proptest::char::range('\u{FF01}', '\u{FF9F}'),
+            proptest::char::range('\u{3000}', '\u{30FF}'),
+            proptest::char::range('\u{0300}', '\u{0310}'),
+            proptest::char::range('\u{3400}', '\u{3410}'),
+            proptest::char::range('\u{4E00}', '\u{4E20}'),
+            proptest::char::range('\u{F900}', '\u{F910}'),
+            proptest::char::range('\u{3200}', '\u{33FF}'),
+            Just(' '), Just('é'), Just('\u{FE0F}'),
+        ], 0..12).prop_map(|v| v.into_iter().collect::<String>())) {
+            prop_assert_eq!(clean_chars(&s, true), clean_chars(&s, false), "{:?}", s);
+        }
+    }
 
     #[test]
     fn folds_width_and_enclosed_forms() {
