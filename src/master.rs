@@ -24,7 +24,7 @@
 //! prints both figures.
 
 use flate2::read::GzDecoder;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::io::Read;
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -85,9 +85,13 @@ pub struct Master {
     /// Postal rows sorted by code, and their codes alone: the binary search
     /// runs over the 0.6 MB of codes, not the 8 MB of rows (cache misses
     /// made it the slowest step of an address).
-    postal: OnceLock<(Vec<u32>, Vec<PostalEntry>)>,
-    /// Address key of a city's full name and of its short name → city ids.
-    city_by_key: HashMap<String, Vec<usize>>,
+    postal: OnceLock<PostalIndex>,
+    /// Address key of a name or short name → cities (FxHash: looked up
+    /// several times for every address).
+    city_by_key: FxHashMap<String, Vec<usize>>,
+    /// The last characters of the keys in `city_by_key` (`市`, `区`, `町`,
+    /// `村`): a name can only end where the input has one.
+    city_key_ends: Vec<char>,
     /// The longest city name, in chars (bounds prefix searches).
     max_city_chars: usize,
 }
@@ -115,7 +119,8 @@ impl Master {
             cities: Vec::with_capacity(2000),
             towns: Vec::with_capacity(200_000),
             postal: OnceLock::new(),
-            city_by_key: HashMap::with_capacity(4000),
+            city_by_key: FxHashMap::default(),
+            city_key_ends: Vec::new(),
             max_city_chars: 0,
         };
         for line in gunzip(TOWNS_GZ).lines() {
@@ -163,7 +168,20 @@ impl Master {
                 }
             }
         }
+        let mut ends: Vec<char> = m
+            .city_by_key
+            .keys()
+            .filter_map(|k| k.chars().last())
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        m.city_key_ends = ends;
         m
+    }
+
+    /// Can a city's address key end with `c`?
+    pub fn city_key_ends_with(&self, c: char) -> bool {
+        self.city_key_ends.binary_search(&c).is_ok()
     }
 
     pub fn prefectures(&self) -> &[Prefecture] {
@@ -232,27 +250,35 @@ impl Master {
         if code > 9_999_999 {
             return &[];
         }
-        let (codes, rows) = self.postal.get_or_init(load_postal);
-        let start = codes.partition_point(|&c| c < code);
+        let PostalIndex {
+            codes,
+            rows,
+            by_area,
+        } = self.postal.get_or_init(load_postal);
+        // Search only the codes sharing the first three digits (a few
+        // hundred, in cache) rather than all 120k.
+        let area = (code / 10_000) as usize;
+        let (from, to) = (by_area[area] as usize, by_area[area + 1] as usize);
+        let start = from + codes[from..to].partition_point(|&c| c < code);
         // A code has a handful of rows at most: walk them rather than search
         // the rest of the array a second time.
-        let end = start + codes[start..].iter().take_while(|&&c| c == code).count();
+        let end = start + codes[start..to].iter().take_while(|&&c| c == code).count();
         &rows[start..end]
     }
 
     /// Every row of the postal master, sorted by code (several rows can
     /// share a code).
     pub fn postal_entries(&self) -> &[PostalEntry] {
-        &self.postal.get_or_init(load_postal).1
+        &self.postal.get_or_init(load_postal).rows
     }
 
     /// Number of rows in the postal master.
     pub fn postal_len(&self) -> usize {
-        self.postal.get_or_init(load_postal).1.len()
+        self.postal.get_or_init(load_postal).rows.len()
     }
 }
 
-fn load_postal() -> (Vec<u32>, Vec<PostalEntry>) {
+fn load_postal() -> PostalIndex {
     let mut rows = Vec::with_capacity(150_000);
     let (mut prefecture, mut city) = ("", "");
     for line in gunzip(POSTAL_GZ).lines() {
@@ -275,7 +301,25 @@ fn load_postal() -> (Vec<u32>, Vec<PostalEntry>) {
     }
     // The file is sorted by code; sort anyway so lookups never depend on it.
     rows.sort_by_key(|e| e.code);
-    (rows.iter().map(|e| e.code).collect(), rows)
+    let codes: Vec<u32> = rows.iter().map(|e| e.code).collect();
+    let by_area = (0..=1000u32)
+        .map(|area| codes.partition_point(|&c| c < area * 10_000) as u32)
+        .collect();
+    PostalIndex {
+        codes,
+        rows,
+        by_area,
+    }
+}
+
+/// The postal master sorted by code, with the codes apart (searched without
+/// touching the rows) and where each three-digit area starts in them
+/// (`by_area[n]..by_area[n + 1]`, 1,001 entries).
+#[derive(Debug)]
+struct PostalIndex {
+    codes: Vec<u32>,
+    rows: Vec<PostalEntry>,
+    by_area: Vec<u32>,
 }
 
 /// `虻田郡ニセコ町` → `ニセコ町`. Only a 郡 that is followed by a 町 or 村 name

@@ -60,7 +60,7 @@ use super::{text, Normalized};
 use crate::master::{address_key, key_char, master, City, Town};
 use crate::normalize::postal;
 use crate::rules::{AddressOptions, ChomeStyle};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 
 /// Normalize an address. See the module docs.
@@ -417,12 +417,20 @@ fn find_city(input: &Input, pos: usize, prefecture: Option<&str>) -> CityFound {
     let m = master();
     let available = input.keys.len().saturating_sub(pos);
     let longest = m.max_city_chars().min(available);
-    let mut key = String::new();
+    // The keys of the longest window, and where each character ends in it.
+    let mut window = String::new();
+    let mut ends = Vec::with_capacity(longest + 1);
+    ends.push(0);
+    for &k in &input.keys[pos..pos + longest] {
+        window.push(k);
+        ends.push(window.len());
+    }
     // Longest first: `名古屋市中川区` must not stop at a shorter name.
     for len in (2..=longest).rev() {
-        key.clear();
-        key.extend(&input.keys[pos..pos + len]);
-        let cities = m.find_cities_by_key(&key, prefecture);
+        if !m.city_key_ends_with(input.keys[pos + len - 1]) {
+            continue;
+        }
+        let cities = m.find_cities_by_key(&window[..ends[len]], prefecture);
         match cities.as_slice() {
             [] => continue,
             [one] => return CityFound::One(one, pos + len),
@@ -582,7 +590,7 @@ struct TownPattern {
 /// A city's towns, indexed by the first character after 大字/字.
 struct CityTowns {
     patterns: Vec<TownPattern>,
-    by_first: HashMap<char, Vec<u32>>,
+    by_first: FxHashMap<char, Vec<u32>>,
     /// The master lists `（大字なし）`: part of the city has lot numbers
     /// directly after the city name (`南箕輪村3930`).
     lots_without_town: bool,
@@ -604,7 +612,7 @@ fn city_towns(city: &City) -> &'static CityTowns {
 impl CityTowns {
     fn build(towns: &[Town]) -> CityTowns {
         let mut patterns = Vec::with_capacity(towns.len());
-        let mut by_first: HashMap<char, Vec<u32>> = HashMap::new();
+        let mut by_first: FxHashMap<char, Vec<u32>> = FxHashMap::default();
         let mut lots_without_town = false;
         for town in towns {
             let name = town.name;
