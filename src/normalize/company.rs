@@ -632,11 +632,14 @@ pub fn company_key(name: &str, dict: &Dictionaries) -> String {
     let mut key = String::with_capacity(name.len());
     // Hiragana becomes katakana *before* small kana are made large: the other
     // way round, `さっぽろ` kept its small `ッ` and never met `サッポロ`.
-    for c in kana::to_katakana(name).chars() {
-        if c.is_alphanumeric() || text::is_kanji(c) || text::is_kana(c) || c == 'ー' {
-            let c = dict.variants.fold_char(c);
-            let c = kana::large_kana(c);
-            key.extend(c.to_lowercase());
+    for c in name.chars().map(kana::katakana_of) {
+        if c.is_ascii_alphanumeric() {
+            key.push(c.to_ascii_lowercase());
+        } else if text::is_kanji(c) || text::is_kana(c) || c == 'ー' {
+            // Kanji and kana have no case.
+            key.push(kana::large_kana(dict.variants.fold_char(c)));
+        } else if c.is_alphanumeric() {
+            key.extend(dict.variants.fold_char(c).to_lowercase());
         }
     }
     match dict.company_aliases.get(&key) {

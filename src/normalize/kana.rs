@@ -20,7 +20,7 @@ pub fn to_katakana(s: &str) -> String {
 }
 
 /// The katakana of a hiragana; any other character unchanged.
-fn katakana_of(c: char) -> char {
+pub fn katakana_of(c: char) -> char {
     match c {
         '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' => {
             char::from_u32(c as u32 + 0x60).unwrap_or(c)

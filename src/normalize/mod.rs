@@ -34,8 +34,8 @@ pub mod variants;
 
 use crate::record::FieldType;
 use crate::rules::{FieldRule, Options, Replacement, Rules};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
-use std::collections::HashMap;
 use variants::VariantTable;
 
 /// A problem found in a value. `kind` is a stable, snake_case code (it shows up
@@ -118,14 +118,14 @@ impl Normalized {
 #[derive(Debug, Clone)]
 pub struct Dictionaries {
     pub variants: VariantTable,
-    pub company_aliases: HashMap<String, String>,
+    pub company_aliases: FxHashMap<String, String>,
 }
 
 impl Default for Dictionaries {
     fn default() -> Self {
         Dictionaries {
             variants: VariantTable::new(&[]),
-            company_aliases: HashMap::new(),
+            company_aliases: FxHashMap::default(),
         }
     }
 }
@@ -143,7 +143,7 @@ impl Normalizer {
         let variants = VariantTable::new(&rules.dictionary.variant_kanji);
         let plain = Dictionaries {
             variants: variants.clone(),
-            company_aliases: HashMap::new(),
+            company_aliases: FxHashMap::default(),
         };
         let opts = &rules.options.company_name;
         let key_of = |name: &str| {

@@ -23,6 +23,7 @@
 //! It does not touch kanji variants, kana type (hiragana stays hiragana) or
 //! case: those are decisions of the field-specific normalizers.
 
+use unicode_normalization::char::compose;
 use unicode_normalization::UnicodeNormalization;
 
 /// Fold a string as described in the module docs.
@@ -96,6 +97,27 @@ fn clean_chars(input: &str, shortcuts: bool) -> Vec<char> {
             // NFKC of a full-width ASCII character is the ASCII one, and the
             // run stays as cheap as if it had been typed so.
             run.push(ascii);
+        } else if let Some(kana) = half_width_kana(c).filter(|_| shortcuts) {
+            // Likewise half-width katakana (`ｶ` → `カ`); a half-width voiced
+            // mark composes with the kana before it as NFKC would (`ｶﾞ` →
+            // `ガ`), and where it cannot, the run goes through NFKC.
+            let composed = match kana {
+                '\u{3099}' | '\u{309A}' => run
+                    .chars()
+                    .next_back()
+                    .and_then(|last| Some((last, compose(last, kana)?))),
+                _ => None,
+            };
+            match composed {
+                Some((last, voiced)) => {
+                    run.truncate(run.len() - last.len_utf8());
+                    run.push(voiced);
+                }
+                None => {
+                    run_inert &= is_nfkc_inert(kana);
+                    run.push(kana);
+                }
+            }
         } else {
             run_inert &= is_nfkc_inert(c);
             run.push(c);
@@ -139,6 +161,25 @@ fn is_nfkc_inert(c: char) -> bool {
             | '\u{3400}'..='\u{4DBF}'
             | '\u{4E00}'..='\u{9FFF}'
     )
+}
+
+/// The NFKC form of a half-width katakana or mark (U+FF61–FF9F): `ｶ` → `カ`,
+/// `ｰ` → `ー`, `｡` → `。`, and the voiced marks `ﾞ` `ﾟ` → the combining
+/// U+3099 / U+309A (which then compose with the kana before them).
+fn half_width_kana(c: char) -> Option<char> {
+    const FULL: [char; 61] = [
+        '。', '「', '」', '、', '・', 'ヲ', 'ァ', 'ィ', 'ゥ', 'ェ', 'ォ', 'ャ', 'ュ', 'ョ', 'ッ',
+        'ー', 'ア', 'イ', 'ウ', 'エ', 'オ', 'カ', 'キ', 'ク', 'ケ', 'コ', 'サ', 'シ', 'ス', 'セ',
+        'ソ', 'タ', 'チ', 'ツ', 'テ', 'ト', 'ナ', 'ニ', 'ヌ', 'ネ', 'ノ', 'ハ', 'ヒ', 'フ', 'ヘ',
+        'ホ', 'マ', 'ミ', 'ム', 'メ', 'モ', 'ヤ', 'ユ', 'ヨ', 'ラ', 'リ', 'ル', 'レ', 'ロ', 'ワ',
+        'ン',
+    ];
+    match c {
+        '\u{FF61}'..='\u{FF9D}' => FULL.get(c as usize - 0xFF61).copied(),
+        '\u{FF9E}' => Some('\u{3099}'),
+        '\u{FF9F}' => Some('\u{309A}'),
+        _ => None,
+    }
 }
 
 /// The ASCII character a full-width one (U+FF01–FF5E, `Ａ１（`) stands for:
@@ -378,6 +419,10 @@ mod tests {
             proptest::char::range('\u{F900}', '\u{F910}'),
             proptest::char::range('\u{3200}', '\u{33FF}'),
             Just(' '), Just('é'), Just('\u{FE0F}'),
+            // Half-width kana beside their voiced marks, often enough to meet.
+            proptest::char::range('\u{FF66}', '\u{FF9D}'),
+            proptest::sample::select(vec!['ﾞ', 'ﾟ', 'ｳ', 'ﾜ', 'ﾊ', 'ｶ', 'ｱ', '\u{3099}', 'か']),
+            proptest::sample::select(vec!['ﾞ', 'ﾟ']),
         ], 0..12).prop_map(|v| v.into_iter().collect::<String>())) {
             prop_assert_eq!(clean_chars(&s, true), clean_chars(&s, false), "{:?}", s);
         }

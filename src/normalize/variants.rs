@@ -6,19 +6,19 @@
 //! table applies. Display values never go through this: it is for keys only.
 
 use super::text;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 const BUILTIN: &str = include_str!("../../rules/variant_kanji.tsv");
 
 #[derive(Debug, Clone)]
 pub struct VariantTable {
-    map: HashMap<char, char>,
+    map: FxHashMap<char, char>,
 }
 
 impl VariantTable {
     /// The built-in table plus `extra` pairs (variant, standard); extra pairs win.
     pub fn new(extra: &[(char, char)]) -> VariantTable {
-        let mut map = HashMap::new();
+        let mut map = FxHashMap::default();
         for line in BUILTIN.lines() {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
