@@ -26,6 +26,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What to add beside the cleaned columns.
 #[derive(Debug, Clone, Default)]
@@ -444,39 +445,54 @@ pub fn clean_file(
     if Format::from_extension(&job.output) == Some(Format::Xlsx) {
         return Err(CleanError::XlsxOutput);
     }
-    // A large file takes a while to read: build the normalizers' tables on
-    // the other core meanwhile (a small one is read before they would be
-    // built, and may not need them all).
-    let large = std::fs::metadata(&job.input).is_ok_and(|m| m.len() > 1 << 20);
-    let (table, ()) = rayon::join(
-        || import::read_path(&job.input, &job.read),
-        || {
-            if large {
-                normalizer.load_tables()
-            }
-        },
-    );
-    let table = table.map_err(CleanError::Import)?;
-    if let Some(column) = import::unknown_override(&table.headers, &job.overrides) {
+    let mut reader = import::open_path(&job.input, &job.read).map_err(CleanError::Import)?;
+    if let Some(column) = import::unknown_override(&reader.headers, &job.overrides) {
         return Err(CleanError::UnknownColumn {
             column: column.to_string(),
-            columns: table.headers.clone(),
+            columns: reader.headers.clone(),
         });
     }
+
+    // Read ahead: the rows column types are detected from (up to
+    // `DETECT_ROWS`, fewer once every column has its sample of values),
+    // and on a large file as many as can be read while the normalizers'
+    // tables are built on the other core (up to `AHEAD_ROWS`).
+    const DETECT_ROWS: usize = 65_536;
+    const AHEAD_ROWS: usize = 131_072;
+    let large = std::fs::metadata(&job.input).is_ok_and(|m| m.len() > 1 << 20);
+    let loaded = AtomicBool::new(!large);
+    let (mut ahead, mut rejects) = (Vec::new(), Vec::new());
+    let mut at_end = false;
+    rayon::scope(|s| {
+        if large {
+            s.spawn(|_| {
+                normalizer.load_tables();
+                loaded.store(true, Ordering::Release);
+            });
+        }
+        loop {
+            at_end = !read_batch(&mut reader, &mut ahead, &mut rejects);
+            let detectable =
+                ahead.len() >= DETECT_ROWS || import::has_samples(reader.headers.len(), &ahead);
+            if at_end || ahead.len() >= AHEAD_ROWS || (detectable && loaded.load(Ordering::Acquire))
+            {
+                break;
+            }
+        }
+    });
+    let detect_rows = &ahead[..ahead.len().min(DETECT_ROWS)];
     let detected = import::detect_columns(
-        &table.headers,
-        &table.rows,
+        &reader.headers,
+        detect_rows,
         rules,
         normalizer,
         &job.overrides,
     );
-    let cleaner = Cleaner::new(normalizer, rules, &table.headers, &detected, &job.clean);
+    let cleaner = Cleaner::new(normalizer, rules, &reader.headers, &detected, &job.clean);
 
-    // Clean and write in batches: each batch is normalized in parallel and
-    // written before the next starts, so the cleaned rows of the whole file
-    // are never in memory at once (fewer fresh pages, lower peak memory).
-    const BATCH: usize = 16_384;
-    progress.start(table.rows.len());
+    // Clean and write batch by batch: a batch is normalized and encoded in
+    // parallel while the next is read, then written, so neither the rows nor
+    // the cleaned text of the whole file are ever in memory at once.
     let mut writer =
         TableWriter::create(&job.output, Format::for_output(&job.output), job.encoding)
             .map_err(write_err(&job.output))?;
@@ -489,9 +505,21 @@ pub fn clean_file(
     let mut summary = cleaner.empty_summaries();
     let mut rows_out = 0;
     let empty_block = writer.block();
-    for batch in table.rows.chunks(BATCH) {
-        let (blocks, batch_summary) =
-            cleaner.encode_rows(batch, &empty_block, &|n| progress.rows_done(n));
+    let mut current = ahead;
+    let mut next = Vec::new();
+    let estimate = |rows_read: usize, reader: &import::TableReader| {
+        (rows_read as f64 / reader.fraction_read().max(1e-9)).round() as usize
+    };
+    progress.start(estimate(current.len() + rejects.len(), &reader));
+    while !current.is_empty() {
+        let ((blocks, batch_summary), ()) = rayon::join(
+            || cleaner.encode_rows(&current, &empty_block, &|n| progress.rows_done(n)),
+            || {
+                if !at_end {
+                    at_end = !read_batch(&mut reader, &mut next, &mut rejects);
+                }
+            },
+        );
         for (total, s) in summary.iter_mut().zip(&batch_summary) {
             total.merge(s);
         }
@@ -499,37 +527,52 @@ pub fn clean_file(
             writer.write_rows(block).map_err(write_err(&job.output))?;
             rows_out += block.rows();
         }
+        current.clear();
+        std::mem::swap(&mut current, &mut next);
+        progress.start(estimate(rows_out + current.len() + rejects.len(), &reader));
     }
     progress.finish();
     let stats = writer.finish().map_err(write_err(&job.output))?;
 
-    let rejects_file = if table.rejects.is_empty() {
+    let rejects_file = if rejects.is_empty() {
         None
     } else {
         let path = job
             .rejects
             .clone()
             .unwrap_or_else(|| default_rejects_path(&job.output));
-        import::write_rejects(&path, &table.rejects).map_err(write_err(&path))?;
+        import::write_rejects(&path, &rejects).map_err(write_err(&path))?;
         Some(path)
     };
 
     // Every record the reader found is a row or a reject (its contract);
     // every row is written. The CLI tests count the records of the input,
     // the output and the rejects file independently of these figures.
-    let rows_in = table.rows.len() + table.rejects.len();
+    let rows_in = rows_out + rejects.len();
     Ok(Report {
         input: job.input.display().to_string(),
         output: job.output.display().to_string(),
-        format: table.format.as_str().to_string(),
-        encoding: table.encoding.map(|e| e.as_str().to_string()),
+        format: reader.format.as_str().to_string(),
+        encoding: reader.encoding.map(|e| e.as_str().to_string()),
         output_encoding: job.encoding.as_str().to_string(),
         rows_in,
         rows_out,
-        rows_rejected: table.rejects.len(),
+        rows_rejected: rejects.len(),
         rejects_file: rejects_file.map(|p| p.display().to_string()),
         unencodable_chars: stats.unmappable_chars(),
         columns: summary,
-        rejects: table.rejects,
+        rejects,
     })
+}
+
+/// Read the next batch of records; false when there were none left.
+fn read_batch(
+    reader: &mut import::TableReader,
+    rows: &mut Vec<Row>,
+    rejects: &mut Vec<Reject>,
+) -> bool {
+    const BATCH: usize = 16_384;
+    let before = rows.len() + rejects.len();
+    reader.next_batch(BATCH, rows, rejects);
+    rows.len() + rejects.len() > before
 }

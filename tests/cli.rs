@@ -513,3 +513,40 @@ fn output_is_identical_across_thread_counts() {
     assert!(one == four, "outputs differ between 1 and 4 threads");
     assert_eq!(String::from_utf8_lossy(&one).lines().count(), 19_201);
 }
+
+#[test]
+fn records_past_the_first_batches_keep_their_order_lines_and_rejects() {
+    // 25,000 records: the reader hands them over in 16,384-record batches,
+    // read while the previous batch is cleaned. Broken records on both sides
+    // of the batch boundary are rejected with their own line.
+    let mut content = String::from(HEADER);
+    let mut expected_ids = Vec::new();
+    let mut expected_reject_lines = Vec::new();
+    for i in 1..=25_000usize {
+        let line = i + 1;
+        if i % 997 == 0 {
+            content.push_str(&format!("{i},A(株),0312345678\n"));
+            expected_reject_lines.push(line);
+        } else if i == 16_390 {
+            content.push_str(&format!("{i},\"B(株),0312345678,1600023\n"));
+            expected_reject_lines.push(line);
+        } else {
+            content.push_str(&format!("{i},C(株),0312345678,1600023\n"));
+            expected_ids.push(i.to_string());
+        }
+    }
+    let (out, rejects, r, _) = clean_expecting_rejects(content.as_bytes());
+    let ids: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, expected_ids);
+    let reject_lines: Vec<usize> = rejects
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(reject_lines, expected_reject_lines, "{r}");
+    assert!(out.lines().nth(1).unwrap().contains("C株式会社"), "{out}");
+}

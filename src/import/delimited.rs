@@ -37,9 +37,8 @@
 //! the allocator (one `String` per field is the price of `Row::fields`).
 
 use super::encoding::{self, InputEncoding};
-use super::{
-    unique_headers, Format, ImportError, ImportErrorKind, ReadOptions, Reject, Row, Table,
-};
+use super::{unique_headers, Format, ImportError, ImportErrorKind, ReadOptions, Reject, Row};
+use std::borrow::Cow;
 
 /// The format of bytes that are not an XLSX: the extension's hint unless the
 /// header line contains only the other delimiter; with no hint, tab when the
@@ -67,23 +66,44 @@ pub(crate) fn sniff_format(bytes: &[u8], hint: Option<Format>) -> Format {
     }
 }
 
-/// Read a delimited file.
-pub(crate) fn read(bytes: &[u8], format: Format, opts: &ReadOptions) -> Result<Table, ImportError> {
+/// A delimited file being read a batch of records at a time, after its
+/// header. Holds the bytes it parses: the file's own, or the text of a CP932
+/// file decoded whole.
+pub(crate) struct RowReader<'a> {
+    data: Cow<'a, [u8]>,
+    /// How `data` is encoded (UTF-8 when a CP932 file was decoded whole).
+    enc: InputEncoding,
+    /// The file's encoding, as detected.
+    pub input_encoding: InputEncoding,
+    pub headers: Vec<String>,
+    pos: usize,
+    line: usize,
+    delim: u8,
+    max_field_bytes: usize,
+    rec: RawRecord,
+}
+
+/// Open a delimited file: detect its encoding and read its header.
+pub(crate) fn open<'a>(
+    bytes: Cow<'a, [u8]>,
+    format: Format,
+    opts: &ReadOptions,
+) -> Result<RowReader<'a>, ImportError> {
     let detected =
-        encoding::detect(bytes).map_err(|_| ImportErrorKind::UnsupportedEncoding("UTF-16"))?;
+        encoding::detect(&bytes).map_err(|_| ImportErrorKind::UnsupportedEncoding("UTF-16"))?;
     let input_encoding = detected.encoding;
     // A CP932 file that decodes without error is parsed as its UTF-8 text;
     // the parser and line numbers do not care, and no byte offset is ever
     // reported for it (there are no undecodable bytes).
-    let (bytes, enc, skip) = match &detected.decoded {
-        Some(text) => (text.as_bytes(), InputEncoding::Utf8, 0),
+    let (data, enc, skip) = match detected.decoded {
+        Some(text) => (Cow::Owned(text.into_bytes()), InputEncoding::Utf8, 0),
         None => (bytes, detected.encoding, detected.skip),
     };
-    if bytes[skip..].iter().all(|b| b.is_ascii_whitespace()) {
+    if data[skip..].iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ImportErrorKind::Empty.into());
     }
     let mut parser = Parser {
-        bytes,
+        bytes: &data,
         pos: skip,
         line: 1,
         delim: format.delimiter(),
@@ -110,39 +130,72 @@ pub(crate) fn read(bytes: &[u8], format: Format, opts: &ReadOptions) -> Result<T
             Err(bad) => {
                 return Err(ImportErrorKind::BadHeader {
                     line: rec.line,
-                    reason: bad_bytes_reason(&rec, column, bad.offset, bytes),
+                    reason: bad_bytes_reason(&rec, column, bad.offset, &data),
                 }
                 .into())
             }
         }
     }
-    let headers = unique_headers(names);
-    let n_columns = headers.len();
-    parser.expected_columns = Some(n_columns);
+    let (pos, line) = (parser.pos, parser.line);
+    Ok(RowReader {
+        data,
+        enc,
+        input_encoding,
+        headers: unique_headers(names),
+        pos,
+        line,
+        delim: format.delimiter(),
+        max_field_bytes: opts.max_field_bytes,
+        rec,
+    })
+}
 
-    let mut rows = Vec::new();
-    let mut rejects = Vec::new();
-    while parser.next_record(&mut rec) {
-        match to_row(&rec, n_columns, enc, bytes) {
-            Ok(fields) => rows.push(Row {
-                line: rec.line,
-                fields,
-            }),
-            Err((column, reason)) => rejects.push(Reject {
-                line: rec.line,
-                column,
-                reason,
-                raw: encoding::lossless_text(&bytes[rec.start..rec.end], enc),
-            }),
+impl RowReader<'_> {
+    /// Up to `max` more records, each a row or a reject; none at the end.
+    pub(crate) fn next_batch(
+        &mut self,
+        max: usize,
+        rows: &mut Vec<Row>,
+        rejects: &mut Vec<Reject>,
+    ) {
+        let n_columns = self.headers.len();
+        let mut parser = Parser {
+            bytes: &self.data,
+            pos: self.pos,
+            line: self.line,
+            delim: self.delim,
+            max_field_bytes: self.max_field_bytes,
+            expected_columns: Some(n_columns),
+        };
+        let rec = &mut self.rec;
+        for _ in 0..max {
+            if !parser.next_record(rec) {
+                break;
+            }
+            match to_row(rec, n_columns, self.enc, &self.data) {
+                Ok(fields) => rows.push(Row {
+                    line: rec.line,
+                    fields,
+                }),
+                Err((column, reason)) => rejects.push(Reject {
+                    line: rec.line,
+                    column,
+                    reason,
+                    raw: encoding::lossless_text(&self.data[rec.start..rec.end], self.enc),
+                }),
+            }
+        }
+        (self.pos, self.line) = (parser.pos, parser.line);
+    }
+
+    /// The share of the file read so far, from 0 to 1.
+    pub(crate) fn fraction_read(&self) -> f64 {
+        if self.data.is_empty() {
+            1.0
+        } else {
+            self.pos as f64 / self.data.len() as f64
         }
     }
-    Ok(Table {
-        format,
-        encoding: Some(input_encoding),
-        headers,
-        rows,
-        rejects,
-    })
 }
 
 fn to_row(
@@ -553,7 +606,7 @@ fn count_line_breaks(chunk: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::read_bytes;
+    use crate::import::{read_bytes, Table};
     use encoding_rs::SHIFT_JIS;
 
     fn csv(text: &str) -> Table {

@@ -5,7 +5,9 @@
 //! [`header_key`] folding); the header, through [`Rules::field_for_header`]
 //! (the rule set lists Japanese and English aliases per field); the values,
 //! from a sample of up to [`SAMPLE`] non-empty values of which at least 80%
-//! must look like one type; else `text`.
+//! must look like one type; else `text`. The sample is taken from the rows
+//! the caller passes: `clean` streams its input and passes the first 65,536
+//! rows (fewer when every column already has its sample there).
 //!
 //! Value detection asks the normalizers themselves: a value looks like an
 //! e-mail, a phone number or a postal code when that normalizer gives it a
@@ -87,6 +89,18 @@ pub fn unknown_override<'a>(
 /// Detect the type of every column (see the module docs). `overrides` are
 /// `(header, type)` pairs; one that names no column is ignored here (the
 /// caller should report it).
+/// Do `rows` hold a full sample of non-empty values ([`SAMPLE`]) for each of
+/// `columns` columns? More rows would not change what values detect.
+pub fn has_samples(columns: usize, rows: &[Row]) -> bool {
+    (0..columns).all(|col| {
+        rows.iter()
+            .filter(|r| r.fields.get(col).is_some_and(|v| !v.trim().is_empty()))
+            .take(SAMPLE)
+            .count()
+            == SAMPLE
+    })
+}
+
 pub fn detect_columns(
     headers: &[String],
     rows: &[Row],

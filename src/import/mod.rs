@@ -99,10 +99,13 @@ mod encoding;
 mod write;
 mod xlsx;
 
-pub use detect::{detect_columns, find_column, unknown_override, ColumnType, DetectedBy};
+pub use detect::{
+    detect_columns, find_column, has_samples, unknown_override, ColumnType, DetectedBy,
+};
 pub use encoding::{InputEncoding, OutputEncoding};
 pub use write::{write_rejects, EncodedRows, TableWriter, Unmappable, WriteStats};
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -287,13 +290,114 @@ const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
 /// Read a file, detecting its format (see the module docs).
 pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Table, ImportError> {
+    Ok(open_path(path, opts)?.read_all())
+}
+
+/// A table read a batch of records at a time, so a large file never has all
+/// its rows in memory: a CSV/TSV is parsed as batches are asked for (the
+/// file's bytes are held whole); an XLSX is read whole first. Every record
+/// comes out once, as a row or a reject, in file order within each.
+pub struct TableReader<'a> {
+    pub format: Format,
+    /// The detected text encoding; `None` for XLSX.
+    pub encoding: Option<InputEncoding>,
+    pub headers: Vec<String>,
+    source: Source<'a>,
+}
+
+enum Source<'a> {
+    Delimited(delimited::RowReader<'a>),
+    Whole {
+        rows: std::vec::IntoIter<Row>,
+        rejects: Vec<Reject>,
+        total: usize,
+    },
+}
+
+impl TableReader<'_> {
+    /// Up to `max` more records, each added to `rows` or to `rejects`; none
+    /// are added at the end of the table.
+    pub fn next_batch(&mut self, max: usize, rows: &mut Vec<Row>, rejects: &mut Vec<Reject>) {
+        match &mut self.source {
+            Source::Delimited(r) => r.next_batch(max, rows, rejects),
+            Source::Whole {
+                rows: rest,
+                rejects: all_rejects,
+                ..
+            } => {
+                rejects.append(all_rejects);
+                rows.extend(rest.take(max));
+            }
+        }
+    }
+
+    /// The share of the table read so far, from 0 to 1 (for a progress bar).
+    pub fn fraction_read(&self) -> f64 {
+        match &self.source {
+            Source::Delimited(r) => r.fraction_read(),
+            Source::Whole { rows, total, .. } if *total > 0 => {
+                1.0 - rows.len() as f64 / *total as f64
+            }
+            Source::Whole { .. } => 1.0,
+        }
+    }
+
+    /// Every record not read yet, as a [`Table`].
+    pub fn read_all(mut self) -> Table {
+        let (mut rows, mut rejects) = (Vec::new(), Vec::new());
+        self.next_batch(usize::MAX, &mut rows, &mut rejects);
+        Table {
+            format: self.format,
+            encoding: self.encoding,
+            headers: self.headers,
+            rows,
+            rejects,
+        }
+    }
+}
+
+/// Open a file for reading in batches, detecting its format; the header
+/// (and for an XLSX, the whole sheet) is read now.
+pub fn open_path(path: &Path, opts: &ReadOptions) -> Result<TableReader<'static>, ImportError> {
     let bytes =
         std::fs::read(path).map_err(|e| ImportError::from(ImportErrorKind::Io(e)).at(path))?;
     let format = match opts.format {
         Some(f) => f,
         None => detect_format(path, &bytes),
     };
-    read_bytes(&bytes, format, opts).map_err(|e| e.at(path))
+    open(Cow::Owned(bytes), format, opts).map_err(|e| e.at(path))
+}
+
+fn open<'a>(
+    bytes: Cow<'a, [u8]>,
+    format: Format,
+    opts: &ReadOptions,
+) -> Result<TableReader<'a>, ImportError> {
+    match format {
+        Format::Csv | Format::Tsv => {
+            let r = delimited::open(bytes, format, opts)?;
+            Ok(TableReader {
+                format,
+                encoding: Some(r.input_encoding),
+                headers: r.headers.clone(),
+                source: Source::Delimited(r),
+            })
+        }
+        Format::Xlsx => {
+            let table = read_bytes(&bytes, format, opts)?;
+            let total = table.rows.len();
+            Ok(TableReader {
+                format,
+                encoding: table.encoding,
+                headers: table.headers,
+                source: Source::Whole {
+                    rows: table.rows.into_iter(),
+                    rejects: table.rejects,
+                    total,
+                },
+            })
+        }
+    }
 }
 
 fn detect_format(path: &Path, bytes: &[u8]) -> Format {
@@ -324,7 +428,7 @@ pub fn read_bytes(bytes: &[u8], format: Format, opts: &ReadOptions) -> Result<Ta
             }
             xlsx::read(bytes, opts)
         }
-        Format::Csv | Format::Tsv => delimited::read(bytes, format, opts),
+        Format::Csv | Format::Tsv => Ok(open(Cow::Borrowed(bytes), format, opts)?.read_all()),
     }
 }
 
