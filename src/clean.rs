@@ -457,6 +457,7 @@ pub fn clean_file(
     // `DETECT_ROWS`, fewer once every column has its sample of values),
     // and on a large file as many as can be read while the normalizers'
     // tables are built on the other core (up to `AHEAD_ROWS`).
+    const BATCH: usize = READ_BATCH;
     const DETECT_ROWS: usize = 65_536;
     const AHEAD_ROWS: usize = 131_072;
     let large = std::fs::metadata(&job.input).is_ok_and(|m| m.len() > 1 << 20);
@@ -512,10 +513,14 @@ pub fn clean_file(
     };
     progress.start(estimate(current.len() + rejects.len(), &reader));
     while !current.is_empty() {
+        // One batch at a time, also out of the read-ahead, so the encoded
+        // output waiting to be written stays one batch's worth.
+        let take = current.len().min(BATCH);
+        let read_more = !at_end && current.len() - take < BATCH;
         let ((blocks, batch_summary), ()) = rayon::join(
-            || cleaner.encode_rows(&current, &empty_block, &|n| progress.rows_done(n)),
+            || cleaner.encode_rows(&current[..take], &empty_block, &|n| progress.rows_done(n)),
             || {
-                if !at_end {
+                if read_more {
                     at_end = !read_batch(&mut reader, &mut next, &mut rejects);
                 }
             },
@@ -527,8 +532,8 @@ pub fn clean_file(
             writer.write_rows(block).map_err(write_err(&job.output))?;
             rows_out += block.rows();
         }
-        current.clear();
-        std::mem::swap(&mut current, &mut next);
+        current.drain(..take);
+        current.append(&mut next);
         progress.start(estimate(rows_out + current.len() + rejects.len(), &reader));
     }
     progress.finish();
@@ -565,14 +570,16 @@ pub fn clean_file(
     })
 }
 
+/// Records read at a time by `clean`.
+const READ_BATCH: usize = 16_384;
+
 /// Read the next batch of records; false when there were none left.
 fn read_batch(
     reader: &mut import::TableReader,
     rows: &mut Vec<Row>,
     rejects: &mut Vec<Reject>,
 ) -> bool {
-    const BATCH: usize = 16_384;
     let before = rows.len() + rejects.len();
-    reader.next_batch(BATCH, rows, rejects);
+    reader.next_batch(READ_BATCH, rows, rejects);
     rows.len() + rejects.len() > before
 }
