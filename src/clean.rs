@@ -262,21 +262,13 @@ impl<'a> Cleaner<'a> {
         rows: &[Row],
         progress: &(dyn Fn(usize) + Sync),
     ) -> (Vec<CleanRow>, Vec<ColumnSummary>) {
-        let parts = self.in_chunks(rows, progress, Vec::new, |chunk, row, fields| {
+        let (parts, summary) = self.in_chunks(rows, progress, Vec::new, |chunk, row, fields| {
             chunk.push(CleanRow {
                 line: row.line,
                 fields: fields.iter().map(|f| f.to_string()).collect(),
             })
         });
-        let mut out = Vec::with_capacity(rows.len());
-        let mut total = self.empty_summaries();
-        for (cleaned, summary) in parts {
-            out.extend(cleaned);
-            for (t, s) in total.iter_mut().zip(&summary) {
-                t.merge(s);
-            }
-        }
-        (out, total)
+        (parts.into_iter().flatten().collect(), summary)
     }
 
     /// Clean rows and encode them for the output file, in parallel: blocks
@@ -287,36 +279,29 @@ impl<'a> Cleaner<'a> {
         block: &EncodedRows,
         progress: &(dyn Fn(usize) + Sync),
     ) -> (Vec<EncodedRows>, Vec<ColumnSummary>) {
-        let parts = self.in_chunks(
+        self.in_chunks(
             rows,
             progress,
             || block.clone(),
             |out, _row, fields| out.push(fields),
-        );
-        let mut blocks = Vec::with_capacity(parts.len());
-        let mut total = self.empty_summaries();
-        for (encoded, summary) in parts {
-            blocks.push(encoded);
-            for (t, s) in total.iter_mut().zip(&summary) {
-                t.merge(s);
-            }
-        }
-        (blocks, total)
+        )
     }
 
     /// Clean `rows` in parallel chunks, each collected by `add` into its own
-    /// `start()`, with its own summary; chunks come back in input order.
+    /// `start()`; the chunks come back in input order, with the summary of
+    /// all of them.
     fn in_chunks<T: Send>(
         &self,
         rows: &[Row],
         progress: &(dyn Fn(usize) + Sync),
         start: impl Fn() -> T + Sync,
         add: impl Fn(&mut T, &Row, &[&str]) + Sync,
-    ) -> Vec<(T, Vec<ColumnSummary>)> {
+    ) -> (Vec<T>, Vec<ColumnSummary>) {
         // Small chunks: at the end of a batch no thread waits long for the
         // last one.
         const CHUNK: usize = 256;
-        rows.par_chunks(CHUNK)
+        let parts = rows
+            .par_chunks(CHUNK)
             .map(|chunk| {
                 let mut summary = self.empty_summaries();
                 let mut results = Vec::with_capacity(self.columns.len());
@@ -329,7 +314,16 @@ impl<'a> Cleaner<'a> {
                 progress(chunk.len());
                 (out, summary)
             })
-            .collect()
+            .collect::<Vec<_>>();
+        let mut total = self.empty_summaries();
+        let mut outs = Vec::with_capacity(parts.len());
+        for (out, summary) in parts {
+            outs.push(out);
+            for (t, s) in total.iter_mut().zip(&summary) {
+                t.merge(s);
+            }
+        }
+        (outs, total)
     }
 }
 
@@ -457,7 +451,6 @@ pub fn clean_file(
     // `DETECT_ROWS`, fewer once every column has its sample of values),
     // and on a large file as many as can be read while the normalizers'
     // tables are built on the other core (up to `AHEAD_ROWS`).
-    const BATCH: usize = READ_BATCH;
     const DETECT_ROWS: usize = 65_536;
     const AHEAD_ROWS: usize = 131_072;
     let large = std::fs::metadata(&job.input).is_ok_and(|m| m.len() > 1 << 20);
@@ -515,8 +508,8 @@ pub fn clean_file(
     while !current.is_empty() {
         // One batch at a time, also out of the read-ahead, so the encoded
         // output waiting to be written stays one batch's worth.
-        let take = current.len().min(BATCH);
-        let read_more = !at_end && current.len() - take < BATCH;
+        let take = current.len().min(READ_BATCH);
+        let read_more = !at_end && current.len() - take < READ_BATCH;
         let ((blocks, batch_summary), ()) = rayon::join(
             || cleaner.encode_rows(&current[..take], &empty_block, &|n| progress.rows_done(n)),
             || {

@@ -86,21 +86,24 @@ pub fn unknown_override<'a>(
         .find(|c| find_column(headers, c).is_none())
 }
 
-/// Detect the type of every column (see the module docs). `overrides` are
-/// `(header, type)` pairs; one that names no column is ignored here (the
-/// caller should report it).
 /// Do `rows` hold a full sample of non-empty values ([`SAMPLE`]) for each of
 /// `columns` columns? More rows would not change what values detect.
 pub fn has_samples(columns: usize, rows: &[Row]) -> bool {
-    (0..columns).all(|col| {
-        rows.iter()
-            .filter(|r| r.fields.get(col).is_some_and(|v| !v.trim().is_empty()))
-            .take(SAMPLE)
-            .count()
-            == SAMPLE
-    })
+    (0..columns).all(|col| sample(rows, col).count() == SAMPLE)
 }
 
+/// The values of column `col` that value detection looks at: the first
+/// [`SAMPLE`] non-empty ones.
+fn sample(rows: &[Row], col: usize) -> impl Iterator<Item = &String> {
+    rows.iter()
+        .filter_map(move |r| r.fields.get(col))
+        .filter(|v| !v.trim().is_empty())
+        .take(SAMPLE)
+}
+
+/// Detect the type of every column (see the module docs). `overrides` are
+/// `(header, type)` pairs; one that names no column is ignored here (the
+/// caller should report it).
 pub fn detect_columns(
     headers: &[String],
     rows: &[Row],
@@ -146,12 +149,7 @@ fn detect_one(
             source: DetectedBy::Header,
         };
     }
-    let sample = rows
-        .iter()
-        .filter_map(|r| r.fields.get(col))
-        .filter(|v| !v.trim().is_empty())
-        .take(SAMPLE);
-    if let Some(t) = type_of_values(sample, normalizer) {
+    if let Some(t) = type_of_values(sample(rows, col), normalizer) {
         return ColumnType {
             field_type: t,
             rule: rules
