@@ -57,17 +57,17 @@ fn main() -> std::io::Result<()> {
     }
 
     let terms = vec![
-        (
+        term(
             "会社名".to_string(),
             "類似（Jaro-Winkler ≥ 0.92）".to_string(),
             8.1,
         ),
-        ("住所".to_string(), "市区町村まで一致".to_string(), 4.3),
-        ("電話番号".to_string(), "不一致".to_string(), -2.9),
-        ("メール".to_string(), "欠損".to_string(), 0.0),
-        ("代表者名".to_string(), "カナ一致".to_string(), 3.9),
+        term("住所".to_string(), "市区町村まで一致".to_string(), 4.3),
+        term("電話番号".to_string(), "不一致".to_string(), -2.9),
+        term("メール".to_string(), "欠損".to_string(), 0.0),
+        term("代表者名".to_string(), "カナ一致".to_string(), 3.9),
     ];
-    let weight = prior_weight + terms.iter().map(|t| t.2).sum::<f64>();
+    let weight = prior_weight + terms.iter().map(|t| t.weight).sum::<f64>();
     let pair = PairView {
         left_id: "C-000184".to_string(),
         right_id: "C-027733".to_string(),
@@ -148,4 +148,14 @@ fn main() -> std::io::Result<()> {
     std::fs::write(&out, render_html(&report))?;
     println!("{out}");
     Ok(())
+}
+
+/// One explained term of the sample pair.
+fn term(comparison: String, level: String, weight: f64) -> nayose::matching::ExplainTerm {
+    nayose::matching::ExplainTerm {
+        field: comparison.clone(),
+        comparison,
+        level,
+        weight,
+    }
 }

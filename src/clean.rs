@@ -422,13 +422,6 @@ fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> CleanError + '_ {
     }
 }
 
-/// The rejects file used when none is named: `<output>.rejects.csv`.
-pub fn default_rejects_path(output: &Path) -> PathBuf {
-    let mut name = output.file_name().unwrap_or_default().to_os_string();
-    name.push(".rejects.csv");
-    output.with_file_name(name)
-}
-
 /// Run a whole `clean` job: read, detect, normalize, write output and rejects.
 pub fn clean_file(
     job: &FileJob,
@@ -538,7 +531,7 @@ pub fn clean_file(
         let path = job
             .rejects
             .clone()
-            .unwrap_or_else(|| default_rejects_path(&job.output));
+            .unwrap_or_else(|| import::default_rejects_path(&job.output));
         import::write_rejects(&path, &rejects).map_err(write_err(&path))?;
         Some(path)
     };

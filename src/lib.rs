@@ -18,6 +18,7 @@ pub mod import;
 pub mod index;
 pub mod master;
 pub mod matching;
+pub mod names;
 pub mod normalize;
 pub mod record;
 pub mod report;

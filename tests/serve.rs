@@ -5,11 +5,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use nayose::rules::Rules;
-use nayose::server::{auth, metrics::Metrics, router, AppState, Limits};
+use nayose::server::{auth, router, AppState, Limits};
 use nayose::service::import::{ImportFormat, ImportRequest};
 use nayose::service::{Actor, Service};
 use nayose::store::sqlite::SqliteStore;
-use nayose::store::{Role, Store, StoreExt};
+use nayose::store::{JobStatus, Role, Store, StoreExt};
 use serde_json::{json, Value};
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
@@ -36,13 +36,8 @@ pub fn app_with(configure: impl FnOnce(&mut Service)) -> App {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let dyn_store: Arc<dyn Store> = store.clone();
-    let mut service = Service::open(
-        dyn_store.clone(),
-        &dir.path().join("index"),
-        Rules::default_rules(),
-        None,
-    )
-    .unwrap();
+    let mut service =
+        Service::open(dyn_store.clone(), dir.path(), Rules::default_rules(), None).unwrap();
     configure(&mut service);
     let service = Arc::new(service);
     import(
@@ -56,15 +51,15 @@ pub fn app_with(configure: impl FnOnce(&mut Service)) -> App {
     let ingest = tokens.create("test", "crm-sync", Role::Ingest).unwrap();
     App {
         _dir: dir,
-        state: AppState {
+        state: AppState::new(
             service,
-            tokens: Arc::new(tokens),
-            metrics: Arc::new(Metrics::new()),
-            limits: Limits {
+            Arc::new(tokens),
+            Limits {
                 json_bytes: 64 << 10,
                 import_bytes: 8 << 20,
+                ..Limits::default()
             },
-        },
+        ),
         store,
         steward,
         viewer,
@@ -90,9 +85,9 @@ pub fn import(service: &Arc<Service>, bytes: &[u8], format: ImportFormat) -> Val
     };
     loop {
         let j = service.job(&job.id).unwrap();
-        if j.status != "running" {
-            assert_eq!(j.status, "done", "{j:?}");
-            return j.result;
+        if j.status != JobStatus::Running {
+            assert_eq!(j.status, JobStatus::Done, "{j:?}");
+            return j.result.expect("a finished import has a result");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -684,7 +679,7 @@ fn bad_requests_get_their_code_and_change_nothing() {
                 "/v1/records",
                 Some(&app.ingest),
                 "application/json",
-                "{\"id\": \"R0000001\", \"fields\": {}}",
+                "{\"id\": \"R0000001\", \"fields\": {\"company_name\": \"x\"}}",
             ),
             StatusCode::CONFLICT,
             "record_exists",
@@ -785,7 +780,7 @@ fn an_idempotency_key_makes_a_retry_safe() {
     assert_eq!(v1, v2);
     assert_eq!(app.counts().0, n, "the retry stored nothing");
     let (st, v) = send(&json!({"fields": {"company_name": "別の会社"}}));
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(v["error"]["code"], "idempotency_mismatch");
 }
 
@@ -1005,10 +1000,25 @@ fn the_model_can_be_read_and_trained_again() {
         Some(json!({})),
     );
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, again) = app.admin("POST", "/v1/model/train", None);
-    assert_eq!(st, StatusCode::OK, "{again}");
+    let (st, job) = app.admin("POST", "/v1/model/train", None);
+    assert_eq!(st, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(
+        (job["kind"].as_str(), job["stage"].as_str()),
+        (Some("train"), Some("training"))
+    );
+    let id = job["id"].as_str().unwrap();
+    let job = loop {
+        let (_, j) = app.admin("GET", &format!("/v1/jobs/{id}"), None);
+        if j["status"] != "running" {
+            break j;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(job["status"], "done", "{job}");
+    let (_, again) = app.call("GET", "/v1/model", Some(&app.viewer), None);
     // Same records, same seed: the same model.
     assert_eq!(again, m);
+    assert_eq!(job["result"]["prior"], m["prior"]);
 }
 
 /// Whether any file under `dir` holds `needle`'s UTF-8 bytes.
@@ -1332,13 +1342,7 @@ fn prepared_values_from_other_rules_are_not_used_and_are_rewritten_at_start() {
     let open = || {
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
         let dyn_store: Arc<dyn Store> = store.clone();
-        let service = Service::open(
-            dyn_store,
-            &dir.path().join("index"),
-            Rules::default_rules(),
-            None,
-        )
-        .unwrap();
+        let service = Service::open(dyn_store, dir.path(), Rules::default_rules(), None).unwrap();
         (store, Arc::new(service))
     };
     let (store, service) = open();

@@ -119,8 +119,7 @@ fn index_agrees_with_store(data: &Path) -> u64 {
     let store = Arc::new(SqliteStore::open(data).unwrap());
     store.integrity_check().unwrap();
     let dyn_store: Arc<dyn Store> = store.clone();
-    let service =
-        Service::open(dyn_store, &data.join("index"), Rules::default_rules(), None).unwrap();
+    let service = Service::open(dyn_store, data, Rules::default_rules(), None).unwrap();
     let records = store.read(|tx| tx.count_records()).unwrap();
     assert_eq!(
         service.index().len(),
@@ -144,43 +143,150 @@ fn index_agrees_with_store(data: &Path) -> u64 {
     records
 }
 
-#[test]
-fn killed_during_an_import_keeps_every_stored_batch_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let csv = gen_csv(Kind::BtoC, 40_000, 5);
-    let server = Server::start(dir.path());
-    let job = server.import(csv);
-    // Wait until some batches are stored, then kill it mid-import.
-    let deadline = Instant::now() + Duration::from_secs(120);
+/// Wait for a job to end; its last state.
+fn wait_for_job(server: &Server, job: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let j = server.get(&format!("/v1/jobs/{job}"));
-        assert_eq!(
-            j["status"], "running",
-            "the import ended before the kill: {j}"
-        );
-        if j["done"].as_u64().unwrap() >= 4000 {
-            break;
+        if j["status"] != "running" {
+            return j;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the import made no progress: {j}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+        assert!(Instant::now() < deadline, "the job never ended: {j}");
+        std::thread::sleep(Duration::from_millis(50));
     }
-    server.kill();
+}
 
-    let records = index_agrees_with_store(dir.path());
-    eprintln!("stored before the kill: {records} of 40000 rows");
-    let server = Server::start(dir.path());
-    let j = server.get(&format!("/v1/jobs/{job}"));
-    assert_eq!(j["status"], "failed", "{j}");
-    assert!(j["error"].as_str().unwrap().contains("interrupted"), "{j}");
-    // Batches are whole: the job's progress is exactly what the store holds.
-    assert_eq!(j["done"].as_u64().unwrap(), records, "{j}");
+/// What the store ended with, as a reference for another run: each
+/// record's cluster (the record ids of its entity, sorted) and the pairs of
+/// record ids with a pending proposal.
+fn outcome(data: &Path) -> (Vec<Vec<String>>, Vec<(String, String)>) {
+    let store = SqliteStore::open(data).unwrap();
+    let mut by_entity: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut after = 0;
+    loop {
+        let batch = store.read(|tx| tx.records_after(after, 4096)).unwrap();
+        let Some(last) = batch.last() else { break };
+        after = last.num;
+        for r in batch {
+            by_entity.entry(r.entity_id).or_default().push(r.id);
+        }
+    }
+    let mut clusters: Vec<Vec<String>> = by_entity
+        .into_values()
+        .map(|mut ids| {
+            ids.sort();
+            ids
+        })
+        .collect();
+    clusters.sort();
+    let mut pairs: Vec<(String, String)> = store
+        .read(|tx| {
+            tx.proposals(&ProposalFilter {
+                status: Some(ProposalStatus::Open),
+                limit: 1_000_000,
+                ..Default::default()
+            })
+        })
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.record_ids[0].clone(), p.record_ids[1].clone()))
+        .collect();
+    pairs.sort();
+    (clusters, pairs)
+}
+
+/// Where an import is killed.
+#[derive(Debug, Clone, Copy)]
+enum KillAt {
+    /// As soon as the upload is answered.
+    Accepted,
+    /// With some batches stored.
+    Storing,
+    /// While the stored rows are matched.
+    Matching,
+}
+
+#[test]
+fn an_import_killed_at_any_point_is_finished_at_the_next_start() {
+    let csv = gen_csv(Kind::BtoC, 12_000, 5);
+    // The reference: the same file imported in one go.
+    let reference = tempfile::tempdir().unwrap();
+    let server = Server::start(reference.path());
+    let job = server.import(csv.clone());
+    let done = wait_for_job(&server, &job);
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["resumed"], false, "{done}");
+    drop(server);
+    let want = outcome(reference.path());
+    let merged = want.0.iter().filter(|c| c.len() > 1).count();
     assert!(
-        records > 0 && records < 40_000 && records % 2000 == 0,
-        "{records}"
+        merged > 1000 && !want.1.is_empty(),
+        "{merged} clusters, {} proposals",
+        want.1.len()
     );
+
+    for at in [KillAt::Accepted, KillAt::Storing, KillAt::Matching] {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(dir.path());
+        let job = server.import(csv.clone());
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let j = server.get(&format!("/v1/jobs/{job}"));
+            assert_eq!(
+                j["status"], "running",
+                "{at:?}: the import ended before the kill: {j}"
+            );
+            let ready = match at {
+                KillAt::Accepted => true,
+                KillAt::Storing => j["done"].as_u64().unwrap() >= 4000,
+                KillAt::Matching => j["stage"] == "matching",
+            };
+            if ready {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{at:?}: no progress: {j}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        server.kill();
+
+        // As the kill left it: whole batches, the job's progress exactly
+        // what the store holds.
+        let records = index_agrees_with_store(dir.path());
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let cut = store.read(|tx| tx.job(&job)).unwrap().unwrap();
+        drop(store);
+        assert_eq!(cut.done, records, "{at:?}: {cut:?}");
+        assert!(
+            records % 2000 == 0 || records == 12_000,
+            "{at:?}: {records}"
+        );
+        eprintln!("{at:?}: stored before the kill: {records} of 12000 rows");
+
+        // Started again: the job is finished with no manual step.
+        let server = Server::start(dir.path());
+        let j = wait_for_job(&server, &job);
+        assert_eq!(j["status"], "done", "{at:?}: {j}");
+        assert_eq!(j["resumed"], true, "{at:?}: {j}");
+        assert_eq!(j["result"]["stored"], 12_000, "{at:?}: {j}");
+        assert_eq!(j["result"]["rows"], 12_000, "{at:?}: {j}");
+        // A model, and checks that answer.
+        server.get("/v1/model");
+        let (st, c) = server
+            .send(
+                reqwest::Method::POST,
+                "/v1/records/check",
+                Some(&json!({"fields": {"person_name": "山田 太郎", "phone": "03-1234-5678"}})),
+            )
+            .unwrap();
+        assert_eq!(st, 200, "{at:?}: {c}");
+        drop(server);
+        // Every stored row matched: the same clusters and proposals as the
+        // import that was never cut off.
+        assert!(
+            outcome(dir.path()) == want,
+            "{at:?}: another outcome than the uninterrupted import"
+        );
+    }
 }
 
 #[test]
@@ -337,7 +443,7 @@ fn a_missing_or_foreign_index_is_rebuilt_from_the_store() {
     let mut rules = Rules::default_rules();
     rules.matching.top_k += 1;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let s = Service::open(store, &dir.path().join("index"), rules, None);
+    let s = Service::open(store, dir.path(), rules, None);
     let s = s.unwrap();
     assert_eq!(s.startup().opened, Opened::Fresh);
     assert_eq!(s.startup().replayed, 600);
@@ -347,7 +453,7 @@ fn a_missing_or_foreign_index_is_rebuilt_from_the_store() {
     let mut rules = Rules::default_rules();
     rules.matching.top_k += 1;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let s = Service::open(store, &dir.path().join("index"), rules, None).unwrap();
+    let s = Service::open(store, dir.path(), rules, None).unwrap();
     assert!(
         matches!(s.startup().opened, Opened::Existing { .. }),
         "{:?}",
@@ -381,13 +487,7 @@ fn sigterm_finishes_and_leaves_the_index_committed() {
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let s = Service::open(
-        store,
-        &dir.path().join("index"),
-        Rules::default_rules(),
-        None,
-    )
-    .unwrap();
+    let s = Service::open(store, dir.path(), Rules::default_rules(), None).unwrap();
     assert!(matches!(s.startup().opened, Opened::Existing { .. }));
     assert_eq!(
         s.startup().replayed,

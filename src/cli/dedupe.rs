@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nayose::dedupe::{dedupe_file, DedupeJob, DedupeResult, StageProgress};
 use nayose::matching::model::Model;
+use nayose::matching::Band;
 use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
 use std::path::PathBuf;
@@ -145,7 +146,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
 fn print_summary(r: &DedupeResult) {
     eprintln!(
         "{} records ({} rejected), {} candidate pairs: {} match, {} review, {} no match",
-        r.records, r.rejected, r.candidate_pairs, r.bands[0], r.bands[1], r.bands[2]
+        r.records,
+        r.rejected,
+        r.candidate_pairs,
+        r.bands.get(Band::Match),
+        r.bands.get(Band::Review),
+        r.bands.get(Band::NoMatch)
     );
     eprintln!(
         "{} clusters of 2 or more records; the largest has {}",

@@ -39,6 +39,16 @@ pub struct Args {
     /// Largest import file, in bytes.
     #[arg(long, default_value_t = 512 << 20)]
     max_import_bytes: usize,
+    /// Seconds a connection may take to send a request's headers (also how
+    /// long an idle connection is kept).
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout: f64,
+    /// Seconds a request's body may pause between two pieces.
+    #[arg(long, default_value_t = 30.0)]
+    body_timeout: f64,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -119,9 +129,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let dyn_store: Arc<dyn Store> = store.clone();
     eprintln!("opening {} …", args.data.display());
     let service = Arc::new(
-        Service::open(dyn_store.clone(), &args.data.join("index"), rules, model)
+        Service::open(dyn_store.clone(), &args.data, rules, model)
             .context("cannot start the service")?,
     );
+    for job in service
+        .resume_jobs()
+        .context("cannot resume the interrupted imports")?
+    {
+        eprintln!("job {job}: interrupted by the last stop; finishing it");
+    }
     let startup = service.startup();
     match startup.opened {
         nayose::index::live::Opened::Fresh => {
@@ -154,7 +170,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             loop {
                 std::thread::sleep(std::time::Duration::from_millis(200));
                 let j = service.job(&job.id)?;
-                if j.status != "running" {
+                if j.status != nayose::store::JobStatus::Running {
                     if let Some(e) = j.error {
                         bail!("demo import failed: {e}");
                     }
@@ -168,15 +184,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
             println!("demo admin token: {t}");
         }
     }
-    let state = AppState {
+    let seconds = |name: &str, s: f64| {
+        if s.is_finite() && s > 0.0 {
+            Ok(std::time::Duration::from_secs_f64(s))
+        } else {
+            bail!("--{name} {s}: a number of seconds above 0")
+        }
+    };
+    let state = AppState::new(
         service,
-        tokens: Arc::new(auth::Tokens::new(dyn_store, bootstrap)),
-        metrics: Arc::new(nayose::server::metrics::Metrics::new()),
-        limits: Limits {
+        Arc::new(auth::Tokens::new(dyn_store, bootstrap)),
+        Limits {
             json_bytes: args.max_body_bytes,
             import_bytes: args.max_import_bytes,
+            header_timeout: seconds("header-timeout", args.header_timeout)?,
+            body_timeout: seconds("body-timeout", args.body_timeout)?,
+            connections: args.max_connections.max(1),
+            ..Limits::default()
         },
-    };
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -103,7 +103,9 @@ pub use detect::{
     detect_columns, find_column, has_samples, unknown_override, ColumnType, DetectedBy,
 };
 pub use encoding::{InputEncoding, OutputEncoding};
-pub use write::{write_rejects, EncodedRows, TableWriter, Unmappable, WriteStats};
+pub use write::{
+    default_rejects_path, write_rejects, EncodedRows, TableWriter, Unmappable, WriteStats,
+};
 
 use std::borrow::Cow;
 use std::fmt;

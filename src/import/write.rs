@@ -23,7 +23,7 @@ use super::encoding::{encode_cp932, OutputEncoding, UTF8_BOM};
 use super::{Format, Reject};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Characters that could not be written in the output encoding, in one cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,6 +227,13 @@ fn needs_quotes(value: &str, delim: u8) -> bool {
     value
         .bytes()
         .any(|b| b == delim || b == b'"' || b == b'\r' || b == b'\n')
+}
+
+/// The rejects file used when none is named: `<output>.rejects.csv`.
+pub fn default_rejects_path(output: &Path) -> PathBuf {
+    let mut name = output.file_name().unwrap_or_default().to_os_string();
+    name.push(".rejects.csv");
+    output.with_file_name(name)
 }
 
 /// Write rejects as a UTF-8 CSV with the header `line,column,error,raw`

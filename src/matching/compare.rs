@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How a comparison compares; each kind has a fixed list of levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Comparator {
     /// Company name match key (legal form removed): exact / close / similar / different.
@@ -57,6 +57,22 @@ impl Comparator {
             Comparator::Name => &["exact", "close", "similar", "different"],
             Comparator::Text => &["exact", "close", "similar", "different"],
             Comparator::Code => &["exact", "close", "different"],
+        }
+    }
+
+    /// The label of a level as the model, the pairs file, the report and the
+    /// API name it: `missing` for level 0, else [`Comparator::levels`]'s.
+    /// Levels come from [`Comparator::compare`], so they are in range; a
+    /// model is checked against the plan when it is loaded
+    /// ([`super::model::Model::check_fits`]), never during a request.
+    pub fn level_label(self, level: u8) -> &'static str {
+        match level {
+            0 => "missing",
+            l => {
+                let labels = self.levels();
+                debug_assert!((l as usize) <= labels.len(), "{self:?} has no level {l}");
+                labels.get(l as usize - 1).copied().unwrap_or("unknown")
+            }
         }
     }
 

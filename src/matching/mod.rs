@@ -4,9 +4,15 @@
 //! No IO, not async, no tantivy: the index hands over candidate pairs, this
 //! module says how alike they are and why.
 
+pub mod band;
+pub mod batch;
 pub mod compare;
+pub mod explain;
 pub mod model;
 pub mod prepare;
+
+pub use band::{Band, BandCounts, Bands};
+pub use explain::{ExplainTerm, Explanation};
 
 use crate::normalize::{Normalized, Normalizer};
 use crate::record::FieldType;

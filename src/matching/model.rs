@@ -22,7 +22,8 @@ const FLOOR: f64 = 1e-10;
 /// How far a term-frequency adjustment may move a weight, in bits.
 const TF_CLAMP: f64 = 6.0;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A trained model: m and u per comparison level, and the prior.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Model {
     /// Format version of this file.
     pub version: u32,
@@ -33,7 +34,7 @@ pub struct Model {
     pub training: Training,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ComparisonModel {
     /// `column` or `column:aspect` (`会社名:branch`).
     pub name: String,
@@ -47,7 +48,7 @@ pub struct ComparisonModel {
     pub levels: Vec<LevelModel>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LevelModel {
     pub label: String,
     /// P(level | match)
@@ -64,7 +65,7 @@ impl LevelModel {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Training {
     pub candidate_pairs: u64,
     pub random_pairs: u64,
@@ -90,6 +91,64 @@ impl Model {
 
     pub fn from_toml(text: &str) -> Result<Model, toml::de::Error> {
         toml::from_str(text)
+    }
+
+    /// Whether this model can score pairs of `plan`: the same comparisons
+    /// (names and comparators, in order), each with its comparator's levels,
+    /// and probabilities a weight can be computed from. Checked whenever a
+    /// model is loaded or replaced, so a model that does not fit is a clear
+    /// error then, never a panic while a pair is scored.
+    pub fn check_fits(&self, plan: &[super::Comparison]) -> Result<(), ModelMismatch> {
+        let want: Vec<(&str, Comparator)> = plan
+            .iter()
+            .map(|c| (c.name.as_str(), c.comparator))
+            .collect();
+        let have: Vec<(&str, Comparator)> = self
+            .comparisons
+            .iter()
+            .map(|c| (c.name.as_str(), c.comparator))
+            .collect();
+        if want != have {
+            let list = |v: &[(&str, Comparator)]| {
+                v.iter()
+                    .map(|(n, c)| format!("{n} ({c:?})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(ModelMismatch(format!(
+                "the data gives the comparisons [{}], the model has [{}]",
+                list(&want),
+                list(&have)
+            )));
+        }
+        for c in &self.comparisons {
+            let labels = c.comparator.levels();
+            let have: Vec<&str> = c.levels.iter().map(|l| l.label.as_str()).collect();
+            if have != labels {
+                return Err(ModelMismatch(format!(
+                    "{} has the levels [{}] in the model, [{}] expected",
+                    c.name,
+                    have.join(", "),
+                    labels.join(", ")
+                )));
+            }
+            for l in &c.levels {
+                let ok = |p: f64| p.is_finite() && p > 0.0 && p <= 1.0;
+                if !ok(l.m) || !ok(l.u) {
+                    return Err(ModelMismatch(format!(
+                        "{} level {}: m = {} and u = {} must be in (0, 1]",
+                        c.name, l.label, l.m, l.u
+                    )));
+                }
+            }
+        }
+        if !(self.prior.is_finite() && self.prior > 0.0 && self.prior < 1.0) {
+            return Err(ModelMismatch(format!(
+                "the prior {} must be in (0, 1)",
+                self.prior
+            )));
+        }
+        Ok(())
     }
 
     pub fn prior_weight(&self) -> f64 {
@@ -126,6 +185,11 @@ impl Model {
         (p / (1.0 - p)).log2()
     }
 }
+
+/// A model that cannot score the pairs at hand, and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the model does not fit: {0}")]
+pub struct ModelMismatch(pub String);
 
 /// Keep only the strongest term of each evidence group: the largest positive
 /// weight when any is positive, else the least negative; the others become 0.

@@ -56,15 +56,19 @@ pub struct Preparer {
 }
 
 impl Preparer {
-    /// Which columns block how, by type: names and addresses by BM25 over
-    /// bigrams; dates and postal codes as extra BM25 terms; phone, e-mail,
-    /// corporate number and codes as exact blocks.
+    /// The plan of the compared columns (`compare[c]`: whether column `c`,
+    /// named `headers[c]` and of type `types[c]`, takes part; see
+    /// [`crate::rules::Rules::is_compared`]) and which columns block how, by
+    /// type: names and addresses by BM25 over bigrams; dates and postal
+    /// codes as extra BM25 terms; phone, e-mail, corporate number and codes
+    /// as exact blocks. The batch job and the service both start here.
     pub fn new(
-        plan: Vec<Comparison>,
+        headers: &[String],
         types: &[FieldType],
         compare: &[bool],
         opts: &MatchingOptions,
     ) -> Preparer {
+        let plan = super::plan(headers, types, compare);
         let mut p = Preparer {
             blocking: BlockingSchema {
                 text_fields: vec![],

@@ -86,9 +86,9 @@ pub struct PairView {
     pub probability: f64,
     /// Column header, left display value, right display value.
     pub fields: Vec<(String, String, String)>,
-    /// Comparison name, level label, weight; with the prior they sum to
+    /// Each comparison's level and weight; with the prior they sum to
     /// `weight`.
-    pub terms: Vec<(String, String, f64)>,
+    pub terms: Vec<crate::matching::ExplainTerm>,
 }
 
 /// Weights beyond ±this many bits fall into the histogram's edge bins: a
@@ -623,14 +623,14 @@ fn write_uncertain(out: &mut String, r: &DedupeReport) -> fmt::Result {
             "<tr><td>事前重み</td><td></td><td class=\"num\">{}</td></tr>",
             fmt_weight(r.prior_weight)
         )?;
-        for (name, level, w) in &p.terms {
-            let sign = if *w >= 0.0 { "pos" } else { "neg" };
+        for t in &p.terms {
+            let sign = if t.weight >= 0.0 { "pos" } else { "neg" };
             writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td class=\"num {sign}\">{}</td></tr>",
-                Esc(name),
-                Esc(level),
-                fmt_weight(*w)
+                Esc(&t.comparison),
+                Esc(&t.level),
+                fmt_weight(t.weight)
             )?;
         }
         writeln!(
@@ -646,7 +646,7 @@ fn write_uncertain(out: &mut String, r: &DedupeReport) -> fmt::Result {
         writeln!(out, "</tbody></table>")?;
         // A mismatch means the caller's figures disagree; show it rather than
         // hide it, since the steward reads the total as the explanation.
-        let sum = r.prior_weight + p.terms.iter().map(|(_, _, w)| w).sum::<f64>();
+        let sum = r.prior_weight + p.terms.iter().map(|t| t.weight).sum::<f64>();
         if (sum - p.weight).abs() > 0.005 {
             writeln!(
                 out,

@@ -16,10 +16,10 @@ fn level(label: &str, m: f64, u: f64, pairs: u64) -> LevelSummary {
 fn sample() -> DedupeReport {
     let prior_weight = -10.0;
     let terms = vec![
-        ("会社名".to_string(), "類似 ≥ 0.9".to_string(), 7.5),
-        ("電話番号".to_string(), "不一致".to_string(), 2.55),
+        term("会社名".to_string(), "類似 ≥ 0.9".to_string(), 7.5),
+        term("電話番号".to_string(), "不一致".to_string(), 2.55),
     ];
-    let weight = prior_weight + terms.iter().map(|t| t.2).sum::<f64>();
+    let weight = prior_weight + terms.iter().map(|t| t.weight).sum::<f64>();
     DedupeReport {
         title: "customers.csv".to_string(),
         records: 1200,
@@ -84,8 +84,8 @@ fn hostile() -> DedupeReport {
     let pair = &mut r.uncertain_pairs[0];
     pair.left_id = HOSTILE.to_string();
     pair.fields[0] = (HOSTILE.to_string(), HOSTILE.to_string(), "<b>".to_string());
-    pair.terms[0].0 = HOSTILE.to_string();
-    pair.terms[0].1 = HOSTILE.to_string();
+    pair.terms[0].comparison = HOSTILE.to_string();
+    pair.terms[0].level = HOSTILE.to_string();
     r.stages[0].0 = HOSTILE.to_string();
     r.oversized_blocks[0] = (HOSTILE.to_string(), HOSTILE.to_string(), 5);
     r
@@ -273,4 +273,14 @@ fn number_formats() {
     assert_eq!(fmt_weight(f64::NEG_INFINITY), "−∞");
     assert_eq!(fmt_prob_small(0.00012), "1.20e-4");
     assert_eq!(percent(1, 0), "—");
+}
+
+/// One explained term of the sample pair.
+fn term(comparison: String, level: String, weight: f64) -> crate::matching::ExplainTerm {
+    crate::matching::ExplainTerm {
+        field: comparison.clone(),
+        comparison,
+        level,
+        weight,
+    }
 }

@@ -551,6 +551,21 @@ impl Rules {
             .iter()
             .find(|f| header_key(&f.name) == h || f.headers.iter().any(|a| header_key(a) == h))
     }
+
+    /// Whether a column (named `header`, following `rule` when one of the
+    /// rules' fields matched it) is compared when matching: not a field with
+    /// allowed values (選択肢: a consent flag says nothing about who someone
+    /// is) and not named in `[matching] ignore` (by header or rule name).
+    /// The one definition for the batch job and the service; an id column
+    /// is left out by the caller, which knows which column holds the ids.
+    pub fn is_compared(&self, header: &str, rule: Option<&FieldRule>) -> bool {
+        rule.is_none_or(|r| r.allowed.is_empty())
+            && !self
+                .matching
+                .ignore
+                .iter()
+                .any(|i| header_key(i) == header_key(header) || rule.is_some_and(|r| r.name == *i))
+    }
 }
 
 /// How headers are compared: folded, lower-cased, without spaces, `_` or `-`.

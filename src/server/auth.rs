@@ -2,12 +2,8 @@
 //! SHA-256 (a stolen database gives no usable token); the bootstrap admin
 //! token comes from `NAYOSE_ADMIN_TOKEN` and is never stored.
 
-use super::error::ApiError;
-use super::AppState;
 use crate::service::Actor;
-use crate::store::{now, AuditEntry, Role, Store, StoreError, StoreExt};
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
+use crate::store::{now, AuditAction, AuditEntry, Role, Store, StoreError, StoreExt};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -69,7 +65,7 @@ pub fn create_token(
             seq: 0,
             at,
             actor: by.to_string(),
-            action: "token.create".into(),
+            action: AuditAction::TokenCreate,
             subject: format!("token:{id}"),
             before: serde_json::Value::Null,
             after: serde_json::json!({ "name": name, "role": role.as_str() }),
@@ -78,46 +74,4 @@ pub fn create_token(
         Ok(())
     })?;
     Ok(token)
-}
-
-/// The authenticated caller of a request.
-pub struct Auth(pub Actor);
-
-impl Auth {
-    /// Refuse unless the caller's role allows `need`.
-    pub fn require(&self, need: Role) -> Result<&Actor, ApiError> {
-        if self.0.role.allows(need) {
-            Ok(&self.0)
-        } else {
-            Err(ApiError::forbidden(need.as_str()))
-        }
-    }
-
-    /// Personal data is masked for viewers.
-    pub fn masked(&self) -> bool {
-        self.0.role == Role::Viewer
-    }
-}
-
-impl FromRequestParts<AppState> for Auth {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, ApiError> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(ApiError::unauthorized)?
-            .to_string();
-        let tokens = Arc::clone(&state.tokens);
-        let actor = tokio::task::spawn_blocking(move || tokens.actor(&token))
-            .await
-            .map_err(|_| ApiError::unauthorized())?
-            .map_err(|e| ApiError::from(crate::service::ServiceError::from(e)))?
-            .ok_or_else(ApiError::unauthorized)?;
-        Ok(Auth(actor))
-    }
 }

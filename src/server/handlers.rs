@@ -1,94 +1,35 @@
-//! The `/v1` handlers: authenticate, parse, run the service call on a
-//! blocking thread, answer. The `#[utoipa::path]` on each is what
-//! `/openapi.json` is generated from.
+//! The `/v1` handlers: take what the route needs from the request (the
+//! caller with the route's role first, then path, query and body, each
+//! refused in the one error shape: `extract.rs`), run the service call on a
+//! blocking thread, answer with the route's status. The `#[utoipa::path]` on
+//! each is what `/openapi.json` is generated from; `openapi.rs` adds the
+//! error answers every route shares.
 
-use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
+use super::extract::{
+    whole, whole_param, Admin, ApiJson, ApiPath, ApiQuery, Caller, Ingest, Steward, Viewer,
+};
 use super::AppState;
+use crate::matching::model::Model;
+use crate::matching::Band;
 use crate::service::golden::Golden;
 use crate::service::import::{ImportFormat, ImportRequest};
+use crate::service::limits::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use crate::service::review::{BulkOutcome, Decision, EntityView, ProposalDetail};
 use crate::service::{Candidate, CreateOutcome, IdemKey, RecordInput, Reply, Service};
 use crate::store::{
-    AuditEntry, AuditFilter, Job, Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record,
-    Role,
+    AuditAction, AuditEntry, AuditFilter, Job, Proposal, ProposalFilter, ProposalSort,
+    ProposalSource, ProposalStatus, Record, Role,
 };
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
-
-/// A JSON body: `application/json`, within the size limit, well-formed, of
-/// the right shape (unknown fields refused). Keeps the body's hash for
-/// idempotency keys.
-pub struct ApiJson<T> {
-    pub value: T,
-    pub hash: String,
-}
-
-impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                let ct = ct.split(';').next().unwrap_or("").trim();
-                ct.eq_ignore_ascii_case("application/json")
-            })
-            .unwrap_or(false);
-        if !json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as application/json",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| too_large_or_bad(e.status()))?;
-        let value = serde_json::from_slice(&bytes).map_err(|e| {
-            use serde_json::error::Category;
-            match e.classify() {
-                Category::Data => ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_request",
-                    format!("the body does not fit: {e}"),
-                ),
-                _ => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_json",
-                    format!("the body is not valid JSON: {e}"),
-                ),
-            }
-        })?;
-        Ok(ApiJson {
-            value,
-            hash: hex::encode(Sha256::digest(&bytes)),
-        })
-    }
-}
-
-fn too_large_or_bad(status: StatusCode) -> ApiError {
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the body is larger than this route accepts",
-        )
-    } else {
-        ApiError::invalid("the body could not be read")
-    }
-}
 
 /// Run a service call off the async threads.
 async fn blocking<T: Send + 'static>(
@@ -98,15 +39,12 @@ async fn blocking<T: Send + 'static>(
     let s = Arc::clone(&state.service);
     tokio::task::spawn_blocking(move || f(&s))
         .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error (see the server log)",
-            )
-        })?
+        .map_err(|_| ApiError::internal())?
         .map_err(ApiError::from)
 }
+
+/// The longest idempotency key.
+const MAX_IDEMPOTENCY_KEY: usize = 200;
 
 fn idem_key(headers: &HeaderMap, route: &str, hash: &str) -> Result<Option<IdemKey>, ApiError> {
     let Some(v) = headers.get("idempotency-key") else {
@@ -115,24 +53,384 @@ fn idem_key(headers: &HeaderMap, route: &str, hash: &str) -> Result<Option<IdemK
     let key = v
         .to_str()
         .ok()
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .ok_or_else(|| ApiError::invalid("Idempotency-Key: 1–200 visible ASCII characters"))?;
+        .filter(|k| {
+            (1..=MAX_IDEMPOTENCY_KEY).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "Idempotency-Key: 1–{MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+            ))
+        })?;
     Ok(Some(IdemKey {
         key: key.to_string(),
         request_hash: format!("{route} {hash}"),
     }))
 }
 
+/// A write's answer with the route's status; a replayed one with the same
+/// status and the stored body.
 fn reply<T: Serialize>(r: Reply<T>, status: StatusCode) -> Response {
     match r {
         Reply::Fresh(v) => (status, Json(v)).into_response(),
-        Reply::Replay { status, body } => (
-            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response(),
+        Reply::Replay(body) => {
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
     }
+}
+
+/// `limit` within `1..=max`, `default` when absent.
+fn limit_of(limit: Option<u32>, default: usize, max: usize) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max as u32).contains(&n) => Ok(n as usize),
+        Some(n) => Err(ApiError::invalid(format!("limit {n}: 1 to {max}"))),
+    }
+}
+
+/// A cursor handed out as `next_cursor`: 1–18 digits.
+fn cursor_of(cursor: Option<&str>) -> Result<Option<u64>, ApiError> {
+    match cursor {
+        None => Ok(None),
+        Some(c) if (1..=18).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(c.parse().ok())
+        }
+        Some(_) => Err(ApiError::invalid("cursor: pass back a next_cursor")),
+    }
+}
+
+/// A query-string text parameter: `min..=max` characters.
+fn text_param(name: &str, v: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    match v {
+        Some(t) if t.is_empty() || t.chars().count() > max => {
+            Err(ApiError::invalid(format!("{name}: 1 to {max} characters")))
+        }
+        other => Ok(other),
+    }
+}
+
+/// A body's free text (a reason, a name): at most `max` characters.
+fn body_text(name: &str, v: &Option<String>, max: usize) -> Result<(), ApiError> {
+    match v {
+        Some(t) if t.chars().count() > max => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            super::error::ErrorCode::InvalidRequest,
+            format!("{name}: at most {max} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+// ---- records -----------------------------------------------------------------
+
+/// The most candidates an answer lists.
+pub const MAX_CANDIDATES: usize = 100;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LimitQuery {
+    /// How many candidates the answer lists at most (default 10).
+    #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "whole_param")]
+    limit: Option<u32>,
+}
+
+impl LimitQuery {
+    fn limit(&self) -> Result<usize, ApiError> {
+        limit_of(self.limit, 10, MAX_CANDIDATES)
+    }
+}
+
+/// A check's answer.
+#[derive(Serialize, ToSchema)]
+pub struct CheckResponse {
+    pub candidates: Vec<Candidate>,
+}
+
+/// Is this customer already here? Scores the record against the store without writing.
+#[utoipa::path(post, path = "/v1/records/check", request_body = RecordInput,
+    params(LimitQuery),
+    responses((status = 200, body = CheckResponse), (status = 503, body = ErrorBody, description = "no model yet")),
+    security(("token" = [])))]
+pub async fn check_record(
+    _caller: Caller<Viewer>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<LimitQuery>,
+    body: ApiJson<RecordInput>,
+) -> Result<Json<CheckResponse>, ApiError> {
+    let limit = q.limit()?;
+    let candidates = blocking(&state, move |s| s.check(&body.value, limit)).await?;
+    Ok(Json(CheckResponse { candidates }))
+}
+
+/// Store a record; it is checked in the same call (auto-merged in the match band, proposed in the review band). Every candidate is acted on; the answer lists the best `limit`. Without a model yet, the record is stored unmatched and `not_matched` says so.
+#[utoipa::path(post, path = "/v1/records", request_body = RecordInput,
+    params(LimitQuery, ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely: 1–200 visible ASCII characters")),
+    responses((status = 201, body = CreateOutcome), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the id is taken, or the idempotency key came with another request")),
+    security(("token" = [])))]
+pub async fn create_record(
+    caller: Caller<Ingest>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<LimitQuery>,
+    body: ApiJson<RecordInput>,
+) -> Result<Response, ApiError> {
+    let limit = q.limit()?;
+    let idem = idem_key(&headers, "POST /v1/records", &body.hash)?;
+    let actor = caller.actor;
+    let r = blocking(&state, move |s| {
+        s.create(&actor, body.value, idem.as_ref(), limit)
+    })
+    .await?;
+    Ok(reply(r, StatusCode::CREATED))
+}
+
+#[utoipa::path(get, path = "/v1/records/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = Record)),
+    security(("token" = [])))]
+pub async fn get_record(
+    caller: Caller<Viewer>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Record>, ApiError> {
+    let mut r = blocking(&state, move |s| s.record(&id)).await?;
+    if caller.masked() {
+        mask_record(&mut r);
+    }
+    Ok(Json(r))
+}
+
+/// A record's new fields (`PUT`): they replace the old ones whole.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordUpdate {
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Replace a record's fields: re-normalized, re-indexed, re-matched. Without a model yet, the new values are stored unmatched and `not_matched` says so.
+#[utoipa::path(put, path = "/v1/records/{id}", request_body = RecordUpdate,
+    params(("id" = String, Path), LimitQuery, ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely: 1–200 visible ASCII characters")),
+    responses((status = 200, body = CreateOutcome), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the idempotency key came with another request")),
+    security(("token" = [])))]
+pub async fn update_record(
+    caller: Caller<Ingest>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LimitQuery>,
+    body: ApiJson<RecordUpdate>,
+) -> Result<Response, ApiError> {
+    let limit = q.limit()?;
+    let idem = idem_key(&headers, &format!("PUT /v1/records/{id}"), &body.hash)?;
+    let actor = caller.actor;
+    let r = blocking(&state, move |s| {
+        s.update(&actor, &id, body.value.fields, idem.as_ref(), limit)
+    })
+    .await?;
+    Ok(reply(r, StatusCode::OK))
+}
+
+#[utoipa::path(delete, path = "/v1/records/{id}", params(("id" = String, Path)),
+    responses((status = 204, description = "deleted"), (status = 403, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn delete_record(
+    caller: Caller<Ingest>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let actor = caller.actor;
+    blocking(&state, move |s| s.delete(&actor, &id, false, None)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    /// Why (kept in the audit log); at most 1000 characters.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    reason: Option<String>,
+}
+
+/// Erase a person's record (APPI): removed from store, index, proposals and golden records; the audit log keeps a PII-free tombstone.
+#[utoipa::path(post, path = "/v1/records/{id}/erase", params(("id" = String, Path)),
+    request_body = ReasonBody,
+    responses((status = 204, description = "erased"), (status = 403, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn erase_record(
+    caller: Caller<Admin>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    body: ApiJson<ReasonBody>,
+) -> Result<StatusCode, ApiError> {
+    body_text("reason", &body.value.reason, MAX_TEXT_CHARS)?;
+    let actor = caller.actor;
+    blocking(&state, move |s| {
+        s.delete(&actor, &id, true, body.value.reason)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Crosswalk {
+    pub record_id: String,
+    pub entity_id: String,
+}
+
+/// The crosswalk: which entity a source record belongs to now.
+#[utoipa::path(get, path = "/v1/records/{id}/entity", params(("id" = String, Path)),
+    responses((status = 200, body = Crosswalk)),
+    security(("token" = [])))]
+pub async fn record_entity(
+    _caller: Caller<Viewer>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Crosswalk>, ApiError> {
+    let (record_id, entity_id) = blocking(&state, move |s| s.crosswalk(&id)).await?;
+    Ok(Json(Crosswalk {
+        record_id,
+        entity_id,
+    }))
+}
+
+/// The longest search text.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// The most records a search lists.
+pub const MAX_SEARCH_RESULTS: usize = 500;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// Text found in any field: a name, kana, phone, e-mail or address (not blank).
+    #[param(min_length = 1, max_length = 200)]
+    q: String,
+    /// At most this many records (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    #[serde(default, deserialize_with = "whole_param")]
+    limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecordList {
+    pub items: Vec<Record>,
+    /// Searches answer in one page.
+    pub next_cursor: Option<String>,
+}
+
+/// Search records (for disclosure and erasure requests).
+#[utoipa::path(get, path = "/v1/records", params(SearchQuery),
+    responses((status = 200, body = RecordList)), security(("token" = [])))]
+pub async fn search_records(
+    caller: Caller<Viewer>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Result<Json<RecordList>, ApiError> {
+    let limit = limit_of(q.limit, 50, MAX_SEARCH_RESULTS)?;
+    if q.q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::invalid(format!(
+            "q: at most {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    let mut items = blocking(&state, move |s| s.search(&q.q, limit)).await?;
+    if caller.masked() {
+        items.iter_mut().for_each(mask_record);
+    }
+    Ok(Json(RecordList {
+        items,
+        next_cursor: None,
+    }))
+}
+
+// ---- imports and jobs ------------------------------------------------------
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// The source system every row gets (a `source` column wins).
+    #[param(min_length = 1, max_length = 64)]
+    source: Option<String>,
+}
+
+/// Import a file (CSV, TSV, XLSX or NDJSON, by Content-Type) as a job; `GET /v1/jobs/{id}` follows it. The file is kept until the job ends, so an import cut off by a crash is finished at the next start.
+#[utoipa::path(post, path = "/v1/imports", params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely: 1–200 visible ASCII characters")),
+    request_body(content(
+        (String = "text/csv"),
+        (String = "text/tab-separated-values"),
+        (String = "application/x-ndjson"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+    responses((status = 202, body = Job), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the idempotency key came with another request")),
+    security(("token" = [])))]
+pub async fn start_import(
+    caller: Caller<Ingest>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    if let Some(source) = &q.source {
+        limits::check_source(source).map_err(|e| ApiError::invalid(e.to_string()))?;
+    }
+    let format = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(ImportFormat::from_content_type)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                super::error::ErrorCode::UnsupportedMediaType,
+                "Content-Type: text/csv, text/tab-separated-values, application/x-ndjson or the XLSX type",
+            )
+        })?;
+    let bytes = super::extract::read_body(req.into_body(), state.limits.import_bytes).await?;
+    let hash = hex::encode(Sha256::digest(&bytes));
+    let idem = idem_key(
+        &headers,
+        &format!("POST /v1/imports {:?} {:?}", format, q.source),
+        &hash,
+    )?;
+    let request = ImportRequest {
+        bytes: bytes.to_vec(),
+        format,
+        source: q.source,
+    };
+    let s = Arc::clone(&state.service);
+    let actor = caller.actor;
+    let r = tokio::task::spawn_blocking(move || s.start_import(&actor, request, idem.as_ref()))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(ApiError::from)?;
+    Ok(reply(r, StatusCode::ACCEPTED))
+}
+
+/// A job: its stage, progress and (when it ended) its result.
+#[utoipa::path(get, path = "/v1/jobs/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = Job)),
+    security(("token" = [])))]
+pub async fn get_job(
+    _caller: Caller<Viewer>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Job>, ApiError> {
+    Ok(Json(blocking(&state, move |s| s.job(&id)).await?))
+}
+
+/// Stop a running import: no more rows are stored after the batch being written; the rows stored so far are still matched, then the job ends `cancelled`.
+#[utoipa::path(post, path = "/v1/jobs/{id}/cancel", params(("id" = String, Path)),
+    responses((status = 202, body = Job, description = "cancellation requested"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the job has ended")),
+    security(("token" = [])))]
+pub async fn cancel_job(
+    caller: Caller<Ingest>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<Job>), ApiError> {
+    let actor = caller.actor;
+    let job = blocking(&state, move |s| s.cancel_job(&actor, &id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
 // ---- masking for viewers ----------------------------------------------------
@@ -169,339 +467,66 @@ fn mask_golden(g: &mut Golden) {
     }
 }
 
-// ---- records -----------------------------------------------------------------
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LimitQuery {
-    /// How many candidates the answer lists at most (default 10, at most 100).
-    limit: Option<usize>,
-}
-
-impl LimitQuery {
-    fn limit(&self) -> usize {
-        self.limit.unwrap_or(10).clamp(1, 100)
-    }
-}
-
-/// A check's answer.
-#[derive(Serialize, ToSchema)]
-pub struct CheckResponse {
-    pub candidates: Vec<Candidate>,
-}
-
-/// Is this customer already here? Scores the record against the store without writing.
-#[utoipa::path(post, path = "/v1/records/check", request_body = RecordInput,
-    params(LimitQuery),
-    responses((status = 200, body = CheckResponse), (status = 422, body = ErrorBody)),
-    security(("token" = [])))]
-pub async fn check_record(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<LimitQuery>,
-    body: ApiJson<RecordInput>,
-) -> Result<Json<CheckResponse>, ApiError> {
-    auth.require(Role::Viewer)?;
-    let limit = q.limit();
-    let candidates = blocking(&state, move |s| s.check(&body.value, limit)).await?;
-    Ok(Json(CheckResponse { candidates }))
-}
-
-/// Store a record; it is checked in the same call (auto-merged in the match band, proposed in the review band). Every candidate is acted on; the answer lists the best `limit`.
-#[utoipa::path(post, path = "/v1/records", request_body = RecordInput,
-    params(LimitQuery, ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely")),
-    responses((status = 201, body = CreateOutcome), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("token" = [])))]
-pub async fn create_record(
-    State(state): State<AppState>,
-    auth: Auth,
-    headers: HeaderMap,
-    Query(q): Query<LimitQuery>,
-    body: ApiJson<RecordInput>,
-) -> Result<Response, ApiError> {
-    let actor = auth.require(Role::Ingest)?.clone();
-    let limit = q.limit();
-    let idem = idem_key(&headers, "POST /v1/records", &body.hash)?;
-    let r = blocking(&state, move |s| {
-        s.create(&actor, body.value, idem.as_ref(), limit)
-    })
-    .await?;
-    Ok(reply(r, StatusCode::CREATED))
-}
-
-#[utoipa::path(get, path = "/v1/records/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = Record), (status = 404, body = ErrorBody)),
-    security(("token" = [])))]
-pub async fn get_record(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<Record>, ApiError> {
-    auth.require(Role::Viewer)?;
-    let mut r = blocking(&state, move |s| s.record(&id)).await?;
-    if auth.masked() {
-        mask_record(&mut r);
-    }
-    Ok(Json(r))
-}
-
-/// Replace a record's fields: re-normalized, re-indexed, re-matched.
-#[utoipa::path(put, path = "/v1/records/{id}", request_body = RecordInput,
-    params(("id" = String, Path), LimitQuery, ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = CreateOutcome), (status = 404, body = ErrorBody)),
-    security(("token" = [])))]
-pub async fn update_record(
-    State(state): State<AppState>,
-    auth: Auth,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<LimitQuery>,
-    body: ApiJson<RecordInput>,
-) -> Result<Response, ApiError> {
-    let actor = auth.require(Role::Ingest)?.clone();
-    if body.value.id.as_deref().is_some_and(|b| b != id) {
-        return Err(ApiError::invalid("the body's id differs from the path's"));
-    }
-    let idem = idem_key(&headers, &format!("PUT /v1/records/{id}"), &body.hash)?;
-    let limit = q.limit();
-    let r = blocking(&state, move |s| {
-        s.update(&actor, &id, body.value.fields, idem.as_ref(), limit)
-    })
-    .await?;
-    Ok(reply(r, StatusCode::OK))
-}
-
-#[utoipa::path(delete, path = "/v1/records/{id}", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)),
-    security(("token" = [])))]
-pub async fn delete_record(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let actor = auth.require(Role::Ingest)?.clone();
-    blocking(&state, move |s| s.delete(&actor, &id, false, None)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonBody {
-    #[serde(default)]
-    reason: Option<String>,
-}
-
-/// Erase a person's record (APPI): removed from store, index, proposals and golden records; the audit log keeps a PII-free tombstone.
-#[utoipa::path(post, path = "/v1/records/{id}/erase", params(("id" = String, Path)),
-    request_body = ReasonBody,
-    responses((status = 204), (status = 404, body = ErrorBody)),
-    security(("token" = [])))]
-pub async fn erase_record(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-    body: ApiJson<ReasonBody>,
-) -> Result<StatusCode, ApiError> {
-    let actor = auth.require(Role::Admin)?.clone();
-    blocking(&state, move |s| {
-        s.delete(&actor, &id, true, body.value.reason)
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Crosswalk {
-    pub record_id: String,
-    pub entity_id: String,
-}
-
-/// The crosswalk: which entity a source record belongs to now.
-#[utoipa::path(get, path = "/v1/records/{id}/entity", params(("id" = String, Path)),
-    responses((status = 200, body = Crosswalk), (status = 404, body = ErrorBody)),
-    security(("token" = [])))]
-pub async fn record_entity(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<Crosswalk>, ApiError> {
-    auth.require(Role::Viewer)?;
-    let (record_id, entity_id) = blocking(&state, move |s| s.crosswalk(&id)).await?;
-    Ok(Json(Crosswalk {
-        record_id,
-        entity_id,
-    }))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SearchQuery {
-    /// Text found in any field: a name, kana, phone, e-mail or address.
-    q: String,
-    limit: Option<usize>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RecordList {
-    pub items: Vec<Record>,
-    pub next_cursor: Option<String>,
-}
-
-/// Search records (for disclosure and erasure requests).
-#[utoipa::path(get, path = "/v1/records", params(SearchQuery),
-    responses((status = 200, body = RecordList)), security(("token" = [])))]
-pub async fn search_records(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<SearchQuery>,
-) -> Result<Json<RecordList>, ApiError> {
-    auth.require(Role::Viewer)?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let mut items = blocking(&state, move |s| s.search(&q.q, limit)).await?;
-    if auth.masked() {
-        items.iter_mut().for_each(mask_record);
-    }
-    Ok(Json(RecordList {
-        items,
-        next_cursor: None,
-    }))
-}
-
-// ---- imports and jobs ------------------------------------------------------
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ImportQuery {
-    /// The source system every row gets (a `source` column wins).
-    source: Option<String>,
-}
-
-/// Import a file (CSV, TSV, XLSX or NDJSON, by Content-Type) as a job; `GET /v1/jobs/{id}` follows it.
-#[utoipa::path(post, path = "/v1/imports", params(ImportQuery, ("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = String, content_type = "text/csv"),
-    responses((status = 202, body = Job), (status = 415, body = ErrorBody), (status = 413, body = ErrorBody)),
-    security(("token" = [])))]
-pub async fn start_import(
-    State(state): State<AppState>,
-    auth: Auth,
-    headers: HeaderMap,
-    Query(q): Query<ImportQuery>,
-    req: Request,
-) -> Result<Response, ApiError> {
-    let actor = auth.require(Role::Ingest)?.clone();
-    let format = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(ImportFormat::from_content_type)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Content-Type: text/csv, text/tab-separated-values, application/x-ndjson or the XLSX type",
-            )
-        })?;
-    let bytes = Bytes::from_request(req, &state)
-        .await
-        .map_err(|e| too_large_or_bad(e.status()))?;
-    let hash = hex::encode(Sha256::digest(&bytes));
-    let idem = idem_key(
-        &headers,
-        &format!("POST /v1/imports {:?} {:?}", format, q.source),
-        &hash,
-    )?;
-    let request = ImportRequest {
-        bytes: bytes.to_vec(),
-        format,
-        source: q.source,
-    };
-    let s = Arc::clone(&state.service);
-    let r = tokio::task::spawn_blocking(move || s.start_import(&actor, request, idem.as_ref()))
-        .await
-        .map_err(|_| ApiError::invalid("import failed to start"))?
-        .map_err(ApiError::from)?;
-    Ok(reply(r, StatusCode::ACCEPTED))
-}
-
-#[utoipa::path(get, path = "/v1/jobs/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = Job), (status = 404, body = ErrorBody)),
-    security(("token" = [])))]
-pub async fn get_job(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<Json<Job>, ApiError> {
-    auth.require(Role::Viewer)?;
-    Ok(Json(blocking(&state, move |s| s.job(&id)).await?))
-}
-
 // ---- proposals -------------------------------------------------------------
 
+/// The most proposals a page lists.
+pub const MAX_PROPOSAL_PAGE: usize = 500;
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ProposalQuery {
-    /// open, deferred, approved, rejected, superseded
-    status: Option<String>,
-    /// match or review
-    band: Option<String>,
-    /// batch or live
-    source: Option<String>,
+    status: Option<ProposalStatus>,
+    band: Option<Band>,
+    source: Option<ProposalSource>,
+    /// A steward's name.
+    #[param(min_length = 1, max_length = 100)]
     assignee: Option<String>,
+    /// Only proposals scoring at least this (log2 odds).
     min_score: Option<f64>,
     /// `id` (oldest first, the default), `uncertainty` (probability nearest 0.5 first) or `score` (highest first)
-    sort: Option<String>,
+    sort: Option<ProposalSort>,
+    /// A `next_cursor` from the page before.
+    #[param(pattern = "^[0-9]{1,18}$")]
     cursor: Option<String>,
-    limit: Option<usize>,
+    /// At most this many proposals (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    #[serde(default, deserialize_with = "whole_param")]
+    limit: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ProposalList {
     pub items: Vec<Proposal>,
-    /// Pass as `cursor` for the next page; absent on the last one.
+    /// Pass as `cursor` for the next page; null on the last one.
     pub next_cursor: Option<String>,
 }
 
 #[utoipa::path(get, path = "/v1/proposals", params(ProposalQuery),
-    responses((status = 200, body = ProposalList), (status = 400, body = ErrorBody)),
+    responses((status = 200, body = ProposalList)),
     security(("token" = [])))]
 pub async fn list_proposals(
+    _caller: Caller<Viewer>,
     State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<ProposalQuery>,
+    ApiQuery(q): ApiQuery<ProposalQuery>,
 ) -> Result<Json<ProposalList>, ApiError> {
-    auth.require(Role::Viewer)?;
-    let status = match q.status.as_deref() {
-        None => None,
-        Some(s) => Some(ProposalStatus::parse(s).ok_or_else(|| {
-            ApiError::invalid(format!(
-                "status `{s}`: open, deferred, approved, rejected or superseded"
-            ))
-        })?),
-    };
-    let sort = match q.sort.as_deref() {
-        None => ProposalSort::ByNumber,
-        Some(s) => ProposalSort::parse(s)
-            .ok_or_else(|| ApiError::invalid(format!("sort `{s}`: id, uncertainty or score")))?,
-    };
+    let sort = q.sort.unwrap_or_default();
+    let limit = limit_of(q.limit, 50, MAX_PROPOSAL_PAGE)?;
+    if q.min_score.is_some_and(|m| !m.is_finite()) {
+        return Err(ApiError::invalid("min_score: a finite number"));
+    }
     // The cursor is the last proposal number by id, the rows seen so far
     // in a sorted order; either way the client only passes it back.
-    let cursor = match q.cursor.as_deref() {
-        None => None,
-        Some(c) => Some(
-            c.parse::<u64>()
-                .map_err(|_| ApiError::invalid("cursor: pass back a next_cursor"))?,
-        ),
-    };
+    let cursor = cursor_of(q.cursor.as_deref())?;
     let (after, offset) = match sort {
         ProposalSort::ByNumber => (cursor, 0),
         _ => (None, cursor.unwrap_or(0) as usize),
     };
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let filter = ProposalFilter {
-        status,
+        status: q.status,
         band: q.band,
         source: q.source,
-        assignee: q.assignee,
+        assignee: text_param("assignee", q.assignee, MAX_NAME_CHARS)?,
         min_score: q.min_score,
         after,
         sort,
@@ -519,32 +544,30 @@ pub async fn list_proposals(
 
 #[derive(Serialize, ToSchema)]
 pub struct Counts {
-    /// Pending proposals per band.
-    pub pending: BTreeMap<String, u64>,
+    /// Pending (open and deferred) proposals per band.
+    pub pending: BTreeMap<Band, u64>,
 }
 
 #[utoipa::path(get, path = "/v1/proposals/counts",
     responses((status = 200, body = Counts)), security(("token" = [])))]
 pub async fn proposal_counts(
+    _caller: Caller<Viewer>,
     State(state): State<AppState>,
-    auth: Auth,
 ) -> Result<Json<Counts>, ApiError> {
-    auth.require(Role::Viewer)?;
     let pending = blocking(&state, |s| s.proposal_counts()).await?;
     Ok(Json(Counts { pending }))
 }
 
 #[utoipa::path(get, path = "/v1/proposals/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = ProposalDetail), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ProposalDetail)),
     security(("token" = [])))]
 pub async fn get_proposal(
+    caller: Caller<Viewer>,
     State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ProposalDetail>, ApiError> {
-    auth.require(Role::Viewer)?;
     let mut d = blocking(&state, move |s| s.proposal(&id)).await?;
-    if auth.masked() {
+    if caller.masked() {
         d.records.iter_mut().for_each(mask_record);
         for f in &mut d.fields {
             for v in f.values.iter_mut().flatten() {
@@ -556,38 +579,57 @@ pub async fn get_proposal(
     Ok(Json(d))
 }
 
+/// An approval.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBody {
+    /// Field → the record whose value the golden record keeps (a member of either entity).
+    #[serde(default)]
+    winners: BTreeMap<String, String>,
+    /// Why (kept with the decision and in the audit log); at most 1000 characters.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    reason: Option<String>,
+    /// The proposal version the steward saw; a stale one gets 409.
+    #[serde(default, deserialize_with = "whole")]
+    version: Option<u64>,
+}
+
+/// A rejection, deferral or reopening.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
-    /// Approve only: field → record id whose value the golden record keeps.
+    /// Why (kept with the decision and in the audit log); at most 1000 characters.
     #[serde(default)]
-    winners: BTreeMap<String, String>,
-    #[serde(default)]
+    #[schema(max_length = 1000)]
     reason: Option<String>,
     /// The proposal version the steward saw; a stale one gets 409.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole")]
     version: Option<u64>,
 }
 
 async fn decide(
+    caller: Caller<Steward>,
     state: AppState,
-    auth: Auth,
     headers: HeaderMap,
     id: String,
-    body: ApiJson<DecisionBody>,
+    body: ApiJson<ApproveBody>,
     decision: Decision,
-    verb: &str,
 ) -> Result<Response, ApiError> {
-    let actor = auth.require(Role::Steward)?.clone();
-    if decision != Decision::Approve && !body.value.winners.is_empty() {
-        return Err(ApiError::invalid("winners only go with approve"));
-    }
+    let verb = match decision {
+        Decision::Approve => "approve",
+        Decision::Reject => "reject",
+        Decision::Defer => "defer",
+        Decision::Reopen => "reopen",
+    };
     let idem = idem_key(
         &headers,
         &format!("POST /v1/proposals/{id}/{verb}"),
         &body.hash,
     )?;
+    body_text("reason", &body.value.reason, MAX_TEXT_CHARS)?;
     let b = body.value;
+    let actor = caller.actor;
     let r = blocking(&state, move |s| {
         s.decide(
             &actor,
@@ -603,73 +645,110 @@ async fn decide(
     Ok(reply(r, StatusCode::OK))
 }
 
+/// A rejection's, deferral's or reopening's body as an approval without winners.
+fn without_winners(body: ApiJson<DecisionBody>) -> ApiJson<ApproveBody> {
+    ApiJson {
+        value: ApproveBody {
+            winners: BTreeMap::new(),
+            reason: body.value.reason,
+            version: body.value.version,
+        },
+        hash: body.hash,
+    }
+}
+
 /// Approve: merge the two records' entities (optionally choosing per-field winners).
-#[utoipa::path(post, path = "/v1/proposals/{id}/approve", params(("id" = String, Path)),
-    request_body = DecisionBody,
-    responses((status = 200, body = Proposal), (status = 409, body = ErrorBody)),
+#[utoipa::path(post, path = "/v1/proposals/{id}/approve", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely: 1–200 visible ASCII characters")),
+    request_body = ApproveBody,
+    responses((status = 200, body = Proposal), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "decided meanwhile (`current` is the proposal now), a winner is not a member, or the idempotency key came with another request")),
     security(("token" = [])))]
 pub async fn approve_proposal(
+    caller: Caller<Steward>,
     State(state): State<AppState>,
-    auth: Auth,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    body: ApiJson<DecisionBody>,
+    ApiPath(id): ApiPath<String>,
+    body: ApiJson<ApproveBody>,
 ) -> Result<Response, ApiError> {
-    decide(state, auth, headers, id, body, Decision::Approve, "approve").await
+    decide(caller, state, headers, id, body, Decision::Approve).await
 }
 
 /// Reject: the pair is not proposed again unless one record changes.
-#[utoipa::path(post, path = "/v1/proposals/{id}/reject", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/proposals/{id}/reject", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely: 1–200 visible ASCII characters")),
     request_body = DecisionBody,
-    responses((status = 200, body = Proposal), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = Proposal), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "decided meanwhile (`current` is the proposal now), or the idempotency key came with another request")),
     security(("token" = [])))]
 pub async fn reject_proposal(
+    caller: Caller<Steward>,
     State(state): State<AppState>,
-    auth: Auth,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: ApiJson<DecisionBody>,
 ) -> Result<Response, ApiError> {
-    decide(state, auth, headers, id, body, Decision::Reject, "reject").await
+    decide(
+        caller,
+        state,
+        headers,
+        id,
+        without_winners(body),
+        Decision::Reject,
+    )
+    .await
 }
 
-#[utoipa::path(post, path = "/v1/proposals/{id}/defer", params(("id" = String, Path)),
+/// Defer: set aside, still pending.
+#[utoipa::path(post, path = "/v1/proposals/{id}/defer", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely: 1–200 visible ASCII characters")),
     request_body = DecisionBody,
-    responses((status = 200, body = Proposal), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = Proposal), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "decided meanwhile (`current` is the proposal now), or the idempotency key came with another request")),
     security(("token" = [])))]
 pub async fn defer_proposal(
+    caller: Caller<Steward>,
     State(state): State<AppState>,
-    auth: Auth,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: ApiJson<DecisionBody>,
 ) -> Result<Response, ApiError> {
-    decide(state, auth, headers, id, body, Decision::Defer, "defer").await
+    decide(
+        caller,
+        state,
+        headers,
+        id,
+        without_winners(body),
+        Decision::Defer,
+    )
+    .await
 }
 
 /// Undo a reject or a defer (an approval is undone by splitting the entity).
-#[utoipa::path(post, path = "/v1/proposals/{id}/reopen", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/proposals/{id}/reopen", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely: 1–200 visible ASCII characters")),
     request_body = DecisionBody,
-    responses((status = 200, body = Proposal), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = Proposal), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "not rejected or deferred, another proposal for the pair is open, or the idempotency key came with another request")),
     security(("token" = [])))]
 pub async fn reopen_proposal(
+    caller: Caller<Steward>,
     State(state): State<AppState>,
-    auth: Auth,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: ApiJson<DecisionBody>,
 ) -> Result<Response, ApiError> {
-    decide(state, auth, headers, id, body, Decision::Reopen, "reopen").await
+    decide(
+        caller,
+        state,
+        headers,
+        id,
+        without_winners(body),
+        Decision::Reopen,
+    )
+    .await
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkApproveBody {
-    /// Approve open proposals with at least this score.
+    /// Approve open proposals with at least this score (log2 odds).
     min_score: f64,
-    /// Only this band (`match` or `review`).
+    /// Only this band.
     #[serde(default)]
-    band: Option<String>,
+    band: Option<Band>,
     /// Count only: what a confirmation says before anything is approved.
     #[serde(default)]
     dry_run: bool,
@@ -677,15 +756,15 @@ pub struct BulkApproveBody {
 
 /// Approve every open proposal at or above a score, strongest first (each one audited); `dry_run` counts them.
 #[utoipa::path(post, path = "/v1/proposals/bulk-approve", request_body = BulkApproveBody,
-    responses((status = 200, body = BulkOutcome), (status = 400, body = ErrorBody)),
+    responses((status = 200, body = BulkOutcome), (status = 403, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn bulk_approve(
+    caller: Caller<Steward>,
     State(state): State<AppState>,
-    auth: Auth,
     body: ApiJson<BulkApproveBody>,
 ) -> Result<Json<BulkOutcome>, ApiError> {
-    let actor = auth.require(Role::Steward)?.clone();
     let b = body.value;
+    let actor = caller.actor;
     Ok(Json(
         blocking(&state, move |s| {
             s.bulk_approve(&actor, b.min_score, b.band, b.dry_run)
@@ -697,24 +776,34 @@ pub async fn bulk_approve(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignBody {
-    /// A steward's name; null unassigns.
+    /// A steward's name (1–100 characters); null unassigns.
+    #[schema(min_length = 1, max_length = 100)]
     assignee: Option<String>,
-    #[serde(default)]
+    /// The proposal version the steward saw; a stale one gets 409.
+    #[serde(default, deserialize_with = "whole")]
     version: Option<u64>,
 }
 
 #[utoipa::path(post, path = "/v1/proposals/{id}/assign", params(("id" = String, Path)),
     request_body = AssignBody,
-    responses((status = 200, body = Proposal), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = Proposal), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "changed or decided meanwhile (`current` is the proposal now)")),
     security(("token" = [])))]
 pub async fn assign_proposal(
+    caller: Caller<Steward>,
     State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: ApiJson<AssignBody>,
 ) -> Result<Json<Proposal>, ApiError> {
-    let actor = auth.require(Role::Steward)?.clone();
     let b = body.value;
+    if b.assignee.as_ref().is_some_and(|a| a.is_empty()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            super::error::ErrorCode::InvalidRequest,
+            "assignee: a name, or null to unassign",
+        ));
+    }
+    body_text("assignee", &b.assignee, MAX_NAME_CHARS)?;
+    let actor = caller.actor;
     Ok(Json(
         blocking(&state, move |s| {
             s.assign(&actor, &id, b.assignee, b.version)
@@ -725,17 +814,17 @@ pub async fn assign_proposal(
 
 // ---- entities ----------------------------------------------------------------
 
+/// A golden record, its members and history (a merged-away id answers with the entity it went into).
 #[utoipa::path(get, path = "/v1/entities/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = EntityView), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = EntityView)),
     security(("token" = [])))]
 pub async fn get_entity(
+    caller: Caller<Viewer>,
     State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<EntityView>, ApiError> {
-    auth.require(Role::Viewer)?;
     let mut e = blocking(&state, move |s| s.entity(&id)).await?;
-    if auth.masked() {
+    if caller.masked() {
         e.members.iter_mut().for_each(mask_record);
         mask_golden(&mut e.golden);
     }
@@ -745,25 +834,39 @@ pub async fn get_entity(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SplitBody {
-    /// Members that leave for a new entity.
+    /// Members that leave for a new entity (at least one member stays).
+    #[schema(min_items = 1, max_items = 1000)]
     records: Vec<String>,
+    /// Why (kept in the history and the audit log); at most 1000 characters.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     reason: Option<String>,
 }
+
+/// The most records one split names.
+const MAX_SPLIT_RECORDS: usize = 1000;
 
 /// Split members off into a new entity (undoes a merge).
 #[utoipa::path(post, path = "/v1/entities/{id}/split", params(("id" = String, Path)),
     request_body = SplitBody,
-    responses((status = 200, body = EntityView), (status = 400, body = ErrorBody)),
+    responses((status = 200, body = EntityView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "a named record is not a member, none would stay, or the entity was merged away")),
     security(("token" = [])))]
 pub async fn split_entity(
+    caller: Caller<Steward>,
     State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: ApiJson<SplitBody>,
 ) -> Result<Json<EntityView>, ApiError> {
-    let actor = auth.require(Role::Steward)?.clone();
     let b = body.value;
+    if b.records.is_empty() || b.records.len() > MAX_SPLIT_RECORDS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            super::error::ErrorCode::InvalidRequest,
+            format!("records: 1 to {MAX_SPLIT_RECORDS} record ids"),
+        ));
+    }
+    body_text("reason", &b.reason, MAX_TEXT_CHARS)?;
+    let actor = caller.actor;
     Ok(Json(
         blocking(&state, move |s| s.split(&actor, &id, &b.records, b.reason)).await?,
     ))
@@ -771,15 +874,14 @@ pub async fn split_entity(
 
 // ---- model -------------------------------------------------------------------
 
-/// The model in use (m and u per comparison level, prior), as JSON.
+/// The model in use (m and u per comparison level, prior).
 #[utoipa::path(get, path = "/v1/model",
-    responses((status = 200, description = "the model", content_type = "application/json"), (status = 503, body = ErrorBody)),
+    responses((status = 200, body = Model), (status = 503, body = ErrorBody, description = "no model yet")),
     security(("token" = [])))]
 pub async fn get_model(
+    _caller: Caller<Viewer>,
     State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Json<crate::matching::model::Model>, ApiError> {
-    auth.require(Role::Viewer)?;
+) -> Result<Json<Model>, ApiError> {
     let m = state
         .service
         .model()
@@ -787,59 +889,68 @@ pub async fn get_model(
     Ok(Json((*m).clone()))
 }
 
-/// Train the model again from every stored record and use it from now on.
+/// Train the model again from every stored record, as a job (`GET /v1/jobs/{id}` follows it); the new model is used once the job is done.
 #[utoipa::path(post, path = "/v1/model/train",
-    responses((status = 200, description = "the new model", content_type = "application/json"), (status = 400, body = ErrorBody)),
+    responses((status = 202, body = Job), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the model was given with --model, or too few records are stored")),
     security(("token" = [])))]
 pub async fn train_model(
+    caller: Caller<Admin>,
     State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Json<crate::matching::model::Model>, ApiError> {
-    let actor = auth.require(Role::Admin)?.clone();
-    let m = blocking(&state, move |s| s.retrain(&actor)).await?;
-    Ok(Json(m))
+) -> Result<(StatusCode, Json<Job>), ApiError> {
+    let actor = caller.actor;
+    let s = Arc::clone(&state.service);
+    let job = tokio::task::spawn_blocking(move || s.start_training(&actor))
+        .await
+        .map_err(|_| ApiError::internal())??;
+    Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
 // ---- audit, tokens, health ---------------------------------------------------
 
+/// The most audit entries a page lists.
+pub const MAX_AUDIT_PAGE: usize = 1000;
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AuditQuery {
+    /// Who acted (a token's name, `system`).
+    #[param(min_length = 1, max_length = 100)]
     actor: Option<String>,
-    action: Option<String>,
-    /// `record:R1`, `entity:E0000001`, `proposal:3`, …
+    action: Option<AuditAction>,
+    /// `record:R1`, `entity:E0000001`, `proposal:3`, `job:J0000001`, …
+    #[param(min_length = 1, max_length = 200)]
     subject: Option<String>,
+    /// A `next_cursor` from the page before.
+    #[param(pattern = "^[0-9]{1,18}$")]
     cursor: Option<String>,
-    limit: Option<usize>,
+    /// At most this many entries (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    #[serde(default, deserialize_with = "whole_param")]
+    limit: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditList {
     pub items: Vec<AuditEntry>,
+    /// Pass as `cursor` for the next page; null on the last one.
     pub next_cursor: Option<String>,
 }
 
 /// The audit log, oldest first.
 #[utoipa::path(get, path = "/v1/audit", params(AuditQuery),
-    responses((status = 200, body = AuditList)), security(("token" = [])))]
+    responses((status = 200, body = AuditList), (status = 403, body = ErrorBody)), security(("token" = [])))]
 pub async fn list_audit(
+    _caller: Caller<Steward>,
     State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditList>, ApiError> {
-    auth.require(Role::Steward)?;
-    let after = match q.cursor.as_deref() {
-        None => None,
-        Some(c) => Some(
-            c.parse::<u64>()
-                .map_err(|_| ApiError::invalid("cursor: pass back a next_cursor"))?,
-        ),
-    };
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let after = cursor_of(q.cursor.as_deref())?;
+    let limit = limit_of(q.limit, 100, MAX_AUDIT_PAGE)?;
     let filter = AuditFilter {
-        actor: q.actor,
+        actor: text_param("actor", q.actor, MAX_NAME_CHARS)?,
         action: q.action,
-        subject: q.subject,
+        subject: text_param("subject", q.subject, 200)?,
         after,
         limit,
     };
@@ -853,6 +964,8 @@ pub async fn list_audit(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
+    /// Who or what holds it (shown in the audit log): 1–100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     role: Role,
 }
@@ -869,20 +982,24 @@ pub struct NewToken {
     responses((status = 201, body = NewToken), (status = 403, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn create_token(
+    caller: Caller<Admin>,
     State(state): State<AppState>,
-    auth: Auth,
     body: ApiJson<TokenBody>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
-    let actor = auth.require(Role::Admin)?.clone();
     let b = body.value;
-    if b.name.trim().is_empty() {
-        return Err(ApiError::invalid("name: must not be empty"));
+    if limits::is_blank(&b.name) || b.name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            super::error::ErrorCode::InvalidRequest,
+            format!("name: 1 to {MAX_NAME_CHARS} characters, not blank"),
+        ));
     }
     let tokens = Arc::clone(&state.tokens);
     let (name, role) = (b.name.clone(), b.role);
+    let actor = caller.actor;
     let token = tokio::task::spawn_blocking(move || tokens.create(&actor.name, &name, role))
         .await
-        .map_err(|_| ApiError::invalid("token creation failed"))?
+        .map_err(|_| ApiError::internal())?
         .map_err(|e| ApiError::from(crate::service::ServiceError::from(e)))?;
     Ok((
         StatusCode::CREATED,
@@ -902,18 +1019,32 @@ pub struct Me {
 
 /// Who this token is.
 #[utoipa::path(get, path = "/v1/me", responses((status = 200, body = Me)), security(("token" = [])))]
-pub async fn whoami(auth: Auth) -> Json<Me> {
+pub async fn whoami(caller: Caller<Viewer>) -> Json<Me> {
     Json(Me {
-        name: auth.0.name.clone(),
-        role: auth.0.role,
+        name: caller.actor.name,
+        role: caller.actor.role,
     })
 }
 
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "serving")))]
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "serving", content_type = "text/plain", body = String)))]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Any path no route has.
 pub async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        super::error::ErrorCode::NotFound,
+        "no such route",
+    )
+}
+
+/// A route's path with a method it does not have (axum adds `Allow`).
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        super::error::ErrorCode::MethodNotAllowed,
+        "this route does not take that method (Allow lists those it takes)",
+    )
 }

@@ -3,26 +3,33 @@
 //! anti-chaining guard as `nayose dedupe`, the review band proposed).
 //!
 //! Rows are stored in batches, each one transaction that also records the
-//! job's progress, so after a crash the job says exactly how many rows were
-//! stored, and no batch is half there. Every row is either stored or listed
-//! as rejected with its line, column and reason.
+//! job's progress and its summary so far, so no batch is half there and a
+//! job cut off by a crash goes on from the next batch when it is finished
+//! at the next start (`jobs.rs`); the records it stored are noted, so all
+//! of them are matched whether it ran once or was cut off. Every row is
+//! stored, listed as rejected with its line, column and reason, or (the job
+//! cancelled) counted as left.
 
-use super::{Actor, Prepared, RecordInput, Result, Service, ServiceError};
-use crate::cluster::{self, Edge};
+use super::limits;
+use super::train::{NumberedBatch, MIN_TRAINING_RECORDS};
+use super::{Actor, IndexFrequencies, Prepared, RecordInput, Result, Service, ServiceError};
 use crate::import::{self, Format, ReadOptions};
-use crate::matching::prepare::PreparedRecord;
+use crate::matching::batch::{self, NoProgress, Pair};
+use crate::matching::model::Model;
+use crate::matching::{self, Band, Explanation};
 use crate::rules::header_key;
-use crate::store::{now, AuditEntry, HistoryEntry, Job, NewProposal, Tx};
+use crate::store::{
+    now, AuditAction, AuditEntry, HistoryAction, HistoryEntry, Job, JobStage, NewProposal,
+    ProposalSource, Tx,
+};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Rows per store transaction.
 const BATCH: usize = 2000;
 /// Rejected rows listed in a job's result (all are counted).
 const LISTED_REJECTS: usize = 1000;
-/// A model is trained from the store's own records once it holds this many.
-pub const MIN_TRAINING_RECORDS: u64 = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportFormat {
@@ -53,6 +60,26 @@ impl ImportFormat {
     }
 }
 
+impl ImportFormat {
+    /// The stable name a job keeps.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportFormat::Table(f) => f.as_str(),
+            ImportFormat::Ndjson => "ndjson",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ImportFormat> {
+        Some(match s {
+            "csv" => ImportFormat::Table(Format::Csv),
+            "tsv" => ImportFormat::Table(Format::Tsv),
+            "xlsx" => ImportFormat::Table(Format::Xlsx),
+            "ndjson" => ImportFormat::Ndjson,
+            _ => return None,
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ImportRequest {
     pub bytes: Vec<u8>,
@@ -61,7 +88,7 @@ pub struct ImportRequest {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RejectedRow {
     pub line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,13 +96,16 @@ pub struct RejectedRow {
     pub error: String,
 }
 
-/// What an import did.
-#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+/// What an import did (so far, while it runs).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ImportSummary {
-    /// Data rows read; `rows == stored + rejected`.
+    /// Data rows read; `rows == stored + rejected + left`.
     pub rows: u64,
     pub stored: u64,
     pub rejected: u64,
+    /// Rows not stored because the job was cancelled.
+    #[serde(default)]
+    pub left: u64,
     /// The first rejected rows with line, column and reason.
     pub rejects: Vec<RejectedRow>,
     /// Columns that name no field of the rules (not stored).
@@ -92,19 +122,29 @@ pub struct ImportSummary {
     pub not_matched: Option<String>,
 }
 
-/// Where an import job stands: `done` of `total` rows.
-#[derive(Clone, Copy)]
-struct JobProgress<'a> {
-    id: &'a str,
-    total: u64,
+/// An import job as it runs: its id, who it acts for, whether it was asked
+/// to stop, and what it did so far.
+struct ImportRun<'a> {
+    job_id: &'a str,
+    actor: &'a Actor,
+    cancel: &'a AtomicBool,
+    /// Rows of the file (as parsed) processed so far, stored or rejected.
     done: u64,
+    /// Rows of the file to store.
+    total: u64,
+    summary: ImportSummary,
 }
 
-/// A batch of an import, written: the stored rows (position in the batch,
-/// record number) and the rejected ones.
-struct StoredBatch {
-    ok: Vec<(usize, u64)>,
-    bad: Vec<RejectedRow>,
+impl ImportSummary {
+    /// Count a rejected row; the first [`LISTED_REJECTS`] by line are listed.
+    fn add_reject(&mut self, r: RejectedRow) {
+        self.rejected += 1;
+        self.rejects.push(r);
+        if self.rejects.len() > LISTED_REJECTS {
+            self.rejects.sort_by_key(|r| r.line);
+            self.rejects.truncate(LISTED_REJECTS);
+        }
+    }
 }
 
 struct Parsed {
@@ -132,7 +172,7 @@ impl Service {
                     }
                     let parsed: std::result::Result<RecordInput, _> = serde_json::from_str(line);
                     match parsed {
-                        Ok(mut r) => match self.check_fields(&r.fields) {
+                        Ok(mut r) => match self.check_input(&r) {
                             Ok(()) => {
                                 if r.source.is_none() {
                                     r.source = req.source.clone();
@@ -245,7 +285,7 @@ impl Service {
                         .filter_map(|(c, f)| {
                             let f = (*f)?;
                             let v = row.fields[c].trim();
-                            (!v.is_empty())
+                            (!limits::is_blank(v))
                                 .then(|| (self.schema.fields[f].name.clone(), v.to_string()))
                         })
                         .collect();
@@ -256,7 +296,15 @@ impl Service {
                         .map(|c| row.fields[c].trim().to_string())
                         .filter(|v| !v.is_empty())
                         .or_else(|| req.source.clone());
-                    p.rows.push((row.line, RecordInput { id, source, fields }));
+                    let input = RecordInput { id, source, fields };
+                    match self.check_input(&input) {
+                        Ok(()) => p.rows.push((row.line, input)),
+                        Err(e) => p.rejects.push(RejectedRow {
+                            line: row.line,
+                            column: None,
+                            error: e.to_string(),
+                        }),
+                    }
                 }
                 p.rows.sort_by_key(|(l, _)| *l);
                 Ok(p)
@@ -264,153 +312,127 @@ impl Service {
         }
     }
 
-    /// Create a job for an import and run it on a thread of its own. With
-    /// an idempotency key, a retried upload answers with the first job.
-    pub fn start_import(
-        self: &Arc<Self>,
-        actor: &Actor,
-        req: ImportRequest,
-        idem: Option<&super::IdemKey>,
-    ) -> Result<super::Reply<Job>> {
-        let job = self.write(|tx| {
-            if let Some(prev) = self.replay(tx, actor, idem)? {
-                return Ok(Err(prev));
-            }
-            let n: u64 = tx
-                .meta("next_job_id")?
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1);
-            tx.set_meta("next_job_id", &(n + 1).to_string())?;
-            let job = Job {
-                id: format!("J{n:07}"),
-                kind: "import".into(),
-                status: "running".into(),
-                total: 0,
-                done: 0,
-                created_at: now(),
-                finished_at: None,
-                result: serde_json::Value::Null,
-                error: None,
-            };
-            tx.upsert_job(&job)?;
-            self.remember(tx, actor, idem, 202, &job)?;
-            Ok(Ok(job))
-        })?;
-        let job = match job {
-            Ok(job) => job,
-            Err(prev) => {
-                return Ok(super::Reply::Replay {
-                    status: prev.status,
-                    body: prev.body,
-                })
-            }
-        };
-        let me = Arc::clone(self);
-        let actor = actor.clone();
-        let id = job.id.clone();
-        std::thread::Builder::new()
-            .name(format!("import-{id}"))
-            .spawn(move || {
-                let r = me.run_import(&actor, &id, &req);
-                let _ = me.write(|tx| {
-                    let mut j = tx
-                        .job(&id)?
-                        .ok_or_else(|| ServiceError::NotFound(format!("job {id}")))?;
-                    j.finished_at = Some(now());
-                    match &r {
-                        Ok(s) => {
-                            j.status = "done".into();
-                            j.result = serde_json::to_value(s).expect("json");
-                        }
-                        Err(e) => {
-                            j.status = "failed".into();
-                            j.error = Some(e.to_string());
-                        }
-                    }
-                    tx.upsert_job(&j)?;
-                    Ok(())
-                });
-            })
-            .map_err(|e| ServiceError::Invalid(format!("cannot start the import: {e}")))?;
-        Ok(super::Reply::Fresh(job))
-    }
-
-    pub fn job(&self, id: &str) -> Result<Job> {
-        self.read(|tx| {
-            tx.job(id)?
-                .ok_or_else(|| ServiceError::NotFound(format!("job `{id}`")))
-        })
-    }
-
-    /// Run an import to the end (the job row must exist).
+    /// Run an import (the job row exists): store the rows the job has not
+    /// stored yet, batch by batch, then match every row it stored.
     pub fn run_import(
         &self,
         actor: &Actor,
-        job_id: &str,
+        job: &Job,
         req: &ImportRequest,
+        cancel: &AtomicBool,
     ) -> Result<ImportSummary> {
         let parsed = self.parse_import(req)?;
-        let mut summary = ImportSummary {
-            rows: (parsed.rows.len() + parsed.rejects.len()) as u64,
-            ignored_columns: parsed.ignored.clone(),
-            columns: parsed.columns.clone(),
-            ..ImportSummary::default()
+        let summary = match &job.result {
+            // Cut off before: what it did is in the job.
+            Some(done) => serde_json::from_value(done.clone())
+                .map_err(|e| ServiceError::Invalid(format!("job {}: {e}", job.id)))?,
+            None => {
+                let mut rejects = parsed.rejects.clone();
+                rejects.sort_by_key(|r| r.line);
+                rejects.truncate(LISTED_REJECTS);
+                ImportSummary {
+                    rows: (parsed.rows.len() + parsed.rejects.len()) as u64,
+                    rejected: parsed.rejects.len() as u64,
+                    rejects,
+                    ignored_columns: parsed.ignored.clone(),
+                    columns: parsed.columns.clone(),
+                    ..ImportSummary::default()
+                }
+            }
         };
-        let mut rejects = parsed.rejects;
-        let total = parsed.rows.len() as u64;
+        let mut run = ImportRun {
+            job_id: &job.id,
+            actor,
+            cancel,
+            done: job.done.min(parsed.rows.len() as u64),
+            total: parsed.rows.len() as u64,
+            summary,
+        };
+        // The records stored before a restart, prepared as the store keeps them.
+        let mut mine = NumberedBatch::new(self.preparer.plan.len());
+        if run.done > 0 {
+            let nums = self.read(|tx| Ok(tx.job_records(&job.id)?))?;
+            for (r, p) in self.load_prepared(&nums)? {
+                mine.push(r.num, p);
+            }
+        }
+        let left = &parsed.rows[run.done as usize..];
+        self.store_rows(&mut run, left, &mut mine)?;
+        self.write(|tx| {
+            let mut j = tx
+                .job(&job.id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("job {}", job.id)))?;
+            j.stage = Some(JobStage::Matching);
+            tx.upsert_job(&j)?;
+            Ok(())
+        })?;
+        let mut summary = run.summary;
+        summary.rejects.sort_by_key(|r| r.line);
+        self.match_imported(actor, &job.id, mine, &mut summary)?;
+        Ok(summary)
+    }
 
-        // Store, batch by batch.
-        let mut stored: Vec<(u64, PreparedRecord)> = Vec::with_capacity(parsed.rows.len());
+    /// Store rows, batch by batch (the next batch normalized on the other
+    /// cores while one is written), until they are all stored or the job is
+    /// cancelled; each stored record joins `mine`.
+    fn store_rows(
+        &self,
+        run: &mut ImportRun,
+        rows: &[(usize, RecordInput)],
+        mine: &mut NumberedBatch,
+    ) -> Result<()> {
         let mut seen_ids: HashSet<String> = HashSet::new();
-        let mut done = 0u64;
         let prepare_batch = |batch: &[(usize, RecordInput)]| -> Vec<Prepared> {
             batch
                 .par_iter()
                 .map(|(_, r)| self.prepare(&r.fields))
                 .collect()
         };
-        let batches: Vec<&[(usize, RecordInput)]> = parsed.rows.chunks(BATCH).collect();
+        let batches: Vec<&[(usize, RecordInput)]> = rows.chunks(BATCH).collect();
         let mut next = batches.first().map(|b| prepare_batch(b));
         for (bi, batch) in batches.iter().copied().enumerate() {
+            if run.cancel.load(Ordering::SeqCst) {
+                run.summary.left = run.total - run.done;
+                break;
+            }
             let prepared = next.take().expect("prepared ahead");
-            // The next batch is normalized on the other cores while this
-            // one is written (writes are single-threaded).
-            let progress = JobProgress {
-                id: job_id,
-                total,
-                done,
-            };
             let (written, ahead) = rayon::join(
-                || self.store_batch(actor, &progress, batch, &prepared, &mut seen_ids),
+                || self.store_batch(run, batch, &prepared, &mut seen_ids),
                 || batches.get(bi + 1).map(|b| prepare_batch(b)),
             );
             next = ahead;
-            let StoredBatch { ok, bad } = written?;
-            done += batch.len() as u64;
-            summary.stored += ok.len() as u64;
+            let ok = written?;
             let mut prepared: Vec<Option<Prepared>> = prepared.into_iter().map(Some).collect();
             for (i, num) in ok {
                 let p = prepared[i].take().expect("each row once");
-                stored.push((num, p.record));
+                mine.push(num, p.record);
             }
-            rejects.extend(bad);
         }
+        Ok(())
+    }
+
+    /// Deduplicate an import's stored records against the whole store: the
+    /// candidate pairs of each, a model trained when none was given, the
+    /// auto-merge band clustered with the anti-chaining guard and merged,
+    /// the review band (and the auto-merge pairs the guard kept apart)
+    /// proposed. The stages are [`crate::matching::batch`]'s, as in
+    /// `nayose dedupe`.
+    fn match_imported(
+        &self,
+        actor: &Actor,
+        job_id: &str,
+        mine: NumberedBatch,
+        summary: &mut ImportSummary,
+    ) -> Result<()> {
         // Committed, in one segment.
         self.index.compact()?;
-        summary.rejected = rejects.len() as u64;
-        rejects.sort_by_key(|r| r.line);
-        rejects.truncate(LISTED_REJECTS);
-        summary.rejects = rejects;
-
-        // Candidate pairs: each imported record against the whole index.
-        let pairs = self.candidate_pairs(&stored)?;
-
+        let pairs = self.candidate_pairs(&mine)?;
         // A model from the store's own records, unless one was given: when
         // the store holds only this import, from the pairs just found.
         let count = self.read(|tx| Ok(tx.count_records()?))?;
         if !self.model_pinned() && count >= MIN_TRAINING_RECORDS {
-            let model = if count == stored.len() as u64 {
-                self.train_on(&stored, &pairs)
+            let model = if count == mine.nums.len() as u64 {
+                self.train_on(&mine, &pairs)
             } else {
                 self.train_from_store()?
             };
@@ -421,43 +443,86 @@ impl Service {
             summary.not_matched = Some(format!(
                 "no model: one is trained once the store holds {MIN_TRAINING_RECORDS} records, or start with --model"
             ));
-            return Ok(summary);
+            return Ok(());
         };
-        let mine: HashMap<u64, &PreparedRecord> = stored.iter().map(|(n, p)| (*n, p)).collect();
         summary.candidate_pairs = pairs.len() as u64;
-        // Records of the store the pairs reach, prepared once.
+        let matched = self.score_import(&model, mine, &pairs)?;
+        summary.merged_records += self.merge_import_clusters(actor, job_id, &matched)?;
+        summary.proposals += self.propose_import_pairs(&matched)?;
+        Ok(())
+    }
+
+    /// Score an import's candidate pairs; those in the auto-merge and review
+    /// bands, with their explanations, in pair order.
+    fn score_import(
+        &self,
+        model: &Model,
+        mine: NumberedBatch,
+        pairs: &[(u64, u64)],
+    ) -> Result<Vec<MatchedPair>> {
+        // The records of the store the pairs reach, prepared once, after
+        // the import's own.
+        let mut all = mine;
         let outside: Vec<u64> = {
+            let known: HashSet<u64> = all.nums.iter().copied().collect();
             let mut v: Vec<u64> = pairs
                 .iter()
                 .flat_map(|&(a, b)| [a, b])
-                .filter(|n| !mine.contains_key(n))
+                .filter(|n| !known.contains(n))
                 .collect();
             v.sort_unstable();
             v.dedup();
             v
         };
-        let outside: HashMap<u64, PreparedRecord> = self
-            .load_prepared(&outside)?
-            .into_iter()
-            .map(|(r, p)| (r.num, p))
-            .collect();
-        let get = |n: u64| mine.get(&n).copied().or_else(|| outside.get(&n));
-        let scored: Vec<(u64, u64, f64, f64, &'static str, super::Explanation)> = pairs
-            .par_iter()
-            .filter_map(|&(a, b)| {
-                let (pa, pb) = (get(a)?, get(b)?);
-                let freq = super::IndexFrequencies::new(&self.index);
-                let (w, p, band, ex) = self.score_pair(&model, pa, pb, false, &freq);
-                (band != "no_match").then_some((a, b, w, p, band, ex))
+        for (r, p) in self.load_prepared(&outside)? {
+            all.push(r.num, p);
+        }
+        let position = all.positions();
+        let known: Vec<Pair> = pairs
+            .iter()
+            .filter_map(|(a, b)| {
+                Some(Pair {
+                    a: *position.get(a)?,
+                    b: *position.get(b)?,
+                })
             })
             .collect();
+        let plan = &self.preparer.plan;
+        let levels = batch::compare(plan, &all.batch, &known, &NoProgress);
+        let freq = IndexFrequencies(&self.index);
+        let weights = batch::score(model, plan, &all.batch, &known, &levels, &freq);
+        Ok(known
+            .par_iter()
+            .zip(levels.par_chunks(plan.len()))
+            .zip(&weights)
+            .filter_map(|((p, l), &weight)| {
+                let band = self.bands.of(weight);
+                if !band.is_candidate_match() {
+                    return None;
+                }
+                let s = matching::score(model, plan, l, &freq, |c| all.batch.value(p.a, c));
+                Some(MatchedPair {
+                    a: all.nums[p.a as usize],
+                    b: all.nums[p.b as usize],
+                    weight,
+                    band,
+                    explanation: self.explain(model, &s),
+                })
+            })
+            .collect())
+    }
 
-        // Clusters over the auto-merge band, guarded against chaining.
-        let mut num_of: Vec<u64> = scored
-            .iter()
-            .filter(|s| s.4 == "match")
-            .flat_map(|s| [s.0, s.1])
-            .collect();
+    /// Cluster the auto-merge band (anti-chaining guard) and merge each
+    /// cluster's entities; returns how many merges were made.
+    fn merge_import_clusters(
+        &self,
+        actor: &Actor,
+        job_id: &str,
+        matched: &[MatchedPair],
+    ) -> Result<u64> {
+        let merged: Vec<&MatchedPair> = matched.iter().filter(|m| m.band == Band::Match).collect();
+        // The records in the band, numbered in record-number order.
+        let mut num_of: Vec<u64> = merged.iter().flat_map(|m| [m.a, m.b]).collect();
         num_of.sort_unstable();
         num_of.dedup();
         let local: HashMap<u64, u32> = num_of
@@ -465,25 +530,31 @@ impl Service {
             .enumerate()
             .map(|(i, n)| (*n, i as u32))
             .collect();
-        let edges: Vec<Edge> = scored
+        let pairs: Vec<Pair> = merged
             .iter()
-            .filter(|s| s.4 == "match")
-            .map(|(a, b, w, ..)| Edge {
-                a: local[a],
-                b: local[b],
-                weight: *w,
+            .map(|m| Pair {
+                a: local[&m.a],
+                b: local[&m.b],
             })
             .collect();
-        let reps = cluster::cluster(num_of.len(), &edges, self.rules.matching.min_link_density);
+        let weights: Vec<f64> = merged.iter().map(|m| m.weight).collect();
+        let reps = batch::cluster(
+            num_of.len(),
+            &pairs,
+            &weights,
+            &self.bands,
+            self.rules.matching.min_link_density,
+        );
         let mut groups: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
         for (i, &rep) in reps.iter().enumerate() {
             groups.entry(rep).or_default().push(num_of[i]);
         }
         let groups: Vec<Vec<u64>> = groups.into_values().filter(|g| g.len() > 1).collect();
         let because = format!("import {job_id}");
+        let mut merges = 0;
         for chunk in groups.chunks(500) {
             let _w = self.writer.lock().expect("writer");
-            summary.merged_records += self.write(|tx| {
+            merges += self.write(|tx| {
                 let mut merged = 0;
                 for g in chunk {
                     let mut entity = entity_of(tx, g[0])?;
@@ -499,13 +570,20 @@ impl Service {
                 Ok(merged)
             })?;
         }
-        // Proposals: the review band, and auto-merge pairs the guard kept apart.
-        for chunk in scored.chunks(2000) {
+        Ok(merges)
+    }
+
+    /// Propose the matched pairs whose records are still in two entities
+    /// (the review band, and auto-merge pairs the guard kept apart), unless
+    /// one is pending or a steward rejected the pair; returns how many.
+    fn propose_import_pairs(&self, matched: &[MatchedPair]) -> Result<u64> {
+        let mut proposed = 0;
+        for chunk in matched.chunks(2000) {
             let _w = self.writer.lock().expect("writer");
-            summary.proposals += self.write(|tx| {
+            proposed += self.write(|tx| {
                 let mut n = 0;
-                for (a, b, w, p, band, ex) in chunk {
-                    let (Some(ra), Some(rb)) = (tx.record_by_num(*a)?, tx.record_by_num(*b)?)
+                for m in chunk {
+                    let (Some(ra), Some(rb)) = (tx.record_by_num(m.a)?, tx.record_by_num(m.b)?)
                     else {
                         continue;
                     };
@@ -513,20 +591,20 @@ impl Service {
                         continue;
                     }
                     let versions = [ra.version, rb.version];
-                    if tx.pending_proposal_between(*a, *b)?.is_some()
-                        || tx.is_rejected(*a, *b, versions)?
+                    if tx.pending_proposal_between(m.a, m.b)?.is_some()
+                        || tx.is_rejected(m.a, m.b, versions)?
                     {
                         continue;
                     }
                     tx.insert_proposal(
                         &NewProposal {
-                            a: *a,
-                            b: *b,
-                            score: *w,
-                            probability: *p,
-                            band: band.to_string(),
-                            source: "batch".into(),
-                            explanation: serde_json::to_value(ex).expect("json"),
+                            a: m.a,
+                            b: m.b,
+                            score: m.weight,
+                            probability: Model::probability(m.weight),
+                            band: m.band,
+                            source: ProposalSource::Batch,
+                            explanation: m.explanation.clone(),
                             versions,
                         },
                         &now(),
@@ -536,50 +614,37 @@ impl Service {
                 Ok(n)
             })?;
         }
-        Ok(summary)
+        Ok(proposed)
     }
 
-    /// Store one batch of an import in one transaction (with the job's
-    /// progress: `done` rows before it) and add it to the index; returns the
-    /// stored rows (position in the batch, record number) and the rejected
-    /// ones.
+    /// Store one batch of an import in one transaction, with the job's
+    /// progress and its summary so far (so a job cut off after it goes on
+    /// from the next batch), and add it to the index; returns the stored
+    /// rows (position in the batch, record number).
     fn store_batch(
         &self,
-        actor: &Actor,
-        job: &JobProgress,
+        run: &mut ImportRun,
         batch: &[(usize, RecordInput)],
         prepared: &[Prepared],
         seen_ids: &mut HashSet<String>,
-    ) -> Result<StoredBatch> {
-        let JobProgress {
-            id: job_id,
-            total,
-            done,
-        } = *job;
+    ) -> Result<Vec<(usize, u64)>> {
+        let (job_id, actor) = (run.job_id, run.actor);
         let _w = self.writer.lock().expect("writer");
-
-        let (ok, bad, seq) = self.write(|tx| {
+        let (ok, summary, seq) = self.write(|tx| {
             let mut ok: Vec<(usize, u64)> = Vec::new();
-            let mut bad: Vec<RejectedRow> = Vec::new();
+            let mut summary = run.summary.clone();
             let mut ids = Vec::new();
             let at = now();
             let mut seq = 0;
             for (i, ((line, input), p)) in batch.iter().zip(prepared).enumerate() {
                 let id = match &input.id {
+                    // Checked when the file was parsed.
                     Some(id) => {
-                        if let Err(e) = super::validate_id(id) {
-                            bad.push(RejectedRow {
-                                line: *line,
-                                column: None,
-                                error: e.to_string(),
-                            });
-                            continue;
-                        }
                         if seen_ids.contains(id) || tx.record(id)?.is_some() {
-                            bad.push(RejectedRow {
+                            summary.add_reject(RejectedRow {
                                 line: *line,
                                 column: None,
-                                error: format!("record `{id}` already exists"),
+                                error: format!("record `{}` already exists", limits::shown(id)),
                             });
                             continue;
                         }
@@ -596,20 +661,23 @@ impl Service {
                     &HistoryEntry {
                         at: at.clone(),
                         actor: actor.name.clone(),
-                        action: "created".into(),
+                        action: HistoryAction::Created,
                         detail: serde_json::json!({"record": id, "job": job_id}),
                     },
                 )?;
                 ids.push(id);
                 ok.push((i, num));
             }
+            summary.stored += ok.len() as u64;
+            let nums: Vec<u64> = ok.iter().map(|&(_, n)| n).collect();
+            tx.add_job_records(job_id, &nums)?;
             // One audit entry per batch, naming the records (not their
             // values: the job's file is the before/after of an import).
             tx.audit(&AuditEntry {
                 seq: 0,
                 at: at.clone(),
                 actor: actor.name.clone(),
-                action: "record.import".into(),
+                action: AuditAction::RecordImport,
                 subject: format!("job:{job_id}"),
                 before: serde_json::Value::Null,
                 after: serde_json::json!({ "records": ids }),
@@ -618,11 +686,14 @@ impl Service {
             let mut job = tx
                 .job(job_id)?
                 .ok_or_else(|| ServiceError::NotFound(format!("job {job_id}")))?;
-            job.total = total;
-            job.done = done + batch.len() as u64;
+            job.total = run.total;
+            job.done = run.done + batch.len() as u64;
+            job.result = Some(serde_json::to_value(&summary).expect("json"));
             tx.upsert_job(&job)?;
-            Ok((ok, bad, seq))
+            Ok((ok, summary, seq))
         })?;
+        run.summary = summary;
+        run.done += batch.len() as u64;
         for (i, num) in &ok {
             self.index
                 .upsert(seq, *num, self.live_doc(&prepared[*i].record))?;
@@ -632,117 +703,18 @@ impl Service {
         }
         drop(_w);
         self.maybe_commit()?;
-        Ok(StoredBatch { ok, bad })
+        Ok(ok)
     }
+}
 
-    /// `POST /v1/model/train`: train on the stored records and use the model.
-    pub fn retrain(&self, actor: &Actor) -> Result<crate::matching::model::Model> {
-        if self.model_pinned() {
-            return Err(ServiceError::Invalid(
-                "the model was given with --model; restart without it to train one".into(),
-            ));
-        }
-        let count = self.read(|tx| Ok(tx.count_records()?))?;
-        if count < MIN_TRAINING_RECORDS {
-            return Err(ServiceError::Invalid(format!(
-                "{count} records stored; training needs at least {MIN_TRAINING_RECORDS}"
-            )));
-        }
-        let m = self.train_from_store()?;
-        self.set_model(m.clone())?;
-        self.write(|tx| {
-            tx.audit(&AuditEntry {
-                seq: 0,
-                at: now(),
-                actor: actor.name.clone(),
-                action: "model.train".into(),
-                subject: "model".into(),
-                before: serde_json::Value::Null,
-                after: serde_json::json!({ "records": count, "prior": m.prior }),
-                reason: None,
-            })?;
-            Ok(())
-        })?;
-        Ok(m)
-    }
-
-    /// Train a model on every stored record, as `nayose dedupe` trains on a file.
-    pub fn train_from_store(&self) -> Result<crate::matching::model::Model> {
-        let mut records: Vec<(u64, PreparedRecord)> = Vec::new();
-        let mut after = 0;
-        loop {
-            let batch = self.read(|tx| Ok(tx.records_after(after, 8192)?))?;
-            let Some(last) = batch.last() else { break };
-            after = last.num;
-            records.par_extend(batch.par_iter().map(|r| (r.num, self.prepared_of(r))));
-        }
-        let pairs = self.candidate_pairs(&records)?;
-        Ok(self.train_on(&records, &pairs))
-    }
-
-    /// The candidate pairs of these records, each searched against the
-    /// whole index: record numbers `(lower, higher)`, each pair once,
-    /// ascending (a pair found from either side counts).
-    fn candidate_pairs(&self, records: &[(u64, PreparedRecord)]) -> Result<Vec<(u64, u64)>> {
-        let found: Vec<Vec<(u64, u64)>> = records
-            .par_iter()
-            .with_min_len(256)
-            .map(|(num, p)| -> Result<Vec<(u64, u64)>> {
-                let (c, _) = self.index.candidates(&p.keys, Some(*num))?;
-                Ok(c.into_iter().map(|o| (o.min(*num), o.max(*num))).collect())
-            })
-            .collect::<Result<_>>()?;
-        let mut pairs: Vec<(u64, u64)> = found.into_iter().flatten().collect();
-        pairs.sort_unstable();
-        pairs.dedup();
-        Ok(pairs)
-    }
-
-    /// Train a model on records and their candidate pairs (pairs reaching
-    /// a record not among them are left out).
-    fn train_on(
-        &self,
-        records: &[(u64, PreparedRecord)],
-        pairs: &[(u64, u64)],
-    ) -> crate::matching::model::Model {
-        let rank: HashMap<u64, u32> = records
-            .iter()
-            .enumerate()
-            .map(|(i, (n, _))| (*n, i as u32))
-            .collect();
-        let pairs: Vec<(u32, u32)> = pairs
-            .iter()
-            .filter_map(|(a, b)| Some((*rank.get(a)?, *rank.get(b)?)))
-            .collect();
-        let plan = &self.preparer.plan;
-        let levels_of = |a: u32, b: u32, out: &mut Vec<u8>| {
-            let (pa, pb) = (&records[a as usize].1, &records[b as usize].1);
-            for (ci, c) in plan.iter().enumerate() {
-                out.push(crate::matching::level(
-                    c,
-                    pa.values[ci].as_ref(),
-                    pb.values[ci].as_ref(),
-                ));
-            }
-        };
-        let levels: Vec<u8> = pairs
-            .par_chunks(4096)
-            .flat_map_iter(|chunk| {
-                let mut out = Vec::with_capacity(chunk.len() * plan.len());
-                for &(a, b) in chunk {
-                    levels_of(a, b, &mut out);
-                }
-                out
-            })
-            .collect();
-        crate::dedupe::train_model(
-            plan,
-            &self.rules.matching,
-            records.len(),
-            &levels,
-            &levels_of,
-        )
-    }
+/// A pair an import acts on: merged (auto-merge band) or proposed.
+struct MatchedPair {
+    /// Record numbers, `a < b`.
+    a: u64,
+    b: u64,
+    weight: f64,
+    band: Band,
+    explanation: Explanation,
 }
 
 fn entity_of(tx: &mut dyn Tx, num: u64) -> Result<String> {

@@ -12,34 +12,50 @@
 
 pub mod golden;
 pub mod import;
+pub mod jobs;
+pub mod limits;
 pub mod review;
+pub mod train;
 
 use crate::index::live::{LiveDoc, LiveIndex, Opened};
 use crate::index::IndexError;
+use crate::matching::batch;
 use crate::matching::model::Model;
 use crate::matching::prepare::{PreparedRecord, Preparer, TAG_LEN};
-use crate::matching::{self, Frequencies};
+use crate::matching::{self, Band, Bands, Explanation, Frequencies, Score};
 use crate::normalize::{Normalized, Normalizer};
 use crate::record::FieldType;
 use crate::rules::{header_key, FieldRule, Rules};
 use crate::store::{
-    now, AuditEntry, Entity, HistoryEntry, Idempotent, MatchRow, NewProposal, Record, Role, Store,
-    StoreError, StoreExt, StoredField, Tx,
+    now, AuditAction, AuditEntry, Entity, HistoryAction, HistoryEntry, Idempotent, MatchRow,
+    NewProposal, ProposalSource, Record, Role, Store, StoreError, StoreExt, StoredField, Tx,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
-/// Errors with a stable `code` for API clients.
+/// What went wrong, in the service's terms; the server chooses the status
+/// and the stable code a client sees.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    /// A request the service cannot act on (a bad parameter, a split that
+    /// names a stranger, …).
     #[error("{0}")]
     Invalid(String),
+    /// A record that cannot be stored as sent (no field, a value or id over
+    /// its limit, …).
+    #[error("{0}")]
+    InvalidRecord(String),
     #[error("unknown field `{field}` (fields: {})", known.join(", "))]
     UnknownField { field: String, known: Vec<String> },
     #[error("{0} not found")]
     NotFound(String),
+    /// The request does not fit the current state of what it names (a
+    /// winner that is not a member, a split that would leave nobody,
+    /// training with too few records, a job already finished).
+    #[error("{0}")]
+    Refused(String),
     #[error("record `{0}` already exists")]
     RecordExists(String),
     /// The thing changed under the caller; `current` is its state now.
@@ -56,22 +72,6 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Index(#[from] IndexError),
-}
-
-impl ServiceError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            ServiceError::Invalid(_) => "invalid_request",
-            ServiceError::UnknownField { .. } => "unknown_field",
-            ServiceError::NotFound(_) => "not_found",
-            ServiceError::RecordExists(_) => "record_exists",
-            ServiceError::Conflict { .. } => "conflict",
-            ServiceError::IdempotencyMismatch => "idempotency_mismatch",
-            ServiceError::NoModel => "no_model",
-            ServiceError::Store(StoreError::Conflict | StoreError::Duplicate(_)) => "conflict",
-            ServiceError::Store(_) | ServiceError::Index(_) => "internal",
-        }
-    }
 }
 
 pub type Result<T> = std::result::Result<T, ServiceError>;
@@ -99,11 +99,19 @@ pub struct IdemKey {
     pub request_hash: String,
 }
 
-/// A write's answer: new, or the stored answer to an earlier identical request.
+/// A write's answer: new, or the stored answer (JSON) of an earlier
+/// identical request with the same idempotency key.
 #[derive(Debug)]
 pub enum Reply<T> {
     Fresh(T),
-    Replay { status: u16, body: String },
+    Replay(String),
+}
+
+/// What [`Service::write_once`] did: wrote (the answer and what else the
+/// caller needs), or found the answer of an earlier identical request.
+pub(crate) enum Written<T, X> {
+    Fresh(T, X),
+    Replay(String),
 }
 
 /// A record on the wire: `{"id"?, "source"?, "fields": {name: value}}`.
@@ -117,16 +125,6 @@ pub struct RecordInput {
     pub fields: BTreeMap<String, String>,
 }
 
-/// One comparison's part in a score.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ExplainTerm {
-    pub comparison: String,
-    pub field: String,
-    pub level: String,
-    /// log2 odds this comparison adds (negative: evidence against).
-    pub weight: f64,
-}
-
 /// A scored candidate.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Candidate {
@@ -135,18 +133,11 @@ pub struct Candidate {
     /// Match weight (log2 odds).
     pub score: f64,
     pub probability: f64,
-    /// `match`, `review` or `no_match`.
-    pub band: String,
+    pub band: Band,
     /// The prior and each comparison's term; they sum to `score`.
     pub explanation: Explanation,
     #[serde(skip)]
     pub num: u64,
-}
-
-#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Explanation {
-    pub prior: f64,
-    pub terms: Vec<ExplainTerm>,
 }
 
 /// What the service compares: the rule set's fields (its `id` field aside).
@@ -182,14 +173,7 @@ impl FieldSchema {
         };
         let compare = fields
             .iter()
-            .map(|f| {
-                f.allowed.is_empty()
-                    && !rules
-                        .matching
-                        .ignore
-                        .iter()
-                        .any(|i| header_key(i) == header_key(&f.name))
-            })
+            .map(|f| rules.is_compared(&f.name, Some(f)))
             .collect();
         FieldSchema { fields, compare }
     }
@@ -215,6 +199,8 @@ pub struct Service {
     pub normalizer: Normalizer,
     pub schema: FieldSchema,
     pub preparer: Preparer,
+    /// Where the rules' thresholds put a weight.
+    pub bands: Bands,
     model: RwLock<Option<Arc<Model>>>,
     index: LiveIndex,
     /// Serializes writes so the index applies them in the store's order.
@@ -226,6 +212,10 @@ pub struct Service {
     /// The start of the rules' fingerprint, which leads every prepared
     /// record the store keeps (one written under other rules is not used).
     tag: [u8; TAG_LEN],
+    /// Where running import jobs keep their files.
+    jobs_dir: std::path::PathBuf,
+    /// The cancel flag of each job running in this process.
+    cancels: Mutex<HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
 }
 
 /// What start-up did to the index.
@@ -238,45 +228,44 @@ pub struct IndexStartup {
     pub replayed: u64,
 }
 
-/// Term frequencies from the live index.
-pub(crate) struct IndexFrequencies<'a> {
-    index: &'a LiveIndex,
-    /// Those looked up so far, when one record is scored against its
-    /// candidates: the key is the record's own value, so each is looked up
-    /// once instead of once per candidate.
-    memo: Option<std::cell::RefCell<FreqMemo>>,
+/// Term frequencies from the live index, each looked up as asked (for
+/// pairs of many different records, scored on any thread).
+pub(crate) struct IndexFrequencies<'a>(pub(crate) &'a LiveIndex);
+
+impl Frequencies for IndexFrequencies<'_> {
+    fn freq(&self, comparison: usize, level: u8, key: &str) -> f64 {
+        self.0.freq(comparison, level, key)
+    }
 }
 
-/// The key and frequency looked up last, by (comparison, level).
-type FreqMemo = HashMap<(usize, u8), (String, f64)>;
+/// Term frequencies from the live index for one record scored against its
+/// candidates: the key looked up is the record's own value, so each is
+/// looked up once instead of once per candidate.
+pub(crate) struct RememberedFrequencies<'a> {
+    index: &'a LiveIndex,
+    /// The key and frequency looked up last, by (comparison, level).
+    memo: std::cell::RefCell<HashMap<(usize, u8), (String, f64)>>,
+}
 
-impl<'a> IndexFrequencies<'a> {
-    /// Each lookup goes to the index (pairs with a different record each).
+impl<'a> RememberedFrequencies<'a> {
     pub(crate) fn new(index: &'a LiveIndex) -> Self {
-        IndexFrequencies { index, memo: None }
-    }
-
-    /// For scoring one record against many: lookups are remembered.
-    pub(crate) fn remembered(index: &'a LiveIndex) -> Self {
-        IndexFrequencies {
+        RememberedFrequencies {
             index,
-            memo: Some(Default::default()),
+            memo: Default::default(),
         }
     }
 }
 
-impl Frequencies for IndexFrequencies<'_> {
+impl Frequencies for RememberedFrequencies<'_> {
     fn freq(&self, comparison: usize, level: u8, key: &str) -> f64 {
-        let Some(memo) = &self.memo else {
-            return self.index.freq(comparison, level, key);
-        };
-        if let Some((k, f)) = memo.borrow().get(&(comparison, level)) {
+        if let Some((k, f)) = self.memo.borrow().get(&(comparison, level)) {
             if k == key {
                 return *f;
             }
         }
         let f = self.index.freq(comparison, level, key);
-        memo.borrow_mut()
+        self.memo
+            .borrow_mut()
             .insert((comparison, level), (key.to_string(), f));
         f
     }
@@ -299,24 +288,58 @@ fn fingerprint(rules: &Rules, schema: &FieldSchema, preparer: &Preparer) -> Stri
 }
 
 const MODEL_KEY: &str = "model";
+
+/// The model the store keeps, when it fits these rules. One trained under
+/// other rules (other fields or comparisons) cannot score these records: it
+/// is left unused and a new one is trained at start-up
+/// ([`Service::finish_interrupted_work`]).
+fn stored_model(store: &dyn Store, preparer: &Preparer) -> Result<Option<Model>> {
+    let Some(text) = store.read(|tx| tx.meta(MODEL_KEY))? else {
+        return Ok(None);
+    };
+    let fits = Model::from_toml(&text)
+        .map_err(|e| e.to_string())
+        .and_then(|m| {
+            m.check_fits(&preparer.plan)
+                .map(|()| m)
+                .map_err(|e| e.to_string())
+        });
+    match fits {
+        Ok(m) => Ok(Some(m)),
+        Err(why) => {
+            tracing::warn!("the stored model is not used ({why}); a new one will be trained");
+            Ok(None)
+        }
+    }
+}
 /// Which rules the records' kept prepared values are for (hex tag).
 const PREPARED_TAG: &str = "prepared_tag";
 
 impl Service {
-    /// Open the service over a store; the index lives in `index_dir`. The
-    /// index is checked against the store and rebuilt or caught up.
+    /// Open the service over a store; its data directory holds the index
+    /// (`index/`, checked against the store and rebuilt or caught up) and
+    /// the files of running imports (`jobs/`). Interrupted imports are
+    /// finished by [`Service::resume_jobs`], which the caller runs once the
+    /// service is shared.
     pub fn open(
         store: Arc<dyn Store>,
-        index_dir: &Path,
+        data_dir: &Path,
         rules: Rules,
         model: Option<Model>,
     ) -> Result<Service> {
+        let index_dir = data_dir.join("index");
+        let jobs_dir = data_dir.join("jobs");
+        std::fs::create_dir_all(&jobs_dir).map_err(|e| {
+            ServiceError::Store(StoreError::Backend(format!(
+                "cannot create {}: {e}",
+                jobs_dir.display()
+            )))
+        })?;
         let normalizer = Normalizer::new(&rules);
         let schema = FieldSchema::from_rules(&rules);
         let names = schema.names();
         let types: Vec<FieldType> = schema.fields.iter().map(|f| f.field_type).collect();
-        let plan = matching::plan(&names, &types, &schema.compare);
-        let preparer = Preparer::new(plan, &types, &schema.compare, &rules.matching);
+        let preparer = Preparer::new(&names, &types, &schema.compare, &rules.matching);
         let tf_levels: Vec<(usize, u8)> = preparer
             .plan
             .iter()
@@ -324,23 +347,24 @@ impl Service {
             .flat_map(|(ci, c)| c.comparator.tf_levels().iter().map(move |&l| (ci, l)))
             .collect();
         let fp = fingerprint(&rules, &schema, &preparer);
-        let (index, opened) = LiveIndex::open(index_dir, &preparer.blocking, &tf_levels, &fp)?;
+        let (index, opened) = LiveIndex::open(&index_dir, &preparer.blocking, &tf_levels, &fp)?;
         let model_pinned = model.is_some();
         let model = match model {
-            Some(m) => Some(m),
-            None => store
-                .read(|tx| tx.meta(MODEL_KEY))?
-                .and_then(|t| Model::from_toml(&t).ok()),
+            Some(m) => {
+                m.check_fits(&preparer.plan)
+                    .map_err(|e| ServiceError::Invalid(format!("--model: {e}")))?;
+                Some(m)
+            }
+            None => stored_model(&*store, &preparer)?,
         };
-        if let Some(m) = &model {
-            check_model(m, &preparer)?;
-        }
+        let bands = Bands::new(&rules.matching);
         let service = Service {
             store,
             rules,
             normalizer,
             schema,
             preparer,
+            bands,
             model: RwLock::new(model.map(Arc::new)),
             index,
             writer: Mutex::new(()),
@@ -356,11 +380,12 @@ impl Service {
                     .try_into()
                     .expect("a fingerprint is 32 bytes")
             },
+            jobs_dir,
+            cancels: Mutex::default(),
         };
         let mut service = service;
         service.startup.replayed = service.catch_up(opened)?;
         service.refresh_prepared(opened == Opened::Fresh)?;
-        service.fail_interrupted_jobs()?;
         Ok(service)
     }
 
@@ -465,22 +490,6 @@ impl Service {
         self.startup
     }
 
-    fn fail_interrupted_jobs(&self) -> Result<()> {
-        self.store.write(|tx| {
-            for mut j in tx.running_jobs()? {
-                j.status = "failed".into();
-                j.error = Some(format!(
-                    "interrupted (the server stopped); {} of {} rows were stored",
-                    j.done, j.total
-                ));
-                j.finished_at = Some(now());
-                tx.upsert_job(&j)?;
-            }
-            Ok(())
-        })?;
-        Ok(())
-    }
-
     /// One store transaction whose body may fail with a [`ServiceError`]
     /// (which rolls it back and is returned as it was).
     pub(crate) fn write<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
@@ -521,7 +530,8 @@ impl Service {
 
     /// Use this model from now on, and keep it in the store.
     pub fn set_model(&self, m: Model) -> Result<()> {
-        check_model(&m, &self.preparer)?;
+        m.check_fits(&self.preparer.plan)
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let text = m.to_toml();
         self.store.write(|tx| tx.set_meta(MODEL_KEY, &text))?;
         *self.model.write().expect("model") = Some(Arc::new(m));
@@ -540,17 +550,37 @@ impl Service {
         &*self.store
     }
 
-    /// Check the field names of a wire record.
+    /// Check a record's fields as they came: at least one, each a field
+    /// of the rules, each value within [`limits::check_value`].
     pub fn check_fields(&self, fields: &BTreeMap<String, String>) -> Result<()> {
-        for name in fields.keys() {
+        if fields.is_empty() {
+            return Err(ServiceError::InvalidRecord(format!(
+                "a record needs at least one field (fields: {})",
+                self.schema.names().join(", ")
+            )));
+        }
+        for (name, value) in fields {
             if self.schema.position(name).is_none() {
                 return Err(ServiceError::UnknownField {
-                    field: name.clone(),
+                    field: limits::shown(name),
                     known: self.schema.names(),
                 });
             }
+            limits::check_value(name, value)?;
         }
         Ok(())
+    }
+
+    /// Check a whole wire record: its fields, and its id and source when
+    /// it has them.
+    pub fn check_input(&self, input: &RecordInput) -> Result<()> {
+        if let Some(id) = &input.id {
+            limits::check_id(id)?;
+        }
+        if let Some(source) = &input.source {
+            limits::check_source(source)?;
+        }
+        self.check_fields(&input.fields)
     }
 
     /// Normalize a record's fields (by schema position; missing = empty).
@@ -624,56 +654,26 @@ impl Service {
         }
     }
 
-    /// The band of a match weight.
-    pub(crate) fn band(&self, weight: f64) -> &'static str {
-        if weight >= Model::weight_for(self.rules.matching.match_threshold) {
-            "match"
-        } else if weight >= Model::weight_for(self.rules.matching.review_threshold) {
-            "review"
-        } else {
-            "no_match"
-        }
-    }
-
-    /// Score a pair of prepared records: weight, probability, band and the
-    /// explanation (terms that sum to the weight with the prior). With
-    /// `explain_no_match` false, a no-match pair's explanation is left
-    /// empty (batch matching drops those pairs; building it is most of the
-    /// cost of scoring).
+    /// Score a pair of prepared records (the term frequencies looked up on
+    /// `mine`'s values).
     pub(crate) fn score_pair(
         &self,
         model: &Model,
         mine: &PreparedRecord,
         other: &PreparedRecord,
-        explain_no_match: bool,
-        freq: &IndexFrequencies,
-    ) -> (f64, f64, &'static str, Explanation) {
+        freq: &dyn Frequencies,
+    ) -> Score {
         let plan = &self.preparer.plan;
-        let levels: Vec<u8> = plan
-            .iter()
-            .enumerate()
-            .map(|(ci, c)| matching::level(c, mine.values[ci].as_ref(), other.values[ci].as_ref()))
-            .collect();
-        let s = matching::score(model, plan, &levels, freq, |c| mine.values[c].as_ref());
-        let band = self.band(s.weight);
-        let terms = if band == "no_match" && !explain_no_match {
-            Vec::new()
-        } else {
-            plan.iter()
-                .zip(&s.terms)
-                .map(|(c, t)| ExplainTerm {
-                    comparison: c.name.clone(),
-                    field: self.schema.fields[c.column].name.clone(),
-                    level: level_label(c, t.level),
-                    weight: t.weight,
-                })
-                .collect()
-        };
-        let explanation = Explanation {
-            prior: model.prior_weight(),
-            terms,
-        };
-        (s.weight, s.probability(), band, explanation)
+        let mut levels = Vec::with_capacity(plan.len());
+        batch::compare_values(plan, &mine.values, &other.values, &mut levels);
+        matching::score(model, plan, &levels, freq, |c| mine.values[c].as_ref())
+    }
+
+    /// The explanation of a score, fields named as the rules name them.
+    pub(crate) fn explain(&self, model: &Model, score: &Score) -> Explanation {
+        Explanation::of(model, &self.preparer.plan, score, |c| {
+            self.schema.fields[c].name.as_str()
+        })
     }
 
     /// Score a prepared record against stored ones, best first.
@@ -683,19 +683,18 @@ impl Service {
         mine: &PreparedRecord,
         others: &[(MatchRow, PreparedRecord)],
     ) -> Vec<Candidate> {
-        let freq = IndexFrequencies::remembered(&self.index);
+        let freq = RememberedFrequencies::new(&self.index);
         let mut out: Vec<Candidate> = others
             .iter()
             .map(|(r, p)| {
-                let (score, probability, band, explanation) =
-                    self.score_pair(model, mine, p, true, &freq);
+                let s = self.score_pair(model, mine, p, &freq);
                 Candidate {
                     id: r.id.clone(),
                     entity_id: r.entity_id.clone(),
-                    score,
-                    probability,
-                    band: band.into(),
-                    explanation,
+                    score: s.weight,
+                    probability: s.probability(),
+                    band: self.bands.of(s.weight),
+                    explanation: self.explain(model, &s),
                     num: r.num,
                 }
             })
@@ -804,7 +803,7 @@ impl Service {
 
     /// `POST /v1/records/check`: candidates for a record, nothing written.
     pub fn check(&self, input: &RecordInput, limit: usize) -> Result<Vec<Candidate>> {
-        self.check_fields(&input.fields)?;
+        self.check_input(input)?;
         let p = self.prepare(&input.fields);
         let itself = match &input.id {
             Some(id) => self.store.read(|tx| tx.record(id))?.map(|r| r.num),
@@ -815,42 +814,43 @@ impl Service {
         Ok(c)
     }
 
-    /// Look up an earlier answer for this idempotency key.
-    fn replay(
+    /// One idempotent write. With a key, the stored answer of an earlier
+    /// identical request is returned instead of writing again (a different
+    /// request under the same key is [`ServiceError::IdempotencyMismatch`]);
+    /// otherwise `f` runs in one store transaction, and its answer (`.0`) is
+    /// kept under the key in that same transaction. `.1` is what the caller
+    /// needs besides the answer (change numbers for the index).
+    pub(crate) fn write_once<T: Serialize, X>(
         &self,
-        tx: &mut dyn Tx,
         actor: &Actor,
         idem: Option<&IdemKey>,
-    ) -> Result<Option<Idempotent>> {
-        let Some(k) = idem else { return Ok(None) };
-        match tx.idempotent(&k.key, &actor.name)? {
-            Some(prev) if prev.request_hash == k.request_hash => Ok(Some(prev)),
-            Some(_) => Err(ServiceError::IdempotencyMismatch),
-            None => Ok(None),
-        }
-    }
-
-    fn remember(
-        &self,
-        tx: &mut dyn Tx,
-        actor: &Actor,
-        idem: Option<&IdemKey>,
-        status: u16,
-        body: &impl Serialize,
-    ) -> Result<()> {
-        if let Some(k) = idem {
-            tx.remember_idempotent(
-                &k.key,
-                &actor.name,
-                &Idempotent {
-                    request_hash: k.request_hash.clone(),
-                    status,
-                    body: serde_json::to_string(body).expect("serializable"),
-                },
-                &now(),
-            )?;
-        }
-        Ok(())
+        f: impl FnOnce(&mut dyn Tx) -> Result<(T, X)>,
+    ) -> Result<Written<T, X>> {
+        self.write(|tx| {
+            if let Some(k) = idem {
+                match tx.idempotent(&k.key, &actor.name)? {
+                    Some(prev) if prev.request_hash == k.request_hash => {
+                        return Ok(Written::Replay(prev.body));
+                    }
+                    Some(_) => return Err(ServiceError::IdempotencyMismatch),
+                    None => {}
+                }
+            }
+            let (answer, extra) = f(tx)?;
+            if let Some(k) = idem {
+                let body = serde_json::to_string(&answer).expect("answers serialize");
+                tx.remember_idempotent(
+                    &k.key,
+                    &actor.name,
+                    &Idempotent {
+                        request_hash: k.request_hash.clone(),
+                        body,
+                    },
+                    &now(),
+                )?;
+            }
+            Ok(Written::Fresh(answer, extra))
+        })
     }
 
     /// Commit the index when enough changes wait (called after writes).
@@ -898,10 +898,7 @@ impl Service {
         idem: Option<&IdemKey>,
         limit: usize,
     ) -> Result<Reply<CreateOutcome>> {
-        self.check_fields(&input.fields)?;
-        if let Some(id) = &input.id {
-            validate_id(id)?;
-        }
+        self.check_input(&input)?;
         let prepared = self.prepare(&input.fields);
         let doc = self.live_doc(&prepared.record);
         // The search runs before the writer lock, so creates search side by
@@ -921,24 +918,22 @@ impl Service {
             .is_none()
             .then(|| ServiceError::NoModel.to_string());
         let candidates = candidates.unwrap_or_default();
-        let (outcome, seq, num) = match self.write(|tx| {
-            if let Some(prev) = self.replay(tx, actor, idem)? {
-                return Ok(Err(prev));
-            }
-            let mut out =
-                self.insert_and_match(tx, actor, &input, &prepared, candidates, "live")?;
-            out.0.not_matched = not_matched.clone();
-            out.0.candidates.truncate(limit);
-            self.remember(tx, actor, idem, 201, &out.0)?;
-            Ok(Ok(out))
-        })? {
-            Err(prev) => {
-                return Ok(Reply::Replay {
-                    status: prev.status,
-                    body: prev.body,
-                })
-            }
-            Ok(x) => x,
+        let written = self.write_once(actor, idem, |tx| {
+            let (mut out, seq, num) = self.insert_and_match(
+                tx,
+                actor,
+                &input,
+                &prepared,
+                candidates,
+                ProposalSource::Live,
+            )?;
+            out.not_matched = not_matched.clone();
+            out.candidates.truncate(limit);
+            Ok((out, (seq, num)))
+        })?;
+        let (outcome, (seq, num)) = match written {
+            Written::Replay(body) => return Ok(Reply::Replay(body)),
+            Written::Fresh(outcome, at) => (outcome, at),
         };
         self.index.upsert(seq, num, doc)?;
         drop(_w);
@@ -983,7 +978,7 @@ impl Service {
         input: &RecordInput,
         prepared: &Prepared,
         candidates: Vec<Candidate>,
-        source: &str,
+        source: ProposalSource,
     ) -> Result<(CreateOutcome, u64, u64)> {
         // Entities may have merged since the candidates were scored.
         let nums: Vec<u64> = candidates.iter().map(|c| c.num).collect();
@@ -1006,7 +1001,7 @@ impl Service {
             None => next_record_id(tx)?,
         };
         let at = now();
-        let best_match = candidates.iter().find(|c| c.band == "match");
+        let best_match = candidates.iter().find(|c| c.band == Band::Match);
         let entity_id = match best_match {
             Some(c) => c.entity_id.clone(),
             None => new_entity(tx, &at)?,
@@ -1018,7 +1013,7 @@ impl Service {
             seq: 0,
             at: at.clone(),
             actor: actor.name.clone(),
-            action: "record.create".into(),
+            action: AuditAction::RecordCreate,
             subject: format!("record:{id}"),
             before: serde_json::Value::Null,
             after: serde_json::to_value(&record.fields).expect("json"),
@@ -1032,7 +1027,7 @@ impl Service {
                 &HistoryEntry {
                     at: at.clone(),
                     actor: "system".into(),
-                    action: "auto_merge".into(),
+                    action: HistoryAction::AutoMerge,
                     detail: serde_json::json!({"record": id, "matched": c.id, "score": c.score}),
                 },
             )?;
@@ -1040,7 +1035,7 @@ impl Service {
                 seq: 0,
                 at: at.clone(),
                 actor: "system".into(),
-                action: "entity.auto_merge".into(),
+                action: AuditAction::EntityAutoMerge,
                 subject: format!("entity:{entity_id}"),
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"record": id, "matched": c.id, "score": c.score}),
@@ -1052,14 +1047,15 @@ impl Service {
                 &HistoryEntry {
                     at: at.clone(),
                     actor: actor.name.clone(),
-                    action: "created".into(),
+                    action: HistoryAction::Created,
                     detail: serde_json::json!({"record": id}),
                 },
             )?;
         }
         let mut proposals = Vec::new();
         for c in &candidates {
-            let propose = c.band == "review" || (c.band == "match" && c.entity_id != entity_id);
+            let propose =
+                c.band == Band::Review || (c.band == Band::Match && c.entity_id != entity_id);
             if !propose || c.entity_id == entity_id {
                 continue;
             }
@@ -1088,7 +1084,7 @@ impl Service {
         tx: &mut dyn Tx,
         record: &Record,
         c: &Candidate,
-        source: &str,
+        source: ProposalSource,
     ) -> Result<Option<String>> {
         let Some(other) = tx.record_by_num(c.num)? else {
             return Ok(None);
@@ -1107,9 +1103,9 @@ impl Service {
                 b,
                 score: c.score,
                 probability: c.probability,
-                band: c.band.clone(),
-                source: source.into(),
-                explanation: serde_json::to_value(&c.explanation).expect("json"),
+                band: c.band,
+                source,
+                explanation: c.explanation.clone(),
                 versions,
             },
             &now(),
@@ -1140,11 +1136,12 @@ impl Service {
         let doc = self.live_doc(&prepared.record);
         let _w = self.writer.lock().expect("writer");
         let old = self.record(id)?;
-        let candidates: Vec<Candidate> = self.candidates_of(&prepared.record, Some(old.num))?;
-        let r = self.write(|tx| {
-            if let Some(prev) = self.replay(tx, actor, idem)? {
-                return Ok(Err(prev));
-            }
+        // Without a model the new values are stored unmatched (and it says so).
+        let (candidates, not_matched) = match self.candidates_of(&prepared.record, Some(old.num)) {
+            Err(ServiceError::NoModel) => (Vec::new(), Some(ServiceError::NoModel.to_string())),
+            other => (other?, None),
+        };
+        let written = self.write_once(actor, idem, |tx| {
             let mut rec = tx
                 .record(id)?
                 .ok_or_else(|| ServiceError::NotFound(format!("record `{id}`")))?;
@@ -1168,7 +1165,7 @@ impl Service {
                 seq: 0,
                 at: rec.updated_at.clone(),
                 actor: actor.name.clone(),
-                action: "record.update".into(),
+                action: AuditAction::RecordUpdate,
                 subject: format!("record:{id}"),
                 before,
                 after: serde_json::to_value(&rec.fields).expect("json"),
@@ -1176,8 +1173,8 @@ impl Service {
             })?;
             let mut proposals = Vec::new();
             for c in &candidates {
-                if c.band != "no_match" && c.entity_id != rec.entity_id {
-                    if let Some(p) = self.propose(tx, &rec, c, "live")? {
+                if c.band.is_candidate_match() && c.entity_id != rec.entity_id {
+                    if let Some(p) = self.propose(tx, &rec, c, ProposalSource::Live)? {
                         proposals.push(p);
                     }
                 }
@@ -1187,17 +1184,13 @@ impl Service {
                 candidates: candidates.iter().take(limit).cloned().collect(),
                 merged_with: None,
                 proposals,
-                not_matched: None,
+                not_matched,
             };
-            self.remember(tx, actor, idem, 200, &out)?;
-            Ok(Ok((out, seq)))
+            Ok((out, seq))
         })?;
-        match r {
-            Err(prev) => Ok(Reply::Replay {
-                status: prev.status,
-                body: prev.body,
-            }),
-            Ok((out, seq)) => {
+        match written {
+            Written::Replay(body) => Ok(Reply::Replay(body)),
+            Written::Fresh(out, seq) => {
                 self.index.upsert(seq, out.record.num, doc)?;
                 drop(_w);
                 self.maybe_commit()?;
@@ -1243,11 +1236,10 @@ impl Service {
                     at: now(),
                     actor: actor.name.clone(),
                     action: if erase {
-                        "member_erased"
+                        HistoryAction::MemberErased
                     } else {
-                        "member_deleted"
-                    }
-                    .into(),
+                        HistoryAction::MemberDeleted
+                    },
                     detail: serde_json::json!({"record": id}),
                 },
             )?;
@@ -1256,11 +1248,10 @@ impl Service {
                 at: now(),
                 actor: actor.name.clone(),
                 action: if erase {
-                    "record.erase"
+                    AuditAction::RecordErase
                 } else {
-                    "record.delete"
-                }
-                .into(),
+                    AuditAction::RecordDelete
+                },
                 subject,
                 before: if erase {
                     serde_json::Value::Null
@@ -1312,43 +1303,4 @@ pub(crate) fn next_record_id(tx: &mut dyn Tx) -> Result<String> {
     };
     tx.set_meta("next_record_id", &n.to_string())?;
     Ok(id)
-}
-
-/// Record ids: 1–128 printable characters without `/` (they go in URLs).
-pub fn validate_id(id: &str) -> Result<()> {
-    let n = id.chars().count();
-    if n == 0 || n > 128 || id.chars().any(|c| c.is_control() || c == '/') || id.trim() != id {
-        return Err(ServiceError::Invalid(format!(
-            "record id `{}`: 1–128 characters, no `/`, no control characters, no surrounding spaces",
-            id.escape_debug()
-        )));
-    }
-    Ok(())
-}
-
-fn level_label(c: &matching::Comparison, level: u8) -> String {
-    if level == 0 {
-        "missing".into()
-    } else {
-        c.comparator
-            .levels()
-            .get(level as usize - 1)
-            .copied()
-            .unwrap_or("?")
-            .to_string()
-    }
-}
-
-/// A model must have the plan's comparisons, in order.
-fn check_model(m: &Model, preparer: &Preparer) -> Result<()> {
-    let want: Vec<&str> = preparer.plan.iter().map(|c| c.name.as_str()).collect();
-    let have: Vec<&str> = m.comparisons.iter().map(|c| c.name.as_str()).collect();
-    if want != have {
-        return Err(ServiceError::Invalid(format!(
-            "the model does not fit these rules: they give comparisons [{}], the model has [{}]",
-            want.join(", "),
-            have.join(", ")
-        )));
-    }
-    Ok(())
 }

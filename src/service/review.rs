@@ -6,10 +6,11 @@
 //! [`ServiceError::Conflict`] with the proposal as it now is.
 
 use super::golden::{golden, Golden};
-use super::{Actor, IdemKey, Reply, Result, Service, ServiceError};
+use super::{Actor, IdemKey, Reply, Result, Service, ServiceError, Written};
+use crate::matching::Band;
 use crate::store::{
-    now, AuditEntry, AuditFilter, Entity, HistoryEntry, Proposal, ProposalFilter, ProposalSort,
-    ProposalStatus, Record, Tx,
+    now, AuditAction, AuditEntry, AuditFilter, Entity, HistoryAction, HistoryEntry, Proposal,
+    ProposalFilter, ProposalSort, ProposalStatus, Record, Tx,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -73,7 +74,7 @@ impl Service {
         self.read(|tx| Ok(tx.proposals(f)?))
     }
 
-    pub fn proposal_counts(&self) -> Result<BTreeMap<String, u64>> {
+    pub fn proposal_counts(&self) -> Result<BTreeMap<Band, u64>> {
         self.read(|tx| Ok(tx.pending_counts()?))
     }
 
@@ -156,7 +157,7 @@ impl Service {
                 seq: 0,
                 at: now(),
                 actor: actor.name.clone(),
-                action: "proposal.assign".into(),
+                action: AuditAction::ProposalAssign,
                 subject: format!("proposal:{id}"),
                 before: serde_json::json!({ "assignee": before }),
                 after: serde_json::json!({ "assignee": p.assignee }),
@@ -188,10 +189,7 @@ impl Service {
             }
         }
         let _w = self.writer.lock().expect("writer");
-        let r = self.write(|tx| {
-            if let Some(prev) = self.replay(tx, actor, idem)? {
-                return Ok(Err(prev));
-            }
+        let written = self.write_once(actor, idem, |tx| {
             let mut p = Self::proposal_in(tx, id)?;
             let expected = expected_version.unwrap_or(p.version);
             let allowed = match decision {
@@ -222,8 +220,9 @@ impl Service {
                             let ea = tx.records_of_entity(&a.entity_id)?;
                             let eb = tx.records_of_entity(&b.entity_id)?;
                             if !ea.iter().chain(&eb).any(|r| &r.id == rid) {
-                                return Err(ServiceError::Invalid(format!(
-                                    "winner `{rid}` is not a member of the merged entity"
+                                return Err(ServiceError::Refused(format!(
+                                    "winner `{}` is not a member of the merged entity",
+                                    super::limits::shown(rid)
                                 )));
                             }
                         }
@@ -278,16 +277,16 @@ impl Service {
             }
             tx.update_proposal(&p, expected)?;
             let action = match decision {
-                Decision::Approve => "proposal.approve",
-                Decision::Reject => "proposal.reject",
-                Decision::Defer => "proposal.defer",
-                Decision::Reopen => "proposal.reopen",
+                Decision::Approve => AuditAction::ProposalApprove,
+                Decision::Reject => AuditAction::ProposalReject,
+                Decision::Defer => AuditAction::ProposalDefer,
+                Decision::Reopen => AuditAction::ProposalReopen,
             };
             tx.audit(&AuditEntry {
                 seq: 0,
                 at,
                 actor: actor.name.clone(),
-                action: action.into(),
+                action,
                 subject: format!("proposal:{id}"),
                 before,
                 after: serde_json::json!({
@@ -296,15 +295,11 @@ impl Service {
                 }),
                 reason: reason.clone(),
             })?;
-            self.remember(tx, actor, idem, 200, &p)?;
-            Ok(Ok(p))
+            Ok((p, ()))
         })?;
-        Ok(match r {
-            Ok(p) => Reply::Fresh(p),
-            Err(prev) => Reply::Replay {
-                status: prev.status,
-                body: prev.body,
-            },
+        Ok(match written {
+            Written::Fresh(p, ()) => Reply::Fresh(p),
+            Written::Replay(body) => Reply::Replay(body),
         })
     }
 
@@ -316,7 +311,7 @@ impl Service {
         &self,
         actor: &Actor,
         min_score: f64,
-        band: Option<String>,
+        band: Option<Band>,
         dry_run: bool,
     ) -> Result<BulkOutcome> {
         if !min_score.is_finite() {
@@ -326,7 +321,7 @@ impl Service {
         loop {
             let page = self.proposals(&ProposalFilter {
                 status: Some(ProposalStatus::Open),
-                band: band.clone(),
+                band,
                 min_score: Some(min_score),
                 sort: ProposalSort::Score,
                 offset: todo.len(),
@@ -412,7 +407,7 @@ impl Service {
                 &HistoryEntry {
                     at: at.clone(),
                     actor: actor.name.clone(),
-                    action: "merge".into(),
+                    action: HistoryAction::Merge,
                     detail: detail.clone(),
                 },
             )?;
@@ -421,7 +416,7 @@ impl Service {
             seq: 0,
             at: at.clone(),
             actor: actor.name.clone(),
-            action: "entity.merge".into(),
+            action: AuditAction::EntityMerge,
             subject: format!("entity:{keep}"),
             before: serde_json::json!({ keep: ids(&kept), gone: ids(&moved) }),
             after: serde_json::json!({ keep: ids(&kept).into_iter().chain(ids(&moved)).collect::<Vec<_>>() }),
@@ -491,11 +486,15 @@ impl Service {
                 "split: name at least one record".into(),
             ));
         }
+        let mut records = records.to_vec();
+        records.sort();
+        records.dedup();
+        let records = &records[..];
         let _w = self.writer.lock().expect("writer");
         let new_id = self.write(|tx| {
             let mut e = entity_in(tx, id)?;
             if e.merged_into.is_some() {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ServiceError::Refused(format!(
                     "entity {id} was merged into {}; split that one",
                     e.merged_into.as_deref().unwrap_or("")
                 )));
@@ -503,13 +502,14 @@ impl Service {
             let members = tx.records_of_entity(id)?;
             for r in records {
                 if !members.iter().any(|m| &m.id == r) {
-                    return Err(ServiceError::Invalid(format!(
-                        "record `{r}` is not a member of entity {id}"
+                    return Err(ServiceError::Refused(format!(
+                        "record `{}` is not a member of entity {id}",
+                        super::limits::shown(r)
                     )));
                 }
             }
             if records.len() >= members.len() {
-                return Err(ServiceError::Invalid(
+                return Err(ServiceError::Refused(
                     "split: at least one member must stay".into(),
                 ));
             }
@@ -534,7 +534,7 @@ impl Service {
                     &HistoryEntry {
                         at: at.clone(),
                         actor: actor.name.clone(),
-                        action: "split".into(),
+                        action: HistoryAction::Split,
                         detail: detail.clone(),
                     },
                 )?;
@@ -543,7 +543,7 @@ impl Service {
                 seq: 0,
                 at,
                 actor: actor.name.clone(),
-                action: "entity.split".into(),
+                action: AuditAction::EntitySplit,
                 subject: format!("entity:{id}"),
                 before: serde_json::json!({ id: before }),
                 after: detail,
@@ -569,10 +569,10 @@ impl Service {
     /// Records holding `text` in any field (raw or normalized; the query is
     /// normalized as a name, phone and e-mail too).
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<Record>> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(ServiceError::Invalid("search: `q` is empty".into()));
+        if super::limits::is_blank(text) {
+            return Err(ServiceError::Invalid("search: `q` is blank".into()));
         }
+        let text = text.trim();
         let mut queries = vec![text.to_string()];
         for t in [
             crate::record::FieldType::Phone,

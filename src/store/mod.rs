@@ -11,6 +11,7 @@
 
 pub mod sqlite;
 
+use crate::matching::{Band, Explanation};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -35,38 +36,17 @@ pub enum StoreError {
     Duplicate(String),
 }
 
-/// Roles, weakest first; each can do what the ones before it can.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    Ingest,
-    Steward,
-    Admin,
+crate::stable_names! {
+    /// Roles, weakest first; each can do what the ones before it can.
+    pub enum Role {
+        Viewer = "viewer",
+        Ingest = "ingest",
+        Steward = "steward",
+        Admin = "admin",
+    }
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Ingest => "ingest",
-            Role::Steward => "steward",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "viewer" => Role::Viewer,
-            "ingest" => Role::Ingest,
-            "steward" => Role::Steward,
-            "admin" => Role::Admin,
-            _ => return None,
-        })
-    }
-
     /// Whether this role may do what `need` may. Ingest and steward are
     /// separate duties: an ingest token writes records but decides nothing,
     /// a steward decides but does not load data; admin does both.
@@ -138,40 +118,30 @@ pub struct Entity {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProposalStatus {
-    Open,
-    Deferred,
-    Approved,
-    Rejected,
-    /// Closed without a decision: a record changed or was erased, or the
-    /// two records ended up in one entity another way.
-    Superseded,
+crate::stable_names! {
+    /// Where a proposal stands.
+    pub enum ProposalStatus {
+        Open = "open",
+        Deferred = "deferred",
+        Approved = "approved",
+        Rejected = "rejected",
+        /// Closed without a decision: a record changed or was erased, or the
+        /// two records ended up in one entity another way.
+        Superseded = "superseded",
+    }
+}
+
+crate::stable_names! {
+    /// Where a proposal came from.
+    pub enum ProposalSource {
+        /// An import job's batch matching.
+        Batch = "batch",
+        /// A record created or updated through the API.
+        Live = "live",
+    }
 }
 
 impl ProposalStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProposalStatus::Open => "open",
-            ProposalStatus::Deferred => "deferred",
-            ProposalStatus::Approved => "approved",
-            ProposalStatus::Rejected => "rejected",
-            ProposalStatus::Superseded => "superseded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ProposalStatus> {
-        Some(match s {
-            "open" => ProposalStatus::Open,
-            "deferred" => ProposalStatus::Deferred,
-            "approved" => ProposalStatus::Approved,
-            "rejected" => ProposalStatus::Rejected,
-            "superseded" => ProposalStatus::Superseded,
-            _ => return None,
-        })
-    }
-
     /// Still waiting for a steward.
     pub fn is_pending(self) -> bool {
         matches!(self, ProposalStatus::Open | ProposalStatus::Deferred)
@@ -191,15 +161,13 @@ pub struct Proposal {
     pub record_ids: [String; 2],
     pub score: f64,
     pub probability: f64,
-    pub band: String,
-    /// `batch` (an import job) or `live` (a create).
-    pub source: String,
+    pub band: Band,
+    pub source: ProposalSource,
     pub status: ProposalStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
     /// Per-comparison explanation, as computed when proposed.
-    #[schema(value_type = Object)]
-    pub explanation: serde_json::Value,
+    pub explanation: Explanation,
     pub version: u64,
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -221,17 +189,17 @@ pub struct NewProposal {
     pub b: u64,
     pub score: f64,
     pub probability: f64,
-    pub band: String,
-    pub source: String,
-    pub explanation: serde_json::Value,
+    pub band: Band,
+    pub source: ProposalSource,
+    pub explanation: Explanation,
     pub versions: [u64; 2],
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ProposalFilter {
     pub status: Option<ProposalStatus>,
-    pub band: Option<String>,
-    pub source: Option<String>,
+    pub band: Option<Band>,
+    pub source: Option<ProposalSource>,
     pub assignee: Option<String>,
     pub min_score: Option<f64>,
     /// Proposal number to continue after (from the cursor; `ByNumber` only).
@@ -242,26 +210,78 @@ pub struct ProposalFilter {
     pub limit: usize,
 }
 
-/// The order of a proposal list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum ProposalSort {
-    /// Oldest first (the default; pages continue after a proposal number).
-    #[default]
-    ByNumber,
-    /// Probability closest to 0.5 first: where a steward's eye adds most.
-    Uncertainty,
-    /// Highest score first (bulk approval works down from the top).
-    Score,
+crate::stable_names! {
+    /// The order of a proposal list.
+    #[derive(Default)]
+    pub enum ProposalSort {
+        /// Oldest first (the default; pages continue after a proposal number).
+        #[default]
+        ByNumber = "id",
+        /// Probability closest to 0.5 first: where a steward's eye adds most.
+        Uncertainty = "uncertainty",
+        /// Highest score first (bulk approval works down from the top).
+        Score = "score",
+    }
 }
 
-impl ProposalSort {
-    pub fn parse(s: &str) -> Option<ProposalSort> {
-        match s {
-            "id" | "number" => Some(ProposalSort::ByNumber),
-            "uncertainty" => Some(ProposalSort::Uncertainty),
-            "score" => Some(ProposalSort::Score),
-            _ => None,
-        }
+crate::stable_names! {
+    /// What an audit entry records.
+    pub enum AuditAction {
+        RecordCreate = "record.create",
+        RecordUpdate = "record.update",
+        RecordDelete = "record.delete",
+        /// An APPI erasure (the entry is a PII-free tombstone).
+        RecordErase = "record.erase",
+        /// A batch of an import stored (the entry names the records).
+        RecordImport = "record.import",
+        /// A record created live joined an entity in the auto-merge band.
+        EntityAutoMerge = "entity.auto_merge",
+        EntityMerge = "entity.merge",
+        EntitySplit = "entity.split",
+        ProposalApprove = "proposal.approve",
+        ProposalReject = "proposal.reject",
+        ProposalDefer = "proposal.defer",
+        ProposalReopen = "proposal.reopen",
+        ProposalAssign = "proposal.assign",
+        ModelTrain = "model.train",
+        TokenCreate = "token.create",
+        JobCancel = "job.cancel",
+        /// An import cut off by a crash, finished at start-up.
+        JobResume = "job.resume",
+    }
+}
+
+crate::stable_names! {
+    /// What an entry of an entity's history records.
+    pub enum HistoryAction {
+        /// The entity was created with its first record.
+        Created = "created",
+        /// A record created live joined it in the auto-merge band.
+        AutoMerge = "auto_merge",
+        Merge = "merge",
+        Split = "split",
+        MemberDeleted = "member_deleted",
+        MemberErased = "member_erased",
+    }
+}
+
+crate::stable_names! {
+    /// What a job does.
+    pub enum JobKind {
+        Import = "import",
+        /// Training the model on the stored records.
+        Train = "train",
+    }
+}
+
+crate::stable_names! {
+    /// Where a job stands.
+    pub enum JobStatus {
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+        /// Stopped on request (`POST /v1/jobs/{id}/cancel`).
+        Cancelled = "cancelled",
     }
 }
 
@@ -271,11 +291,11 @@ pub struct AuditEntry {
     pub seq: u64,
     pub at: String,
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     pub subject: String,
-    #[schema(value_type = Object)]
+    /// What it was before (any JSON; null when there was nothing).
     pub before: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// What it is after (any JSON; `"[erased]"` once its record was erased).
     pub after: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -284,7 +304,7 @@ pub struct AuditEntry {
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub actor: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     pub subject: Option<String>,
     pub after: Option<u64>,
     pub limit: usize,
@@ -295,7 +315,7 @@ pub struct AuditFilter {
 pub struct HistoryEntry {
     pub at: String,
     pub actor: String,
-    pub action: String,
+    pub action: HistoryAction,
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
@@ -308,29 +328,55 @@ pub struct Token {
     pub created_at: String,
 }
 
+/// A background job (an import), as it stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: String,
-    pub kind: String,
-    /// `running`, `done` or `failed`; a job found `running` at start-up was
-    /// cut off by a crash and is marked `failed` (its committed batches stay).
-    pub status: String,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    /// What a running job is doing; null once it has ended.
+    pub stage: Option<JobStage>,
+    /// Rows to store (known once the file is read).
     pub total: u64,
+    /// Rows stored or rejected so far.
     pub done: u64,
     pub created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
-    #[schema(value_type = Object)]
-    pub result: serde_json::Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// What the job did (an import's summary): so far while it runs, in
+    /// full once it has ended; null before its file is read.
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
+    /// Why it failed.
     pub error: Option<String>,
+    /// Someone asked to cancel it.
+    pub cancel_requested: bool,
+    /// It was cut off (the server stopped) and finished at the next start.
+    pub resumed: bool,
+    /// What finishing it after a restart needs of its request (the file's
+    /// format, the source); not shown.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub request: Option<String>,
+}
+
+crate::stable_names! {
+    /// What a running job is doing.
+    pub enum JobStage {
+        /// Reading its file and storing the rows, batch by batch.
+        Storing = "storing",
+        /// Training the model if there is none, finding the candidates of
+        /// the stored rows, merging and proposing.
+        Matching = "matching",
+        /// Training the model on every stored record.
+        Training = "training",
+    }
 }
 
 /// A stored answer to a write with an idempotency key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Idempotent {
     pub request_hash: String,
-    pub status: u16,
+    /// The answer, as JSON.
     pub body: String,
 }
 
@@ -386,7 +432,7 @@ pub trait Tx {
     fn update_proposal(&mut self, p: &Proposal, expected: u64) -> Result<(), StoreError>;
     fn delete_proposals_of(&mut self, num: u64) -> Result<(), StoreError>;
     /// Counts of pending proposals per band.
-    fn pending_counts(&mut self) -> Result<BTreeMap<String, u64>, StoreError>;
+    fn pending_counts(&mut self) -> Result<BTreeMap<Band, u64>, StoreError>;
     fn remember_rejection(&mut self, a: u64, b: u64, versions: [u64; 2]) -> Result<(), StoreError>;
     /// Whether a rejection of (a, b) at these versions is remembered.
     fn is_rejected(&mut self, a: u64, b: u64, versions: [u64; 2]) -> Result<bool, StoreError>;
@@ -416,6 +462,13 @@ pub trait Tx {
     fn upsert_job(&mut self, j: &Job) -> Result<(), StoreError>;
     fn job(&mut self, id: &str) -> Result<Option<Job>, StoreError>;
     fn running_jobs(&mut self) -> Result<Vec<Job>, StoreError>;
+    /// Note records an import job stored (to match them if the job is cut
+    /// off before it has).
+    fn add_job_records(&mut self, job: &str, nums: &[u64]) -> Result<(), StoreError>;
+    /// The records a job stored (gone ones left out), ascending.
+    fn job_records(&mut self, job: &str) -> Result<Vec<u64>, StoreError>;
+    /// Forget which records a job stored (it has matched them).
+    fn forget_job_records(&mut self, job: &str) -> Result<(), StoreError>;
 
     // idempotency
     fn idempotent(&mut self, key: &str, actor: &str) -> Result<Option<Idempotent>, StoreError>;

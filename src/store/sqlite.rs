@@ -37,10 +37,11 @@
 //! has seen, and `limit` the most rows to return (0 returns none).
 
 use super::{
-    AuditEntry, AuditFilter, Entity, HistoryEntry, Idempotent, Job, MatchRow, NewProposal,
-    Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record, Role, Store, StoreError, Token,
-    Tx,
+    AuditAction, AuditEntry, AuditFilter, Entity, HistoryAction, HistoryEntry, Idempotent, Job,
+    JobKind, JobStage, JobStatus, MatchRow, NewProposal, Proposal, ProposalFilter, ProposalSort,
+    ProposalSource, ProposalStatus, Record, Role, Store, StoreError, Token, Tx,
 };
+use crate::matching::Band;
 use rusqlite::types::{Type, Value};
 use rusqlite::{
     ffi, params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row,
@@ -69,10 +70,31 @@ const NEXT_ENTITY: &str = "store.next_entity_id";
 
 /// Schema steps, oldest first. Never edit a released step: a database that
 /// already applied it would not see the change; add a step instead.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4];
 
 /// Each record's prepared values for matching, kept beside it.
 const SCHEMA_2: &str = "ALTER TABLE records ADD COLUMN prepared BLOB;";
+
+/// An idempotent answer is replayed with the status its route gives: the
+/// store keeps the body only.
+const SCHEMA_3: &str = "ALTER TABLE idempotency DROP COLUMN status;";
+
+/// Jobs say their stage, whether cancelling was asked for and whether they
+/// were finished after a restart, and keep what that needs: the request's
+/// parameters, and the records stored so far (forgotten once matched).
+const SCHEMA_4: &str = r#"
+ALTER TABLE jobs ADD COLUMN stage TEXT;
+ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN request TEXT;
+CREATE TABLE job_records (
+    job TEXT NOT NULL REFERENCES jobs(id) DEFERRABLE INITIALLY DEFERRED,
+    num INTEGER NOT NULL
+        REFERENCES records(num) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    PRIMARY KEY (job, num)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX job_records_num ON job_records(num);
+"#;
 
 const SCHEMA_1: &str = r#"
 CREATE TABLE meta (
@@ -466,6 +488,12 @@ fn bad_column(
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, e.into())
 }
 
+/// A column holding one of a vocabulary's stable names (`parse`).
+fn name_column<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text = row.get_ref(idx)?.as_str().map_err(|e| bad_column(idx, e))?;
+    parse(text).ok_or_else(|| bad_column(idx, format!("unknown name {text:?}")))
+}
+
 fn json_column<T: DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
     let text = row.get_ref(idx)?.as_str().map_err(|e| bad_column(idx, e))?;
     serde_json::from_str(text).map_err(|e| bad_column(idx, e))
@@ -555,9 +583,6 @@ macro_rules! select_proposals {
 
 fn proposal_row(row: &Row<'_>) -> rusqlite::Result<Proposal> {
     let num: u64 = row.get(0)?;
-    let status = row.get_ref(9)?.as_str().map_err(|e| bad_column(9, e))?;
-    let status = ProposalStatus::parse(status)
-        .ok_or_else(|| bad_column(9, format!("unknown proposal status {status:?}")))?;
     Ok(Proposal {
         id: num.to_string(),
         a: row.get(1)?,
@@ -565,9 +590,9 @@ fn proposal_row(row: &Row<'_>) -> rusqlite::Result<Proposal> {
         record_ids: [row.get(3)?, row.get(4)?],
         score: row.get(5)?,
         probability: row.get(6)?,
-        band: row.get(7)?,
-        source: row.get(8)?,
-        status,
+        band: name_column(row, 7, Band::parse)?,
+        source: name_column(row, 8, ProposalSource::parse)?,
+        status: name_column(row, 9, ProposalStatus::parse)?,
         assignee: row.get(10)?,
         explanation: json_column(row, 11)?,
         version: row.get(12)?,
@@ -584,7 +609,7 @@ fn audit_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
         seq: row.get(0)?,
         at: row.get(1)?,
         actor: row.get(2)?,
-        action: row.get(3)?,
+        action: name_column(row, 3, AuditAction::parse)?,
         subject: row.get(4)?,
         before: json_column(row, 5)?,
         after: json_column(row, 6)?,
@@ -595,8 +620,8 @@ fn audit_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
 macro_rules! select_jobs {
     ($rest:literal) => {
         concat!(
-            "SELECT id, kind, status, total, done, created_at, finished_at, result, error \
-             FROM jobs ",
+            "SELECT id, kind, status, total, done, created_at, finished_at, result, error, \
+             stage, cancel_requested, resumed, request FROM jobs ",
             $rest
         )
     };
@@ -605,14 +630,25 @@ macro_rules! select_jobs {
 fn job_row(row: &Row<'_>) -> rusqlite::Result<Job> {
     Ok(Job {
         id: row.get(0)?,
-        kind: row.get(1)?,
-        status: row.get(2)?,
+        kind: name_column(row, 1, JobKind::parse)?,
+        status: name_column(row, 2, JobStatus::parse)?,
         total: row.get(3)?,
         done: row.get(4)?,
         created_at: row.get(5)?,
         finished_at: row.get(6)?,
         result: json_column(row, 7)?,
         error: row.get(8)?,
+        stage: match row
+            .get_ref(9)?
+            .as_str_or_null()
+            .map_err(|e| bad_column(9, e))?
+        {
+            None => None,
+            Some(_) => Some(name_column(row, 9, JobStage::parse)?),
+        },
+        cancel_requested: row.get(10)?,
+        resumed: row.get(11)?,
+        request: row.get(12)?,
     })
 }
 
@@ -912,7 +948,7 @@ impl Tx for SqlTx<'_> {
             entity,
             h.at,
             h.actor,
-            h.action,
+            h.action.as_str(),
             to_json(&h.detail)?
         ])?;
         Ok(())
@@ -927,7 +963,7 @@ impl Tx for SqlTx<'_> {
             Ok(HistoryEntry {
                 at: row.get(0)?,
                 actor: row.get(1)?,
-                action: row.get(2)?,
+                action: name_column(row, 2, HistoryAction::parse)?,
                 detail: json_column(row, 3)?,
             })
         })?;
@@ -957,8 +993,8 @@ impl Tx for SqlTx<'_> {
                     versions[1],
                     p.score,
                     p.probability,
-                    p.band,
-                    p.source,
+                    p.band.as_str(),
+                    p.source.as_str(),
                     to_json(&p.explanation)?,
                     at
                 ],
@@ -992,8 +1028,11 @@ impl Tx for SqlTx<'_> {
             "p.status =",
             f.status.map(|s| Value::Text(s.as_str().into())),
         );
-        c.and_some("p.band =", f.band.clone().map(Value::Text));
-        c.and_some("p.source =", f.source.clone().map(Value::Text));
+        c.and_some("p.band =", f.band.map(|b| Value::Text(b.as_str().into())));
+        c.and_some(
+            "p.source =",
+            f.source.map(|s| Value::Text(s.as_str().into())),
+        );
         c.and_some("p.assignee =", f.assignee.clone().map(Value::Text));
         c.and_some("p.score >=", f.min_score.map(Value::Real));
         // Ties break by number, so a sorted page boundary is stable.
@@ -1052,8 +1091,8 @@ impl Tx for SqlTx<'_> {
                 p.versions[1],
                 p.score,
                 p.probability,
-                p.band,
-                p.source,
+                p.band.as_str(),
+                p.source.as_str(),
                 p.status.as_str(),
                 p.assignee,
                 to_json(&p.explanation)?,
@@ -1079,12 +1118,14 @@ impl Tx for SqlTx<'_> {
         Ok(())
     }
 
-    fn pending_counts(&mut self) -> Result<BTreeMap<String, u64>, StoreError> {
+    fn pending_counts(&mut self) -> Result<BTreeMap<Band, u64>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT band, count(*) FROM proposals WHERE status IN ('open', 'deferred') \
              GROUP BY band",
         )?;
-        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let rows = stmt.query_map([], |row| {
+            Ok((name_column(row, 0, Band::parse)?, row.get(1)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1136,7 +1177,7 @@ impl Tx for SqlTx<'_> {
             params![
                 e.at,
                 e.actor,
-                e.action,
+                e.action.as_str(),
                 e.subject,
                 to_json(&e.before)?,
                 to_json(&e.after)?,
@@ -1167,7 +1208,7 @@ impl Tx for SqlTx<'_> {
     fn audit_entries(&mut self, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         let mut c = Conditions::new("seq >", Value::Integer(int(f.after.unwrap_or(0))));
         c.and_some("actor =", f.actor.clone().map(Value::Text));
-        c.and_some("action =", f.action.clone().map(Value::Text));
+        c.and_some("action =", f.action.map(|a| Value::Text(a.as_str().into())));
         c.and_some("subject =", f.subject.clone().map(Value::Text));
         let sql = format!(
             "SELECT seq, at, actor, action, subject, before, after, reason FROM audit\
@@ -1220,22 +1261,54 @@ impl Tx for SqlTx<'_> {
     fn upsert_job(&mut self, j: &Job) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO jobs (id, kind, status, total, done, created_at, finished_at, result, \
-             error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             error, stage, cancel_requested, resumed, request) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, status = excluded.status, \
              total = excluded.total, done = excluded.done, created_at = excluded.created_at, \
-             finished_at = excluded.finished_at, result = excluded.result, error = excluded.error",
+             finished_at = excluded.finished_at, result = excluded.result, error = excluded.error, \
+             stage = excluded.stage, cancel_requested = excluded.cancel_requested, \
+             resumed = excluded.resumed, request = excluded.request",
         )?;
         stmt.execute(params![
             j.id,
-            j.kind,
-            j.status,
+            j.kind.as_str(),
+            j.status.as_str(),
             j.total,
             j.done,
             j.created_at,
             j.finished_at,
             to_json(&j.result)?,
-            j.error
+            j.error,
+            j.stage.map(|s| s.as_str()),
+            j.cancel_requested,
+            j.resumed,
+            j.request,
         ])?;
+        Ok(())
+    }
+
+    fn add_job_records(&mut self, job: &str, nums: &[u64]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO job_records (job, num) VALUES (?1, ?2)")?;
+        for &n in nums {
+            stmt.execute(params![job, n])?;
+        }
+        Ok(())
+    }
+
+    fn job_records(&mut self, job: &str) -> Result<Vec<u64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT num FROM job_records WHERE job = ?1 ORDER BY num")?;
+        let rows = stmt.query_map([job], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn forget_job_records(&mut self, job: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM job_records WHERE job = ?1")?
+            .execute([job])?;
         Ok(())
     }
 
@@ -1255,14 +1328,13 @@ impl Tx for SqlTx<'_> {
 
     fn idempotent(&mut self, key: &str, actor: &str) -> Result<Option<Idempotent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT request_hash, status, body FROM idempotency WHERE key = ?1 AND actor = ?2",
+            "SELECT request_hash, body FROM idempotency WHERE key = ?1 AND actor = ?2",
         )?;
         let answer = stmt
             .query_row([key, actor], |row| {
                 Ok(Idempotent {
                     request_hash: row.get(0)?,
-                    status: row.get(1)?,
-                    body: row.get(2)?,
+                    body: row.get(1)?,
                 })
             })
             .optional()?;
@@ -1279,18 +1351,11 @@ impl Tx for SqlTx<'_> {
         at: &str,
     ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO idempotency (key, actor, request_hash, status, body, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO idempotency (key, actor, request_hash, body, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        stmt.execute(params![
-            key,
-            actor,
-            answer.request_hash,
-            answer.status,
-            answer.body,
-            at
-        ])
-        .map_err(or_duplicate(|| format!("idempotency key {key:?}")))?;
+        stmt.execute(params![key, actor, answer.request_hash, answer.body, at])
+            .map_err(or_duplicate(|| format!("idempotency key {key:?}")))?;
         Ok(())
     }
 
@@ -1314,6 +1379,7 @@ impl Tx for SqlTx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matching::{ExplainTerm, Explanation};
     use crate::store::{StoreExt, StoredField};
     use serde_json::json;
     use std::sync::mpsc;
@@ -1375,25 +1441,37 @@ mod tests {
             .unwrap()
     }
 
+    fn explanation() -> Explanation {
+        Explanation {
+            prior: -10.0,
+            terms: vec![ExplainTerm {
+                comparison: "name".into(),
+                field: "name".into(),
+                level: "close".into(),
+                weight: 4.5,
+            }],
+        }
+    }
+
     fn proposal(a: u64, b: u64, score: f64, band: &str) -> NewProposal {
         NewProposal {
             a,
             b,
             score,
             probability: score / 10.0,
-            band: band.into(),
-            source: "live".into(),
-            explanation: json!({"name": {"level": 2}}),
+            band: Band::parse(band).unwrap(),
+            source: ProposalSource::Live,
+            explanation: explanation(),
             versions: [a * 10, b * 10],
         }
     }
 
-    fn audit_entry(actor: &str, action: &str, subject: &str) -> AuditEntry {
+    fn audit_entry(actor: &str, action: AuditAction, subject: &str) -> AuditEntry {
         AuditEntry {
             seq: 0,
             at: AT.into(),
             actor: actor.into(),
-            action: action.into(),
+            action,
             subject: subject.into(),
             before: json!(null),
             after: json!({"status": "approved"}),
@@ -1603,13 +1681,13 @@ mod tests {
             HistoryEntry {
                 at: AT.into(),
                 actor: "alice".into(),
-                action: "override".into(),
+                action: HistoryAction::Split,
                 detail: json!({"field": "name"}),
             },
             HistoryEntry {
                 at: AT.into(),
                 actor: "bob".into(),
-                action: "merge".into(),
+                action: HistoryAction::Merge,
                 detail: json!({"into": into.id}),
             },
         ];
@@ -1646,11 +1724,11 @@ mod tests {
             record_ids: ["r-a".into(), "r-b".into()],
             score: 7.5,
             probability: 0.75,
-            band: "review".into(),
-            source: "live".into(),
+            band: Band::Review,
+            source: ProposalSource::Live,
             status: ProposalStatus::Open,
             assignee: None,
-            explanation: json!({"name": {"level": 2}}),
+            explanation: explanation(),
             version: 1,
             created_at: AT.into(),
             decided_at: None,
@@ -1713,7 +1791,7 @@ mod tests {
             .write(|tx| {
                 let mut ids = Vec::new();
                 for (a, b, score, band) in [
-                    (n[0], n[1], 9.0, "high"),
+                    (n[0], n[1], 9.0, "match"),
                     (n[0], n[2], 5.0, "review"),
                     (n[1], n[2], 6.0, "review"),
                     (n[2], n[3], 4.0, "review"),
@@ -1769,7 +1847,7 @@ mod tests {
         );
         assert_eq!(
             list(ProposalFilter {
-                band: Some("review".into()),
+                band: Some(Band::Review),
                 min_score: Some(5.0),
                 ..all.clone()
             }),
@@ -1778,14 +1856,14 @@ mod tests {
         assert_eq!(
             list(ProposalFilter {
                 assignee: Some("bob".into()),
-                source: Some("live".into()),
+                source: Some(ProposalSource::Live),
                 ..all.clone()
             }),
             ids[3..]
         );
         assert_eq!(
             list(ProposalFilter {
-                source: Some("batch".into()),
+                source: Some(ProposalSource::Batch),
                 ..all.clone()
             }),
             Vec::<String>::new()
@@ -1823,7 +1901,7 @@ mod tests {
                 );
                 assert_eq!(
                     tx.pending_counts()?,
-                    BTreeMap::from([("high".into(), 1), ("review".into(), 2)])
+                    BTreeMap::from([(Band::Match, 1), (Band::Review, 2)])
                 );
                 Ok(())
             })
@@ -1904,9 +1982,9 @@ mod tests {
     fn audit_round_trip_and_filter() {
         let (_dir, store) = open();
         let entries = [
-            audit_entry("alice", "approve", "proposal/1"),
-            audit_entry("bob", "reject", "proposal/2"),
-            audit_entry("alice", "reject", "proposal/2"),
+            audit_entry("alice", AuditAction::ProposalApprove, "proposal/1"),
+            audit_entry("bob", AuditAction::ProposalReject, "proposal/2"),
+            audit_entry("alice", AuditAction::ProposalReject, "proposal/2"),
         ];
         let seqs = store
             .write(|tx| {
@@ -1943,7 +2021,7 @@ mod tests {
         );
         assert_eq!(
             list(AuditFilter {
-                action: Some("reject".into()),
+                action: Some(AuditAction::ProposalReject),
                 subject: Some("proposal/2".into()),
                 after: Some(seqs[1]),
                 ..all.clone()
@@ -1964,7 +2042,7 @@ mod tests {
     fn audit_rows_cannot_be_changed_or_deleted() {
         let (_dir, store) = open();
         let seq = store
-            .write(|tx| tx.audit(&audit_entry("alice", "erase", "record/r1")))
+            .write(|tx| tx.audit(&audit_entry("alice", AuditAction::RecordErase, "record/r1")))
             .unwrap();
         {
             let conn = lock(&store.writer);
@@ -2013,23 +2091,44 @@ mod tests {
 
         let mut job = Job {
             id: "job-1".into(),
-            kind: "import".into(),
-            status: "running".into(),
+            kind: JobKind::Import,
+            status: JobStatus::Running,
+            stage: Some(JobStage::Storing),
             total: 100,
             done: 0,
             created_at: AT.into(),
             finished_at: None,
-            result: json!(null),
+            result: None,
             error: None,
+            cancel_requested: false,
+            resumed: false,
+            request: Some("{\"format\":\"csv\"}".into()),
         };
         store.write(|tx| tx.upsert_job(&job)).unwrap();
         assert_eq!(store.read(|tx| tx.job("job-1")).unwrap(), Some(job.clone()));
         assert_eq!(store.read(|tx| tx.running_jobs()).unwrap(), [job.clone()]);
-        job.status = "failed".into();
+        // The records a job stored, until it forgets them; a deleted record
+        // leaves the list.
+        let nums = seed(&store, &["j1", "j2", "j3"]);
+        store
+            .write(|tx| tx.add_job_records("job-1", &[nums[2], nums[0], nums[1]]))
+            .unwrap();
+        assert_eq!(store.read(|tx| tx.job_records("job-1")).unwrap(), nums);
+        store.write(|tx| tx.delete_record(nums[1])).unwrap();
+        assert_eq!(
+            store.read(|tx| tx.job_records("job-1")).unwrap(),
+            [nums[0], nums[2]]
+        );
+        store.write(|tx| tx.forget_job_records("job-1")).unwrap();
+        assert!(store.read(|tx| tx.job_records("job-1")).unwrap().is_empty());
+        job.status = JobStatus::Failed;
+        job.stage = None;
         job.done = 40;
         job.finished_at = Some(AT.into());
-        job.result = json!({"records": 40});
+        job.result = Some(json!({"records": 40}));
         job.error = Some("cut off".into());
+        job.cancel_requested = true;
+        job.resumed = true;
         store.write(|tx| tx.upsert_job(&job)).unwrap();
         assert_eq!(store.read(|tx| tx.job("job-1")).unwrap(), Some(job));
         assert_eq!(store.read(|tx| tx.running_jobs()).unwrap(), []);
@@ -2037,7 +2136,6 @@ mod tests {
 
         let answer = Idempotent {
             request_hash: "abc".into(),
-            status: 201,
             body: "{\"id\":\"r1\"}".into(),
         };
         store
@@ -2072,7 +2170,11 @@ mod tests {
                 tx.insert_entity(&entity("E1"))?;
                 tx.insert_record(&record("r1", "E1", "Acme"))?;
                 tx.set_meta("model", "v1")?;
-                tx.audit(&audit_entry("alice", "create", "record/r1"))?;
+                tx.audit(&audit_entry(
+                    "alice",
+                    AuditAction::RecordCreate,
+                    "record/r1",
+                ))?;
                 Err::<(), _>(StoreError::Conflict)
             })
             .unwrap_err();
