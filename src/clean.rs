@@ -98,6 +98,34 @@ pub struct CleanRow {
     pub fields: Vec<String>,
 }
 
+/// `names` made distinct: those marked `keep` stay as they are (they are
+/// distinct already), the others take the first free `name_2`, `name_3`, ….
+fn distinct_names(names: Vec<String>, keep: &[bool]) -> Vec<String> {
+    let mut taken: std::collections::HashSet<String> = names
+        .iter()
+        .zip(keep)
+        .filter(|(_, &k)| k)
+        .map(|(n, _)| n.clone())
+        .collect();
+    names
+        .into_iter()
+        .zip(keep)
+        .map(|(name, &k)| {
+            if k {
+                return name;
+            }
+            let mut candidate = name.clone();
+            let mut n = 2;
+            while taken.contains(&candidate) {
+                candidate = format!("{name}_{n}");
+                n += 1;
+            }
+            taken.insert(candidate.clone());
+            candidate
+        })
+        .collect()
+}
+
 impl<'a> Cleaner<'a> {
     pub fn new(
         normalizer: &'a Normalizer,
@@ -156,9 +184,14 @@ impl<'a> Cleaner<'a> {
             None
         };
         // Derived columns must not take an input column's name (`issues`,
-        // `会社名_branch` already in the file): the same rule as for input
-        // headers, so the output reads back with the same names.
-        let out_headers = import::unique_headers(out_headers);
+        // `会社名_branch` already in the file) nor each other's: an input
+        // column keeps its name, a derived one gets `_2`, `_3`, …, so the
+        // output reads back with distinct names.
+        let is_input: Vec<bool> = out
+            .iter()
+            .map(|o| matches!(o, OutColumn::Cleaned(_)))
+            .collect();
+        let out_headers = distinct_names(out_headers, &is_input);
         Cleaner {
             normalizer,
             columns,

@@ -550,3 +550,21 @@ fn records_past_the_first_batches_keep_their_order_lines_and_rejects() {
     assert_eq!(reject_lines, expected_reject_lines, "{r}");
     assert!(out.lines().nth(1).unwrap().contains("C株式会社"), "{out}");
 }
+
+#[test]
+fn an_xlsx_bomb_is_refused_with_its_memory_bounded() {
+    let d = Dir::new();
+    let input = d.write("bomb.xlsx", &crate::common::xlsx_bomb());
+    let out = d.path("out.csv");
+    let (o, peak_kib) = crate::common::nayose_measured(&["clean", s(&input), "-o", s(&out)]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("bomb.xlsx") && err.contains("too large to read safely"),
+        "{err}"
+    );
+    // Refused before anything is expanded: well under the 100 MB the cell
+    // holds (the process itself, its tables included, is about 60 MB).
+    assert!(peak_kib < 100 * 1024, "peak {peak_kib} KiB");
+    assert!(!out.exists());
+}

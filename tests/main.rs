@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module is a feature area.
 
 mod address_external;
+mod api_contract;
 mod cli;
 mod common;
 mod dedupe;
@@ -10,4 +11,5 @@ mod golden;
 mod properties;
 mod serve;
 mod serve_faults;
+mod serve_limits;
 mod ui_e2e;

@@ -1389,3 +1389,398 @@ fn prepared_values_from_other_rules_are_not_used_and_are_rewritten_at_start() {
         assert_ne!(r.prepared.as_deref(), Some(&b"made under other rules"[..]));
     }
 }
+
+/// The raw answer of one request through the router: status, headers, body.
+fn raw_answer(app: &App, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let router = router(app.state.clone());
+    rt().block_on(async move {
+        let resp = router.oneshot(req).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (parts.status, parts.headers, v)
+    })
+}
+
+fn get(path: &str, token: &str) -> Request<Body> {
+    Request::builder()
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[test]
+fn every_refusal_is_in_the_one_error_shape() {
+    let app = app();
+    let before = app.counts();
+    let long_query = format!("/v1/proposals?assignee={}", "a".repeat(9000));
+    let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+        // Query strings that do not fit their parameters.
+        (
+            get("/v1/proposals?limit=-1", &app.viewer),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            get("/v1/proposals?limit=abc", &app.viewer),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            get("/v1/proposals?limit=501", &app.viewer),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            get("/v1/proposals?min_score=false", &app.viewer),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            get("/v1/proposals?min_score=NaN", &app.viewer),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            get("/v1/proposals?band=bogus", &app.viewer),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            get("/v1/proposals?cursor=", &app.viewer),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            get("/v1/proposals?nonsense=1", &app.viewer),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            get("/v1/records?q=", &app.viewer),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            get("/v1/records?q=%20%E3%80%80", &app.viewer),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            get("/v1/audit?action=bogus", &app.steward),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        // A path that does not decode.
+        (
+            get("/v1/records/%FF", &app.viewer),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        // Unknown routes, and known ones with another method.
+        (
+            get("/v1/nothing-here", &app.viewer),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            get("/nothing-here", &app.viewer),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Request::builder()
+                .method("PATCH")
+                .uri("/v1/records/R0000001")
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        // An over-long request line.
+        (
+            get(&long_query, &app.viewer),
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+        ),
+        // A body announced over the limit is refused before it is read
+        // (this one never arrives).
+        (
+            Request::builder()
+                .method("POST")
+                .uri("/v1/records")
+                .header("content-type", "application/json")
+                .header("content-length", "99999999999")
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        // The role is checked before the body is read: a viewer's malformed
+        // create is forbidden, not malformed.
+        (
+            post(
+                "/v1/records",
+                Some(&app.viewer),
+                "application/json",
+                "{not json",
+            ),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        // Records: empty, blank, unknown fields, ids and sources over their limits.
+        (
+            post(
+                "/v1/records",
+                Some(&app.ingest),
+                "application/json",
+                r#"{"fields": {}}"#,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some(&app.ingest),
+                "application/json",
+                r#"{"fields": {"company_name": "　 "}}"#,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some(&app.ingest),
+                "application/json",
+                &json!({"id": "x".repeat(129), "fields": {"company_name": "株式会社長"}})
+                    .to_string(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            post(
+                "/v1/records",
+                Some(&app.ingest),
+                "application/json",
+                &json!({"source": "s".repeat(65), "fields": {"company_name": "株式会社長"}})
+                    .to_string(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            post(
+                "/v1/records/check",
+                Some(&app.viewer),
+                "application/json",
+                &json!({"fields": {"company_name": "あ".repeat(1001)}}).to_string(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            post(
+                "/v1/proposals/1/reject",
+                Some(&app.steward),
+                "application/json",
+                r#"{"winners": {"company_name": "R0000001"}}"#,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+    ];
+    for (req, status, code) in cases {
+        let what = format!("{} {}", req.method(), req.uri());
+        let what: String = what.chars().take(120).collect();
+        let (st, headers, v) = raw_answer(&app, req);
+        assert_eq!(st, status, "{what}: {v}");
+        assert_eq!(
+            headers.get("content-type").and_then(|c| c.to_str().ok()),
+            Some("application/json"),
+            "{what}"
+        );
+        assert_eq!(v["error"]["code"], code, "{what}: {v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.chars().count() <= 501, "{what}: {message}");
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            let allow = headers.get("allow").unwrap().to_str().unwrap();
+            assert!(allow.contains("GET") && allow.contains("PUT"), "{allow}");
+        }
+    }
+    // A long value is not echoed back whole.
+    let id = "長".repeat(500);
+    let (st, v) = app.call("GET", &format!("/v1/records/{id}"), Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(
+        v["error"]["message"].as_str().unwrap().chars().count() < 100,
+        "{v}"
+    );
+    // The bearer scheme in any case.
+    let (st, _, _) = raw_answer(
+        &app,
+        Request::builder()
+            .uri("/v1/me")
+            .header("authorization", format!("bearer {}", app.viewer))
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(app.counts(), before, "a refused request changed something");
+}
+
+#[test]
+fn record_rules_hold_at_the_service() {
+    use nayose::service::{RecordInput, ServiceError};
+    let app = app();
+    let s = &app.state.service;
+    let input = |fields: &[(&str, &str)]| RecordInput {
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..RecordInput::default()
+    };
+    let refused = |r: &RecordInput| s.check_input(r).unwrap_err();
+    assert!(matches!(
+        refused(&input(&[])),
+        ServiceError::InvalidRecord(_)
+    ));
+    assert!(matches!(
+        refused(&input(&[("phone", " \t")])),
+        ServiceError::InvalidRecord(_)
+    ));
+    assert!(matches!(
+        refused(&input(&[("nickname", "x")])),
+        ServiceError::UnknownField { .. }
+    ));
+    let mut with_id = input(&[("phone", "03-1234-5678")]);
+    with_id.id = Some("a/b".into());
+    assert!(matches!(refused(&with_id), ServiceError::InvalidRecord(_)));
+    with_id.id = Some("CRM 12".into());
+    assert!(s.check_input(&with_id).is_ok());
+    // A create of an empty record stores nothing.
+    let n = app.counts().0;
+    assert!(s.create(&Actor::system(), input(&[]), None, 10).is_err());
+    assert_eq!(app.counts().0, n);
+}
+
+#[test]
+fn an_import_can_be_cancelled_and_what_it_stored_is_matched() {
+    let app = app();
+    let csv = {
+        let dir = tempfile::tempdir().unwrap();
+        let g = nayose::gen::generate(&nayose::gen::GenOptions::new(
+            nayose::gen::Kind::BtoC,
+            30_000,
+            3,
+        ));
+        let (d, t) = (dir.path().join("d.csv"), dir.path().join("t.csv"));
+        nayose::gen::write(&g, &d, &t).unwrap();
+        std::fs::read(d).unwrap()
+    };
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/imports")
+        .header("authorization", format!("Bearer {}", app.ingest))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let (st, _, job) = raw_answer(&app, req);
+    assert_eq!(st, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/jobs/{id}/cancel"),
+        Some(&app.viewer),
+        None,
+    );
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    // Cancelled with some batches stored.
+    loop {
+        let (_, j) = app.call("GET", &format!("/v1/jobs/{id}"), Some(&app.viewer), None);
+        assert_eq!(j["status"], "running", "{j}");
+        if j["done"].as_u64().unwrap() >= 4000 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/jobs/{id}/cancel"),
+        Some(&app.ingest),
+        None,
+    );
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["cancel_requested"], true);
+    let job = loop {
+        let (_, j) = app.call("GET", &format!("/v1/jobs/{id}"), Some(&app.viewer), None);
+        if j["status"] != "running" {
+            break j;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(job["status"], "cancelled", "{job}");
+    let r = &job["result"];
+    let (rows, stored, rejected, left) = (
+        r["rows"].as_u64().unwrap(),
+        r["stored"].as_u64().unwrap(),
+        r["rejected"].as_u64().unwrap(),
+        r["left"].as_u64().unwrap(),
+    );
+    assert_eq!(rows, 30_000);
+    assert_eq!(rows, stored + rejected + left, "{r}");
+    assert!(left > 0 && stored < 30_000, "{r}");
+    // What it stored was matched, and the job is in the audit log.
+    assert!(r["candidate_pairs"].as_u64().unwrap() > 0, "{r}");
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/jobs/{id}/cancel"),
+        Some(&app.ingest),
+        None,
+    );
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+    let (_, audit) = app.call(
+        "GET",
+        "/v1/audit?action=job.cancel",
+        Some(&app.steward),
+        None,
+    );
+    assert_eq!(audit["items"][0]["subject"], format!("job:{id}"));
+}
+
+#[test]
+fn an_xlsx_bomb_fails_its_import_with_a_clear_error() {
+    let app = app();
+    let bytes = crate::common::xlsx_bomb();
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/imports")
+        .header("authorization", format!("Bearer {}", app.ingest))
+        .header(
+            "content-type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .body(Body::from(bytes))
+        .unwrap();
+    let (st, _, job) = raw_answer(&app, req);
+    assert_eq!(st, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let job = loop {
+        let (_, j) = app.call("GET", &format!("/v1/jobs/{id}"), Some(&app.viewer), None);
+        if j["status"] != "running" {
+            break j;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("too large to read safely"), "{error}");
+    assert!(error.len() < 500, "{error}");
+}

@@ -10,42 +10,16 @@
 //! passes as skipped — except under `CI=true`, where it fails: CI must
 //! never report a browser test green that did not run.
 
-use std::io::{BufRead, BufReader, Read};
+use crate::common::{run, start_demo_server, under_ci, Ready};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// `Err(why)` when a prerequisite is missing and cannot be installed.
-type Ready = Result<(), String>;
-
-fn run(cmd: &mut Command) -> Ready {
-    let shown = format!("{cmd:?}");
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("{shown}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        let tail =
-            |b: &[u8]| String::from_utf8_lossy(&b[b.len().saturating_sub(2000)..]).to_string();
-        Err(format!(
-            "{shown}: {}\n{}{}",
-            out.status,
-            tail(&out.stdout),
-            tail(&out.stderr)
-        ))
-    }
 }
 
 fn ensure_chromium() -> Ready {
@@ -88,16 +62,6 @@ fn ensure_playwright(e2e: &Path) -> Ready {
         .current_dir(e2e))
 }
 
-/// Kills the server when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn token(data: &Path, role: &str, name: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_nayose"))
         .args(["token", "create", "--role", role, "--name", name, "--data"])
@@ -110,39 +74,6 @@ fn token(data: &Path, role: &str, name: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// Start `serve --demo` and read its admin token and address from stdout.
-fn start_server(data: &Path, log: &Path) -> (Server, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nayose"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .env_remove("NAYOSE_ADMIN_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut lines = BufReader::new(stdout).lines();
-    let (mut admin, mut base) = (None, None);
-    while base.is_none() {
-        let Some(Ok(line)) = lines.next() else {
-            panic!(
-                "the server stopped before listening:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        };
-        if let Some(t) = line.strip_prefix("demo admin token: ") {
-            admin = Some(t.trim().to_string());
-        } else if let Some(a) = line.strip_prefix("listening on ") {
-            base = Some(a.trim().to_string());
-        }
-    }
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (server, base.unwrap(), admin.expect("demo admin token"))
 }
 
 #[test]
@@ -160,7 +91,7 @@ fn steward_web_page_in_headless_chromium() {
     let steward = token(&data, "steward", "stella");
     let viewer = token(&data, "viewer", "vic");
     let log = dir.path().join("serve.log");
-    let (server, base, admin) = start_server(&data, &log);
+    let (server, base, admin) = start_demo_server(&data, &log);
 
     let started = Instant::now();
     let shots = std::env::var_os("E2E_SCREENSHOTS")

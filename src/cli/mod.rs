@@ -63,9 +63,12 @@ struct ReadArgs {
     /// XLSX sheet to read (default: the first).
     #[arg(long)]
     sheet: Option<String>,
-    /// Largest field accepted, in bytes; a row with a larger one is rejected.
+    /// Largest field (or XLSX cell) accepted, in bytes; a row with a larger one is rejected.
     #[arg(long, default_value_t = 1 << 20)]
     max_field_bytes: usize,
+    /// Largest size an XLSX workbook may expand to, in bytes (its parts together).
+    #[arg(long, default_value_t = 512 << 20)]
+    max_xlsx_bytes: u64,
 }
 
 impl ReadArgs {
@@ -74,6 +77,7 @@ impl ReadArgs {
             format: None,
             sheet: self.sheet.clone(),
             max_field_bytes: self.max_field_bytes,
+            max_xlsx_bytes: self.max_xlsx_bytes,
         }
     }
 }

@@ -137,11 +137,12 @@ pub(crate) fn open<'a>(
         }
     }
     let (pos, line) = (parser.pos, parser.line);
+    let headers = unique_headers(names)?;
     Ok(RowReader {
         data,
         enc,
         input_encoding,
-        headers: unique_headers(names),
+        headers,
         pos,
         line,
         delim: format.delimiter(),
@@ -950,8 +951,13 @@ mod tests {
 
     #[test]
     fn duplicate_and_empty_headers() {
-        let t = csv("tel,,tel\n1,2,3\n");
-        assert_eq!(t.headers, ["tel", "column_2", "tel_2"]);
+        let t = csv("tel,,fax\n1,2,3\n");
+        assert_eq!(t.headers, ["tel", "column_2", "fax"]);
+        let e = read_bytes(b"tel,,tel\n1,2,3\n", Format::Csv, &ReadOptions::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "columns 1 and 3 are both named `tel`: give each column a name of its own"
+        );
     }
 
     /// Every data record of a messy file is a row or a reject.

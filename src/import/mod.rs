@@ -174,8 +174,10 @@ pub struct ReadOptions {
     /// XLSX: the sheet to read (default: the first).
     pub sheet: Option<String>,
     /// A field longer than this (in bytes of its content, quotes and `""`
-    /// escapes aside) rejects its record.
+    /// escapes aside; an XLSX cell's text) rejects its record.
     pub max_field_bytes: usize,
+    /// What an XLSX workbook's parts may expand to, together, in bytes.
+    pub max_xlsx_bytes: u64,
 }
 
 impl Default for ReadOptions {
@@ -184,6 +186,7 @@ impl Default for ReadOptions {
             format: None,
             sheet: None,
             max_field_bytes: 1 << 20,
+            max_xlsx_bytes: 512 << 20,
         }
     }
 }
@@ -250,6 +253,16 @@ pub enum ImportErrorKind {
     BadHeader { line: usize, reason: String },
     #[error("the file is {0}, which is not supported; save it as UTF-8 or CP932 (Shift_JIS)")]
     UnsupportedEncoding(&'static str),
+    #[error(
+        "columns {first} and {second} are both named `{name}`: give each column a name of its own"
+    )]
+    DuplicateHeader {
+        name: String,
+        first: usize,
+        second: usize,
+    },
+    #[error("the workbook is too large to read safely: {0}")]
+    XlsxTooLarge(String),
 }
 
 impl ImportError {
@@ -434,41 +447,50 @@ pub fn read_bytes(bytes: &[u8], format: Format, opts: &ReadOptions) -> Result<Ta
     }
 }
 
-/// Header names as the table exposes them: trimmed, empty → `column_N`,
-/// repeats → `name_2`, `name_3`, … (never equal to another header).
-pub fn unique_headers(raw: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(raw.len());
-    let trimmed: Vec<String> = raw
+/// Header names as the table exposes them: trimmed, an empty one named
+/// `column_N` (N is the 1-based column; `column_N_2`, … when a header of
+/// the file already has that name). Two columns with the same name are an
+/// error: which of them a rule, a `--field` or an import means could not be
+/// told, and one of them would go uncleaned.
+pub fn unique_headers(raw: Vec<String>) -> Result<Vec<String>, ImportErrorKind> {
+    let trimmed: Vec<Option<String>> = raw
         .into_iter()
-        .enumerate()
-        .map(|(i, h)| {
+        .map(|h| {
             let t = h.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
-            if t.is_empty() {
-                format!("column_{}", i + 1)
-            } else {
-                t.to_string()
-            }
+            (!t.is_empty()).then(|| t.to_string())
         })
         .collect();
     for (i, h) in trimmed.iter().enumerate() {
-        let taken = |name: &str, out: &[String]| {
-            out.iter().any(|o| o == name) || trimmed[i + 1..].iter().any(|o| o == name)
-        };
-        if !out.iter().any(|o| o == h) {
-            out.push(h.clone());
-            continue;
-        }
-        let mut n = 2;
-        loop {
-            let candidate = format!("{h}_{n}");
-            if !taken(&candidate, &out) {
-                out.push(candidate);
-                break;
-            }
-            n += 1;
+        let Some(h) = h else { continue };
+        if let Some(first) = trimmed[..i].iter().position(|o| o.as_ref() == Some(h)) {
+            return Err(ImportErrorKind::DuplicateHeader {
+                name: h.clone(),
+                first: first + 1,
+                second: i + 1,
+            });
         }
     }
-    out
+    let mut out: Vec<String> = Vec::with_capacity(trimmed.len());
+    for (i, h) in trimmed.iter().enumerate() {
+        let name = match h {
+            Some(h) => h.clone(),
+            None => {
+                let base = format!("column_{}", i + 1);
+                let taken = |n: &str, out: &[String]| {
+                    out.iter().any(|o| o == n) || trimmed.iter().flatten().any(|o| o == n)
+                };
+                let mut name = base.clone();
+                let mut n = 2;
+                while taken(&name, &out) {
+                    name = format!("{base}_{n}");
+                    n += 1;
+                }
+                name
+            }
+        };
+        out.push(name);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -476,12 +498,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn headers_are_made_unique() {
+    fn empty_headers_are_named_and_repeated_ones_refused() {
         let h = |v: &[&str]| unique_headers(v.iter().map(|s| s.to_string()).collect());
-        assert_eq!(h(&["a", " ", "b"]), ["a", "column_2", "b"]);
-        assert_eq!(h(&["tel", "tel", "tel"]), ["tel", "tel_2", "tel_3"]);
-        assert_eq!(h(&["a", "a", "a_2"]), ["a", "a_3", "a_2"]);
-        assert_eq!(h(&[" 氏名 ", "氏名"]), ["氏名", "氏名_2"]);
+        assert_eq!(h(&["a", " ", "b"]).unwrap(), ["a", "column_2", "b"]);
+        assert_eq!(h(&["column_2", ""]).unwrap(), ["column_2", "column_2_2"]);
+        for (headers, name, first, second) in [
+            (&["tel", "tel", "tel"][..], "tel", 1, 2),
+            (&[" 氏名 ", "住所", "氏名"][..], "氏名", 1, 3),
+        ] {
+            let e = h(headers).unwrap_err();
+            assert!(
+                matches!(&e, ImportErrorKind::DuplicateHeader { name: n, first: f, second: s }
+                    if n == name && *f == first && *s == second),
+                "{e}"
+            );
+            assert!(e.to_string().contains(name), "{e}");
+        }
     }
 
     #[test]

@@ -131,7 +131,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::UnknownField { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, C::UnknownField)
             }
-            ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, C::NotFound),
+            ServiceError::NotFound { .. } => (StatusCode::NOT_FOUND, C::NotFound),
             ServiceError::Refused(_) => (StatusCode::CONFLICT, C::Conflict),
             ServiceError::RecordExists(_) => (StatusCode::CONFLICT, C::RecordExists),
             ServiceError::Conflict { .. } => (StatusCode::CONFLICT, C::Conflict),

@@ -361,7 +361,7 @@ impl Service {
         self.write(|tx| {
             let mut j = tx
                 .job(&job.id)?
-                .ok_or_else(|| ServiceError::NotFound(format!("job {}", job.id)))?;
+                .ok_or_else(|| ServiceError::not_found("job", &job.id))?;
             j.stage = Some(JobStage::Matching);
             tx.upsert_job(&j)?;
             Ok(())
@@ -426,6 +426,10 @@ impl Service {
     ) -> Result<()> {
         // Committed, in one segment.
         self.index.compact()?;
+        if mine.nums.is_empty() {
+            // Nothing stored (cancelled at once, every row rejected).
+            return Ok(());
+        }
         let pairs = self.candidate_pairs(&mine)?;
         // A model from the store's own records, unless one was given: when
         // the store holds only this import, from the pairs just found.
@@ -630,12 +634,14 @@ impl Service {
     ) -> Result<Vec<(usize, u64)>> {
         let (job_id, actor) = (run.job_id, run.actor);
         let _w = self.writer.lock().expect("writer");
-        let (ok, summary, seq) = self.write(|tx| {
-            let mut ok: Vec<(usize, u64)> = Vec::new();
+        // Each stored row: its position in the batch, its record number and
+        // the number of its change (the index applies each at its own, so
+        // an index commit in the middle of the batch records what it holds).
+        let (ok, summary) = self.write(|tx| {
+            let mut ok: Vec<(usize, u64, u64)> = Vec::new();
             let mut summary = run.summary.clone();
             let mut ids = Vec::new();
             let at = now();
-            let mut seq = 0;
             for (i, ((line, input), p)) in batch.iter().zip(prepared).enumerate() {
                 let id = match &input.id {
                     // Checked when the file was parsed.
@@ -655,7 +661,7 @@ impl Service {
                 let entity_id = super::new_entity(tx, &at)?;
                 let rec = self.new_record(input, &id, p, &entity_id, &at);
                 let num = tx.insert_record(&rec)?;
-                seq = tx.log_change(num, false)?;
+                let seq = tx.log_change(num, false)?;
                 tx.add_history(
                     &entity_id,
                     &HistoryEntry {
@@ -666,10 +672,10 @@ impl Service {
                     },
                 )?;
                 ids.push(id);
-                ok.push((i, num));
+                ok.push((i, num, seq));
             }
             summary.stored += ok.len() as u64;
-            let nums: Vec<u64> = ok.iter().map(|&(_, n)| n).collect();
+            let nums: Vec<u64> = ok.iter().map(|&(_, n, _)| n).collect();
             tx.add_job_records(job_id, &nums)?;
             // One audit entry per batch, naming the records (not their
             // values: the job's file is the before/after of an import).
@@ -685,25 +691,25 @@ impl Service {
             })?;
             let mut job = tx
                 .job(job_id)?
-                .ok_or_else(|| ServiceError::NotFound(format!("job {job_id}")))?;
+                .ok_or_else(|| ServiceError::not_found("job", job_id))?;
             job.total = run.total;
             job.done = run.done + batch.len() as u64;
             job.result = Some(serde_json::to_value(&summary).expect("json"));
             tx.upsert_job(&job)?;
-            Ok((ok, summary, seq))
+            Ok((ok, summary))
         })?;
         run.summary = summary;
         run.done += batch.len() as u64;
-        for (i, num) in &ok {
+        for &(i, num, seq) in &ok {
             self.index
-                .upsert(seq, *num, self.live_doc(&prepared[*i].record))?;
-            if let Some(id) = &batch[*i].1.id {
+                .upsert(seq, num, self.live_doc(&prepared[i].record))?;
+            if let Some(id) = &batch[i].1.id {
                 seen_ids.insert(id.clone());
             }
         }
         drop(_w);
         self.maybe_commit()?;
-        Ok(ok)
+        Ok(ok.into_iter().map(|(i, num, _)| (i, num)).collect())
     }
 }
 
@@ -721,6 +727,6 @@ fn entity_of(tx: &mut dyn Tx, num: u64) -> Result<String> {
     Ok(tx
         .entities_of(&[num])?
         .pop()
-        .ok_or_else(|| ServiceError::NotFound(format!("record #{num}")))?
+        .ok_or_else(|| ServiceError::not_found("record", &format!("#{num}")))?
         .1)
 }

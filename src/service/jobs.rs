@@ -6,7 +6,7 @@
 //! What each kind does is in `import.rs` and `train.rs`.
 
 use super::import::{ImportFormat, ImportRequest};
-use super::{limits, Actor, IdemKey, Reply, Result, Service, ServiceError, Written};
+use super::{Actor, IdemKey, Reply, Result, Service, ServiceError, Written};
 use crate::store::{
     now, AuditAction, AuditEntry, Job, JobKind, JobStage, JobStatus, Role, StoreError, Tx,
 };
@@ -220,7 +220,7 @@ impl Service {
         let finished = self.write(|tx| {
             let mut j = tx
                 .job(id)?
-                .ok_or_else(|| ServiceError::NotFound(format!("job {id}")))?;
+                .ok_or_else(|| ServiceError::not_found("job", id))?;
             j.finished_at = Some(now());
             j.stage = None;
             match &outcome {
@@ -251,7 +251,7 @@ impl Service {
     pub fn job(&self, id: &str) -> Result<Job> {
         self.read(|tx| {
             tx.job(id)?
-                .ok_or_else(|| ServiceError::NotFound(format!("job `{}`", limits::shown(id))))
+                .ok_or_else(|| ServiceError::not_found("job", id))
         })
     }
 
@@ -264,7 +264,7 @@ impl Service {
         let job = self.write(|tx| {
             let mut j = tx
                 .job(id)?
-                .ok_or_else(|| ServiceError::NotFound(format!("job `{}`", limits::shown(id))))?;
+                .ok_or_else(|| ServiceError::not_found("job", id))?;
             if j.status != JobStatus::Running {
                 return Err(ServiceError::Refused(format!(
                     "job {id} has ended ({})",
@@ -306,7 +306,7 @@ impl Service {
             self.write(|tx| {
                 let mut j = tx
                     .job(&job.id)?
-                    .ok_or_else(|| ServiceError::NotFound(format!("job {}", job.id)))?;
+                    .ok_or_else(|| ServiceError::not_found("job", &job.id))?;
                 j.resumed = true;
                 tx.upsert_job(&j)?;
                 tx.audit(&AuditEntry {

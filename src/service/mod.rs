@@ -49,8 +49,9 @@ pub enum ServiceError {
     InvalidRecord(String),
     #[error("unknown field `{field}` (fields: {})", known.join(", "))]
     UnknownField { field: String, known: Vec<String> },
-    #[error("{0} not found")]
-    NotFound(String),
+    /// Nothing of this kind has this id (shown cut short when long).
+    #[error("{what} `{}` not found", limits::shown(.id))]
+    NotFound { what: &'static str, id: String },
     /// The request does not fit the current state of what it names (a
     /// winner that is not a member, a split that would leave nobody,
     /// training with too few records, a job already finished).
@@ -72,6 +73,16 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Index(#[from] IndexError),
+}
+
+impl ServiceError {
+    /// Nothing of this kind (`record`, `job`, …) has this id.
+    pub fn not_found(what: &'static str, id: &str) -> ServiceError {
+        ServiceError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, ServiceError>;
@@ -1117,7 +1128,7 @@ impl Service {
     pub fn record(&self, id: &str) -> Result<Record> {
         self.store
             .read(|tx| tx.record(id))?
-            .ok_or_else(|| ServiceError::NotFound(format!("record `{id}`")))
+            .ok_or_else(|| ServiceError::not_found("record", id))
     }
 
     /// `PUT /v1/records/{id}`: replace the fields; re-normalized, re-indexed
@@ -1144,7 +1155,7 @@ impl Service {
         let written = self.write_once(actor, idem, |tx| {
             let mut rec = tx
                 .record(id)?
-                .ok_or_else(|| ServiceError::NotFound(format!("record `{id}`")))?;
+                .ok_or_else(|| ServiceError::not_found("record", id))?;
             let before = serde_json::to_value(&rec.fields).expect("json");
             rec.fields = fields.clone();
             rec.normalized = prepared.normalized.clone();
@@ -1213,7 +1224,7 @@ impl Service {
         let (seq, num) = self.write(|tx| {
             let rec = tx
                 .record(id)?
-                .ok_or_else(|| ServiceError::NotFound(format!("record `{id}`")))?;
+                .ok_or_else(|| ServiceError::not_found("record", id))?;
             tx.delete_proposals_of(rec.num)?;
             tx.forget_rejections_of(rec.num)?;
             tx.delete_record(rec.num)?;

@@ -80,7 +80,7 @@ impl Service {
 
     fn proposal_in(tx: &mut dyn Tx, id: &str) -> Result<Proposal> {
         tx.proposal(id)?
-            .ok_or_else(|| ServiceError::NotFound(format!("proposal `{id}`")))
+            .ok_or_else(|| ServiceError::not_found("proposal", id))
     }
 
     pub fn proposal(&self, id: &str) -> Result<ProposalDetail> {
@@ -89,7 +89,7 @@ impl Service {
             let a = tx.record_by_num(p.a)?;
             let b = tx.record_by_num(p.b)?;
             let (Some(a), Some(b)) = (a, b) else {
-                return Err(ServiceError::NotFound(format!("proposal `{id}`'s records")));
+                return Err(ServiceError::not_found("proposal", id));
             };
             let mut members = tx.records_of_entity(&a.entity_id)?;
             let mut overrides = tx
@@ -611,10 +611,10 @@ fn conflict(p: &Proposal, message: &str) -> ServiceError {
 
 fn record_in(tx: &mut dyn Tx, num: u64) -> Result<Record> {
     tx.record_by_num(num)?
-        .ok_or_else(|| ServiceError::NotFound(format!("record #{num}")))
+        .ok_or_else(|| ServiceError::not_found("record", &format!("#{num}")))
 }
 
 fn entity_in(tx: &mut dyn Tx, id: &str) -> Result<Entity> {
     tx.entity(id)?
-        .ok_or_else(|| ServiceError::NotFound(format!("entity `{id}`")))
+        .ok_or_else(|| ServiceError::not_found("entity", id))
 }
