@@ -256,7 +256,7 @@ impl<'a> Cleaner<'a> {
                 }
             }
             for issue in &n.issues {
-                *s.issues.entry(issue.kind).or_default() += 1;
+                *s.issues.entry(issue.kind.as_str()).or_default() += 1;
             }
             results.push(n);
         }
@@ -270,7 +270,7 @@ impl<'a> Cleaner<'a> {
                     }
                     issues.push_str(&self.columns[i].header);
                     issues.push(':');
-                    issues.push_str(issue.kind);
+                    issues.push_str(issue.kind.as_str());
                 }
             }
         }

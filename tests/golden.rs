@@ -99,7 +99,7 @@ fn golden_normalization_cases() {
             total += 1;
             let n = normalizer.normalize(field_type, &input);
             let got = n.value.as_deref().unwrap_or("");
-            let mut got_issues: Vec<&str> = n.issues.iter().map(|i| i.kind).collect();
+            let mut got_issues: Vec<&str> = n.issues.iter().map(|i| i.kind.as_str()).collect();
             got_issues.sort();
             got_issues.dedup();
             let mut want_issues = expected_issues.clone();

@@ -23,7 +23,7 @@
 //! rule file's headers or by `--field`.
 
 use super::Row;
-use crate::normalize::Normalizer;
+use crate::normalize::{IssueKind, Normalizer};
 use crate::record::FieldType;
 use crate::rules::{header_key, Rules};
 
@@ -211,11 +211,13 @@ pub(crate) fn type_of_values<'a>(
 /// date or a legal form is (and there is one table of each, not two).
 fn looks_like(n: &Normalizer, t: FieldType, v: &str) -> bool {
     let r = n.normalize(t, v);
-    let has = |kind: &str| r.issues.iter().any(|i| i.kind == kind);
+    let has = |kind: IssueKind| r.issues.iter().any(|i| i.kind == kind);
     match t {
         FieldType::Email | FieldType::PostalCode | FieldType::Phone => r.value.is_some(),
         // A wrong check digit is still a corporate number's shape.
-        FieldType::CorporateNumber => r.value.is_some() || has("corporate_number_check_digit"),
+        FieldType::CorporateNumber => {
+            r.value.is_some() || has(IssueKind::CorporateNumberCheckDigit)
+        }
         FieldType::Date => r.value.is_some(),
         FieldType::Address => r.part("city").is_some(),
         FieldType::CompanyName => r.part("legal_form").is_some(),

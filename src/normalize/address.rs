@@ -56,6 +56,7 @@
 //! (`address::tests::speed` prints the figure); the 22,200 business addresses
 //! of Japan Post's 事業所 list take about 0.3 s in all, index building included.
 
+use super::IssueKind;
 use super::{text, Normalized};
 use crate::master::{address_key, key_char, master, City, Town};
 use crate::normalize::postal;
@@ -252,7 +253,7 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
                 .map(|c| format!("{}{}", c.prefecture, c.name))
                 .collect();
             n.issue(
-                "ambiguous_city",
+                IssueKind::AmbiguousCity,
                 format!("the city is in several prefectures: {}", names.join(", ")),
             );
             return keep_as_written(n, input, "", "");
@@ -270,16 +271,16 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
     let Some(city) = city else {
         let pref = prefecture.unwrap_or("");
         if prefecture.is_none() {
-            n.issue("unknown_prefecture", "no prefecture found");
+            n.issue(IssueKind::UnknownPrefecture, "no prefecture found");
         }
-        n.issue("unknown_city", "no city found in the master");
+        n.issue(IssueKind::UnknownCity, "no city found in the master");
         n.push_part("prefecture", pref);
         return keep_as_written(n, input, pref, &input.text(pos, input.chars.len()));
     };
     if let Some((hp, hc)) = hint {
         if postal_disagrees(city, hp, hc) {
             n.issue(
-                "postal_code_mismatch",
+                IssueKind::PostalCodeMismatch,
                 format!(
                     "the postal code is for {hp}{hc}, the address is in {}{}",
                     city.prefecture, city.name
@@ -337,7 +338,7 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
         let rest = input.text(pos, input.chars.len());
         if !rest.is_empty() {
             n.issue(
-                "unknown_town",
+                IssueKind::UnknownTown,
                 format!("`{rest}` is not a town of {prefecture}{}", city.name),
             );
         }
@@ -1054,7 +1055,7 @@ mod tests {
     }
 
     fn kinds(n: &Normalized) -> Vec<&'static str> {
-        n.issues.iter().map(|i| i.kind).collect()
+        n.issues.iter().map(|i| i.kind.as_str()).collect()
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! `AB123`. A value made only of those separators (`-`, `...`) has no code in
 //! it: `invalid_code`, no value.
 
+use super::IssueKind;
 use super::{text, Normalized};
 
 pub fn normalize(raw: &str) -> Normalized {
@@ -23,7 +24,10 @@ pub fn normalize(raw: &str) -> Normalized {
         .flat_map(char::to_uppercase)
         .collect();
     if key.is_empty() {
-        return Normalized::invalid("invalid_code", format!("`{folded}` has no code in it"));
+        return Normalized::invalid(
+            IssueKind::InvalidCode,
+            format!("`{folded}` has no code in it"),
+        );
     }
     Normalized {
         value: Some(folded),
@@ -43,6 +47,6 @@ mod tests {
         assert_eq!(n.key.as_deref(), Some("AB123"));
         assert_eq!(normalize("AB 1.23").key, n.key);
         assert_eq!(normalize("007").key.as_deref(), Some("007"));
-        assert_eq!(normalize("- -").issues[0].kind, "invalid_code");
+        assert_eq!(normalize("- -").issues[0].kind.as_str(), "invalid_code");
     }
 }

@@ -23,6 +23,7 @@
 //! `サツポロ`), then mapped through the company alias
 //! dictionary (`NTT` → `日本電信電話`).
 
+use super::IssueKind;
 use super::{kana, text, Dictionaries, Normalized};
 use crate::rules::{CompanyOptions, LegalFormStyle};
 use aho_corasick::AhoCorasick;
@@ -596,7 +597,7 @@ pub fn normalize(raw: &str, opts: &CompanyOptions, dict: &Dictionaries) -> Norma
             // A second legal form left in the name is worth a look.
             if let Some(other) = find_legal_form(&name) {
                 n.issue(
-                    "multiple_legal_forms",
+                    IssueKind::MultipleLegalForms,
                     format!(
                         "more than one legal form: {} and {}",
                         form.full, t.forms[other.form].full
@@ -617,7 +618,10 @@ pub fn normalize(raw: &str, opts: &CompanyOptions, dict: &Dictionaries) -> Norma
 
     let key = company_key(&body, dict);
     if key.is_empty() {
-        n.issue("no_company_name", "only a legal form or branch, no name");
+        n.issue(
+            IssueKind::NoCompanyName,
+            "only a legal form or branch, no name",
+        );
     }
     n.value = Some(display.trim().to_string());
     n.key = Some(key);

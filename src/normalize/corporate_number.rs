@@ -4,6 +4,7 @@
 //! `invoice` part and the display value is the bare 13 digits. A Japanese
 //! label in front (`法人番号：`) is ignored.
 
+use super::IssueKind;
 use super::{text, Normalized};
 
 /// The check digit for the 12 base digits (most significant first).
@@ -36,14 +37,14 @@ pub fn normalize(raw: &str) -> Normalized {
     let digits: String = body.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
     if digits.len() != 13 || !digits.chars().all(|c| c.is_ascii_digit()) {
         return Normalized::invalid(
-            "invalid_corporate_number",
+            IssueKind::InvalidCorporateNumber,
             format!("`{folded}` is not 13 digits"),
         );
     }
     let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
     if d[0] != check_digit(&d[1..]) {
         return Normalized::invalid(
-            "corporate_number_check_digit",
+            IssueKind::CorporateNumberCheckDigit,
             format!(
                 "`{digits}`: check digit {} does not match (expected {})",
                 d[0],
@@ -73,11 +74,11 @@ mod tests {
             Some("7000012050002")
         );
         assert_eq!(
-            normalize("8000012050002").issues[0].kind,
+            normalize("8000012050002").issues[0].kind.as_str(),
             "corporate_number_check_digit"
         );
         assert_eq!(
-            normalize("700001205000").issues[0].kind,
+            normalize("700001205000").issues[0].kind.as_str(),
             "invalid_corporate_number"
         );
     }

@@ -12,6 +12,7 @@
 //! never guessed. The display value follows the rules' format (ISO by
 //! default); the key is always ISO.
 
+use super::IssueKind;
 use super::{text, Normalized};
 use crate::rules::DateOptions;
 
@@ -309,13 +310,13 @@ pub fn normalize(raw: &str, opts: &DateOptions) -> Normalized {
             ..Normalized::default()
         },
         Err(DateError::Unreadable) => {
-            Normalized::invalid("invalid_date", format!("`{folded}` is not a date"))
+            Normalized::invalid(IssueKind::InvalidDate, format!("`{folded}` is not a date"))
         }
         Err(DateError::Ambiguous(why)) => {
-            Normalized::invalid("ambiguous_date", format!("`{folded}`: {why}"))
+            Normalized::invalid(IssueKind::AmbiguousDate, format!("`{folded}`: {why}"))
         }
         Err(DateError::Impossible(what)) => {
-            Normalized::invalid("impossible_date", format!("`{folded}`: {what}"))
+            Normalized::invalid(IssueKind::ImpossibleDate, format!("`{folded}`: {what}"))
         }
     }
 }
@@ -349,16 +350,22 @@ mod tests {
     #[test]
     fn era_boundaries_are_real() {
         assert_eq!(
-            normalize("平成31年5月1日", &DateOptions::default()).issues[0].kind,
+            normalize("平成31年5月1日", &DateOptions::default()).issues[0]
+                .kind
+                .as_str(),
             "impossible_date"
         );
         assert_eq!(
-            normalize("昭和64年1月8日", &DateOptions::default()).issues[0].kind,
+            normalize("昭和64年1月8日", &DateOptions::default()).issues[0]
+                .kind
+                .as_str(),
             "impossible_date"
         );
         assert_eq!(v("平成31年4月30日").as_deref(), Some("2019-04-30"));
         assert_eq!(
-            normalize("2023-02-29", &DateOptions::default()).issues[0].kind,
+            normalize("2023-02-29", &DateOptions::default()).issues[0]
+                .kind
+                .as_str(),
             "impossible_date"
         );
         assert_eq!(v("2024-02-29").as_deref(), Some("2024-02-29"));
@@ -367,9 +374,11 @@ mod tests {
     #[test]
     fn huge_era_years_are_impossible_not_a_panic() {
         let n = normalize("R2147483647.1.1", &DateOptions::default());
-        assert_eq!(n.issues[0].kind, "impossible_date");
+        assert_eq!(n.issues[0].kind.as_str(), "impossible_date");
         assert_eq!(
-            normalize("12345-01-01", &DateOptions::default()).issues[0].kind,
+            normalize("12345-01-01", &DateOptions::default()).issues[0]
+                .kind
+                .as_str(),
             "invalid_date"
         );
     }

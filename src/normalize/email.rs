@@ -8,6 +8,7 @@
 //! issue and no value. Common slips (a space, a comma for a dot, `＠` typed as
 //! `@@`) are reported, not fixed: a wrong address must not look right.
 
+use super::IssueKind;
 use super::{text, Normalized};
 use crate::rules::EmailOptions;
 
@@ -24,7 +25,8 @@ pub fn normalize(raw: &str, opts: &EmailOptions) -> Normalized {
     .trim()
     .trim_start_matches('<')
     .trim_end_matches('>');
-    let invalid = |why: &str| Normalized::invalid("invalid_email", format!("`{folded}`: {why}"));
+    let invalid =
+        |why: &str| Normalized::invalid(IssueKind::InvalidEmail, format!("`{folded}`: {why}"));
     if s.contains(' ') {
         return invalid("contains a space");
     }
@@ -109,7 +111,7 @@ mod tests {
         ] {
             let n = normalize(bad, &EmailOptions::default());
             assert_eq!(n.value, None, "{bad}");
-            assert_eq!(n.issues[0].kind, "invalid_email", "{bad}");
+            assert_eq!(n.issues[0].kind.as_str(), "invalid_email", "{bad}");
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `その他` or `不明`; the key is `m`, `f`, `x` or `u`. Anything else is an
 //! `invalid_gender` issue.
 
+use super::IssueKind;
 use super::{text, Normalized};
 
 pub fn normalize(raw: &str) -> Normalized {
@@ -36,7 +37,7 @@ pub fn normalize(raw: &str) -> Normalized {
         }
         _ => {
             return Normalized::invalid(
-                "invalid_gender",
+                IssueKind::InvalidGender,
                 format!("`{folded}` is not a known gender notation"),
             )
         }

@@ -12,6 +12,7 @@
 //!
 //! It does not romanise and does not guess readings of kanji.
 
+use super::IssueKind;
 use super::{text, Normalized};
 
 /// Hiragana → katakana; everything else unchanged.
@@ -47,7 +48,7 @@ fn is_kana_field_char(c: char) -> bool {
 fn not_kana_issue(n: &mut Normalized, v: &str) {
     if let Some(bad) = v.chars().find(|c| !is_kana_field_char(*c)) {
         n.issue(
-            "not_kana",
+            IssueKind::NotKana,
             format!("`{bad}` is not katakana: kana fields hold readings only"),
         );
     }
@@ -200,7 +201,7 @@ mod tests {
     #[test]
     fn kanji_in_kana_field_is_an_issue() {
         let n = person_kana("佐藤");
-        assert_eq!(n.issues[0].kind, "not_kana");
+        assert_eq!(n.issues[0].kind.as_str(), "not_kana");
         assert_eq!(n.value.as_deref(), Some("佐藤"));
     }
 }

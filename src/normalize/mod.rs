@@ -38,16 +38,73 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use variants::VariantTable;
 
-/// A problem found in a value. `kind` is a stable, snake_case code (it shows up
-/// in reports and, later, in the API); `message` says what was wrong in words.
+crate::stable_names! {
+    /// Every kind of issue a normalizer reports, with its stable name (the
+    /// reports, the `issues` column and the API use these names). The one
+    /// list: a new kind of issue starts here.
+    pub enum IssueKind {
+        /// A field the rules mark required is empty.
+        RequiredMissing = "required_missing",
+        /// A value outside the field's allowed values (選択肢).
+        NotAllowed = "not_allowed",
+        /// Not a phone number (letters, too few or too many digits, no such area code).
+        InvalidPhone = "invalid_phone",
+        /// More than one value in one cell (two phone numbers); the first is kept.
+        MultipleValues = "multiple_values",
+        /// Not a postal code (`NNN-NNNN`).
+        InvalidPostalCode = "invalid_postal_code",
+        /// A well-formed postal code Japan Post does not have.
+        UnknownPostalCode = "unknown_postal_code",
+        /// Not an e-mail address.
+        InvalidEmail = "invalid_email",
+        /// Not a date in any notation understood.
+        InvalidDate = "invalid_date",
+        /// A date that does not exist (`2023-02-30`, `平成31年5月1日`).
+        ImpossibleDate = "impossible_date",
+        /// A date whose order cannot be told (`01/02/03`).
+        AmbiguousDate = "ambiguous_date",
+        /// Not 13 digits (or `T` + 13 for an invoice number).
+        InvalidCorporateNumber = "invalid_corporate_number",
+        /// 13 digits whose check digit is wrong.
+        CorporateNumberCheckDigit = "corporate_number_check_digit",
+        /// Not a gender notation understood.
+        InvalidGender = "invalid_gender",
+        /// Only a legal form, no name (`株式会社`).
+        NoCompanyName = "no_company_name",
+        /// More than one legal form in a company name.
+        MultipleLegalForms = "multiple_legal_forms",
+        /// A reading that is not all kana.
+        NotKana = "not_kana",
+        /// A person's name with digits in it.
+        DigitsInName = "digits_in_name",
+        /// A name with no letter at all.
+        InvalidName = "invalid_name",
+        /// A code with nothing but separators.
+        InvalidCode = "invalid_code",
+        /// Not a canonical decimal (`12a`, `1,5`, `1e3`).
+        InvalidNumber = "invalid_number",
+        /// An address whose prefecture cannot be found or completed.
+        UnknownPrefecture = "unknown_prefecture",
+        /// An address whose city, ward, town or village cannot be found.
+        UnknownCity = "unknown_city",
+        /// A city name several prefectures have, with nothing to tell which.
+        AmbiguousCity = "ambiguous_city",
+        /// A town (町名・大字) the official town master does not have in that city.
+        UnknownTown = "unknown_town",
+        /// An address that writes out a city its postal code contradicts (the written city is kept).
+        PostalCodeMismatch = "postal_code_mismatch",
+    }
+}
+
+/// A problem found in a value: its kind, and what was wrong in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Issue {
-    pub kind: &'static str,
+    pub kind: IssueKind,
     pub message: String,
 }
 
 impl Issue {
-    pub fn new(kind: &'static str, message: impl Into<String>) -> Issue {
+    pub fn new(kind: IssueKind, message: impl Into<String>) -> Issue {
         Issue {
             kind,
             message: message.into(),
@@ -78,7 +135,7 @@ impl Normalized {
     }
 
     /// A value that could not be understood: no canonical form, one issue.
-    pub fn invalid(kind: &'static str, message: impl Into<String>) -> Normalized {
+    pub fn invalid(kind: IssueKind, message: impl Into<String>) -> Normalized {
         Normalized {
             issues: vec![Issue::new(kind, message)],
             ..Normalized::default()
@@ -108,7 +165,7 @@ impl Normalized {
         }
     }
 
-    pub fn issue(&mut self, kind: &'static str, message: impl Into<String>) {
+    pub fn issue(&mut self, kind: IssueKind, message: impl Into<String>) {
         self.issues.push(Issue::new(kind, message));
     }
 }
@@ -266,7 +323,10 @@ impl Replacement {
 pub fn check_field_rule(rule: &FieldRule, raw: &str, n: &mut Normalized) {
     if raw.trim().is_empty() {
         if rule.required {
-            n.issue("required_missing", format!("{} is required", rule.name));
+            n.issue(
+                IssueKind::RequiredMissing,
+                format!("{} is required", rule.name),
+            );
         }
         return;
     }
@@ -282,7 +342,7 @@ pub fn check_field_rule(rule: &FieldRule, raw: &str, n: &mut Normalized) {
         };
         if !rule.allowed.iter().any(|a| a == v) {
             n.issue(
-                "not_allowed",
+                IssueKind::NotAllowed,
                 format!("`{v}` is not one of: {}", rule.allowed.join(", ")),
             );
         }
@@ -306,13 +366,13 @@ mod tests {
         let n = Normalizer::new(&r);
         let mut empty = n.normalize(FieldType::Text, " ");
         check_field_rule(rule, " ", &mut empty);
-        assert_eq!(empty.issues[0].kind, "required_missing");
+        assert_eq!(empty.issues[0].kind.as_str(), "required_missing");
         let mut ok = n.normalize(FieldType::Text, "不可");
         check_field_rule(rule, "不可", &mut ok);
         assert!(ok.issues.is_empty());
         let mut bad = n.normalize(FieldType::Text, "OK");
         check_field_rule(rule, "OK", &mut bad);
-        assert_eq!(bad.issues[0].kind, "not_allowed");
+        assert_eq!(bad.issues[0].kind.as_str(), "not_allowed");
         // The value itself is never "fixed".
         assert_eq!(bad.value.as_deref(), Some("OK"));
     }

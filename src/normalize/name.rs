@@ -16,6 +16,7 @@
 //! that is the schema's business. Japanese names belong to `person_name`,
 //! which knows honorifics and variant kanji.
 
+use super::IssueKind;
 use super::{text, Normalized};
 use unicode_normalization::UnicodeNormalization;
 
@@ -25,11 +26,14 @@ pub fn normalize(raw: &str) -> Normalized {
         return Normalized::empty();
     }
     if !folded.chars().any(char::is_alphabetic) {
-        return Normalized::invalid("invalid_name", format!("`{folded}` has no letters"));
+        return Normalized::invalid(IssueKind::InvalidName, format!("`{folded}` has no letters"));
     }
     let mut n = Normalized::default();
     if folded.chars().any(|c| c.is_ascii_digit()) {
-        n.issue("digits_in_name", format!("`{folded}` contains digits"));
+        n.issue(
+            IssueKind::DigitsInName,
+            format!("`{folded}` contains digits"),
+        );
     }
     n.key = Some(key(&folded));
     n.value = Some(folded);
@@ -100,8 +104,8 @@ mod tests {
 
     #[test]
     fn no_letters_is_invalid() {
-        assert_eq!(normalize("-").issues[0].kind, "invalid_name");
+        assert_eq!(normalize("-").issues[0].kind.as_str(), "invalid_name");
         assert_eq!(normalize("  ").value, None);
-        assert_eq!(normalize("ann3").issues[0].kind, "digits_in_name");
+        assert_eq!(normalize("ann3").issues[0].kind.as_str(), "digits_in_name");
     }
 }

@@ -16,6 +16,7 @@
 //! An identifier whose leading zeros matter (`007`) is a `code`, not a
 //! number.
 
+use super::IssueKind;
 use super::{text, Normalized};
 
 pub fn normalize(raw: &str) -> Normalized {
@@ -25,7 +26,10 @@ pub fn normalize(raw: &str) -> Normalized {
     }
     match canonical(&folded) {
         Some(v) => Normalized::same_key(v),
-        None => Normalized::invalid("invalid_number", format!("`{folded}` is not a number")),
+        None => Normalized::invalid(
+            IssueKind::InvalidNumber,
+            format!("`{folded}` is not a number"),
+        ),
     }
 }
 
@@ -115,7 +119,11 @@ mod tests {
             "1.2.3",
             "--1",
         ] {
-            assert_eq!(normalize(s).issues[0].kind, "invalid_number", "{s}");
+            assert_eq!(
+                normalize(s).issues[0].kind.as_str(),
+                "invalid_number",
+                "{s}"
+            );
             assert_eq!(v(s), None, "{s}");
         }
     }

@@ -6,6 +6,7 @@
 //! It does not split family and given name when the input has no space (that
 //! needs a name dictionary; the space-less key makes the two forms agree).
 
+use super::IssueKind;
 use super::{kana, text, Dictionaries, Normalized};
 
 pub fn normalize(raw: &str, dict: &Dictionaries) -> Normalized {
@@ -16,7 +17,7 @@ pub fn normalize(raw: &str, dict: &Dictionaries) -> Normalized {
     }
     let mut n = Normalized::default();
     if v.chars().any(|c| c.is_ascii_digit()) {
-        n.issue("digits_in_name", format!("`{v}` contains digits"));
+        n.issue(IssueKind::DigitsInName, format!("`{v}` contains digits"));
     }
     let key: String = v
         .chars()

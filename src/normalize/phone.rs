@@ -12,6 +12,7 @@
 //! libphonenumber does not consider valid for its region keeps its raw form
 //! and gets an `invalid_phone` issue — it is never guessed into shape.
 
+use super::IssueKind;
 use super::{phone_jp, text, Normalized};
 use crate::rules::{PhoneFormat, PhoneOptions};
 use phonenumber::{country, Mode};
@@ -29,7 +30,7 @@ pub fn normalize(raw: &str, opts: &PhoneOptions) -> Normalized {
             let each: Vec<Normalized> = pieces.iter().map(|p| normalize_one(p, opts)).collect();
             if each.iter().any(|n| n.value.is_none()) {
                 return Normalized::invalid(
-                    "invalid_phone",
+                    IssueKind::InvalidPhone,
                     format!("`{folded}`: one of the numbers is not valid"),
                 );
             }
@@ -37,7 +38,7 @@ pub fn normalize(raw: &str, opts: &PhoneOptions) -> Normalized {
             let values: Vec<&str> = each.iter().filter_map(|n| n.value.as_deref()).collect();
             n.value = Some(values.join(" / "));
             n.issue(
-                "multiple_values",
+                IssueKind::MultipleValues,
                 "more than one phone number; all are kept, the first is the match key",
             );
             return n;
@@ -123,7 +124,7 @@ fn normalize_one(folded: &str, opts: &PhoneOptions) -> Normalized {
     };
     let Some((national_display, e164)) = formatted else {
         n.issue(
-            "invalid_phone",
+            IssueKind::InvalidPhone,
             format!("`{folded}` is not a valid phone number"),
         );
         return n;
@@ -172,7 +173,7 @@ mod tests {
     fn invalid_is_an_issue() {
         let n = normalize("03-1234", &PhoneOptions::default());
         assert_eq!(n.value, None);
-        assert_eq!(n.issues[0].kind, "invalid_phone");
+        assert_eq!(n.issues[0].kind.as_str(), "invalid_phone");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! address normalizer's business): a wrong digit would silently move a
 //! customer to another town.
 
+use super::IssueKind;
 use super::{text, Normalized};
 use crate::master::{master, PostalEntry};
 
@@ -20,7 +21,7 @@ pub fn normalize(raw: &str) -> Normalized {
     }
     let Some(digits) = seven_digits(&v) else {
         return Normalized::invalid(
-            "invalid_postal_code",
+            IssueKind::InvalidPostalCode,
             format!("`{v}` is not a 7-digit postal code"),
         );
     };
@@ -33,7 +34,7 @@ pub fn normalize(raw: &str) -> Normalized {
             n.push_part("town", e.town);
         }
         None => n.issue(
-            "unknown_postal_code",
+            IssueKind::UnknownPostalCode,
             format!("{digits} is not in the Japan Post postal code list"),
         ),
     }
@@ -82,7 +83,7 @@ mod tests {
     use super::*;
 
     fn kinds(n: &Normalized) -> Vec<&'static str> {
-        n.issues.iter().map(|i| i.kind).collect()
+        n.issues.iter().map(|i| i.kind.as_str()).collect()
     }
 
     #[test]
