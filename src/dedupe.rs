@@ -176,12 +176,31 @@ pub fn dedupe_file(
     run.lap("score");
     let clusters = run.cluster(&batch, &pairs, &scored.weights);
     run.lap("cluster");
-    run.write(&input, &model, &batch, &pairs, &levels, &scored, &clusters)?;
+    let matched = Matched {
+        model,
+        batch,
+        pairs,
+        levels,
+        scored,
+        clusters,
+        oversized,
+    };
+    run.write(&input, &matched)?;
     run.lap("write");
     progress.finish();
-    Ok(run.result(
-        input, model, batch, pairs, levels, scored, clusters, oversized,
-    ))
+    Ok(run.result(input, matched))
+}
+
+/// What the stages between reading and writing made of the file.
+struct Matched {
+    model: Model,
+    batch: PreparedBatch,
+    pairs: Vec<Pair>,
+    /// `plan.len()` levels per pair.
+    levels: Vec<u8>,
+    scored: Scored,
+    clusters: Clusters,
+    oversized: Vec<OversizedBlock>,
 }
 
 /// The file as read: its table, what each column is, and the records in
@@ -435,35 +454,18 @@ impl DedupeRun<'_> {
     }
 
     /// Write the clusters, the pairs (when asked) and the rejects.
-    #[allow(clippy::too_many_arguments)]
-    fn write(
-        &self,
-        input: &Input,
-        model: &Model,
-        batch: &PreparedBatch,
-        pairs: &[Pair],
-        levels: &[u8],
-        scored: &Scored,
-        clusters: &Clusters,
-    ) -> Result<(), DedupeError> {
+    fn write(&self, input: &Input, m: &Matched) -> Result<(), DedupeError> {
         let job = self.job;
         self.progress.stage("writing", 0);
-        write_clusters(&job.output, input, clusters)?;
+        write_clusters(&job.output, input, &m.clusters)?;
         if let Some(path) = &job.pairs {
             let explained = PairExplainer {
                 input,
-                model,
-                batch,
-                tf: &scored.tf,
+                model: &m.model,
+                batch: &m.batch,
+                tf: &m.scored.tf,
             };
-            write_pairs(
-                path,
-                &explained,
-                &self.bands,
-                pairs,
-                levels,
-                &scored.weights,
-            )?;
+            write_pairs(path, &explained, &self.bands, m)?;
         }
         if !input.table.rejects.is_empty() {
             let path = job
@@ -476,37 +478,26 @@ impl DedupeRun<'_> {
     }
 
     /// What the CLI prints and the report draws.
-    #[allow(clippy::too_many_arguments)]
-    fn result(
-        self,
-        input: Input,
-        model: Model,
-        batch: PreparedBatch,
-        pairs: Vec<Pair>,
-        levels: Vec<u8>,
-        scored: Scored,
-        clusters: Clusters,
-        oversized: Vec<OversizedBlock>,
-    ) -> DedupeResult {
+    fn result(self, input: Input, m: Matched) -> DedupeResult {
         let plan = &input.preparer.plan;
         let width = plan.len();
-        let mut cluster_sizes: Vec<usize> = clusters.size_of.values().copied().collect();
+        let mut cluster_sizes: Vec<usize> = m.clusters.size_of.values().copied().collect();
         cluster_sizes.sort_unstable();
         let explainer = PairExplainer {
             input: &input,
-            model: &model,
-            batch: &batch,
-            tf: &scored.tf,
+            model: &m.model,
+            batch: &m.batch,
+            tf: &m.scored.tf,
         };
-        let uncertain = most_uncertain(&pairs, &scored.weights, 50)
+        let uncertain = most_uncertain(&m.pairs, &m.scored.weights, 50)
             .into_iter()
-            .map(|i| explainer.view(pairs[i], &levels[i * width..(i + 1) * width]))
+            .map(|i| explainer.view(m.pairs[i], &m.levels[i * width..(i + 1) * width]))
             .collect();
         let mut level_counts: Vec<Vec<u64>> = plan
             .iter()
             .map(|c| vec![0; c.comparator.levels().len() + 1])
             .collect();
-        for l in levels.chunks(width) {
+        for l in m.levels.chunks(width) {
             for (c, &x) in l.iter().enumerate() {
                 level_counts[c][x as usize] += 1;
             }
@@ -515,16 +506,16 @@ impl DedupeRun<'_> {
             level_counts,
             records: input.ids.len(),
             rejected: input.table.rejects.len(),
-            candidate_pairs: pairs.len() as u64,
-            bands: batch::count_bands(&self.bands, &scored.weights),
+            candidate_pairs: m.pairs.len() as u64,
+            bands: batch::count_bands(&self.bands, &m.scored.weights),
             clusters: cluster_sizes.iter().filter(|&&s| s >= 2).count(),
             cluster_sizes,
-            oversized,
+            oversized: m.oversized,
             stages: self.stages,
-            pair_weights: scored.weights,
+            pair_weights: m.scored.weights,
             uncertain,
             plan: input.preparer.plan,
-            model,
+            model: m.model,
         }
     }
 }
@@ -649,10 +640,9 @@ fn write_pairs(
     path: &std::path::Path,
     explained: &PairExplainer,
     bands: &Bands,
-    pairs: &[Pair],
-    levels: &[u8],
-    weights: &[f64],
+    m: &Matched,
 ) -> Result<(), DedupeError> {
+    let (pairs, levels, weights) = (&m.pairs, &m.levels, &m.scored.weights);
     let input = explained.input;
     let plan = &input.preparer.plan;
     let width = plan.len();

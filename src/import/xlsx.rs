@@ -137,13 +137,23 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Table, ImportErro
             })?,
         None => names.first().cloned().ok_or(ImportErrorKind::NoSheets)?,
     };
+    let cells = read_cells(&mut workbook, &sheet, opts)?;
+    table_of(&sheet, cells, opts)
+}
+
+/// The non-empty cells of a sheet, row by row (the sheet's row number,
+/// 1-based) as (0-based column, cell), read one cell at a time.
+fn read_cells(
+    workbook: &mut Xlsx<Cursor<&[u8]>>,
+    sheet: &str,
+    opts: &ReadOptions,
+) -> Result<BTreeMap<u32, Vec<(u32, Cell)>>, ImportError> {
     let sheet_error =
         |e: calamine::XlsxError| ImportErrorKind::Xlsx(format!("sheet `{sheet}`: {e}"));
 
-    // The non-empty cells, row by row (sheet row number, 1-based), as text.
     let mut cells: BTreeMap<u32, Vec<(u32, Cell)>> = BTreeMap::new();
     let mut reader = workbook
-        .worksheet_cells_reader(&sheet)
+        .worksheet_cells_reader(sheet)
         .map_err(sheet_error)?;
     while let Some(cell) = reader.next_cell().map_err(sheet_error)? {
         let (row, col) = cell.get_position();
@@ -172,9 +182,20 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Table, ImportErro
         cells.entry(row + 1).or_default().push((col, cell));
     }
 
+    Ok(cells)
+}
+
+/// The header (the first row) and the data rows of a sheet's cells, each
+/// row a [`Row`] or, with an error cell or a cell over the limit, a
+/// [`Reject`].
+fn table_of(
+    sheet: &str,
+    cells: BTreeMap<u32, Vec<(u32, Cell)>>,
+    opts: &ReadOptions,
+) -> Result<Table, ImportError> {
     let mut rows_iter = cells.into_iter();
     let Some((header_line, header_cells)) = rows_iter.next() else {
-        return Err(ImportErrorKind::EmptySheet(sheet).into());
+        return Err(ImportErrorKind::EmptySheet(sheet.to_string()).into());
     };
     let data: Vec<(u32, Vec<(u32, Cell)>)> = rows_iter.collect();
     // The columns from the left-most to the right-most one with a header

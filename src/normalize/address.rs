@@ -172,77 +172,18 @@ enum CityFound {
     None,
 }
 
+/// An address in four steps — prefecture, city, town, lot and building —
+/// each from what is written, a postal code (`hint`: its prefecture and
+/// city) filling only what is not.
 fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> Normalized {
-    let m = master();
     let mut n = Normalized::default();
 
     // 1. Prefecture, as written.
-    let mut pos = 0;
-    let mut prefecture: Option<&'static str> = None;
-    for p in m.prefectures() {
-        if let Some(end) = input.has_key(0, &p.key) {
-            prefecture = Some(p.name);
-            pos = input.skip_spaces(end);
-            break;
-        }
-    }
-    if prefecture.is_none() {
-        // `東京千代田区…`, `大阪 大阪市…`: a prefecture without 都/府/県 counts
-        // only when one of its cities follows, so `京都市…` is not read as
-        // 京都(府) + `市…`.
-        for p in m.prefectures() {
-            let Some(short) = p.key.strip_suffix(['都', '府', '県']) else {
-                continue;
-            };
-            if let Some(end) = input.has_key(0, short) {
-                let at = input.skip_spaces(end);
-                if matches!(find_city(input, at, Some(p.name)), CityFound::One(..)) {
-                    prefecture = Some(p.name);
-                    pos = at;
-                    break;
-                }
-            }
-        }
-    }
+    let (prefecture, mut pos) = written_prefecture(input);
 
     // 2. City, as written, else from the postal code.
     let hint_prefecture = prefecture.or(hint.map(|h| h.0));
-    let mut found_city = find_city(input, pos, hint_prefecture);
-    if matches!(found_city, CityFound::None) {
-        // Japan Post writes two Tokyo island towns after their island, as if
-        // it were a 郡: `八丈島八丈町`, `三宅島三宅村`.
-        if let Some(island_end) = (pos + 2..pos + 5).find(|&e| input.keys.get(e - 1) == Some(&'島'))
-        {
-            if let CityFound::One(c, end) = find_city(input, island_end, hint_prefecture) {
-                if c.prefecture == "東京都" {
-                    found_city = CityFound::One(c, end);
-                }
-            }
-        }
-    }
-    // A postal code can be stale or mistyped. When it leads nowhere (its
-    // prefecture has no city written so, or that city has no such town), a
-    // city the address writes out is believed over it: when it is the only
-    // city so spelled, or the only one of them with the town that follows.
-    if prefecture.is_none() && hint.is_some() && !town_follows(input, &found_city) {
-        match find_city(input, pos, None) {
-            CityFound::One(c, end) if matches!(found_city, CityFound::None) => {
-                found_city = CityFound::One(c, end);
-            }
-            CityFound::Ambiguous(cities, end) => {
-                let mut with_town = cities
-                    .iter()
-                    .filter(|c| town_follows(input, &CityFound::One(c, end)));
-                if let (Some(c), None) = (with_town.next(), with_town.next()) {
-                    found_city = CityFound::One(c, end);
-                } else if matches!(found_city, CityFound::None) {
-                    found_city = CityFound::Ambiguous(cities, end);
-                }
-            }
-            _ => {}
-        }
-    }
-    let city = match found_city {
+    let city = match written_city(input, pos, prefecture, hint) {
         CityFound::One(c, end) => {
             pos = input.skip_spaces(end);
             Some(c)
@@ -265,7 +206,7 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
             }
             None => hint
                 .filter(|h| prefecture.is_none_or(|p| p == h.0))
-                .and_then(|(p, c)| m.city(p, c)),
+                .and_then(|(p, c)| master().city(p, c)),
         },
     };
     let Some(city) = city else {
@@ -294,47 +235,7 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
     let head = format!("{prefecture}{}", city.name);
 
     // 3. Town (after Kyoto's street directions, when there are some).
-    let towns = city_towns(city);
-    let mut street = String::new();
-    let mut found = None;
-    if city.name.starts_with("京都市") {
-        if let Some(after) = kyoto_street_end(input, pos) {
-            if let Some(t) = towns.find(input, after) {
-                street = input.text(pos, after);
-                found = Some(t);
-            }
-        }
-    }
-    if found.is_none() {
-        found = towns.find(input, pos);
-    }
-    if found.is_none() && city.name.starts_with("京都市") {
-        // Streets without a direction (`高辻通堀川富永町692`): the town is the
-        // first one that runs up to the lot number, after a street (`…通`):
-        // without one, `新大黒町5` would be read as 新 + `大黒町`, a guess.
-        let mut at = pos + 1;
-        while at < input.chars.len() && !input.chars[at].is_ascii_digit() {
-            let after_street = input.chars[pos..at].contains(&'通');
-            if let Some((t, end, kept)) = towns.find(input, at).filter(|_| after_street) {
-                if matches!(input.chars.get(end), None | Some(' '))
-                    || starts_lot_number(&input.chars, end)
-                {
-                    street = input.text(pos, at);
-                    found = Some((t, end, kept));
-                    break;
-                }
-            }
-            at += 1;
-        }
-    }
-    if found.is_none()
-        && towns.lots_without_town
-        && input.chars.get(pos).is_some_and(|c| c.is_ascii_digit())
-    {
-        // `南箕輪村3930`: the master says part of the city has no town name.
-        found = Some(("", pos, ""));
-    }
-    let Some((town, town_end, kept_prefix)) = found else {
+    let Some(found) = written_town(input, pos, city) else {
         let rest = input.text(pos, input.chars.len());
         if !rest.is_empty() {
             n.issue(
@@ -345,14 +246,14 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
         return keep_as_written(n, input, &head, &rest);
     };
     let town_display = match opts.chome {
-        ChomeStyle::Kanji => format!("{kept_prefix}{town}"),
-        ChomeStyle::Arabic => format!("{kept_prefix}{}", chome_in_arabic(town)),
+        ChomeStyle::Kanji => format!("{}{}", found.kept_prefix, found.town),
+        ChomeStyle::Arabic => format!("{}{}", found.kept_prefix, chome_in_arabic(found.town)),
     };
-    n.push_part("street", street.as_str());
+    n.push_part("street", found.street.as_str());
     n.push_part("town", town_display.as_str());
 
     // 4. Lot and building.
-    let lot = split_lot(&input.chars[town_end..]);
+    let lot = split_lot(&input.chars[found.end..]);
     n.push_part("lot", lot.lot.as_str());
     n.push_part("building", lot.building.as_str());
 
@@ -363,10 +264,138 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
     }
     // The key leaves out the street (the town and lot already say where) and
     // the building (written too freely to compare exactly).
-    let key = address_key(&format!("{head}{town}{}", lot.lot));
+    let key = address_key(&format!("{head}{}{}", found.town, lot.lot));
     n.key = Some(text::without_spaces(&key));
     n.value = Some(value);
     n
+}
+
+/// The prefecture the address starts with, and where what follows starts.
+/// `東京千代田区…`, `大阪 大阪市…`: a prefecture without 都/府/県 counts only
+/// when one of its cities follows, so `京都市…` is not read as 京都(府) +
+/// `市…`.
+fn written_prefecture(input: &Input) -> (Option<&'static str>, usize) {
+    let m = master();
+    for p in m.prefectures() {
+        if let Some(end) = input.has_key(0, &p.key) {
+            return (Some(p.name), input.skip_spaces(end));
+        }
+    }
+    for p in m.prefectures() {
+        let Some(short) = p.key.strip_suffix(['都', '府', '県']) else {
+            continue;
+        };
+        if let Some(end) = input.has_key(0, short) {
+            let at = input.skip_spaces(end);
+            if matches!(find_city(input, at, Some(p.name)), CityFound::One(..)) {
+                return (Some(p.name), at);
+            }
+        }
+    }
+    (None, 0)
+}
+
+/// The city written at `pos` (in the written prefecture, else the postal
+/// code's). A postal code can be stale or mistyped: when it leads nowhere
+/// (its prefecture has no city written so, or that city has no such town),
+/// a city the address writes out is believed over it — when it is the only
+/// city so spelled, or the only one of them with the town that follows.
+fn written_city(
+    input: &Input,
+    pos: usize,
+    prefecture: Option<&'static str>,
+    hint: Option<(&str, &str)>,
+) -> CityFound {
+    let hint_prefecture = prefecture.or(hint.map(|h| h.0));
+    let mut found_city = find_city(input, pos, hint_prefecture);
+    if matches!(found_city, CityFound::None) {
+        // Japan Post writes two Tokyo island towns after their island, as if
+        // it were a 郡: `八丈島八丈町`, `三宅島三宅村`.
+        if let Some(island_end) = (pos + 2..pos + 5).find(|&e| input.keys.get(e - 1) == Some(&'島'))
+        {
+            if let CityFound::One(c, end) = find_city(input, island_end, hint_prefecture) {
+                if c.prefecture == "東京都" {
+                    found_city = CityFound::One(c, end);
+                }
+            }
+        }
+    }
+    if prefecture.is_none() && hint.is_some() && !town_follows(input, &found_city) {
+        match find_city(input, pos, None) {
+            CityFound::One(c, end) if matches!(found_city, CityFound::None) => {
+                found_city = CityFound::One(c, end);
+            }
+            CityFound::Ambiguous(cities, end) => {
+                let mut with_town = cities
+                    .iter()
+                    .filter(|c| town_follows(input, &CityFound::One(c, end)));
+                if let (Some(c), None) = (with_town.next(), with_town.next()) {
+                    found_city = CityFound::One(c, end);
+                } else if matches!(found_city, CityFound::None) {
+                    found_city = CityFound::Ambiguous(cities, end);
+                }
+            }
+            _ => {}
+        }
+    }
+    found_city
+}
+
+/// A town of the city, found in the address.
+struct TownFound {
+    /// The official name.
+    town: &'static str,
+    /// Where the town ends in the input.
+    end: usize,
+    /// 大字/字 as the official name writes it, when the input had one.
+    kept_prefix: &'static str,
+    /// Kyoto's street directions before the town (`烏丸通今出川上る`).
+    street: String,
+}
+
+/// The town written at `pos`: after Kyoto's street directions when there
+/// are some; a lot number alone where the master says part of the city has
+/// no town names.
+fn written_town(input: &Input, pos: usize, city: &'static City) -> Option<TownFound> {
+    let towns = city_towns(city);
+    let found = |(town, end, kept_prefix), street| TownFound {
+        town,
+        end,
+        kept_prefix,
+        street,
+    };
+    if city.name.starts_with("京都市") {
+        if let Some(after) = kyoto_street_end(input, pos) {
+            if let Some(t) = towns.find(input, after) {
+                return Some(found(t, input.text(pos, after)));
+            }
+        }
+    }
+    if let Some(t) = towns.find(input, pos) {
+        return Some(found(t, String::new()));
+    }
+    if city.name.starts_with("京都市") {
+        // Streets without a direction (`高辻通堀川富永町692`): the town is the
+        // first one that runs up to the lot number, after a street (`…通`):
+        // without one, `新大黒町5` would be read as 新 + `大黒町`, a guess.
+        let mut at = pos + 1;
+        while at < input.chars.len() && !input.chars[at].is_ascii_digit() {
+            let after_street = input.chars[pos..at].contains(&'通');
+            if let Some((t, end, kept)) = towns.find(input, at).filter(|_| after_street) {
+                if matches!(input.chars.get(end), None | Some(' '))
+                    || starts_lot_number(&input.chars, end)
+                {
+                    return Some(found((t, end, kept), input.text(pos, at)));
+                }
+            }
+            at += 1;
+        }
+    }
+    if towns.lots_without_town && input.chars.get(pos).is_some_and(|c| c.is_ascii_digit()) {
+        // `南箕輪村3930`: the master says part of the city has no town name.
+        return Some(found(("", pos, ""), String::new()));
+    }
+    None
 }
 
 /// The result when the address cannot be fully understood: `head` (what was

@@ -379,165 +379,19 @@ impl Rules {
 
     /// Parse rule text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Rules, RulesError> {
-        let at = |span: Option<std::ops::Range<usize>>, message: String| {
-            let (line, column) = match span {
-                Some(s) => {
-                    let (l, c) = line_col(text, s.start);
-                    (Some(l), Some(c))
-                }
-                None => (None, None),
-            };
-            RulesError {
-                file: file.to_string(),
-                line,
-                column,
-                message,
-            }
-        };
+        let at = Locate { text, file };
         let raw: RuleFile = toml::from_str(text).map_err(|e| {
             // toml's own message repeats the location and quotes the source;
             // keep only the explanation.
-            at(e.span(), e.message().trim().to_string())
+            at.error(e.span(), e.message().trim().to_string())
         })?;
         let _ = raw.rules;
-
-        if !valid_date_format(&raw.options.date.format) {
-            return Err(at(
-                None,
-                format!(
-                    "options.date.format `{}` must contain %Y, %m (or %-m) and %d (or %-d)",
-                    raw.options.date.format
-                ),
-            ));
-        }
-
-        let m = &raw.matching;
-        if !(0.0 < m.review_threshold
-            && m.review_threshold <= m.match_threshold
-            && m.match_threshold < 1.0)
-        {
-            return Err(at(
-                None,
-                format!(
-                    "matching: need 0 < review_threshold ({}) <= match_threshold ({}) < 1",
-                    m.review_threshold, m.match_threshold
-                ),
-            ));
-        }
-        if !(0.0..=1.0).contains(&m.min_link_density) {
-            return Err(at(
-                None,
-                format!(
-                    "matching.min_link_density ({}) must be within 0..=1",
-                    m.min_link_density
-                ),
-            ));
-        }
-
-        let mut dictionary = Dictionary::default();
-        for (canonical, aliases) in &raw.dictionary.company_aliases {
-            for alias in aliases {
-                dictionary
-                    .company_aliases
-                    .push((alias.clone(), canonical.clone()));
-            }
-        }
-        for r in &raw.dictionary.replace {
-            let span = r.span();
-            let r = r.get_ref();
-            if r.from.is_empty() {
-                return Err(at(Some(span), "replacement with an empty `from`".into()));
-            }
-            let mut types = Vec::new();
-            for t in &r.types {
-                types.push(
-                    t.parse::<FieldType>()
-                        .map_err(|m| at(Some(span.clone()), m))?,
-                );
-            }
-            dictionary.replacements.push(Replacement {
-                from: r.from.clone(),
-                to: r.to.clone(),
-                types,
-            });
-        }
-        for (variant, standard) in &raw.dictionary.variant_kanji {
-            let span = standard.span();
-            let one = |s: &str| {
-                let mut it = s.chars();
-                match (it.next(), it.next()) {
-                    (Some(c), None) => Some(c),
-                    _ => None,
-                }
-            };
-            match (one(variant), one(standard.get_ref())) {
-                (Some(v), Some(s)) => dictionary.variant_kanji.push((v, s)),
-                _ => {
-                    return Err(at(
-                        Some(span),
-                        format!(
-                            "variant_kanji `{variant}` = `{}`: both sides must be one character",
-                            standard.get_ref()
-                        ),
-                    ))
-                }
-            }
-        }
-
-        let mut fields: Vec<FieldRule> = Vec::new();
-        for f in &raw.fields {
-            let span = f.span();
-            let f = f.get_ref();
-            let field_type = f
-                .field_type
-                .parse::<FieldType>()
-                .map_err(|m| at(Some(span.clone()), format!("field `{}`: {m}", f.name)))?;
-            if f.name.trim().is_empty() {
-                return Err(at(Some(span), "field with an empty name".into()));
-            }
-            if fields.iter().any(|g| g.name == f.name) {
-                return Err(at(
-                    Some(span),
-                    format!("field `{}` is defined twice", f.name),
-                ));
-            }
-            fields.push(FieldRule {
-                name: f.name.clone(),
-                field_type,
-                headers: f.headers.clone(),
-                required: f.required,
-                // Folded once here: values are compared folded, row after row.
-                allowed: f
-                    .allowed
-                    .iter()
-                    .map(|a| crate::normalize::text::fold(a))
-                    .collect(),
-                definition: f.definition.clone(),
-                restrictive: f
-                    .restrictive
-                    .as_ref()
-                    .map(|r| crate::normalize::text::fold(r)),
-                survivorship: f.survivorship,
-            });
-            let last = fields.last().expect("just pushed");
-            if let Some(r) = &last.restrictive {
-                if !last.allowed.contains(r) {
-                    return Err(at(
-                        Some(span),
-                        format!(
-                            "field `{}`: restrictive value `{r}` is not one of its allowed values",
-                            last.name
-                        ),
-                    ));
-                }
-            }
-        }
-
+        check_options(&raw.options, &raw.matching, &at)?;
         Ok(Rules {
             source: None,
+            dictionary: dictionary_of(&raw.dictionary, &at)?,
+            fields: fields_of(&raw.fields, &at)?,
             options: raw.options,
-            dictionary,
-            fields,
             matching: raw.matching,
             survivorship: raw.survivorship,
         })
@@ -566,6 +420,165 @@ impl Rules {
                 .iter()
                 .any(|i| header_key(i) == header_key(header) || rule.is_some_and(|r| r.name == *i))
     }
+}
+
+/// Where in a rule file a problem is: turns a byte span into the error.
+struct Locate<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Locate<'_> {
+    fn error(&self, span: Option<std::ops::Range<usize>>, message: String) -> RulesError {
+        let (line, column) = match span {
+            Some(s) => {
+                let (l, c) = line_col(self.text, s.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        RulesError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+/// Options that parse but make no sense together.
+fn check_options(options: &Options, m: &MatchingOptions, at: &Locate) -> Result<(), RulesError> {
+    if !valid_date_format(&options.date.format) {
+        return Err(at.error(
+            None,
+            format!(
+                "options.date.format `{}` must contain %Y, %m (or %-m) and %d (or %-d)",
+                options.date.format
+            ),
+        ));
+    }
+    if !(0.0 < m.review_threshold
+        && m.review_threshold <= m.match_threshold
+        && m.match_threshold < 1.0)
+    {
+        return Err(at.error(
+            None,
+            format!(
+                "matching: need 0 < review_threshold ({}) <= match_threshold ({}) < 1",
+                m.review_threshold, m.match_threshold
+            ),
+        ));
+    }
+    if !(0.0..=1.0).contains(&m.min_link_density) {
+        return Err(at.error(
+            None,
+            format!(
+                "matching.min_link_density ({}) must be within 0..=1",
+                m.min_link_density
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The dictionaries as the normalizers use them: aliases, replacements by
+/// field type, one-character variant kanji.
+fn dictionary_of(raw: &DictionaryFile, at: &Locate) -> Result<Dictionary, RulesError> {
+    let mut dictionary = Dictionary::default();
+    for (canonical, aliases) in &raw.company_aliases {
+        for alias in aliases {
+            dictionary
+                .company_aliases
+                .push((alias.clone(), canonical.clone()));
+        }
+    }
+    for r in &raw.replace {
+        let span = r.span();
+        let r = r.get_ref();
+        if r.from.is_empty() {
+            return Err(at.error(Some(span), "replacement with an empty `from`".into()));
+        }
+        let mut types = Vec::new();
+        for t in &r.types {
+            types.push(
+                t.parse::<FieldType>()
+                    .map_err(|m| at.error(Some(span.clone()), m))?,
+            );
+        }
+        dictionary.replacements.push(Replacement {
+            from: r.from.clone(),
+            to: r.to.clone(),
+            types,
+        });
+    }
+    for (variant, standard) in &raw.variant_kanji {
+        let span = standard.span();
+        let one = |s: &str| {
+            let mut it = s.chars();
+            match (it.next(), it.next()) {
+                (Some(c), None) => Some(c),
+                _ => None,
+            }
+        };
+        match (one(variant), one(standard.get_ref())) {
+            (Some(v), Some(s)) => dictionary.variant_kanji.push((v, s)),
+            _ => {
+                return Err(at.error(
+                    Some(span),
+                    format!(
+                        "variant_kanji `{variant}` = `{}`: both sides must be one character",
+                        standard.get_ref()
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(dictionary)
+}
+
+/// The field definitions (項目定義シート): a known type, a unique name, and a
+/// restrictive value among the allowed ones. Allowed values are folded once
+/// here: values are compared folded, row after row.
+fn fields_of(raw: &[Spanned<FieldFile>], at: &Locate) -> Result<Vec<FieldRule>, RulesError> {
+    let mut fields: Vec<FieldRule> = Vec::new();
+    for f in raw {
+        let span = f.span();
+        let f = f.get_ref();
+        let field_type = f
+            .field_type
+            .parse::<FieldType>()
+            .map_err(|m| at.error(Some(span.clone()), format!("field `{}`: {m}", f.name)))?;
+        if f.name.trim().is_empty() {
+            return Err(at.error(Some(span), "field with an empty name".into()));
+        }
+        if fields.iter().any(|g| g.name == f.name) {
+            return Err(at.error(Some(span), format!("field `{}` is defined twice", f.name)));
+        }
+        let fold = crate::normalize::text::fold;
+        let rule = FieldRule {
+            name: f.name.clone(),
+            field_type,
+            headers: f.headers.clone(),
+            required: f.required,
+            allowed: f.allowed.iter().map(|a| fold(a)).collect(),
+            definition: f.definition.clone(),
+            restrictive: f.restrictive.as_ref().map(|r| fold(r)),
+            survivorship: f.survivorship,
+        };
+        if let Some(r) = &rule.restrictive {
+            if !rule.allowed.contains(r) {
+                return Err(at.error(
+                    Some(span),
+                    format!(
+                        "field `{}`: restrictive value `{r}` is not one of its allowed values",
+                        rule.name
+                    ),
+                ));
+            }
+        }
+        fields.push(rule);
+    }
+    Ok(fields)
 }
 
 /// How headers are compared: folded, lower-cased, without spaces, `_` or `-`.

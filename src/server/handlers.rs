@@ -15,7 +15,7 @@ use crate::matching::Band;
 use crate::service::golden::Golden;
 use crate::service::import::{ImportFormat, ImportRequest};
 use crate::service::limits::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
-use crate::service::review::{BulkOutcome, Decision, EntityView, ProposalDetail};
+use crate::service::review::{BulkOutcome, Decision, DecisionRequest, EntityView, ProposalDetail};
 use crate::service::{Candidate, CreateOutcome, IdemKey, RecordInput, Reply, Service};
 use crate::store::{
     AuditAction, AuditEntry, AuditFilter, Job, Proposal, ProposalFilter, ProposalSort,
@@ -629,17 +629,15 @@ async fn decide(
     )?;
     body_text("reason", &body.value.reason, MAX_TEXT_CHARS)?;
     let b = body.value;
+    let request = DecisionRequest {
+        decision,
+        winners: b.winners,
+        reason: b.reason,
+        version: b.version,
+    };
     let actor = caller.actor;
     let r = blocking(&state, move |s| {
-        s.decide(
-            &actor,
-            &id,
-            decision,
-            b.winners,
-            b.reason,
-            b.version,
-            idem.as_ref(),
-        )
+        s.decide(&actor, &id, request, idem.as_ref())
     })
     .await?;
     Ok(reply(r, StatusCode::OK))

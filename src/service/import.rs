@@ -147,169 +147,193 @@ impl ImportSummary {
     }
 }
 
+/// An import's file, read: its records (line, record) and its refused rows.
+#[derive(Default)]
 struct Parsed {
     rows: Vec<(usize, RecordInput)>,
     rejects: Vec<RejectedRow>,
+    /// Columns that name no field.
     ignored: Vec<String>,
+    /// Which column went to which field.
     columns: BTreeMap<String, String>,
 }
 
+impl Parsed {
+    /// Keep a record the service's rules accept; refuse any other with
+    /// its reason.
+    fn push_checked(&mut self, service: &Service, line: usize, input: RecordInput) {
+        match service.check_input(&input) {
+            Ok(()) => self.rows.push((line, input)),
+            Err(e) => self.rejects.push(RejectedRow {
+                line,
+                column: None,
+                error: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// Where each column of an imported table goes.
+struct ColumnMap {
+    /// The field of each column (by position in the schema), if any.
+    field: Vec<Option<usize>>,
+    id: Option<usize>,
+    source: Option<usize>,
+}
+
 impl Service {
+    /// Read an import's file into checked records (line, record) and rows
+    /// refused with their reason.
     fn parse_import(&self, req: &ImportRequest) -> Result<Parsed> {
         match req.format {
-            ImportFormat::Ndjson => {
-                let text = std::str::from_utf8(&req.bytes)
-                    .map_err(|e| ServiceError::Invalid(format!("NDJSON must be UTF-8: {e}")))?;
-                let mut p = Parsed {
-                    rows: vec![],
-                    rejects: vec![],
-                    ignored: vec![],
-                    columns: BTreeMap::new(),
-                };
-                for (i, line) in text.lines().enumerate() {
-                    if line.trim().is_empty() {
-                        continue;
-                    }
-                    let parsed: std::result::Result<RecordInput, _> = serde_json::from_str(line);
-                    match parsed {
-                        Ok(mut r) => match self.check_input(&r) {
-                            Ok(()) => {
-                                if r.source.is_none() {
-                                    r.source = req.source.clone();
-                                }
-                                p.rows.push((i + 1, r))
-                            }
-                            Err(e) => p.rejects.push(RejectedRow {
-                                line: i + 1,
-                                column: None,
-                                error: e.to_string(),
-                            }),
-                        },
-                        Err(e) => p.rejects.push(RejectedRow {
-                            line: i + 1,
-                            column: Some(e.column()),
-                            error: e.to_string(),
-                        }),
-                    }
-                }
-                Ok(p)
+            ImportFormat::Ndjson => self.parse_ndjson(req),
+            ImportFormat::Table(format) => self.parse_table(req, format),
+        }
+    }
+
+    /// One JSON record a line, as `POST /v1/records` takes them.
+    fn parse_ndjson(&self, req: &ImportRequest) -> Result<Parsed> {
+        let text = std::str::from_utf8(&req.bytes)
+            .map_err(|e| ServiceError::Invalid(format!("NDJSON must be UTF-8: {e}")))?;
+        let mut p = Parsed::default();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
             }
-            ImportFormat::Table(format) => {
-                let table = import::read_bytes(&req.bytes, format, &ReadOptions::default())
-                    .map_err(|e| ServiceError::Invalid(e.to_string()))?;
-                let detected = import::detect_columns(
-                    &table.headers,
-                    &table.rows,
-                    &self.rules,
-                    &self.normalizer,
-                    &[],
-                );
-                // Column → field: the rule it matched, else its header, else
-                // the first free field of its type.
-                let mut taken: HashSet<usize> = HashSet::new();
-                let mut target: Vec<Option<usize>> = vec![None; table.headers.len()];
-                let mut id_col = None;
-                let mut source_col = None;
-                for (c, h) in table.headers.iter().enumerate() {
-                    let key = header_key(h);
-                    if key == "id" || detected[c].rule.as_deref() == Some("id") {
-                        id_col.get_or_insert(c);
-                        continue;
+            match serde_json::from_str::<RecordInput>(line) {
+                Ok(mut r) => {
+                    if r.source.is_none() {
+                        r.source = req.source.clone();
                     }
-                    if key == "source" || key == "ソース" {
-                        source_col.get_or_insert(c);
-                        continue;
-                    }
-                    let by_name = detected[c]
-                        .rule
-                        .as_deref()
-                        .and_then(|r| self.schema.position(r))
-                        .or_else(|| self.schema.position(h));
-                    if let Some(f) = by_name.filter(|f| !taken.contains(f)) {
-                        taken.insert(f);
-                        target[c] = Some(f);
-                    }
+                    p.push_checked(self, i + 1, r);
                 }
-                for (c, t) in target.iter_mut().enumerate() {
-                    if t.is_some() || Some(c) == id_col || Some(c) == source_col {
-                        continue;
-                    }
-                    let ty = detected[c].field_type;
-                    if ty == crate::record::FieldType::Text {
-                        continue;
-                    }
-                    if let Some(f) = self
-                        .schema
-                        .fields
-                        .iter()
-                        .enumerate()
-                        .position(|(i, f)| f.field_type == ty && !taken.contains(&i))
-                    {
-                        taken.insert(f);
-                        *t = Some(f);
-                    }
-                }
-                let mut p = Parsed {
-                    rows: vec![],
-                    rejects: table
-                        .rejects
-                        .iter()
-                        .map(|r| RejectedRow {
-                            line: r.line,
-                            column: r.column,
-                            error: r.reason.clone(),
-                        })
-                        .collect(),
-                    ignored: vec![],
-                    columns: BTreeMap::new(),
-                };
-                for (c, h) in table.headers.iter().enumerate() {
-                    match target[c] {
-                        Some(f) => {
-                            p.columns
-                                .insert(h.clone(), self.schema.fields[f].name.clone());
-                        }
-                        None if Some(c) == id_col => {
-                            p.columns.insert(h.clone(), "id".into());
-                        }
-                        None if Some(c) == source_col => {
-                            p.columns.insert(h.clone(), "source".into());
-                        }
-                        None => p.ignored.push(h.clone()),
-                    }
-                }
-                for row in &table.rows {
-                    let fields: BTreeMap<String, String> = target
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(c, f)| {
-                            let f = (*f)?;
-                            let v = row.fields[c].trim();
-                            (!limits::is_blank(v))
-                                .then(|| (self.schema.fields[f].name.clone(), v.to_string()))
-                        })
-                        .collect();
-                    let id = id_col
-                        .map(|c| row.fields[c].trim().to_string())
-                        .filter(|v| !v.is_empty());
-                    let source = source_col
-                        .map(|c| row.fields[c].trim().to_string())
-                        .filter(|v| !v.is_empty())
-                        .or_else(|| req.source.clone());
-                    let input = RecordInput { id, source, fields };
-                    match self.check_input(&input) {
-                        Ok(()) => p.rows.push((row.line, input)),
-                        Err(e) => p.rejects.push(RejectedRow {
-                            line: row.line,
-                            column: None,
-                            error: e.to_string(),
-                        }),
-                    }
-                }
-                p.rows.sort_by_key(|(l, _)| *l);
-                Ok(p)
+                Err(e) => p.rejects.push(RejectedRow {
+                    line: i + 1,
+                    column: Some(e.column()),
+                    error: e.to_string(),
+                }),
             }
         }
+        Ok(p)
+    }
+
+    /// A CSV, TSV or XLSX file: each column mapped to a field (or the id,
+    /// or the source), each row a record of its non-blank values.
+    fn parse_table(&self, req: &ImportRequest, format: Format) -> Result<Parsed> {
+        let table = import::read_bytes(&req.bytes, format, &ReadOptions::default())
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let map = self.map_columns(&table);
+        let mut p = Parsed {
+            rejects: table
+                .rejects
+                .iter()
+                .map(|r| RejectedRow {
+                    line: r.line,
+                    column: r.column,
+                    error: r.reason.clone(),
+                })
+                .collect(),
+            ..Parsed::default()
+        };
+        for (c, h) in table.headers.iter().enumerate() {
+            match map.field[c] {
+                Some(f) => {
+                    p.columns
+                        .insert(h.clone(), self.schema.fields[f].name.clone());
+                }
+                None if Some(c) == map.id => {
+                    p.columns.insert(h.clone(), "id".into());
+                }
+                None if Some(c) == map.source => {
+                    p.columns.insert(h.clone(), "source".into());
+                }
+                None => p.ignored.push(h.clone()),
+            }
+        }
+        for row in &table.rows {
+            let fields: BTreeMap<String, String> = map
+                .field
+                .iter()
+                .enumerate()
+                .filter_map(|(c, f)| {
+                    let f = (*f)?;
+                    let v = row.fields[c].trim();
+                    (!limits::is_blank(v))
+                        .then(|| (self.schema.fields[f].name.clone(), v.to_string()))
+                })
+                .collect();
+            let cell = |c: Option<usize>| {
+                c.map(|c| row.fields[c].trim().to_string())
+                    .filter(|v| !v.is_empty())
+            };
+            let input = RecordInput {
+                id: cell(map.id),
+                source: cell(map.source).or_else(|| req.source.clone()),
+                fields,
+            };
+            p.push_checked(self, row.line, input);
+        }
+        p.rows.sort_by_key(|(l, _)| *l);
+        Ok(p)
+    }
+
+    /// Which field each column of a table goes to: the rule it matched,
+    /// else its header, else the first free field of its type; the `id`
+    /// and `source` columns by name.
+    fn map_columns(&self, table: &import::Table) -> ColumnMap {
+        let detected = import::detect_columns(
+            &table.headers,
+            &table.rows,
+            &self.rules,
+            &self.normalizer,
+            &[],
+        );
+        let mut taken: HashSet<usize> = HashSet::new();
+        let mut map = ColumnMap {
+            field: vec![None; table.headers.len()],
+            id: None,
+            source: None,
+        };
+        for (c, h) in table.headers.iter().enumerate() {
+            let key = header_key(h);
+            if key == "id" || detected[c].rule.as_deref() == Some("id") {
+                map.id.get_or_insert(c);
+                continue;
+            }
+            if key == "source" || key == "ソース" {
+                map.source.get_or_insert(c);
+                continue;
+            }
+            let by_name = detected[c]
+                .rule
+                .as_deref()
+                .and_then(|r| self.schema.position(r))
+                .or_else(|| self.schema.position(h));
+            if let Some(f) = by_name.filter(|f| !taken.contains(f)) {
+                taken.insert(f);
+                map.field[c] = Some(f);
+            }
+        }
+        for (c, t) in map.field.iter_mut().enumerate() {
+            if t.is_some() || Some(c) == map.id || Some(c) == map.source {
+                continue;
+            }
+            let ty = detected[c].field_type;
+            if ty == crate::record::FieldType::Text {
+                continue;
+            }
+            if let Some(f) = self
+                .schema
+                .fields
+                .iter()
+                .enumerate()
+                .position(|(i, f)| f.field_type == ty && !taken.contains(&i))
+            {
+                taken.insert(f);
+                *t = Some(f);
+            }
+        }
+        map
     }
 
     /// Run an import (the job row exists): store the rows the job has not

@@ -69,6 +69,30 @@ pub enum Decision {
     Reopen,
 }
 
+/// What a steward decided about a proposal.
+#[derive(Debug, Clone)]
+pub struct DecisionRequest {
+    pub decision: Decision,
+    /// Approve only: field → the record whose value the golden record keeps.
+    pub winners: BTreeMap<String, String>,
+    /// Why (kept with the decision and in the audit log).
+    pub reason: Option<String>,
+    /// The proposal version the steward saw; a stale one is a conflict.
+    pub version: Option<u64>,
+}
+
+impl Decision {
+    /// What the audit log calls it.
+    fn audit_action(self) -> AuditAction {
+        match self {
+            Decision::Approve => AuditAction::ProposalApprove,
+            Decision::Reject => AuditAction::ProposalReject,
+            Decision::Defer => AuditAction::ProposalDefer,
+            Decision::Reopen => AuditAction::ProposalReopen,
+        }
+    }
+}
+
 impl Service {
     pub fn proposals(&self, f: &ProposalFilter) -> Result<Vec<Proposal>> {
         self.read(|tx| Ok(tx.proposals(f)?))
@@ -167,23 +191,19 @@ impl Service {
         })
     }
 
-    /// Decide a proposal. `winners` (approve only) names, per field, the
-    /// record whose value the golden record keeps.
-    #[allow(clippy::too_many_arguments)]
+    /// Decide a proposal, as one idempotent write conditional on the
+    /// proposal's version.
     pub fn decide(
         &self,
         actor: &Actor,
         id: &str,
-        decision: Decision,
-        winners: BTreeMap<String, String>,
-        reason: Option<String>,
-        expected_version: Option<u64>,
+        request: DecisionRequest,
         idem: Option<&IdemKey>,
     ) -> Result<Reply<Proposal>> {
-        for f in winners.keys() {
+        for f in request.winners.keys() {
             if self.schema.position(f).is_none() {
                 return Err(ServiceError::UnknownField {
-                    field: f.clone(),
+                    field: super::limits::shown(f),
                     known: self.schema.names(),
                 });
             }
@@ -191,8 +211,8 @@ impl Service {
         let _w = self.writer.lock().expect("writer");
         let written = self.write_once(actor, idem, |tx| {
             let mut p = Self::proposal_in(tx, id)?;
-            let expected = expected_version.unwrap_or(p.version);
-            let allowed = match decision {
+            let expected = request.version.unwrap_or(p.version);
+            let allowed = match request.decision {
                 Decision::Reopen => matches!(
                     p.status,
                     ProposalStatus::Rejected | ProposalStatus::Deferred
@@ -211,89 +231,44 @@ impl Service {
             }
             let before = serde_json::json!({ "status": p.status.as_str() });
             let at = now();
-            match decision {
+            p.status = match request.decision {
                 Decision::Approve => {
-                    let a = record_in(tx, p.a)?;
-                    let b = record_in(tx, p.b)?;
-                    for rid in winners.values() {
-                        if *rid != a.id && *rid != b.id {
-                            let ea = tx.records_of_entity(&a.entity_id)?;
-                            let eb = tx.records_of_entity(&b.entity_id)?;
-                            if !ea.iter().chain(&eb).any(|r| &r.id == rid) {
-                                return Err(ServiceError::Refused(format!(
-                                    "winner `{}` is not a member of the merged entity",
-                                    super::limits::shown(rid)
-                                )));
-                            }
-                        }
-                    }
-                    let keep = self.merge_entities(
-                        tx,
-                        actor,
-                        &a.entity_id,
-                        &b.entity_id,
-                        &format!("proposal {id}"),
-                        Some(id),
-                    )?;
-                    if !winners.is_empty() {
-                        let mut e = entity_in(tx, &keep)?;
-                        e.overrides.extend(winners.clone());
-                        e.version += 1;
-                        e.updated_at = at.clone();
-                        tx.update_entity(&e)?;
-                    }
-                    p.status = ProposalStatus::Approved;
+                    self.approve_in(tx, actor, &p, &request.winners, &at)?;
+                    ProposalStatus::Approved
                 }
                 Decision::Reject => {
                     tx.remember_rejection(p.a, p.b, p.versions)?;
-                    p.status = ProposalStatus::Rejected;
+                    ProposalStatus::Rejected
                 }
-                Decision::Defer => p.status = ProposalStatus::Deferred,
+                Decision::Defer => ProposalStatus::Deferred,
                 Decision::Reopen => {
-                    if let Some(newer) = tx.pending_proposal_between(p.a, p.b)? {
-                        return Err(conflict(
-                            &newer,
-                            &format!(
-                                "proposal {} for this pair is open; decide that one",
-                                newer.id
-                            ),
-                        ));
-                    }
-                    if p.status == ProposalStatus::Rejected {
-                        tx.forget_rejection(p.a, p.b)?;
-                    }
-                    p.status = ProposalStatus::Open;
+                    reopen_in(tx, &p)?;
+                    ProposalStatus::Open
                 }
-            }
+            };
             p.version += 1;
-            if decision == Decision::Reopen {
+            if request.decision == Decision::Reopen {
                 p.decided_at = None;
                 p.decided_by = None;
                 p.reason = None;
             } else {
                 p.decided_at = Some(at.clone());
                 p.decided_by = Some(actor.name.clone());
-                p.reason = reason.clone();
+                p.reason = request.reason.clone();
             }
             tx.update_proposal(&p, expected)?;
-            let action = match decision {
-                Decision::Approve => AuditAction::ProposalApprove,
-                Decision::Reject => AuditAction::ProposalReject,
-                Decision::Defer => AuditAction::ProposalDefer,
-                Decision::Reopen => AuditAction::ProposalReopen,
-            };
             tx.audit(&AuditEntry {
                 seq: 0,
                 at,
                 actor: actor.name.clone(),
-                action,
+                action: request.decision.audit_action(),
                 subject: format!("proposal:{id}"),
                 before,
                 after: serde_json::json!({
                     "status": p.status.as_str(),
-                    "winners": winners,
+                    "winners": request.winners,
                 }),
-                reason: reason.clone(),
+                reason: request.reason.clone(),
             })?;
             Ok((p, ()))
         })?;
@@ -301,6 +276,48 @@ impl Service {
             Written::Fresh(p, ()) => Reply::Fresh(p),
             Written::Replay(body) => Reply::Replay(body),
         })
+    }
+
+    /// An approval's work, in its transaction: merge the two records'
+    /// entities and keep the steward's winners (each a member of either).
+    fn approve_in(
+        &self,
+        tx: &mut dyn Tx,
+        actor: &Actor,
+        p: &Proposal,
+        winners: &BTreeMap<String, String>,
+        at: &str,
+    ) -> Result<()> {
+        let a = record_in(tx, p.a)?;
+        let b = record_in(tx, p.b)?;
+        for rid in winners.values() {
+            if *rid != a.id && *rid != b.id {
+                let ea = tx.records_of_entity(&a.entity_id)?;
+                let eb = tx.records_of_entity(&b.entity_id)?;
+                if !ea.iter().chain(&eb).any(|r| &r.id == rid) {
+                    return Err(ServiceError::Refused(format!(
+                        "winner `{}` is not a member of the merged entity",
+                        super::limits::shown(rid)
+                    )));
+                }
+            }
+        }
+        let keep = self.merge_entities(
+            tx,
+            actor,
+            &a.entity_id,
+            &b.entity_id,
+            &format!("proposal {}", p.id),
+            Some(&p.id),
+        )?;
+        if !winners.is_empty() {
+            let mut e = entity_in(tx, &keep)?;
+            e.overrides.extend(winners.clone());
+            e.version += 1;
+            e.updated_at = at.to_string();
+            tx.update_entity(&e)?;
+        }
+        Ok(())
     }
 
     /// Approve every open proposal with `score >= min_score` (in `band`
@@ -345,15 +362,13 @@ impl Service {
         }
         let reason = format!("bulk approval: score ≥ {min_score}");
         for p in todo {
-            match self.decide(
-                actor,
-                &p.id,
-                Decision::Approve,
-                BTreeMap::new(),
-                Some(reason.clone()),
-                Some(p.version),
-                None,
-            ) {
+            let request = DecisionRequest {
+                decision: Decision::Approve,
+                winners: BTreeMap::new(),
+                reason: Some(reason.clone()),
+                version: Some(p.version),
+            };
+            match self.decide(actor, &p.id, request, None) {
                 Ok(_) => out.approved.push(p.id),
                 Err(ServiceError::Conflict { .. }) => out.skipped.push(p.id),
                 Err(e) => return Err(e),
@@ -600,6 +615,24 @@ impl Service {
             Ok(out)
         })
     }
+}
+
+/// A reopening's work: the pair's rejection is forgotten; refused while
+/// another proposal for the pair is open.
+fn reopen_in(tx: &mut dyn Tx, p: &Proposal) -> Result<()> {
+    if let Some(newer) = tx.pending_proposal_between(p.a, p.b)? {
+        return Err(conflict(
+            &newer,
+            &format!(
+                "proposal {} for this pair is open; decide that one",
+                newer.id
+            ),
+        ));
+    }
+    if p.status == ProposalStatus::Rejected {
+        tx.forget_rejection(p.a, p.b)?;
+    }
+    Ok(())
 }
 
 fn conflict(p: &Proposal, message: &str) -> ServiceError {
