@@ -9,7 +9,7 @@
 //! when missing. Where that cannot be done the test says so and passes as
 //! skipped — except under `CI=true`, where it fails.
 
-use crate::common::{run, start_demo_server, under_ci, Ready};
+use crate::common::{run, start_demo_server, under_ci, wait_at_most, Ready};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -142,16 +142,7 @@ fn schemathesis_finds_no_breach_of_the_openapi_contract() {
         .stderr(out)
         .spawn()
         .expect("schemathesis");
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > LIMIT {
-            let _ = child.kill();
-            break child.wait().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let status = wait_at_most(&mut child, LIMIT);
     drop(server);
     let output = std::fs::read_to_string(dir.path().join("st.out")).unwrap_or_default();
     let summary: serde_json::Value = std::fs::read(&report)

@@ -166,3 +166,43 @@ pub fn xlsx_bomb() -> Vec<u8> {
         .unwrap();
     zip.finish().unwrap().into_inner()
 }
+
+/// Start `nayose serve` on port 0 over `data` with the bootstrap admin
+/// `token` and the `extra` arguments; the child and its address
+/// (`http://127.0.0.1:…`), read from its first line.
+pub fn spawn_serve(data: &Path, token: &str, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nayose"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(extra)
+        .env("NAYOSE_ADMIN_TOKEN", token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string();
+    (child, base)
+}
+
+/// Wait for a child to end, killing it after `limit`.
+pub fn wait_at_most(child: &mut Child, limit: std::time::Duration) -> std::process::ExitStatus {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            return child.wait().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -93,6 +93,17 @@ pub fn import(service: &Arc<Service>, bytes: &[u8], format: ImportFormat) -> Val
     }
 }
 
+/// Wait for a job to end; it as it ended.
+fn job_end(app: &App, id: &str) -> Value {
+    loop {
+        let (_, j) = app.admin("GET", &format!("/v1/jobs/{id}"), None);
+        if j["status"] != "running" {
+            return j;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 fn rt() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| tokio::runtime::Runtime::new().unwrap())
@@ -1007,13 +1018,7 @@ fn the_model_can_be_read_and_trained_again() {
         (Some("train"), Some("training"))
     );
     let id = job["id"].as_str().unwrap();
-    let job = loop {
-        let (_, j) = app.admin("GET", &format!("/v1/jobs/{id}"), None);
-        if j["status"] != "running" {
-            break j;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let job = job_end(&app, id);
     assert_eq!(job["status"], "done", "{job}");
     let (_, again) = app.call("GET", "/v1/model", Some(&app.viewer), None);
     // Same records, same seed: the same model.
@@ -1716,13 +1721,7 @@ fn an_import_can_be_cancelled_and_what_it_stored_is_matched() {
     );
     assert_eq!(st, StatusCode::ACCEPTED, "{v}");
     assert_eq!(v["cancel_requested"], true);
-    let job = loop {
-        let (_, j) = app.call("GET", &format!("/v1/jobs/{id}"), Some(&app.viewer), None);
-        if j["status"] != "running" {
-            break j;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let job = job_end(&app, &id);
     assert_eq!(job["status"], "cancelled", "{job}");
     let r = &job["result"];
     let (rows, stored, rejected, left) = (
@@ -1772,13 +1771,7 @@ fn an_xlsx_bomb_fails_its_import_with_a_clear_error() {
     let (st, _, job) = raw_answer(&app, req);
     assert_eq!(st, StatusCode::ACCEPTED, "{job}");
     let id = job["id"].as_str().unwrap().to_string();
-    let job = loop {
-        let (_, j) = app.call("GET", &format!("/v1/jobs/{id}"), Some(&app.viewer), None);
-        if j["status"] != "running" {
-            break j;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let job = job_end(&app, &id);
     assert_eq!(job["status"], "failed", "{job}");
     let error = job["error"].as_str().unwrap();
     assert!(error.contains("too large to read safely"), "{error}");

@@ -4,9 +4,9 @@
 //! each test waits several times longer before it calls a connection held.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "limits-test-admin";
@@ -24,27 +24,14 @@ struct Server {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_nayose"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(dir.path())
-            .args(["--header-timeout", TIMEOUT, "--body-timeout", TIMEOUT])
-            .env("NAYOSE_ADMIN_TOKEN", TOKEN)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
+        let (child, base) = crate::common::spawn_serve(
+            dir.path(),
+            TOKEN,
+            &["--header-timeout", TIMEOUT, "--body-timeout", TIMEOUT],
+        );
         Server {
             child,
-            addr,
+            addr: base.trim_start_matches("http://").to_string(),
             _dir: dir,
         }
     }

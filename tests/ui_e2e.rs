@@ -10,7 +10,7 @@
 //! passes as skipped — except under `CI=true`, where it fails: CI must
 //! never report a browser test green that did not run.
 
-use crate::common::{run, start_demo_server, under_ci, Ready};
+use crate::common::{run, start_demo_server, under_ci, wait_at_most, Ready};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -120,16 +120,7 @@ fn steward_web_page_in_headless_chromium() {
     let err = drain(Box::new(node.stderr.take().unwrap()));
     // Playwright's own timeouts end a stuck flow long before this.
     let limit = Duration::from_secs(600);
-    let status = loop {
-        if let Some(s) = node.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > limit {
-            let _ = node.kill();
-            break node.wait().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = wait_at_most(&mut node, limit);
     let (out, err) = (out.join().unwrap(), err.join().unwrap());
     drop(server);
     eprintln!("{out}");

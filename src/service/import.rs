@@ -12,15 +12,17 @@
 
 use super::limits;
 use super::train::{NumberedBatch, MIN_TRAINING_RECORDS};
-use super::{Actor, IndexFrequencies, Prepared, RecordInput, Result, Service, ServiceError};
+use super::{
+    propose_pair, Actor, IndexFrequencies, PairScore, Prepared, RecordInput, Result, Service,
+    ServiceError,
+};
 use crate::import::{self, Format, ReadOptions};
 use crate::matching::batch::{self, NoProgress, Pair};
 use crate::matching::model::Model;
 use crate::matching::{self, Band, Explanation};
 use crate::rules::header_key;
 use crate::store::{
-    now, AuditAction, AuditEntry, HistoryAction, HistoryEntry, Job, JobStage, NewProposal,
-    ProposalSource, Tx,
+    now, AuditAction, AuditEntry, HistoryAction, HistoryEntry, Job, JobStage, ProposalSource, Tx,
 };
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -505,16 +507,7 @@ impl Service {
         for (r, p) in self.load_prepared(&outside)? {
             all.push(r.num, p);
         }
-        let position = all.positions();
-        let known: Vec<Pair> = pairs
-            .iter()
-            .filter_map(|(a, b)| {
-                Some(Pair {
-                    a: *position.get(a)?,
-                    b: *position.get(b)?,
-                })
-            })
-            .collect();
+        let known = all.pairs_of(pairs);
         let plan = &self.preparer.plan;
         let levels = batch::compare(plan, &all.batch, &known, &NoProgress);
         let freq = IndexFrequencies(&self.index);
@@ -618,26 +611,14 @@ impl Service {
                     if ra.entity_id == rb.entity_id {
                         continue;
                     }
-                    let versions = [ra.version, rb.version];
-                    if tx.pending_proposal_between(m.a, m.b)?.is_some()
-                        || tx.is_rejected(m.a, m.b, versions)?
-                    {
-                        continue;
+                    let scored = PairScore {
+                        weight: m.weight,
+                        band: m.band,
+                        explanation: &m.explanation,
+                    };
+                    if propose_pair(tx, &ra, &rb, scored, ProposalSource::Batch)?.is_some() {
+                        n += 1;
                     }
-                    tx.insert_proposal(
-                        &NewProposal {
-                            a: m.a,
-                            b: m.b,
-                            score: m.weight,
-                            probability: Model::probability(m.weight),
-                            band: m.band,
-                            source: ProposalSource::Batch,
-                            explanation: m.explanation.clone(),
-                            versions,
-                        },
-                        &now(),
-                    )?;
-                    n += 1;
                 }
                 Ok(n)
             })?;

@@ -1100,28 +1100,12 @@ impl Service {
         let Some(other) = tx.record_by_num(c.num)? else {
             return Ok(None);
         };
-        let (a, b, versions) = if record.num < other.num {
-            (record.num, other.num, [record.version, other.version])
-        } else {
-            (other.num, record.num, [other.version, record.version])
+        let scored = PairScore {
+            weight: c.score,
+            band: c.band,
+            explanation: &c.explanation,
         };
-        if tx.pending_proposal_between(a, b)?.is_some() || tx.is_rejected(a, b, versions)? {
-            return Ok(None);
-        }
-        let id = tx.insert_proposal(
-            &NewProposal {
-                a,
-                b,
-                score: c.score,
-                probability: c.probability,
-                band: c.band,
-                source,
-                explanation: c.explanation.clone(),
-                versions,
-            },
-            &now(),
-        )?;
-        Ok(Some(id))
+        propose_pair(tx, record, &other, scored, source)
     }
 
     /// `GET /v1/records/{id}`.
@@ -1283,6 +1267,46 @@ impl Service {
         self.maybe_commit()?;
         Ok(())
     }
+}
+
+/// How a pair scored, for its proposal.
+pub(crate) struct PairScore<'a> {
+    pub weight: f64,
+    pub band: Band,
+    pub explanation: &'a Explanation,
+}
+
+/// Open a proposal between two stored records, unless one is pending for
+/// the pair or a steward rejected the pair at these versions; its id. The
+/// one rule for live and batch proposals.
+pub(crate) fn propose_pair(
+    tx: &mut dyn Tx,
+    x: &Record,
+    y: &Record,
+    scored: PairScore,
+    source: ProposalSource,
+) -> Result<Option<String>> {
+    let (a, b) = if x.num < y.num { (x, y) } else { (y, x) };
+    let versions = [a.version, b.version];
+    if tx.pending_proposal_between(a.num, b.num)?.is_some()
+        || tx.is_rejected(a.num, b.num, versions)?
+    {
+        return Ok(None);
+    }
+    let id = tx.insert_proposal(
+        &NewProposal {
+            a: a.num,
+            b: b.num,
+            score: scored.weight,
+            probability: Model::probability(scored.weight),
+            band: scored.band,
+            source,
+            explanation: scored.explanation.clone(),
+            versions,
+        },
+        &now(),
+    )?;
+    Ok(Some(id))
 }
 
 /// A new entity with no members yet; returns its id.

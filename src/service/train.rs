@@ -87,16 +87,7 @@ impl Service {
     /// Train a model on records and their candidate pairs (pairs reaching
     /// a record not among them are left out).
     pub(crate) fn train_on(&self, records: &NumberedBatch, pairs: &[(u64, u64)]) -> Model {
-        let position = records.positions();
-        let pairs: Vec<Pair> = pairs
-            .iter()
-            .filter_map(|(a, b)| {
-                Some(Pair {
-                    a: *position.get(a)?,
-                    b: *position.get(b)?,
-                })
-            })
-            .collect();
+        let pairs = records.pairs_of(pairs);
         let plan = &self.preparer.plan;
         let levels = batch::compare(plan, &records.batch, &pairs, &NoProgress);
         batch::train(plan, &self.rules.matching, &records.batch, &levels)
@@ -123,12 +114,23 @@ impl NumberedBatch {
         self.batch.push(p);
     }
 
-    /// Record number → position.
-    pub(crate) fn positions(&self) -> HashMap<u64, u32> {
-        self.nums
+    /// Pairs of record numbers as pairs of positions in the batch (each
+    /// the same way round); pairs reaching a record not in it are left out.
+    pub(crate) fn pairs_of(&self, pairs: &[(u64, u64)]) -> Vec<Pair> {
+        let position: HashMap<u64, u32> = self
+            .nums
             .iter()
             .enumerate()
             .map(|(i, &n)| (n, i as u32))
+            .collect();
+        pairs
+            .iter()
+            .filter_map(|(a, b)| {
+                Some(Pair {
+                    a: *position.get(a)?,
+                    b: *position.get(b)?,
+                })
+            })
             .collect()
     }
 }
