@@ -18,10 +18,8 @@
 //! file decompresses to 3.6 MB and is split in place into `&'static str` slices
 //! of one leaked buffer, so no per-name allocation is made; the postal rows
 //! (2.9 MB) are loaded separately, on the first postal lookup, because address
-//! matching alone never needs them. Measured in a release build on the
-//! development machine (2 shared cores, under load): 17–36 ms for the town
-//! master, 21–38 ms more for the postal rows. `master::tests::load_time`
-//! prints both figures.
+//! matching alone never needs them. `master::tests::load_time` prints how
+//! long each takes (figures in `benches/RESULTS.md`).
 
 use flate2::read::GzDecoder;
 use rustc_hash::FxHashMap;

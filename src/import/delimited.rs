@@ -23,18 +23,13 @@
 //! multi-line field that closes cleanly in a record of the right width is
 //! valid CSV and is accepted: nothing can tell it from an intended one.
 //!
-//! Throughput, measured with `cargo test --release --lib
-//! import::delimited::tests::throughput -- --ignored --nocapture` on a
-//! shared 2-core VM under load (load average 4–5, so these are pessimistic):
-//! 100 000 rows × 8 columns of Japanese customer data, one row in four with
-//! a quoted field, best of 5 runs, time to a complete `Table`:
-//! - UTF-8, 20.8 MB: 84–114 ms (180–250 MB/s);
-//! - CP932, 16.7 MB: 180–210 ms (80–95 MB/s), of which 40–80 ms is the
-//!   CP932 → UTF-8 decode of the whole file (parallel with rayon, so faster
-//!   with more cores) and the rest the same parse as UTF-8.
-//!
-//! A profile shows the rest spread over the byte scan, UTF-8 validation and
-//! the allocator (one `String` per field is the price of `Row::fields`).
+//! Why not `csv-core` (the `csv` crate's state machine): measured against
+//! this reader (`cargo bench --bench csv_reader`, figures in
+//! `benches/RESULTS.md`), it splits a file somewhat faster on its own, but a
+//! reader built on it must first tell UTF-8 from CP932, as this one does —
+//! and with that check in front it is slower than this whole reader, before
+//! the column count, the size limit, NUL bytes and the recovery from broken
+//! quotes, none of which it does. Fields are found with `memchr` (SIMD).
 
 use super::encoding::{self, InputEncoding};
 use super::{unique_headers, Format, ImportError, ImportErrorKind, ReadOptions, Reject, Row};
@@ -438,7 +433,7 @@ impl Parser<'_> {
                 self.pos += 1;
                 loop {
                     let rest = &bytes[self.pos..];
-                    let Some(q) = rest.iter().position(|b| *b == b'"') else {
+                    let Some(q) = memchr::memchr(b'"', rest) else {
                         // Never closed: reject and resume after the line
                         // where it opened.
                         self.reject_unbalanced(rec, field_start, open_line, column, None);
@@ -529,13 +524,8 @@ impl Parser<'_> {
     /// the end). Quotes in the middle are ordinary bytes.
     #[inline]
     fn skip_unquoted(&mut self) {
-        let delim = self.delim;
         let rest = &self.bytes[self.pos..];
-        let n = rest
-            .iter()
-            .position(|&b| b == delim || b == b'\n' || b == b'\r')
-            .unwrap_or(rest.len());
-        self.pos += n;
+        self.pos += memchr::memchr3(self.delim, b'\n', b'\r', rest).unwrap_or(rest.len());
     }
 
     fn skip_line_break(&mut self) {

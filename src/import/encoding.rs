@@ -166,8 +166,8 @@ pub(crate) fn detect(bytes: &[u8]) -> Result<Detected, Unsupported> {
 
 /// The whole of `bytes` decoded as CP932, or `None` at the first error.
 ///
-/// CP932 decoding is the slowest step of reading a CP932 file (about
-/// 230 MB/s), so large inputs are decoded in parallel in pieces split after a
+/// CP932 decoding is the slowest step of reading a CP932 file, so large
+/// inputs are decoded in parallel in pieces split after a
 /// LF. That is safe because LF is never a CP932 trail byte: a split there
 /// never cuts a character, and a lead byte before it is an error either way.
 fn decode_cp932_strict(bytes: &[u8]) -> Option<String> {

@@ -50,11 +50,9 @@
 //! 丁目 of a town that has 丁目 in the master and the lot numbers are.
 //!
 //! Speed: the town index of a city is built the first time that city is seen
-//! and kept; a lookup then touches only the towns sharing the first character.
-//! Measured in a release build on the development machine (2 shared cores,
-//! under load): 4.6–5.9 µs per address once the city's index is built
-//! (`address::tests::speed` prints the figure); the 22,200 business addresses
-//! of Japan Post's 事業所 list take about 0.3 s in all, index building included.
+//! and kept; a lookup then touches only the towns sharing the first character
+//! (`cargo bench --bench normalizers` times one address; figures in
+//! `benches/RESULTS.md`).
 
 use super::IssueKind;
 use super::{text, Normalized};
