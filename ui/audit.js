@@ -8,7 +8,7 @@ import { compact } from './entity.js';
 
 const ACTIONS = ['proposal.approve', 'proposal.reject', 'proposal.defer', 'proposal.reopen', 'proposal.assign',
   'entity.merge', 'entity.auto_merge', 'entity.split', 'record.create', 'record.import', 'record.update',
-  'record.delete', 'record.erase', 'token.create', 'model.train'];
+  'record.delete', 'record.erase', 'token.create', 'model.train', 'job.cancel', 'job.resume'];
 
 export async function render(main, route, ctx) {
   const f = {
