@@ -1018,6 +1018,9 @@ fn the_model_can_be_read_and_trained_again() {
         (Some("train"), Some("training"))
     );
     let id = job["id"].as_str().unwrap();
+    // A training is not cancelled (while it runs; once it has ended, no job is).
+    let (st, v) = app.admin("POST", &format!("/v1/jobs/{id}/cancel"), None);
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
     let job = job_end(&app, id);
     assert_eq!(job["status"], "done", "{job}");
     let (_, again) = app.call("GET", "/v1/model", Some(&app.viewer), None);

@@ -255,11 +255,12 @@ impl Service {
         })
     }
 
-    /// `POST /v1/jobs/{id}/cancel`: ask a running job to stop. An import
-    /// stores no more rows after the batch being written, matches those it
-    /// stored, and ends `cancelled`; a training runs to its end (it changes
-    /// nothing until its model is ready). The request is kept, so a job cut
-    /// off after it is cancelled when it is finished at the next start.
+    /// `POST /v1/jobs/{id}/cancel`: ask a running import to stop. It stores
+    /// no more rows after the batch being written, matches those it stored,
+    /// and ends `cancelled`; the request is kept, so an import cut off after
+    /// it is cancelled when it is finished at the next start. A training is
+    /// not cancelled: it changes nothing until its model is ready, and then
+    /// it has done its work.
     pub fn cancel_job(&self, actor: &Actor, id: &str) -> Result<Job> {
         let job = self.write(|tx| {
             let mut j = tx
@@ -269,6 +270,12 @@ impl Service {
                 return Err(ServiceError::Refused(format!(
                     "job {id} has ended ({})",
                     j.status
+                )));
+            }
+            if j.kind != JobKind::Import {
+                return Err(ServiceError::Refused(format!(
+                    "job {id} is a {}: only imports are cancelled",
+                    j.kind
                 )));
             }
             if !j.cancel_requested {
