@@ -478,3 +478,38 @@ fn sigterm_finishes_and_leaves_the_index_committed() {
         "changes were left out of the index at shutdown"
     );
 }
+
+#[test]
+fn a_model_that_does_not_fit_the_rules_is_refused_at_load_or_retrained() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let job = server.import(include_bytes!("../fixtures/sample/demo.csv").to_vec());
+    assert_eq!(wait_for_job(&server, &job)["status"], "done");
+    let trained = server.get("/v1/model");
+    server.kill();
+    // Rules that compare one field fewer: the stored model no longer fits.
+    let mut rules = Rules::default_rules();
+    rules.matching.ignore.push("phone".into());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    // Given with --model, it is a clear error when the service opens…
+    let model: nayose::matching::model::Model = serde_json::from_value(trained.clone()).unwrap();
+    let e = Service::open(Arc::clone(&store), dir.path(), rules.clone(), Some(model))
+        .err()
+        .expect("a model that does not fit is refused");
+    assert!(e.to_string().contains("does not fit"), "{e}");
+    // …kept in the store, it is left unused and a new one is trained.
+    let s = Arc::new(Service::open(store, dir.path(), rules, None).unwrap());
+    assert!(s.model().is_none());
+    s.resume_jobs().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while s.model().is_none() {
+        assert!(Instant::now() < deadline, "no model was trained");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let m = s.model().unwrap();
+    assert!(m.comparisons.iter().all(|c| c.name != "phone"));
+    assert_eq!(
+        m.comparisons.len() + 1,
+        trained["comparisons"].as_array().unwrap().len()
+    );
+}
