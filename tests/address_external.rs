@@ -12,6 +12,33 @@ use nayose::normalize::address;
 use nayose::rules::AddressOptions;
 use std::path::Path;
 
+/// Where the suite (written from Geolonia's data) spells a name otherwise
+/// than the Address Base Registry, nayose writes the registry's spelling: a
+/// notation choice, listed in the README. (suite's, registry's)
+const REGISTRY_SPELLINGS: [(&str, &str); 2] = [("龍ヶ崎市", "龍ケ崎市"), ("外ケ浜町", "外ヶ浜町")];
+
+/// Towns the registry lists in both spellings (two entries): nayose keeps
+/// the one the address writes.
+const BOTH_IN_REGISTRY: [(&str, &str); 2] =
+    [("木月祗園町", "木月祇園町"), ("大字桧原", "大字檜原")];
+
+/// The suite's expectation with the notation choices above applied.
+fn as_the_registry_writes(input: &str, expected: &str) -> String {
+    let mut e = expected.to_string();
+    for (suite, registry) in REGISTRY_SPELLINGS {
+        e = e.replace(suite, registry);
+    }
+    for (a, b) in BOTH_IN_REGISTRY {
+        let bare = |s: &str| s.trim_start_matches("大字").to_string();
+        for (from, to) in [(a, b), (b, a)] {
+            if e.contains(from) && input.contains(&bare(to)) {
+                e = e.replace(from, to);
+            }
+        }
+    }
+    e
+}
+
 /// `字平山14番地1` → `字平山14-1`, `1番1号` → `1-1`, `8番地` → `8`, `19－23` → `19-23`.
 fn expected_rest(rest: &str) -> String {
     let rest = nayose::normalize::text::fold(rest);
@@ -74,12 +101,15 @@ fn japanese_address_parser_cases() {
             }
             let cols: Vec<&str> = line.split(',').collect();
             assert_eq!(cols.len(), 5, "{}:{}: {line}", file.display(), line_no + 1);
-            let expected = format!(
-                "{}{}{}{}",
-                cols[1],
-                cols[2],
-                cols[3],
-                expected_rest(cols[4])
+            let expected = as_the_registry_writes(
+                cols[0],
+                &format!(
+                    "{}{}{}{}",
+                    cols[1],
+                    cols[2],
+                    cols[3],
+                    expected_rest(cols[4])
+                ),
             );
             let got = address::normalize(cols[0], &opts).value.unwrap_or_default();
             total += 1;
@@ -108,7 +138,23 @@ fn japanese_address_parser_cases() {
         rate * 100.0
     );
     assert!(total > 0, "no cases found in {}", dir.display());
-    assert!(rate >= 0.95, "pass rate {:.1}% is below 95%", rate * 100.0);
+    assert_eq!(passed, total, "every case, with the notation choices above");
+}
+
+#[test]
+fn notation_choices_touch_only_their_names() {
+    assert_eq!(
+        as_the_registry_writes("竜ヶ崎市馴馬町", "茨城県龍ヶ崎市馴馬町5387"),
+        "茨城県龍ケ崎市馴馬町5387"
+    );
+    let kizuki = "神奈川県川崎市中原区木月祗園町17-1";
+    assert_eq!(as_the_registry_writes("木月祗園町17-1", kizuki), kizuki);
+    assert_eq!(
+        as_the_registry_writes("木月祇園町17-1", kizuki),
+        "神奈川県川崎市中原区木月祇園町17-1"
+    );
+    let other = "東京都千代田区霞が関一丁目2-1";
+    assert_eq!(as_the_registry_writes("霞が関1-2-1", other), other);
 }
 
 #[test]

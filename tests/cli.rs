@@ -456,11 +456,11 @@ fn address_parts_issues_column_and_json() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "住所,住所_prefecture,住所_city,住所_street,住所_town,住所_lot,住所_building,電話番号,issues"
+        "住所,住所_prefecture,住所_city,住所_street,住所_town,住所_lot,住所_building,住所_note,電話番号,issues"
     );
     assert_eq!(
         lines.next().unwrap(),
-        "東京都千代田区霞が関一丁目2-1 霞が関ビル5F,東京都,千代田区,,霞が関一丁目,2-1,霞が関ビル5F,03-1234,電話番号:invalid_phone"
+        "東京都千代田区霞が関一丁目2-1 霞が関ビル5F,東京都,千代田区,,霞が関一丁目,2-1,霞が関ビル5F,,03-1234,電話番号:invalid_phone"
     );
 
     let o = nayose(&[

@@ -102,3 +102,205 @@ mod raw_is_recoverable {
         }
     }
 }
+
+mod address_completion {
+    //! An address that names its prefecture and city normalizes to the same
+    //! result with the prefecture left out, with the 郡 or the designated
+    //! city left out (`ニセコ町…`, `上京区…`), or with both — or is refused
+    //! with an issue; it is never completed as another place. Built from the
+    //! master itself: every kind of city and town, written as the registry
+    //! writes them, with a lot after.
+
+    use nayose::master::{master, City, Town, TownSource};
+    use nayose::normalize::{address, Normalized};
+    use nayose::rules::AddressOptions;
+    use proptest::prelude::*;
+
+    /// The ways of writing one address with less of its head.
+    fn shorter_heads(city: &City) -> Vec<String> {
+        let mut heads = vec![city.name.to_string()];
+        if city.short_name != city.name {
+            heads.push(city.short_name.to_string());
+            heads.push(format!("{}{}", city.prefecture, city.short_name));
+        }
+        heads
+    }
+
+    /// How one case came out.
+    #[derive(Debug, PartialEq, Eq, Hash, Clone, Copy)]
+    enum Outcome {
+        /// The full form itself is not understood: nothing to compare with.
+        NotUnderstood,
+        /// Every shorter form gives the same result.
+        Same,
+        /// Some shorter form is refused (an issue, no other place).
+        Refused,
+    }
+
+    /// The outcome when the case holds; else what went wrong.
+    fn check(city: &City, town: &Town, lot: &str) -> Result<Outcome, String> {
+        let opts = AddressOptions::default();
+        let full_input = format!("{}{}{}{lot}", city.prefecture, city.name, town.name);
+        let full = address::normalize(&full_input, &opts);
+        if !full.issues.is_empty() || full.part("city") != Some(city.name) {
+            // The full form is not understood (a town name that reads as
+            // another town and a 小字, …): nothing to compare with.
+            return Ok(Outcome::NotUnderstood);
+        }
+        let mut outcome = Outcome::Same;
+        for head in shorter_heads(city) {
+            let input = format!("{head}{}{lot}", town.name);
+            let n: Normalized = address::normalize(&input, &opts);
+            let same = n.value == full.value && n.issues.is_empty();
+            let refused = !n.issues.is_empty()
+                && n.part("city").is_none_or(|c| c == city.name)
+                && n.part("prefecture").is_none_or(|p| p == city.prefecture);
+            if refused && !same {
+                outcome = Outcome::Refused;
+            }
+            if !same && !refused {
+                return Err(format!(
+                    "{input:?} → {:?} {:?}; with its prefecture and city: {:?}",
+                    n.value,
+                    n.issues.iter().map(|i| i.kind.as_str()).collect::<Vec<_>>(),
+                    full.value
+                ));
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn towns_of(city: &City) -> Vec<&'static Town> {
+        master()
+            .towns(city)
+            .iter()
+            .filter(|t| t.source != TownSource::Koaza && !t.name.starts_with(['（', '(']))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, .. ProptestConfig::default() })]
+
+        #[test]
+        fn never_completed_as_another_place(
+            city_pick in any::<prop::sample::Index>(),
+            town_pick in any::<prop::sample::Index>(),
+            lot in "[1-9][0-9]{0,3}(-[1-9][0-9]?)?",
+        ) {
+            let cities = master().cities();
+            let city = &cities[city_pick.index(cities.len())];
+            let towns = towns_of(city);
+            prop_assume!(!towns.is_empty());
+            let town = towns[town_pick.index(towns.len())];
+            if let Err(wrong) = check(city, town, &lot) {
+                prop_assert!(false, "{}", wrong);
+            }
+        }
+    }
+
+    /// Names several cities answer to (`北区`, `府中市`, `中央区`), with them.
+    fn shared_names() -> Vec<(&'static str, Vec<&'static City>)> {
+        let mut by_name: std::collections::BTreeMap<&str, Vec<&City>> = Default::default();
+        for c in master().cities() {
+            by_name.entry(c.name).or_default().push(c);
+            if c.short_name != c.name {
+                by_name.entry(c.short_name).or_default().push(c);
+            }
+        }
+        by_name.into_iter().filter(|(_, cs)| cs.len() > 1).collect()
+    }
+
+    /// A shared name followed by a town none of its cities has: refused,
+    /// never completed as the city that has a town spelled like its start
+    /// (`東区` + `東雲町`, where one 東区 has a town `東`).
+    fn check_foreign_town(
+        name: &str,
+        cities: &[&City],
+        town: &Town,
+        lot: &str,
+    ) -> Result<(), String> {
+        let key = |name: &str| {
+            nayose::master::address_key(name.trim_start_matches("大字").trim_start_matches('字'))
+        };
+        if town.name.chars().skip(1).any(|c| c == '字') {
+            // `水沢字上町`: a town and a 小字 — read so after any 水沢.
+            return Ok(());
+        }
+        let written = key(town.name);
+        // A town of theirs spelled so, or so and more (`本町` for `本町一丁目`).
+        let has = |c: &City| {
+            master()
+                .towns(c)
+                .iter()
+                .any(|t| key(t.name).starts_with(&written))
+        };
+        if cities.iter().any(|c| has(c)) {
+            return Ok(());
+        }
+        let input = format!("{name}{}{lot}", town.name);
+        let n = address::normalize(&input, &AddressOptions::default());
+        if n.issues.is_empty() {
+            return Err(format!("{input:?} → {:?} {:?}", n.value, n.parts));
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, .. ProptestConfig::default() })]
+
+        #[test]
+        fn a_shared_name_is_not_settled_by_part_of_a_town(
+            name_pick in any::<prop::sample::Index>(),
+            city_pick in any::<prop::sample::Index>(),
+            town_pick in any::<prop::sample::Index>(),
+            lot in "[1-9][0-9]{0,3}(-[1-9][0-9]?)?",
+        ) {
+            let names = shared_names();
+            let (name, cities) = &names[name_pick.index(names.len())];
+            let all = master().cities();
+            let other = &all[city_pick.index(all.len())];
+            let towns = towns_of(other);
+            prop_assume!(!towns.is_empty());
+            let town = towns[town_pick.index(towns.len())];
+            if let Err(wrong) = check_foreign_town(name, cities, town, &lot) {
+                prop_assert!(false, "{}", wrong);
+            }
+        }
+    }
+
+    /// Every town of the master, by hand: `cargo test --release --test
+    /// integration -- --ignored every_town_of_the_master --nocapture`.
+    #[test]
+    #[ignore]
+    fn every_town_of_the_master() {
+        let mut outcomes = std::collections::BTreeMap::new();
+        let mut wrong = Vec::new();
+        for city in master().cities() {
+            for town in towns_of(city) {
+                match check(city, town, "1-2") {
+                    Ok(o) => *outcomes.entry(format!("{o:?}")).or_insert(0usize) += 1,
+                    Err(w) => wrong.push(w),
+                }
+            }
+        }
+        let names = shared_names();
+        let mut foreign = 0usize;
+        for (i, city) in master().cities().iter().enumerate() {
+            for (j, town) in towns_of(city).into_iter().enumerate().step_by(7) {
+                let (name, cities) = &names[(i * 31 + j) % names.len()];
+                foreign += 1;
+                if let Err(w) = check_foreign_town(name, cities, town, "1-2") {
+                    wrong.push(w);
+                }
+            }
+        }
+        for w in wrong.iter().take(200) {
+            eprintln!("{w}");
+        }
+        eprintln!(
+            "{outcomes:?}, {foreign} foreign towns; {} completed as another place",
+            wrong.len()
+        );
+        assert!(wrong.is_empty());
+    }
+}

@@ -4,7 +4,7 @@
 //! `rules/legal_forms.tsv`, and the residential postal codes of the embedded
 //! postal master (office codes from `rules/gen/office_codes.txt.gz` left out).
 
-use crate::master::{master, PostalEntry};
+use crate::master::{master, PostalEntry, TownSource};
 use flate2::read::GzDecoder;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -183,7 +183,13 @@ impl Data {
                         || ch.is_ascii_alphabetic()
                         || ('Ａ'..='ｚ').contains(&ch)
                 });
-                if !(t.from_postal && building) {
+                // A 小字 is no town of its own in a generated address.
+                let keep = match t.source {
+                    TownSource::Registry => true,
+                    TownSource::Postal => !building,
+                    TownSource::Koaza => false,
+                };
+                if keep {
                     official.entry(c.id).or_default().insert(t.name);
                 }
             }

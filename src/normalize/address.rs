@@ -7,30 +7,49 @@
 //! ```
 //!
 //! What it understands:
+//! - bracketed notes before the address (`(前期)長野県…`, `【本社】…`) and a
+//!   postal code in front of it (`〒100-0013 …`), set aside into the `note`
+//!   part and the postal hint;
 //! - a prefecture, or none (completed from the city, or from a postal code
-//!   given beside the address or written in front of it: `〒100-0013 …`);
+//!   given beside the address or written in front of it);
+//! - a city with or without its 郡 (`ニセコ町` → `虻田郡ニセコ町`), a ward of a
+//!   designated city with or without its city (`上京区…` → `京都府京都市上京区…`),
+//!   in any of the variant spellings of `rules/address_variants.tsv`
+//!   (`鯵ヶ沢`/`鰺ケ沢`, `龍ヶ崎`/`龍ケ崎`, old kanji forms) and with variation
+//!   selectors;
+//! - a name several cities share (`北区`, `中央区`, `府中市`): settled by the
+//!   prefecture, else by the whole town that follows when exactly one of them
+//!   has it (`北区紫野大徳寺町88` is Kyoto's, `中央区北2条西23丁目` Sapporo's),
+//!   else by an exact official spelling (`鹿島市` is Saga's, `鹿嶋市`
+//!   Ibaraki's), else by the postal code; otherwise `ambiguous_city`, never a
+//!   guess. "The whole town" means the town is followed by the lot, a space,
+//!   a building or the end: part of a town name settles nothing;
 //! - a designated city without its ward (`横浜市日本大通1` → `横浜市中区…`)
-//!   when exactly one ward has the town that follows, or the postal code
-//!   names the ward;
-//! - a city with or without its 郡 (`ニセコ町` → `虻田郡ニセコ町`), in any of the
-//!   variant spellings of `rules/address_variants.tsv` (`鯵ヶ沢`/`鰺ケ沢`,
-//!   `四条畷`/`四條畷`, `竜ヶ崎`/`龍ケ崎`) and with variation selectors;
-//! - a town matched against the official town list of that city with the same
-//!   tolerance, 大字/字 omitted or written, 丁目 and 条 numbers in kanji,
-//!   Arabic or full-width digits, or as the first number of `1-2-3`; the
-//!   longest official name wins (`鴨居町` over `鴨居`), and in Kyoto the street
-//!   directions in front of the town (`寺町通御池上る`) are recognised and
-//!   moved to the `street` part: the display value writes the town as the
-//!   address base registry does, without them (the raw value keeps them);
-//! - the lot: `2番1号`, `1798番地1`, `1の2`, `1-2-3` → `N-N[-N]`, with any
-//!   小字 written before it (`字平山14番地1`) kept as written;
-//! - a building or room after the lot, with or without a space.
+//!   on the same terms;
+//! - a town matched against the registry's towns of that city with the same
+//!   tolerance, 大字/字/小字 omitted or written, 丁目 and 条 numbers in kanji,
+//!   Arabic or full-width digits, or as the first number of `1-2-3`
+//!   (Sapporo's `東茨戸1-2-314` is `東茨戸一条二丁目314`), numbers that are
+//!   part of the name (`第1地割`, `第1号`, `2線`); the longest name wins
+//!   (`鴨居町` over `鴨居`); a 小字 the registry lists straight under the
+//!   city (`秩父別町字秩父別`) only when no 大字 fits;
+//! - Kyoto's streets and directions (`寺町通御池上る`, `四条通烏丸東入`,
+//!   `2筋目`, with `5丁目` inside) before the town, after it, or in brackets
+//!   after the lot: moved to the `street` part; the display value writes the
+//!   town as the registry does, without them (the raw value keeps them);
+//! - the lot: `2番1号`, `1798番地1`, `1の2`, `1之2`, `1丿2`, `1-2-3`, kanji
+//!   numerals (`一の三`, `九十五`) → `N-N[-N]`, with any 小字 written before it
+//!   (`字平山14番地1`) kept as written;
+//! - a building or room after the lot, with or without a space, including one
+//!   whose name starts with a number (`5-1番館`, `2号棟`).
 //!
 //! Parts: `prefecture`, `city`, `town` (official, in the chosen 丁目 style),
-//! `street` (Kyoto only), `lot` (小字 + numbers), `building`. The match key is
-//! prefecture + city + official town + lot through [`address_key`] (variant
-//! kanji folded), without spaces; it leaves out the street, the building and
-//! the 丁目 style, so every notation of one place gets one key.
+//! `street` (Kyoto only), `lot` (小字 + numbers), `building`, `note`
+//! (bracketed notes before the address or between the town and the lot). The
+//! match key is prefecture + city + official town + lot through
+//! [`address_key`] (variant kanji folded), without spaces; it leaves out the
+//! street, the building, the notes and the 丁目 style, so every notation of
+//! one place gets one key.
 //!
 //! Where the master has a town both with and without 丁目 (`下多良` and
 //! `下多良一丁目`), `下多良1-1` is read as the town without 丁目 and lot `1-1`;
@@ -38,16 +57,14 @@
 //! Where the town without 丁目 needs a 大字 the input left out (`浅木1-16`,
 //! official `大字浅木` and `浅木一丁目`), the 丁目 reading wins.
 //!
-//! A city name whose variant-folded spelling belongs to cities of several
-//! prefectures is settled by an exact official spelling (`鹿島市` is Saga's,
-//! `鹿嶋市` Ibaraki's), by the prefecture, or by the postal code; otherwise it
-//! is `ambiguous_city`.
-//!
 //! What it deliberately does not do: guess. A town that is not in the master
-//! is kept as written (`unknown_town`); a city name that exists in two
-//! prefectures is not completed unless a postal code decides (`ambiguous_city`).
-//! Numerals inside town, 小字 and building names are never converted; only the
-//! 丁目 of a town that has 丁目 in the master and the lot numbers are.
+//! is kept as written (`unknown_town`); a name that several cities share is
+//! not completed unless the town, the spelling or a postal code decides
+//! (`ambiguous_city`). Numerals inside town, 小字 and building names are never
+//! converted; only the 丁目/条 of a town the master writes that way and the
+//! lot numbers are. `tests/properties.rs` (`address_completion`) checks that
+//! leaving out the prefecture, or the prefecture and the city, never gives
+//! another place.
 //!
 //! Speed: the town index of a city is built the first time that city is seen
 //! and kept; a lookup then touches only the towns sharing the first character
@@ -56,7 +73,7 @@
 
 use super::IssueKind;
 use super::{text, Normalized};
-use crate::master::{address_key, key_char, master, City, Town};
+use crate::master::{address_key, key_char, master, City, Town, TownSource};
 use crate::normalize::postal;
 use crate::rules::{AddressOptions, ChomeStyle};
 use rustc_hash::FxHashMap;
@@ -78,7 +95,7 @@ pub fn normalize_with_postal(
     if folded.is_empty() {
         return Normalized::empty();
     }
-    let (written_code, body) = split_leading_postal_code(&folded);
+    let (notes, written_code, body) = split_head(&folded);
     let hint = postal_code
         .map(postal::lookup)
         .filter(|rows| !rows.is_empty())
@@ -86,7 +103,7 @@ pub fn normalize_with_postal(
         .and_then(|rows| rows.first())
         .map(|e| (e.prefecture, e.city));
     let input = Input::new(body);
-    parse(&input, hint, opts)
+    parse(&input, hint, notes, opts)
 }
 
 /// The folded input as chars, beside their address keys (one key per char, so
@@ -142,6 +159,63 @@ impl Input {
     }
 }
 
+/// What comes before the address proper: notes in brackets (`(前期)`,
+/// `【本社】`) and a postal code (`〒100-0013`), in either order. Returns
+/// the notes (joined by a space), the code and the address.
+fn split_head(folded: &str) -> (String, Option<&str>, &str) {
+    let mut notes: Vec<&str> = Vec::new();
+    let mut code = None;
+    let mut rest = folded.trim_start();
+    loop {
+        if let Some(len) = bracket_len(&rest.chars().take(MAX_NOTE_CHARS).collect::<Vec<_>>()) {
+            let bytes = rest.char_indices().nth(len).map_or(rest.len(), |(b, _)| b);
+            let after = rest[bytes..].trim_start();
+            if !after.is_empty() {
+                notes.push(&rest[..bytes]);
+                rest = after;
+                continue;
+            }
+        }
+        if code.is_none() {
+            if let (Some(c), after) = split_leading_postal_code(rest) {
+                code = Some(c);
+                rest = after;
+                continue;
+            }
+        }
+        break;
+    }
+    (notes.join(" "), code, rest)
+}
+
+/// Brackets that enclose notes, after [`text::fold`] (which makes `（` `(`).
+const BRACKETS: [(char, char); 8] = [
+    ('(', ')'),
+    ('[', ']'),
+    ('【', '】'),
+    ('〔', '〕'),
+    ('「', '」'),
+    ('〈', '〉'),
+    ('《', '》'),
+    ('<', '>'),
+];
+
+/// A note longer than this is not a note but the address in brackets.
+const MAX_NOTE_CHARS: usize = 40;
+
+/// The length in chars of the bracketed note `chars` starts with, closing
+/// bracket included; `None` when it does not start with one, or the bracket
+/// is not closed within [`MAX_NOTE_CHARS`].
+fn bracket_len(chars: &[char]) -> Option<usize> {
+    let first = *chars.first()?;
+    let &(_, close) = BRACKETS.iter().find(|(open, _)| *open == first)?;
+    let at = chars
+        .iter()
+        .take(MAX_NOTE_CHARS)
+        .position(|&c| c == close)?;
+    Some(at + 1)
+}
+
 /// `〒100-0013 東京都…` or `100-0013 東京都…`: the code, and the address after it.
 fn split_leading_postal_code(folded: &str) -> (Option<&str>, &str) {
     let s = folded.trim_start_matches(['〒', ' ']);
@@ -165,7 +239,7 @@ fn split_leading_postal_code(folded: &str) -> (Option<&str>, &str) {
 
 enum CityFound {
     One(&'static City, usize),
-    /// Several cities spelled alike, all ending at the same place.
+    /// Several cities the address could name, all ending at the same place.
     Ambiguous(Vec<&'static City>, usize),
     None,
 }
@@ -173,8 +247,15 @@ enum CityFound {
 /// An address in four steps — prefecture, city, town, lot and building —
 /// each from what is written, a postal code (`hint`: its prefecture and
 /// city) filling only what is not.
-fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> Normalized {
+/// `notes`: what [`split_head`] set aside, kept in the `note` part.
+fn parse(
+    input: &Input,
+    hint: Option<(&str, &str)>,
+    notes: String,
+    opts: &AddressOptions,
+) -> Normalized {
     let mut n = Normalized::default();
+    let mut notes: Vec<String> = [notes].into_iter().filter(|s| !s.is_empty()).collect();
 
     // 1. Prefecture, as written.
     let (prefecture, mut pos) = written_prefecture(input);
@@ -193,9 +274,12 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
                 .collect();
             n.issue(
                 IssueKind::AmbiguousCity,
-                format!("the city is in several prefectures: {}", names.join(", ")),
+                format!(
+                    "the address could be in any of {}; add the city or the prefecture",
+                    names.join(", ")
+                ),
             );
-            return keep_as_written(n, input, "", "");
+            return keep_as_written(n, input, "", "", &notes);
         }
         CityFound::None => match ward_by_town(input, pos, hint_prefecture, hint) {
             Some((c, end)) => {
@@ -214,7 +298,7 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
         }
         n.issue(IssueKind::UnknownCity, "no city found in the master");
         n.push_part("prefecture", pref);
-        return keep_as_written(n, input, pref, &input.text(pos, input.chars.len()));
+        return keep_as_written(n, input, pref, &input.text(pos, input.chars.len()), &notes);
     };
     if let Some((hp, hc)) = hint {
         if postal_disagrees(city, hp, hc) {
@@ -232,7 +316,7 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
     n.push_part("city", city.name);
     let head = format!("{prefecture}{}", city.name);
 
-    // 3. Town (after Kyoto's street directions, when there are some).
+    // 3. Town, with Kyoto's streets before or after it.
     let Some(found) = written_town(input, pos, city) else {
         let rest = input.text(pos, input.chars.len());
         if !rest.is_empty() {
@@ -241,19 +325,48 @@ fn parse(input: &Input, hint: Option<(&str, &str)>, opts: &AddressOptions) -> No
                 format!("`{rest}` is not a town of {prefecture}{}", city.name),
             );
         }
-        return keep_as_written(n, input, &head, &rest);
+        return keep_as_written(n, input, &head, &rest, &notes);
     };
     let town_display = match opts.chome {
         ChomeStyle::Kanji => format!("{}{}", found.kept_prefix, found.town),
         ChomeStyle::Arabic => format!("{}{}", found.kept_prefix, chome_in_arabic(found.town)),
     };
-    n.push_part("street", found.street.as_str());
-    n.push_part("town", town_display.as_str());
 
-    // 4. Lot and building.
-    let lot = split_lot(&input.chars[found.end..]);
+    // 4. Lot and building; a note in brackets between town and lot
+    // (`八坂(旧八坂村)1090`) is set aside.
+    let mut lot_start = found.end;
+    loop {
+        let at = input.skip_spaces(lot_start);
+        let Some(len) = bracket_len(&input.chars[at..]) else {
+            break;
+        };
+        let after = input.skip_spaces(at + len);
+        if !starts_lot_number(&input.chars, after, At::Start) {
+            break;
+        }
+        notes.push(input.text(at, at + len));
+        lot_start = after;
+    }
+    let mut lot = split_lot(&input.chars[lot_start..]);
+    let mut street = found.street;
+    if city.name.starts_with("京都市") && street.is_empty() {
+        // `紫野宮西町19-1(堀川通鞍馬口上ル)`: the street in brackets after
+        // the lot is no building.
+        let b: Vec<char> = lot.building.chars().collect();
+        if bracket_len(&b) == Some(b.len()) && b.len() > 2 {
+            let inner: String = b[1..b.len() - 1].iter().collect();
+            let written = Input::new(&inner);
+            if kyoto_street_end(&written, 0) == Some(written.chars.len()) {
+                street = inner;
+                lot.building.clear();
+            }
+        }
+    }
+    n.push_part("street", street.as_str());
+    n.push_part("town", town_display.as_str());
     n.push_part("lot", lot.lot.as_str());
     n.push_part("building", lot.building.as_str());
+    n.push_part("note", notes.join(" "));
 
     let mut value = format!("{head}{town_display}{}", lot.lot);
     if !lot.building.is_empty() {
@@ -293,50 +406,70 @@ fn written_prefecture(input: &Input) -> (Option<&'static str>, usize) {
     (None, 0)
 }
 
-/// The city written at `pos` (in the written prefecture, else the postal
-/// code's). A postal code can be stale or mistyped: when it leads nowhere
-/// (its prefecture has no city written so, or that city has no such town),
-/// a city the address writes out is believed over it — when it is the only
-/// city so spelled, or the only one of them with the town that follows.
+/// The city written at `pos`, in the written prefecture when there is one.
+///
+/// A name several cities answer to (`府中市`; a ward name such as `北区`,
+/// which Tokyo and eleven designated cities have) is settled by the town
+/// that follows when exactly one of them has it; among several with the
+/// town, by an exact spelling (`鹿島市` is Saga's, `鹿嶋市` Ibaraki's) or by
+/// the postal code. Otherwise it stays ambiguous: nothing is guessed. A
+/// postal code can be stale or mistyped, so it never outweighs a town the
+/// address writes out: `北区滝野川` is Tokyo's 北区 whatever the code says.
 fn written_city(
     input: &Input,
     pos: usize,
     prefecture: Option<&'static str>,
     hint: Option<(&str, &str)>,
 ) -> CityFound {
-    let hint_prefecture = prefecture.or(hint.map(|h| h.0));
-    let mut found_city = find_city(input, pos, hint_prefecture);
-    if matches!(found_city, CityFound::None) {
+    let mut found = find_city(input, pos, prefecture);
+    if matches!(found, CityFound::None) {
         // Japan Post writes two Tokyo island towns after their island, as if
         // it were a 郡: `八丈島八丈町`, `三宅島三宅村`.
         if let Some(island_end) = (pos + 2..pos + 5).find(|&e| input.keys.get(e - 1) == Some(&'島'))
         {
-            if let CityFound::One(c, end) = find_city(input, island_end, hint_prefecture) {
+            if let CityFound::One(c, end) = find_city(input, island_end, prefecture) {
                 if c.prefecture == "東京都" {
-                    found_city = CityFound::One(c, end);
+                    found = CityFound::One(c, end);
                 }
             }
         }
     }
-    if prefecture.is_none() && hint.is_some() && !town_follows(input, &found_city) {
-        match find_city(input, pos, None) {
-            CityFound::One(c, end) if matches!(found_city, CityFound::None) => {
-                found_city = CityFound::One(c, end);
-            }
-            CityFound::Ambiguous(cities, end) => {
-                let mut with_town = cities
-                    .iter()
-                    .filter(|c| town_follows(input, &CityFound::One(c, end)));
-                if let (Some(c), None) = (with_town.next(), with_town.next()) {
-                    found_city = CityFound::One(c, end);
-                } else if matches!(found_city, CityFound::None) {
-                    found_city = CityFound::Ambiguous(cities, end);
-                }
-            }
-            _ => {}
+    let CityFound::Ambiguous(cities, end) = found else {
+        return found;
+    };
+    let written = input.text(pos, end);
+    let settle = |among: Vec<&'static City>| -> CityFound {
+        if let [one] = among.as_slice() {
+            return CityFound::One(one, end);
         }
+        let exact: Vec<&&City> = among
+            .iter()
+            .filter(|c| c.name == written || c.short_name == written)
+            .collect();
+        if let [one] = exact.as_slice() {
+            return CityFound::One(one, end);
+        }
+        if let Some((hp, hc)) = hint {
+            let agreeing: Vec<&&City> = among
+                .iter()
+                .filter(|c| !postal_disagrees(c, hp, hc))
+                .collect();
+            if let [one] = agreeing.as_slice() {
+                return CityFound::One(one, end);
+            }
+        }
+        CityFound::Ambiguous(among, end)
+    };
+    let with_town: Vec<&'static City> = cities
+        .iter()
+        .copied()
+        .filter(|c| town_settles(input, input.skip_spaces(end), c))
+        .collect();
+    if with_town.is_empty() {
+        settle(cities)
+    } else {
+        settle(with_town)
     }
-    found_city
 }
 
 /// A town of the city, found in the address.
@@ -351,9 +484,9 @@ struct TownFound {
     street: String,
 }
 
-/// The town written at `pos`: after Kyoto's street directions when there
-/// are some; a lot number alone where the master says part of the city has
-/// no town names.
+/// The town written at `pos`, with Kyoto's streets before or after it
+/// (`寺町通御池上る上本能寺前町`, `東裏辻町釜座通下立売下る`); a lot number
+/// alone where the master says part of the city has no town names.
 fn written_town(input: &Input, pos: usize, city: &'static City) -> Option<TownFound> {
     let towns = city_towns(city);
     let found = |(town, end, kept_prefix), street| TownFound {
@@ -362,26 +495,48 @@ fn written_town(input: &Input, pos: usize, city: &'static City) -> Option<TownFo
         kept_prefix,
         street,
     };
-    if city.name.starts_with("京都市") {
+    let kyoto = city.name.starts_with("京都市");
+    if kyoto {
         if let Some(after) = kyoto_street_end(input, pos) {
-            if let Some(t) = towns.find(input, after) {
-                return Some(found(t, input.text(pos, after)));
+            let mut at = input.skip_spaces(after);
+            // `…七条下る5丁目下池田町`: a 丁目 counted along the street
+            // belongs to the street when a town follows it.
+            for _ in 0..2 {
+                if let Some(t) = towns.find(input, at) {
+                    let street = input.text(pos, at).trim_end().to_string();
+                    return Some(found(t, street));
+                }
+                match street_chome_end(input, at) {
+                    Some(e) => at = input.skip_spaces(e),
+                    None => break,
+                }
             }
         }
     }
     if let Some(t) = towns.find(input, pos) {
-        return Some(found(t, String::new()));
+        // In Kyoto a name followed by 通 or 筋 is a street (`寺町通`), not the town.
+        let street_name = kyoto && matches!(input.chars.get(t.1), Some('通' | '筋'));
+        if !street_name {
+            if kyoto {
+                let at = input.skip_spaces(t.1);
+                if let Some(e) = kyoto_street_end(input, at) {
+                    return Some(found((t.0, e, t.2), input.text(at, e)));
+                }
+            }
+            return Some(found(t, String::new()));
+        }
     }
-    if city.name.starts_with("京都市") {
+    if kyoto {
         // Streets without a direction (`高辻通堀川富永町692`): the town is the
-        // first one that runs up to the lot number, after a street (`…通`):
-        // without one, `新大黒町5` would be read as 新 + `大黒町`, a guess.
+        // first one that runs up to the lot number, after a street (`…通`,
+        // `…筋`): without one, `新大黒町5` would be read as 新 + `大黒町`, a
+        // guess.
         let mut at = pos + 1;
         while at < input.chars.len() && !input.chars[at].is_ascii_digit() {
-            let after_street = input.chars[pos..at].contains(&'通');
+            let after_street = input.chars[pos..at].iter().any(|&c| c == '通' || c == '筋');
             if let Some((t, end, kept)) = towns.find(input, at).filter(|_| after_street) {
                 if matches!(input.chars.get(end), None | Some(' '))
-                    || starts_lot_number(&input.chars, end)
+                    || starts_lot_number(&input.chars, end, At::Start)
                 {
                     return Some(found((t, end, kept), input.text(pos, at)));
                 }
@@ -396,9 +551,47 @@ fn written_town(input: &Input, pos: usize, city: &'static City) -> Option<TownFo
     None
 }
 
+/// Is a town of `city` written at `pos`, whole? Settling which city an
+/// address means needs more than a town name's start (`東` of `東雲町`): what
+/// follows the town must be the end, a space, a lot number, a 字, a note or a
+/// building.
+fn town_settles(input: &Input, pos: usize, city: &'static City) -> bool {
+    let Some(found) = written_town(input, pos, city) else {
+        return false;
+    };
+    if found.town.is_empty() {
+        // `南箕輪村3930`, lots without a town: no town to settle anything.
+        return false;
+    }
+    let at = found.end;
+    match input.chars.get(at) {
+        None | Some(' ' | '字') => true,
+        Some(&c) if is_lot_joiner(c) => {
+            c == '-' || input.chars.get(at + 1).is_some_and(char::is_ascii_digit)
+        }
+        Some(&c) if c.is_ascii_digit() => place_number_end(&input.chars, at).is_none(),
+        Some(_) if starts_lot_number(&input.chars, at, At::Start) => {
+            // A lot in kanji (`一の三`, `二番一号`) must be all there is:
+            // `二番町`, `九号北` are more town.
+            let lot = split_lot(&input.chars[at..]);
+            !lot.lot.is_empty()
+                && lot.lot.chars().all(|c| c.is_ascii_digit() || c == '-')
+                && (lot.building.is_empty() || input.chars[at..].contains(&' '))
+        }
+        Some(_) => names_building(&input.chars, at) || bracket_len(&input.chars[at..]).is_some(),
+    }
+}
+
 /// The result when the address cannot be fully understood: `head` (what was
 /// understood) followed by `rest` as written.
-fn keep_as_written(mut n: Normalized, input: &Input, head: &str, rest: &str) -> Normalized {
+fn keep_as_written(
+    mut n: Normalized,
+    input: &Input,
+    head: &str,
+    rest: &str,
+    notes: &[String],
+) -> Normalized {
+    n.push_part("note", notes.join(" "));
     let value = if head.is_empty() && rest.is_empty() {
         input.text(0, input.chars.len())
     } else {
@@ -407,18 +600,6 @@ fn keep_as_written(mut n: Normalized, input: &Input, head: &str, rest: &str) -> 
     n.key = Some(text::without_spaces(&address_key(&value)));
     n.value = Some(value);
     n
-}
-
-/// Is `found` one city, followed by one of its towns (or by a lot number
-/// where the city has lots without a town)?
-fn town_follows(input: &Input, found: &CityFound) -> bool {
-    let CityFound::One(city, end) = found else {
-        return false;
-    };
-    let at = input.skip_spaces(*end);
-    let towns = city_towns(city);
-    towns.find(input, at).is_some()
-        || (towns.lots_without_town && input.chars.get(at).is_some_and(|c| c.is_ascii_digit()))
 }
 
 /// Does the postal code's place (`prefecture`, `city` as the postal master
@@ -438,7 +619,8 @@ fn postal_disagrees(found: &City, prefecture: &str, city: &str) -> bool {
         let (a, b) = (address_key(a), address_key(b));
         a.starts_with(&b) || b.starts_with(&a) || a.ends_with(&b) || b.ends_with(&a)
     };
-    !related(found.name, city) && !related(found.short_name, city)
+    // A ward's short name (`北区`) is shared: only a 郡-less name counts.
+    !related(found.name, city) && (found.is_ward() || !related(found.short_name, city))
 }
 
 fn find_city(input: &Input, pos: usize, prefecture: Option<&str>) -> CityFound {
@@ -496,15 +678,7 @@ fn ward_by_town(
     let shi = (pos + 1..end).find(|&i| input.keys[i] == '市')?;
     let city_key: String = input.keys[pos..=shi].iter().collect();
     let after = input.skip_spaces(shi + 1);
-    let wards: Vec<&'static City> = m
-        .cities()
-        .iter()
-        .filter(|c| prefecture.is_none_or(|p| p == c.prefecture))
-        .filter(|c| {
-            let k = address_key(c.name);
-            k.len() > city_key.len() && k.starts_with(&city_key) && k.ends_with('区')
-        })
-        .collect();
+    let wards = m.wards_of(&city_key, prefecture);
     if wards.is_empty() {
         return None;
     }
@@ -513,27 +687,31 @@ fn ward_by_town(
             return Some((w, after));
         }
     }
-    let mut with_town = wards
-        .iter()
-        .filter(|w| city_towns(w).find(input, after).is_some());
+    let mut with_town = wards.iter().filter(|w| town_settles(input, after, w));
     match (with_town.next(), with_town.next()) {
         (Some(w), None) => Some((w, after)),
         _ => None,
     }
 }
 
-/// Kyoto writes the streets and directions before the town:
-/// `寺町通御池上る上本能寺前町488`. The end of the last direction, if any.
+/// Kyoto writes streets and the directions from their crossing:
+/// `寺町通御池上る` (up from 御池 along 寺町通), `四条通烏丸東入`,
+/// `松原通烏丸西入2筋目下る`. The end of the last direction at or after
+/// `pos`, before any lot number or space.
 fn kyoto_street_end(input: &Input, pos: usize) -> Option<usize> {
-    const DIRECTIONS: [&str; 8] = [
+    const DIRECTIONS: [&str; 12] = [
         "上る",
         "下る",
         "上ル",
         "下ル",
-        "東入",
-        "西入",
         "上がる",
         "下がる",
+        "上ガル",
+        "下ガル",
+        "東入",
+        "西入",
+        "北入",
+        "南入",
     ];
     let mut end = None;
     let mut i = pos;
@@ -545,13 +723,32 @@ fn kyoto_street_end(input: &Input, pos: usize) -> Option<usize> {
             }
             end = Some(e);
             i = e;
-        } else if input.chars[i].is_ascii_digit() || input.chars[i] == ' ' {
+        } else if input.chars[i].is_ascii_digit() {
+            // `2筋目`, `下る3丁目`: side streets and blocks counted along
+            // the street are part of it.
+            let digits_end = (i..input.chars.len())
+                .find(|&j| !input.chars[j].is_ascii_digit())
+                .unwrap_or(input.chars.len());
+            match input
+                .has(digits_end, "筋目")
+                .or_else(|| input.has(digits_end, "丁目"))
+            {
+                Some(e) => i = e,
+                None => break,
+            }
+        } else if input.chars[i] == ' ' {
             break;
         } else {
             i += 1;
         }
     }
     end
+}
+
+/// `5丁目` or `五丁目` at `at`: where it ends.
+fn street_chome_end(input: &Input, at: usize) -> Option<usize> {
+    let (_, after) = read_number(&input.chars, at)?;
+    input.has(after, "丁目")
 }
 
 /// `大通西十丁目` → `大通西10丁目`.
@@ -583,11 +780,12 @@ fn chome_in_arabic(town: &str) -> String {
 
 // ---- towns ------------------------------------------------------------------
 
-/// The suffixes (as address keys) after which a kanji number in a town name is
-/// a number people write in digits too: `北三条西六丁目` is written `北3条西6-…`,
-/// `西堀通六番町` `西堀通6番町`. Longest first. `丁` alone is how a few towns
-/// write 丁目 officially (`家原寺町一丁`).
-const NUMBERED: [&str; 7] = ["丁目", "丁", "条", "線", "地割", "番町", "ノ町"];
+/// The suffixes (as address keys) after which a number in a town name is
+/// a number people write in digits or kanji alike: `北三条西六丁目` is written
+/// `北3条西6-…`, `西堀通六番町` `西堀通6番町`, `安原下第一号` `安原下第1号`,
+/// `第1地割` (as the registry writes it) `第一地割`. Longest first. `丁`
+/// alone is how a few towns write 丁目 officially (`家原寺町一丁`).
+const NUMBERED: [&str; 8] = ["丁目", "丁", "条", "線", "地割", "番町", "ノ町", "号"];
 
 /// Suffixes read as 丁目: either may be written for the other, or left out
 /// before a dash (`霞が関1-2-1`).
@@ -608,8 +806,7 @@ enum Token {
 #[derive(Debug)]
 struct TownPattern {
     name: &'static str,
-    /// Known from Japan Post's list only ([`crate::master::Town::from_postal`]).
-    from_postal: bool,
+    source: TownSource,
     /// `大字` or `字` at the start of the official name: people often leave it out.
     prefix: &'static str,
     tokens: Vec<Token>,
@@ -649,7 +846,7 @@ impl CityTowns {
                 continue;
             }
             let mut pattern = TownPattern::new(name);
-            pattern.from_postal = town.from_postal;
+            pattern.source = town.source;
             let first = match pattern.tokens.first() {
                 Some(Token::Char(c)) => *c,
                 Some(Token::Number { .. }) => NUMBER_FIRST,
@@ -669,25 +866,28 @@ impl CityTowns {
     }
 
     /// The best official town written at `pos`, where it ends in the input,
-    /// and the 大字/字 written before a Japan Post name (which has none).
+    /// and the 大字/字 written before a Japan Post name (which has none). A
+    /// 小字 listed under the city ([`TownSource::Koaza`]) counts only where
+    /// no town matches.
     fn find(&self, input: &Input, pos: usize) -> Option<(&'static str, usize, &'static str)> {
-        // The input may write 大字/字, whether the official name has it or not.
-        let written_prefix: Option<(&'static str, usize)> = ["大字", "字"]
+        // The input may write 大字/字/小字, whether the official name has it or not.
+        let written_prefix: Option<(&'static str, usize)> = ["大字", "小字", "字"]
             .into_iter()
             .find_map(|p| input.has_key(pos, p).map(|end| (p, end)));
-        let mut starts = vec![pos];
+        let mut starts = [Some(pos), None];
         if let Some((_, end)) = written_prefix {
-            starts.push(end);
+            starts[1] = Some(end);
         }
         let mut matches: Vec<(usize, TownMatch)> = Vec::new();
-        for &start in &starts {
+        for start in starts.into_iter().flatten() {
             let Some(&first) = input.keys.get(start) else {
                 continue;
             };
-            let mut lists = vec![self.by_first.get(&first)];
-            if first.is_ascii_digit() || text::is_kanji_numeral(first) {
-                lists.push(self.by_first.get(&NUMBER_FIRST));
-            }
+            let numeral = first.is_ascii_digit() || text::is_kanji_numeral(first);
+            let lists = [
+                self.by_first.get(&first),
+                self.by_first.get(&NUMBER_FIRST).filter(|_| numeral),
+            ];
             for &i in lists.into_iter().flatten().flatten() {
                 if let Some(tm) = self.patterns[i as usize].match_at(input, pos, written_prefix) {
                     if !matches.iter().any(|(j, _)| *j == i as usize) {
@@ -696,17 +896,32 @@ impl CityTowns {
                 }
             }
         }
+        if matches
+            .iter()
+            .any(|(i, _)| self.patterns[*i].source != TownSource::Koaza)
+        {
+            matches.retain(|(i, _)| self.patterns[*i].source != TownSource::Koaza);
+        }
         // Longest match first; then a registry name over a Japan Post one;
-        // then a name matched with its 大字/字 as written; then the shorter
-        // name (stable: index order).
+        // then the name spelled as written (the registry lists some towns in
+        // two spellings: `木月祗園町` and `木月祇園町`); then a name matched
+        // with its 大字/字 as written; then the shorter name (stable: index
+        // order).
+        let as_written = |i: usize, m: &TownMatch| {
+            let name = self.patterns[i].name;
+            let written = &input.chars[pos..m.end];
+            name.chars().count() <= written.len()
+                && name
+                    .chars()
+                    .rev()
+                    .zip(written.iter().rev())
+                    .all(|(a, &b)| a == b)
+        };
         let best = matches.iter().max_by(|(ia, a), (ib, b)| {
             a.end
                 .cmp(&b.end)
-                .then(
-                    self.patterns[*ib]
-                        .from_postal
-                        .cmp(&self.patterns[*ia].from_postal),
-                )
+                .then(self.patterns[*ib].source.cmp(&self.patterns[*ia].source))
+                .then(as_written(*ia, a).cmp(&as_written(*ib, b)))
                 .then(b.prefix_omitted.cmp(&a.prefix_omitted))
                 .then(
                     self.patterns[*ib]
@@ -734,7 +949,7 @@ impl CityTowns {
         }
         let pattern = &self.patterns[best_i];
         let kept_prefix = match written_prefix {
-            Some((p, _)) if pattern.from_postal && pattern.prefix.is_empty() => p,
+            Some((p, _)) if pattern.source == TownSource::Postal && pattern.prefix.is_empty() => p,
             _ => "",
         };
         Some((pattern.name, best_m.end, kept_prefix))
@@ -765,20 +980,17 @@ impl TownPattern {
                 i += 2;
                 continue;
             }
-            let start = i;
-            while i < chars.len() && text::is_kanji_numeral(chars[i]) {
-                i += 1;
-            }
-            if i > start {
-                let rest: String = chars[i..].iter().map(|&c| key_char(c)).collect();
-                let numeral: String = chars[start..i].iter().collect();
-                let suffix = NUMBERED.into_iter().find(|s| rest.starts_with(s));
-                if let (Some(suffix), Some(value)) = (suffix, text::parse_number(&numeral)) {
+            // A number (kanji or, as the registry writes some, digits)
+            // before a suffix that makes it one (`六丁目`, `第1地割`).
+            if let Some((value, end)) = read_number(&chars, i) {
+                let rest: String = chars[end..].iter().take(2).map(|&c| key_char(c)).collect();
+                if let Some(suffix) = NUMBERED.into_iter().find(|s| rest.starts_with(s)) {
                     tokens.push(Token::Number { value, suffix });
-                    i += suffix.chars().count();
+                    i = end + suffix.chars().count();
                     continue;
                 }
-                tokens.extend(chars[start..i].iter().map(|&c| Token::Char(key_char(c))));
+                tokens.extend(chars[i..end].iter().map(|&c| Token::Char(key_char(c))));
+                i = end;
                 continue;
             }
             tokens.push(Token::Char(key_char(chars[i])));
@@ -786,7 +998,7 @@ impl TownPattern {
         }
         TownPattern {
             name,
-            from_postal: false,
+            source: TownSource::Registry,
             prefix,
             tokens,
         }
@@ -845,6 +1057,14 @@ impl TownPattern {
                             _ => return None,
                         }
                         inferred_chome_at = Some(at);
+                    } else if *suffix == "条"
+                        && input.chars.get(after) == Some(&'-')
+                        && matches!(self.tokens.get(t + 1), Some(Token::Number { suffix, .. }) if is_chome(suffix))
+                        && count_lot_numbers(&input.chars[at..]) >= 3
+                    {
+                        // `東茨戸1-2-314`: 条, 丁目 and lot in dashes, as
+                        // Sapporo writes them (東茨戸一条二丁目314).
+                        i = after + 1;
                     } else if (is_chome(suffix) || *suffix == "条") && !is_last {
                         // `南郷通1南`, `北3西6`: the next character must still match.
                         i = after;
@@ -919,22 +1139,30 @@ struct Lot {
     building: String,
 }
 
-/// Separators that may follow a lot number, longest first. The bool says
-/// whether the separator is dropped when no number follows (`8番地` → `8`).
-const LOT_SEPARATORS: [(&str, bool); 12] = [
-    ("番地の", false),
-    ("番地ノ", false),
-    ("番地", true),
-    ("番の", false),
-    ("番", true),
-    ("号の", false),
-    ("号", true),
-    ("-", true),
-    ("の", false),
-    ("ノ", false),
-    ("之", false),
-    ("丁目", true),
-];
+/// Words after a lot number (`2番1号`, `1798番地1`), longest first.
+const LOT_WORDS: [&str; 4] = ["番地", "番", "号", "丁目"];
+
+/// Characters that join lot numbers (`1-2`, `1の2`, `1之2`, `1丿2`).
+fn is_lot_joiner(c: char) -> bool {
+    matches!(c, '-' | 'の' | 'ノ' | '之' | '丿')
+}
+
+/// The separator after a lot number at `i`: a word (`番地`), a joiner
+/// (`の`), or both (`番地の`, `4番-4`). Its length, and whether it is dropped
+/// when no number follows (`8番地` → `8`; a `の` with nothing after it is
+/// kept as written).
+fn lot_separator(chars: &[char], i: usize) -> Option<(usize, bool)> {
+    let word = LOT_WORDS
+        .iter()
+        .find(|w| starts_with_str(&chars[i..], w))
+        .map_or(0, |w| w.chars().count());
+    let joiner = chars.get(i + word).copied().filter(|&c| is_lot_joiner(c));
+    if word == 0 && joiner.is_none() {
+        return None;
+    }
+    let len = word + usize::from(joiner.is_some());
+    Some((len, matches!(joiner, None | Some('-'))))
+}
 
 /// Marks that make the number before them part of the building (`5F`, `3階`,
 /// `101号室`), not of the lot.
@@ -942,18 +1170,41 @@ fn is_floor_or_room(rest: &[char]) -> bool {
     matches!(rest.first(), Some('F' | 'f' | '階' | '室' | 'B')) || rest.starts_with(&['号', '室'])
 }
 
+/// Words that make the numbers before them a building's name (`5-1番館`,
+/// `2号棟`), not a lot.
+const BUILDING_WORDS: [&str; 6] = ["番館", "号館", "番棟", "号棟", "棟", "館"];
+
+/// Does the number at `i` name a building (`1番館`, `3号棟`)? In
+/// `2-1-2号館` only the last number does: the lot is `2-1`.
+fn names_building(chars: &[char], i: usize) -> bool {
+    let end = (i..chars.len())
+        .find(|&j| !chars[j].is_ascii_digit())
+        .unwrap_or(chars.len());
+    end > i
+        && BUILDING_WORDS
+            .iter()
+            .any(|w| starts_with_str(&chars[end..], w))
+}
+
 fn split_lot(chars: &[char]) -> Lot {
     let text_of = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
     let mut i = 0;
     let space_after_town = chars.first() == Some(&' ');
-    // Leading separators left by the town match (`霞が関一丁目-2-1`).
-    while matches!(chars.get(i), Some('-' | ' ')) {
-        i += 1;
+    // Leading separators left by the town match (`霞が関一丁目-2-1`), and
+    // a joiner between a town and its lot (`旭市ハの74-2`).
+    loop {
+        match chars.get(i) {
+            Some('-' | ' ') => i += 1,
+            Some(&c) if is_lot_joiner(c) && chars.get(i + 1).is_some_and(char::is_ascii_digit) => {
+                i += 1
+            }
+            _ => break,
+        }
     }
     let mut lot = String::new();
-    if space_after_town && !starts_lot_number(chars, i) {
+    if names_building(chars, i) || (space_after_town && !starts_lot_number(chars, i, At::Start)) {
         // `霞が関一丁目 霞が関ビル`: after a space, what is not a lot number
-        // is a building.
+        // is a building; so is `5-1番館`.
         return Lot {
             lot,
             building: text_of(i, chars.len()),
@@ -969,7 +1220,12 @@ fn split_lot(chars: &[char]) -> Lot {
                 building: text_of(i, chars.len()),
             };
         }
-        if starts_lot_number(chars, i) {
+        let at = if i == koaza_start {
+            At::Start
+        } else {
+            At::AfterText
+        };
+        if starts_lot_number(chars, i, at) {
             // `第11地割`, `東2線`, `1区`: a number that names a place is part
             // of the 小字, not of the lot.
             match place_number_end(chars, i) {
@@ -990,28 +1246,33 @@ fn split_lot(chars: &[char]) -> Lot {
     // The numbers.
     let mut numbers: Vec<u32> = Vec::new();
     let mut end_of_lot = i;
-    while let Some((v, after)) = read_lot_number(chars, i, !numbers.is_empty()) {
+    let first = if i == koaza_start {
+        At::Start
+    } else {
+        At::AfterText
+    };
+    loop {
+        if names_building(chars, i) {
+            break;
+        }
+        let at = if numbers.is_empty() { first } else { At::InLot };
+        let Some((v, after)) = read_lot_number(chars, i, at) else {
+            break;
+        };
         if is_floor_or_room(&chars[after..]) {
             break;
         }
         numbers.push(v);
         end_of_lot = after;
         i = after;
-        let Some((sep, drop_at_end)) = LOT_SEPARATORS
-            .iter()
-            .find(|(s, _)| starts_with_str(&chars[i..], s))
-        else {
+        let Some((len, drop_at_end)) = lot_separator(chars, i) else {
             break;
         };
-        let mut after_sep = i + sep.chars().count();
-        // `4番-4`, `12番地-3`: a dash after the word says the same thing.
-        if *sep != "-" && chars.get(after_sep) == Some(&'-') {
-            after_sep += 1;
-        }
-        if read_lot_number(chars, after_sep, true).is_some() {
+        let after_sep = i + len;
+        if read_lot_number(chars, after_sep, At::InLot).is_some() {
             i = after_sep;
         } else {
-            if *drop_at_end {
+            if drop_at_end {
                 end_of_lot = after_sep;
             }
             break;
@@ -1032,9 +1293,13 @@ fn split_lot(chars: &[char]) -> Lot {
 /// Suffixes that make a number part of a place name inside the lot's 小字.
 const PLACE_NUMBER_SUFFIXES: [&str; 6] = ["地割", "街区", "線", "区", "条", "番町"];
 
-/// Where `第11地割` ends, when the number at `i` is followed by such a suffix.
+/// Where `第11地割` ends, when the number at `i` is followed by such a suffix;
+/// after `第`, `号` names a place too (`第3号`), where alone it ends a lot.
 fn place_number_end(chars: &[char], i: usize) -> Option<usize> {
     let (_, after) = read_number(chars, i)?;
+    if i > 0 && chars[i - 1] == '第' && chars.get(after) == Some(&'号') {
+        return Some(after + 1);
+    }
     PLACE_NUMBER_SUFFIXES
         .iter()
         .find(|s| starts_with_str(&chars[after..], s))
@@ -1046,15 +1311,30 @@ fn starts_with_str(chars: &[char], s: &str) -> bool {
     s.chars().all(|c| it.next() == Some(&c))
 }
 
-/// Does a lot number start at `i`? Digits always; a kanji numeral only when
-/// 番 or 号 follows it (`二番地`), so `三軒茶屋` stays a name.
-fn starts_lot_number(chars: &[char], i: usize) -> bool {
-    read_lot_number(chars, i, false).is_some()
+/// Where a lot number stands, which decides how much a kanji numeral needs
+/// around it to be read as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// Right after the town (`紀尾井町一の三`, `上木町九十五`): nothing but
+    /// the lot can follow there.
+    Start,
+    /// After place text (a 小字): `字十三塚` is a name, `字平山十四番地` a lot.
+    AfterText,
+    /// After another lot number and its separator (`二番一号`, `2番地一`).
+    InLot,
 }
 
-/// A lot number at `i`. Kanji numerals count when `番`/`号` follows, or, inside
-/// a lot (`in_lot`), when the lot ends there (`二番一号`, `2番地一`).
-fn read_lot_number(chars: &[char], i: usize, in_lot: bool) -> Option<(u32, usize)> {
+/// Does a lot number start at `i`? Digits always; a kanji numeral as
+/// [`read_lot_number`] says, so `三軒茶屋` stays a name.
+fn starts_lot_number(chars: &[char], i: usize, at: At) -> bool {
+    read_lot_number(chars, i, at).is_some()
+}
+
+/// A lot number at `i`. Kanji numerals count when `番`/`号` follows; where
+/// the lot can end there (at the start or inside a lot), when it does, or
+/// when a joiner and another number follow (`一の三`); never before other
+/// text (`一ツ橋`, `三の輪`, `十日市`).
+fn read_lot_number(chars: &[char], i: usize, at: At) -> Option<(u32, usize)> {
     let c = *chars.get(i)?;
     if c.is_ascii_digit() {
         return read_number(chars, i);
@@ -1063,9 +1343,20 @@ fn read_lot_number(chars: &[char], i: usize, in_lot: bool) -> Option<(u32, usize
         return None;
     }
     let (v, after) = read_number(chars, i)?;
-    let next = chars.get(after);
-    let ok =
-        matches!(next, Some('番' | '号')) || (in_lot && matches!(next, None | Some(' ' | '-')));
+    let ok = match chars.get(after) {
+        Some('番' | '号') => true,
+        None | Some(' ') => at != At::AfterText,
+        Some('-') if at == At::InLot => true,
+        Some(&j) if is_lot_joiner(j) => {
+            at != At::AfterText
+                && chars.get(after + 1).is_some_and(|&n| {
+                    n.is_ascii_digit()
+                        || (text::is_kanji_numeral(n)
+                            && read_lot_number(chars, after + 1, At::InLot).is_some())
+                })
+        }
+        _ => false,
+    };
     ok.then_some((v, after))
 }
 
@@ -1257,7 +1548,11 @@ mod tests {
 
     #[test]
     fn towns_only_japan_post_lists() {
-        // 権堂町 is missing from the registry snapshot; Japan Post has it.
+        // 代官山 is missing from the registry snapshot; Japan Post has it.
+        let n = normalize("昭島市代官山1-1", &kanji());
+        assert_eq!(n.value.as_deref(), Some("東京都昭島市代官山1-1"));
+        assert!(n.issues.is_empty(), "{:?}", n.issues);
+        // The snapshot has 権堂町 only as a 小字 under the city: found too.
         let n = normalize("長野市権堂町2201番地", &kanji());
         assert_eq!(n.value.as_deref(), Some("長野県長野市権堂町2201"));
         assert!(n.issues.is_empty(), "{:?}", n.issues);
@@ -1269,6 +1564,62 @@ mod tests {
             Some("長野県長野市大字稲葉中千田2142")
         );
         assert_eq!(with.key, without.key);
+    }
+
+    #[test]
+    fn shared_ward_names_are_settled_by_the_whole_town() {
+        // 浜松市東区 has a town `東`; `東雲町` is not it.
+        let n = normalize("東区東雲町1-1", &kanji());
+        assert_eq!(kinds(&n), ["ambiguous_city"]);
+        // A 小字 after the town still settles it.
+        let n = normalize("北区太夫浜字新崎1", &kanji());
+        assert_eq!(n.part("city"), Some("新潟市北区"), "{n:?}");
+        // A stale postal code does not outweigh a town only one 北区 has.
+        let n = normalize_with_postal("北区紫野宮西町19-1", Some("114-0001"), &kanji());
+        assert_eq!(n.part("city"), Some("京都市北区"));
+        assert_eq!(kinds(&n), ["postal_code_mismatch"]);
+    }
+
+    #[test]
+    fn lot_readings() {
+        let lot = |s: &str| split_lot(&s.chars().collect::<Vec<_>>());
+        assert_eq!(lot("一の三").lot, "1-3");
+        assert_eq!(lot("九十五").lot, "95");
+        assert_eq!(lot("一ノ瀬12").lot, "一ノ瀬12");
+        assert_eq!(lot("十日市5").lot, "十日市5");
+        assert_eq!(lot("字十三塚4").lot, "字十三塚4");
+        assert_eq!(lot("5番3号").lot, "5-3");
+        assert_eq!(lot("5番地の3").lot, "5-3");
+        assert_eq!(lot("5丿3").lot, "5-3");
+        assert_eq!(
+            lot("2-1-2号館"),
+            Lot {
+                lot: "2-1".into(),
+                building: "2号館".into()
+            }
+        );
+        assert_eq!(
+            lot("1番館"),
+            Lot {
+                lot: String::new(),
+                building: "1番館".into()
+            }
+        );
+        assert_eq!(lot("第3号100").lot, "第3号100");
+        assert_eq!(lot("の12").lot, "12");
+    }
+
+    #[test]
+    fn notes_before_the_address() {
+        let n = normalize("（本社）　東京都千代田区霞が関1-2-1", &kanji());
+        assert_eq!(n.value.as_deref(), Some("東京都千代田区霞が関一丁目2-1"));
+        assert_eq!(n.part("note"), Some("(本社)"));
+        // An address wholly in brackets is no note.
+        let n = normalize("(東京都千代田区霞が関1-2-1)", &kanji());
+        assert_eq!(n.part("note"), None);
+        // A note on an address not understood is kept in the parts.
+        let n = normalize("(旧)どこか1-2", &kanji());
+        assert_eq!(n.part("note"), Some("(旧)"));
     }
 
     #[test]
@@ -1304,12 +1655,21 @@ mod tests {
 
     #[test]
     fn never_guesses() {
-        let n = normalize("府中市宮西町2-24", &kanji());
+        // 柳原 is a town of 新潟市北区 and of 名古屋市北区.
+        let n = normalize("北区柳原2-1-1", &kanji());
         assert_eq!(kinds(&n), ["ambiguous_city"]);
-        assert_eq!(n.value.as_deref(), Some("府中市宮西町2-24"));
-        let n = normalize_with_postal("府中市宮西町2-24", Some("183-0022"), &kanji());
+        assert_eq!(n.value.as_deref(), Some("北区柳原2-1-1"));
+        assert!(
+            n.issues[0].message.contains("名古屋市北区"),
+            "{:?}",
+            n.issues
+        );
+        let n = normalize_with_postal("北区柳原2-1-1", Some("462-0845"), &kanji());
         assert!(n.issues.is_empty(), "{:?}", n.issues);
-        assert_eq!(n.part("prefecture"), Some("東京都"));
+        assert_eq!(n.value.as_deref(), Some("愛知県名古屋市北区柳原二丁目1-1"));
+        // Two 府中市, no town after the name: nothing decides.
+        let n = normalize("府中市2-24", &kanji());
+        assert_eq!(kinds(&n), ["ambiguous_city"]);
 
         let n = normalize("東京都千代田区存在しない町1-2", &kanji());
         assert_eq!(kinds(&n), ["unknown_town"]);
