@@ -1,7 +1,8 @@
 //! Criterion benches for single normalizers on typical (messy) values.
 //! `cargo bench --bench normalizers`
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use nayose::gen::{self, GenOptions, Kind};
 use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
 use nayose::rules::Rules;
@@ -34,5 +35,46 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// Addresses a second, one thread, over two mixes: the golden cases (every
+/// hard notation: Kyoto streets, shared ward names, lots in kanji, notes,
+/// refusals) and 10,000 generated customer addresses (the common case). The
+/// per-city town indexes are warm, as they are after the first rows of a file.
+fn address_mixes(c: &mut Criterion) {
+    let n = Normalizer::new(&Rules::default_rules());
+    let golden_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/normalize/address.tsv");
+    let golden: Vec<String> = std::fs::read_to_string(golden_path)
+        .expect("fixtures/normalize/address.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split('\t').next().unwrap_or("").replace("\\s", " "))
+        .collect();
+    let mut generated = Vec::new();
+    for kind in [Kind::BtoC, Kind::BtoB] {
+        let g = gen::generate(&GenOptions::new(kind, 5_000, 1));
+        let col = g
+            .headers
+            .iter()
+            .position(|h| *h == "住所")
+            .expect("an address column");
+        generated.extend(g.rows.into_iter().map(|r| r.fields[col].clone()));
+    }
+    let mut group = c.benchmark_group("address");
+    for (name, values) in [("golden", &golden), ("generated", &generated)] {
+        for v in values.iter() {
+            black_box(n.normalize(FieldType::Address, v));
+        }
+        group.throughput(Throughput::Elements(values.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for v in values.iter() {
+                    black_box(n.normalize(FieldType::Address, black_box(v)));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, address_mixes);
 criterion_main!(benches);
