@@ -107,6 +107,73 @@ pub fn plan(headers: &[String], types: &[FieldType], compare: &[bool]) -> Vec<Co
     out
 }
 
+/// The name `[start.levels]` gives a comparison: its field type, and the
+/// aspect for a company's branch and legal form (`company_name:branch`).
+pub(crate) fn start_name(c: &Comparison) -> String {
+    let t = c.field_type.as_str();
+    match c.aspect {
+        Aspect::Branch => format!("{t}:branch"),
+        Aspect::LegalForm => format!("{t}:legal_form"),
+        _ => t.to_string(),
+    }
+}
+
+/// The comparator of the comparison `[start.levels]` calls `name`; `None`
+/// when no field type gives it.
+pub fn start_comparator(name: &str) -> Option<Comparator> {
+    FieldType::ALL.iter().find_map(|&t| {
+        plan(&["x".to_string()], &[t], &[true])
+            .into_iter()
+            .find(|c| start_name(c) == name)
+            .map(|c| c.comparator)
+    })
+}
+
+/// The model of the rules' starting weights for `plan`: matching works with
+/// it from the first record, before any training. A level the weights leave
+/// out weighs 0 (m = u).
+pub fn starting_model(plan: &[Comparison], start: &crate::rules::StartWeights) -> Model {
+    use model::{ComparisonModel, LevelModel, Training};
+    const NEUTRAL: f64 = 0.01;
+    Model {
+        version: 1,
+        prior: start.prior,
+        comparisons: plan
+            .iter()
+            .map(|c| {
+                let given = start.levels.get(&start_name(c));
+                ComparisonModel {
+                    name: c.name.clone(),
+                    comparator: c.comparator,
+                    group: c.group.to_string(),
+                    levels: c
+                        .comparator
+                        .levels()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, label)| {
+                            let [m, u] = given
+                                .and_then(|g| g.get(*label))
+                                .copied()
+                                .unwrap_or([NEUTRAL, NEUTRAL]);
+                            LevelModel {
+                                label: label.to_string(),
+                                m,
+                                u,
+                                tf: c.comparator.tf_levels().contains(&(i as u8 + 1)),
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+        training: Training {
+            starting: true,
+            ..Training::default()
+        },
+    }
+}
+
 pub fn specs(plan: &[Comparison]) -> Vec<ComparisonSpec> {
     plan.iter()
         .map(|c| ComparisonSpec {

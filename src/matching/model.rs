@@ -67,11 +67,23 @@ impl LevelModel {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Training {
+    /// The rules' starting weights (`[start]`), not trained on any data:
+    /// the service matches with them until its first training.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub starting: bool,
+    /// The records the service trained on (0: a file's model, or unknown);
+    /// it trains again once it holds twice as many.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub records: u64,
     pub candidate_pairs: u64,
     pub random_pairs: u64,
     pub deterministic_matches: u64,
     pub em_iterations: u32,
     pub converged: bool,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One comparison's contribution to a pair's score.
@@ -445,6 +457,8 @@ pub fn train(
             })
             .collect(),
         training: Training {
+            starting: false,
+            records: 0,
             candidate_pairs: total,
             random_pairs: random.total(),
             deterministic_matches: seeded,

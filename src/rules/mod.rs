@@ -28,6 +28,23 @@ pub struct Rules {
     pub fields: Vec<FieldRule>,
     pub matching: MatchingOptions,
     pub survivorship: SurvivorshipOptions,
+    /// `[start]`: the model used before the first training. A rule file
+    /// without it takes the built-in default's.
+    pub start: StartWeights,
+}
+
+/// `[start]`: starting weights, so matching works from the first record,
+/// before any training. `prior` is P(same customer) for two records drawn at
+/// random; `levels.<comparison>.<level> = [m, u]`, where m = P(level | same
+/// customer) and u = P(level | different customers), and a comparison is a
+/// field type (`company_name`) or a field type and aspect
+/// (`company_name:branch`). A level left out weighs 0.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartWeights {
+    pub prior: f64,
+    #[serde(default)]
+    pub levels: BTreeMap<String, BTreeMap<String, [f64; 2]>>,
 }
 
 /// `[matching]`: blocking, model training, thresholds and clustering for
@@ -303,6 +320,8 @@ struct RuleFile {
     matching: MatchingOptions,
     #[serde(default)]
     survivorship: SurvivorshipOptions,
+    #[serde(default)]
+    start: Option<Spanned<StartWeights>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -387,6 +406,18 @@ impl Rules {
         })?;
         let _ = raw.rules;
         check_options(&raw.options, &raw.matching, &at)?;
+        let start = match raw.start {
+            Some(s) => {
+                let span = s.span();
+                let start = s.into_inner();
+                check_start(&start).map_err(|m| at.error(Some(span), m))?;
+                start
+            }
+            None if text == DEFAULT_RULES => {
+                return Err(at.error(None, "the built-in rules need a [start] section".into()))
+            }
+            None => Rules::default_rules().start,
+        };
         Ok(Rules {
             source: None,
             dictionary: dictionary_of(&raw.dictionary, &at)?,
@@ -394,6 +425,7 @@ impl Rules {
             options: raw.options,
             matching: raw.matching,
             survivorship: raw.survivorship,
+            start,
         })
     }
 
@@ -447,6 +479,37 @@ impl Locate<'_> {
 }
 
 /// Options that parse but make no sense together.
+/// Every comparison `[start.levels]` names exists, with its levels, and
+/// every probability is in (0, 1].
+fn check_start(start: &StartWeights) -> Result<(), String> {
+    if !(start.prior > 0.0 && start.prior < 1.0) {
+        return Err(format!("start.prior {} must be in (0, 1)", start.prior));
+    }
+    for (name, levels) in &start.levels {
+        let Some(comparator) = crate::matching::start_comparator(name) else {
+            return Err(format!(
+                "start.levels.{name}: no such comparison (a field type, or \
+                 company_name:branch / company_name:legal_form)"
+            ));
+        };
+        for (label, [m, u]) in levels {
+            if !comparator.levels().contains(&label.as_str()) {
+                return Err(format!(
+                    "start.levels.{name}.{label}: the levels are {}",
+                    comparator.levels().join(", ")
+                ));
+            }
+            let ok = |p: &f64| p.is_finite() && *p > 0.0 && *p <= 1.0;
+            if !ok(m) || !ok(u) {
+                return Err(format!(
+                    "start.levels.{name}.{label}: m = {m} and u = {u} must be in (0, 1]"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_options(options: &Options, m: &MatchingOptions, at: &Locate) -> Result<(), RulesError> {
     if !valid_date_format(&options.date.format) {
         return Err(at.error(
@@ -629,6 +692,35 @@ mod tests {
             e.message.contains("short") || e.message.contains("variant"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn starting_weights_are_checked_and_default_to_the_built_in_ones() {
+        let built_in = Rules::default_rules().start;
+        assert!(built_in.levels.contains_key("company_name:branch"));
+        // Every comparison of every field type has starting weights.
+        for t in FieldType::ALL {
+            let plan = crate::matching::plan(&["x".into()], &[t], &[true]);
+            for c in &plan {
+                let name = crate::matching::start_name(c);
+                assert!(built_in.levels.contains_key(&name), "{name}");
+            }
+            let m = crate::matching::starting_model(&plan, &built_in);
+            assert!(m.check_fits(&plan).is_ok());
+            assert!(m.training.starting);
+        }
+        // A file without [start] takes the built-in weights.
+        let r = Rules::parse("[options.address]\nchome = \"kanji\"\n", "x.toml").unwrap();
+        assert_eq!(r.start, built_in);
+        let refused = |text: &str| Rules::parse(text, "x.toml").unwrap_err();
+        let e = refused("[start]\nprior = 0.0001\n[start.levels.phonee]\nexact = [0.9, 0.001]\n");
+        assert!(e.message.contains("phonee") && e.line.is_some(), "{e}");
+        let e = refused("[start]\nprior = 0.0001\n[start.levels.phone]\nclose = [0.9, 0.001]\n");
+        assert!(e.message.contains("exact, different"), "{e}");
+        let e = refused("[start]\nprior = 0.0001\n[start.levels.phone]\nexact = [1.5, 0.001]\n");
+        assert!(e.message.contains("(0, 1]"), "{e}");
+        let e = refused("[start]\nprior = 0\n");
+        assert!(e.message.contains("start.prior"), "{e}");
     }
 
     #[test]
