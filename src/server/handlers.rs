@@ -163,7 +163,7 @@ pub async fn check_record(
     Ok(Json(CheckResponse { candidates }))
 }
 
-/// Store a record; it is checked in the same call (auto-merged in the match band, proposed in the review band). Every candidate is acted on; the answer lists the best `limit`. Without a model yet, the record is stored unmatched and `not_matched` says so.
+/// Store a record; it is checked in the same call (auto-merged in the match band, proposed in the review band). Every candidate is acted on; the answer lists the best `limit`. Until the service has trained a model on its own records it matches with the rules' starting weights; it trains by itself once it holds 1,000 records.
 #[utoipa::path(post, path = "/v1/records", request_body = RecordInput,
     params(LimitQuery, ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely: 1–200 visible ASCII characters")),
     responses((status = 201, body = CreateOutcome), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the id is taken, or the idempotency key came with another request")),
@@ -178,8 +178,15 @@ pub async fn create_record(
     let limit = q.limit()?;
     let idem = idem_key(&headers, "POST /v1/records", &body.hash)?;
     let actor = caller.actor;
+    let service = Arc::clone(&state.service);
     let r = blocking(&state, move |s| {
-        s.create(&actor, body.value, idem.as_ref(), limit)
+        let r = s.create(&actor, body.value, idem.as_ref(), limit)?;
+        // The record is stored: a failure to start the first training is
+        // logged, and tried again after the next create.
+        if let Err(e) = service.train_when_due() {
+            tracing::warn!("the first training did not start: {e}");
+        }
+        Ok(r)
     })
     .await?;
     Ok(reply(r, StatusCode::CREATED))
@@ -207,7 +214,7 @@ pub struct RecordUpdate {
     pub fields: BTreeMap<String, String>,
 }
 
-/// Replace a record's fields: re-normalized, re-indexed, re-matched. Without a model yet, the new values are stored unmatched and `not_matched` says so.
+/// Replace a record's fields: re-normalized, re-indexed, re-matched (with the rules' starting weights until the service has trained a model).
 #[utoipa::path(put, path = "/v1/records/{id}", request_body = RecordUpdate,
     params(("id" = String, Path), LimitQuery, ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely: 1–200 visible ASCII characters")),
     responses((status = 200, body = CreateOutcome), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the idempotency key came with another request")),

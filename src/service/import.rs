@@ -461,11 +461,12 @@ impl Service {
         // the store holds only this import, from the pairs just found.
         let count = self.read(|tx| Ok(tx.count_records()?))?;
         if !self.model_pinned() && count >= MIN_TRAINING_RECORDS {
-            let model = if count == mine.nums.len() as u64 {
+            let mut model = if count == mine.nums.len() as u64 {
                 self.train_on(&mine, &pairs)
             } else {
                 self.train_from_store()?
             };
+            model.training.records = count;
             self.set_model(model)?;
             summary.trained_model = true;
         }

@@ -6,6 +6,7 @@
 //! What each kind does is in `import.rs` and `train.rs`.
 
 use super::import::{ImportFormat, ImportRequest};
+use super::train::FIRST_TRAINING_RECORDS;
 use super::{Actor, IdemKey, Reply, Result, Service, ServiceError, Written};
 use crate::store::{
     now, AuditAction, AuditEntry, Job, JobKind, JobStage, JobStatus, Role, StoreError, Tx,
@@ -344,10 +345,42 @@ impl Service {
                 }
             }
         }
-        if running.is_empty() && self.model().is_none() && self.can_train().is_ok() {
+        // A store whose model was left unused (trained under other rules)
+        // is trained again at once, as an import would train it.
+        let untrained = self.model().is_none_or(|m| m.training.starting);
+        if running.is_empty() && untrained && self.can_train().is_ok() {
             let job = self.start_training(&Actor::system())?;
-            tracing::info!(job = job.id, "no model: training one");
+            tracing::info!(job = job.id, "no trained model: training one");
+        } else if running.is_empty() {
+            self.train_when_due()?;
         }
         Ok(running.into_iter().map(|j| j.id).collect())
+    }
+
+    /// Training started by the service itself, unless the model was given
+    /// with `--model` or a job is running (an import trains by itself):
+    /// while it matches with the rules' starting weights (or has no model)
+    /// once it holds [`FIRST_TRAINING_RECORDS`] records, and again whenever
+    /// it holds twice the records its model was trained on. Called after
+    /// creates and at start-up.
+    pub fn train_when_due(self: &Arc<Self>) -> Result<Option<Job>> {
+        if self.model_pinned() {
+            return Ok(None);
+        }
+        let due_at = match self.model() {
+            None => FIRST_TRAINING_RECORDS,
+            Some(m) if m.training.starting => FIRST_TRAINING_RECORDS,
+            Some(m) if m.training.records > 0 => 2 * m.training.records,
+            Some(_) => return Ok(None),
+        };
+        let _once = self.first_training.lock().expect("training check");
+        let (count, running) =
+            self.read(|tx| Ok((tx.count_records()?, !tx.running_jobs()?.is_empty())))?;
+        if running || count < due_at {
+            return Ok(None);
+        }
+        let job = self.start_training(&Actor::system())?;
+        tracing::info!(job = job.id, records = count, "training by itself");
+        Ok(Some(job))
     }
 }

@@ -227,6 +227,9 @@ pub struct Service {
     jobs_dir: std::path::PathBuf,
     /// The cancel flag of each job running in this process.
     cancels: Mutex<HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
+    /// Held while deciding whether to start a training by itself, so two
+    /// creates do not both start one.
+    first_training: Mutex<()>,
 }
 
 /// What start-up did to the index.
@@ -366,7 +369,11 @@ impl Service {
                     .map_err(|e| ServiceError::Invalid(format!("--model: {e}")))?;
                 Some(m)
             }
-            None => stored_model(&*store, &preparer)?,
+            // Until one is trained, the rules' starting weights match.
+            None => Some(
+                stored_model(&*store, &preparer)?
+                    .unwrap_or_else(|| matching::starting_model(&preparer.plan, &rules.start)),
+            ),
         };
         let bands = Bands::new(&rules.matching);
         let service = Service {
@@ -393,6 +400,7 @@ impl Service {
             },
             jobs_dir,
             cancels: Mutex::default(),
+            first_training: Mutex::default(),
         };
         let mut service = service;
         service.startup.replayed = service.catch_up(opened)?;
