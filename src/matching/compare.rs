@@ -138,9 +138,10 @@ impl Comparator {
                 }
             }
             Comparator::Email => {
+                let local = |v: &Value| v.key.split('@').next().unwrap_or("").to_string();
                 if a.key == b.key {
                     1
-                } else if a.key.split('@').next() == b.key.split('@').next() {
+                } else if local(a) == local(b) && !is_generic_local(&local(a)) {
                     2
                 } else {
                     3
@@ -186,6 +187,30 @@ impl Comparator {
             }
         }
     }
+}
+
+/// Local parts that name a role or a shared mailbox (`rules/generic_email_local.txt`).
+const GENERIC_EMAIL_LOCAL: &str = include_str!("../../rules/generic_email_local.txt");
+
+/// Whether an e-mail local part is a role or shared mailbox (`info`,
+/// `sales.tokyo`, `support2`): the same one at two domains says nothing
+/// about one customer. Its first word, split at `.` `_` `-` `+` and digits.
+fn is_generic_local(local: &str) -> bool {
+    static WORDS: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        GENERIC_EMAIL_LOCAL
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
+    let lower = local.to_lowercase();
+    let first = lower
+        .split(|c: char| matches!(c, '.' | '_' | '-' | '+') || c.is_ascii_digit())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    words.contains(lower.as_str()) || words.contains(first)
 }
 
 /// A prepared value: the match key plus the pieces some comparators need.
@@ -435,6 +460,24 @@ mod tests {
         assert_eq!(b.compare(&v("札幌支社"), &v("本社")), 3);
         let l = Comparator::LegalForm;
         assert_eq!(l.compare(&v("株式会社"), &v("有限会社")), 2);
+    }
+
+    #[test]
+    fn a_shared_mailbox_is_no_evidence() {
+        let e = Comparator::Email;
+        assert_eq!(e.compare(&v("info@a.example"), &v("info@a.example")), 1);
+        // The same person at two providers…
+        assert_eq!(
+            e.compare(&v("tanaka.h@a.example"), &v("tanaka.h@b.example")),
+            2
+        );
+        // …but not the same role mailbox at two companies.
+        for local in ["info", "sales.tokyo", "support2", "no-reply", "総務"] {
+            let (a, b) = (format!("{local}@a.example"), format!("{local}@b.example"));
+            assert_eq!(e.compare(&v(&a), &v(&b)), 3, "{local}");
+        }
+        assert!(!is_generic_local("infodesk.tanaka"));
+        assert!(!is_generic_local("hiroshi"));
     }
 
     #[test]
