@@ -1824,7 +1824,7 @@ fn a_fresh_service_matches_from_the_first_record_and_trains_by_itself() {
             if s.train_when_due().unwrap().is_some() {
                 trainings += 1;
                 // Wait for it, as a slow client would see it end.
-                while !s.store().read(|tx| tx.running_jobs()).unwrap().is_empty() {
+                while s.job_running() {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
             }

@@ -357,6 +357,12 @@ impl Service {
         Ok(running.into_iter().map(|j| j.id).collect())
     }
 
+    /// Whether a job of this process is running (its thread is registered
+    /// until it ends).
+    pub fn job_running(&self) -> bool {
+        !self.cancels.lock().expect("cancels").is_empty()
+    }
+
     /// Training started by the service itself, unless the model was given
     /// with `--model` or a job is running (an import trains by itself):
     /// while it matches with the rules' starting weights (or has no model)
@@ -373,10 +379,19 @@ impl Service {
             Some(m) if m.training.records > 0 => 2 * m.training.records,
             Some(_) => return Ok(None),
         };
+        // Called after every create: the index's count (committed, plus
+        // the records changed since) rules most calls out without a store
+        // query; `count(*)` over a million records is not free.
+        let at_most = self.index.len() + self.index.uncommitted() as u64;
+        if at_most < due_at {
+            return Ok(None);
+        }
         let _once = self.first_training.lock().expect("training check");
-        let (count, running) =
-            self.read(|tx| Ok((tx.count_records()?, !tx.running_jobs()?.is_empty())))?;
-        if running || count < due_at {
+        if self.job_running() {
+            return Ok(None);
+        }
+        let count = self.read(|tx| Ok(tx.count_records()?))?;
+        if count < due_at {
             return Ok(None);
         }
         let job = self.start_training(&Actor::system())?;
