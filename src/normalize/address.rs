@@ -572,11 +572,14 @@ fn town_settles(input: &Input, pos: usize, city: &'static City) -> bool {
         Some(&c) if c.is_ascii_digit() => place_number_end(&input.chars, at).is_none(),
         Some(_) if starts_lot_number(&input.chars, at, At::Start) => {
             // A lot in kanji (`一の三`, `二番一号`) must be all there is:
-            // `二番町`, `九号北` are more town.
+            // `二番町`, `九号北` are more town, and `一番1-2` (kanji, then
+            // digits) is more likely a name the master lacks than a lot.
             let lot = split_lot(&input.chars[at..]);
+            let word = input.chars[at..].iter().take_while(|&&c| c != ' ');
             !lot.lot.is_empty()
                 && lot.lot.chars().all(|c| c.is_ascii_digit() || c == '-')
                 && (lot.building.is_empty() || input.chars[at..].contains(&' '))
+                && !word.clone().any(char::is_ascii_digit)
         }
         Some(_) => names_building(&input.chars, at) || bracket_len(&input.chars[at..]).is_some(),
     }
