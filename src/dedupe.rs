@@ -36,7 +36,25 @@ pub struct DedupeJob {
     pub read: ReadOptions,
     /// Use this model instead of training one.
     pub model: Option<Model>,
+    /// Decided pairs (`id_a,id_b,label`): a `match` links its pair in the
+    /// clusters, a `non_match` keeps it from linking them directly.
+    pub labels: Option<PathBuf>,
 }
+
+/// What the labels file gave the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelUse {
+    /// Pairs labelled `match` / `non_match` whose records are in the file.
+    pub matches: usize,
+    pub non_matches: usize,
+    /// Rows naming an id the file does not have (left out).
+    pub unknown: usize,
+    /// The first of those rows' line in the labels file.
+    pub first_unknown_line: Option<usize>,
+}
+
+/// A labelled pair's weight in the clustering: far beyond either band edge.
+const LABELLED_WEIGHT: f64 = 1e6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DedupeError {
@@ -90,6 +108,8 @@ pub struct DedupeResult {
     pub uncertain: Vec<PairView>,
     /// Candidate pairs per comparison and level (index 0: missing).
     pub level_counts: Vec<Vec<u64>>,
+    /// What `--labels` gave, when given.
+    pub labels: Option<LabelUse>,
 }
 
 impl DedupeResult {
@@ -159,6 +179,7 @@ pub fn dedupe_file(
         clock: Instant::now(),
     };
     let input = run.read()?;
+    let labels = run.labels(&input)?;
     run.lap("read");
     let (batch, builder) = run.prepare(&input)?;
     run.lap("normalize");
@@ -168,13 +189,26 @@ pub fn dedupe_file(
     drop(index);
     run.lap("block");
     let plan = &input.preparer.plan;
-    let levels = run.compare(plan, &batch, &pairs);
+    let mut pairs = pairs;
+    let mut levels = run.compare(plan, &batch, &pairs);
     run.lap("compare");
     let model = run.train(plan, &batch, &levels);
     run.lap("train");
-    let scored = run.score(&model, plan, &batch, &pairs, &levels);
+    let mut scored = run.score(&model, plan, &batch, &pairs, &levels);
     run.lap("score");
-    let clusters = run.cluster(&batch, &pairs, &scored.weights);
+    let cluster_weights = match &labels {
+        Some((decided, _)) => bind_labels(
+            &model,
+            plan,
+            &batch,
+            decided,
+            &mut pairs,
+            &mut levels,
+            &mut scored,
+        ),
+        None => scored.weights.clone(),
+    };
+    let clusters = run.cluster(&batch, &pairs, &cluster_weights);
     run.lap("cluster");
     let matched = Matched {
         model,
@@ -188,7 +222,46 @@ pub fn dedupe_file(
     run.write(&input, &matched)?;
     run.lap("write");
     progress.finish();
-    Ok(run.result(input, matched))
+    let mut result = run.result(input, matched);
+    result.labels = labels.map(|(_, used)| used);
+    Ok(result)
+}
+
+/// Make the labels bind: a labelled match that blocking did not find
+/// becomes a pair of its own (compared and scored, so the pairs file
+/// explains it); the weights the clustering sees are the model's, with each
+/// labelled pair's beyond the band edges, for or against.
+fn bind_labels(
+    model: &Model,
+    plan: &[Comparison],
+    batch: &PreparedBatch,
+    decided: &HashMap<(u32, u32), bool>,
+    pairs: &mut Vec<Pair>,
+    levels: &mut Vec<u8>,
+    scored: &mut Scored,
+) -> Vec<f64> {
+    let key = |p: &Pair| (p.a.min(p.b), p.a.max(p.b));
+    let found: std::collections::HashSet<(u32, u32)> = pairs.iter().map(key).collect();
+    let mut missing: Vec<Pair> = decided
+        .iter()
+        .filter(|(k, &m)| m && !found.contains(k))
+        .map(|(&(a, b), _)| Pair { a, b })
+        .collect();
+    missing.sort();
+    let new_levels = batch::compare(plan, batch, &missing, &NoProgress);
+    let new_weights = batch::score(model, plan, batch, &missing, &new_levels, &scored.tf);
+    pairs.extend(missing);
+    levels.extend(new_levels);
+    scored.weights.extend(new_weights);
+    pairs
+        .iter()
+        .zip(&scored.weights)
+        .map(|(p, &w)| match decided.get(&key(p)) {
+            Some(true) => LABELLED_WEIGHT,
+            Some(false) => -LABELLED_WEIGHT,
+            None => w,
+        })
+        .collect()
 }
 
 /// What the stages between reading and writing made of the file.
@@ -388,6 +461,39 @@ impl DedupeRun<'_> {
         Ok((pairs, oversized))
     }
 
+    /// The labels file, as pairs of ranks: `None` without `--labels`.
+    #[allow(clippy::type_complexity)]
+    fn labels(
+        &self,
+        input: &Input,
+    ) -> Result<Option<(HashMap<(u32, u32), bool>, LabelUse)>, DedupeError> {
+        let Some(path) = &self.job.labels else {
+            return Ok(None);
+        };
+        let rows = import::labels::read_labels(path, &ReadOptions::default())?;
+        let rank = |id: &str| input.ids.binary_search_by(|x| x.as_str().cmp(id)).ok();
+        let mut decided = HashMap::new();
+        let mut used = LabelUse::default();
+        for row in rows {
+            match (rank(&row.id_a), rank(&row.id_b)) {
+                (Some(a), Some(b)) => {
+                    let key = (a.min(b) as u32, a.max(b) as u32);
+                    decided.insert(key, row.matched);
+                    if row.matched {
+                        used.matches += 1;
+                    } else {
+                        used.non_matches += 1;
+                    }
+                }
+                _ => {
+                    used.unknown += 1;
+                    used.first_unknown_line.get_or_insert(row.line);
+                }
+            }
+        }
+        Ok(Some((decided, used)))
+    }
+
     fn compare(&self, plan: &[Comparison], batch: &PreparedBatch, pairs: &[Pair]) -> Vec<u8> {
         self.progress.stage("comparing", pairs.len() as u64);
         batch::compare(plan, batch, pairs, self.progress)
@@ -516,6 +622,7 @@ impl DedupeRun<'_> {
             uncertain,
             plan: input.preparer.plan,
             model: m.model,
+            labels: None,
         }
     }
 }

@@ -229,3 +229,101 @@ fn duplicate_ids_and_unknown_id_columns_are_clear_errors() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("顧客番号X"));
 }
+
+/// `--labels`: review-band pairs decided from the truth bind the clusters —
+/// every labelled match ends in one cluster — and pairwise F1 rises over the
+/// run without them; unknown ids are said and left out, a bad label is an
+/// error with its line and column.
+#[test]
+fn labels_bind_the_clusters_and_raise_f1() {
+    let d = tempfile::tempdir().unwrap();
+    let (data, truth) = population(d.path(), 5000);
+    let (plain, pairs) = (d.path().join("plain.csv"), d.path().join("pairs.csv"));
+    dedupe(&data, &plain, &["--pairs", pairs.to_str().unwrap()]);
+    let entity: HashMap<String, String> = std::fs::read_to_string(&truth)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (id, e) = l.split_once(',').unwrap();
+            (id.to_string(), e.to_string())
+        })
+        .collect();
+    // Up to 300 review-band pairs, each decided from the truth.
+    let text = std::fs::read_to_string(&pairs).unwrap();
+    let mut labels = String::from("id_a,id_b,label\n");
+    let mut decided = Vec::new();
+    for l in text.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        if f[2] == "review" && decided.len() < 300 {
+            let same = entity[f[0]] == entity[f[1]];
+            let label = if same { "match" } else { "non_match" };
+            labels.push_str(&format!("{},{},{label}\n", f[0], f[1]));
+            decided.push((f[0].to_string(), f[1].to_string(), same));
+        }
+    }
+    assert!(
+        decided.iter().any(|d| d.2),
+        "the review band holds a true match"
+    );
+    // An id the file does not have is left out, and said.
+    labels.push_str("R9999999,R0000001,match\n");
+    let labels_path = d.path().join("labels.csv");
+    std::fs::write(&labels_path, labels).unwrap();
+    let with = d.path().join("with.csv");
+    let o = ok(nayose(&[
+        "dedupe",
+        data.to_str().unwrap(),
+        "-o",
+        with.to_str().unwrap(),
+        "--labels",
+        labels_path.to_str().unwrap(),
+    ]));
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        said.contains("1 rows name an id this file does not have"),
+        "{said}"
+    );
+    let c = clusters(&with);
+    let before = clusters(&plain);
+    let mut joined = 0;
+    for (a, b, same) in &decided {
+        if *same {
+            assert_eq!(c[a], c[b], "labelled match {a} {b}");
+            joined += (before[a] != before[b]) as usize;
+        }
+    }
+    assert!(joined > 0, "no labelled match was apart before");
+    let f1 = |clusters: &Path| {
+        let json = d.path().join("eval.json");
+        ok(nayose(&[
+            "eval",
+            "--truth",
+            truth.to_str().unwrap(),
+            "--clusters",
+            clusters.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ]));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+        v["f1"].as_f64().unwrap()
+    };
+    let (without, with_labels) = (f1(&plain), f1(&with));
+    eprintln!("pairwise F1 {without:.4} without labels, {with_labels:.4} with");
+    assert!(with_labels > without, "{with_labels} <= {without}");
+
+    // A broken labels file is a clear error with its line and column.
+    std::fs::write(&labels_path, "id_a,id_b,label\nK001,K002,same\n").unwrap();
+    let o = nayose(&[
+        "dedupe",
+        data.to_str().unwrap(),
+        "-o",
+        with.to_str().unwrap(),
+        "--labels",
+        labels_path.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("line 2, column 3") && e.contains("same"), "{e}");
+}

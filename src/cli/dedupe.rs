@@ -38,6 +38,10 @@ pub struct Args {
     /// Use this trained model (a file written by --save-model) instead of training.
     #[arg(long)]
     model: Option<PathBuf>,
+    /// Decided pairs, `id_a,id_b,label` (`match` or `non_match`): a match
+    /// links its pair in the clusters, a non-match keeps it from linking them.
+    #[arg(long)]
+    labels: Option<PathBuf>,
     /// Write the trained model (readable TOML) to this file.
     #[arg(long)]
     save_model: Option<PathBuf>,
@@ -114,6 +118,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         id_column: args.id_column.clone(),
         read: args.read.options(),
         model,
+        labels: args.labels.clone(),
     };
     let bar = ProgressBar::new(0);
     if args.quiet {
@@ -176,6 +181,18 @@ fn print_summary(r: &DedupeResult) {
             .map(|l| format!("{} {:+.1}", l.label, l.weight()))
             .collect();
         eprintln!("  {:<24} {}", c.name, levels.join("  "));
+    }
+    if let Some(l) = &r.labels {
+        eprintln!(
+            "labels: {} match and {} non_match pairs bound the clusters",
+            l.matches, l.non_matches
+        );
+        if let Some(line) = l.first_unknown_line {
+            eprintln!(
+                "labels: {} rows name an id this file does not have (the first on line {line}); left out",
+                l.unknown
+            );
+        }
     }
     if !r.oversized.is_empty() {
         eprintln!(

@@ -93,6 +93,7 @@
 mod delimited;
 mod detect;
 mod encoding;
+pub mod labels;
 mod write;
 mod xlsx;
 
@@ -260,6 +261,12 @@ pub enum ImportErrorKind {
     },
     #[error("the workbook is too large to read safely: {0}")]
     XlsxTooLarge(String),
+    #[error("line {line}{}: {reason}", column.map(|c| format!(", column {c}")).unwrap_or_default())]
+    BadLabels {
+        line: usize,
+        column: Option<usize>,
+        reason: String,
+    },
 }
 
 impl ImportError {

@@ -1,0 +1,136 @@
+//! Labels files: pairs of records a person has decided. Columns `id_a`,
+//! `id_b` and `label` (in any order, among others), `label` being `match`
+//! or `non_match`; any format a table comes in (CSV, TSV, XLSX). A labels
+//! file is small and decisive, so any row that cannot be read is an error
+//! with its line and column, not a reject.
+
+use super::{find_column, read_path, ImportError, ImportErrorKind, ReadOptions};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One decided pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelRow {
+    /// 1-based line (XLSX: sheet row) it was read from.
+    pub line: usize,
+    pub id_a: String,
+    pub id_b: String,
+    /// `match` (true) or `non_match` (false).
+    pub matched: bool,
+}
+
+/// Read a labels file. Refused: a missing column, a row that cannot be
+/// read, an empty id, a pair of one record, a label other than `match` or
+/// `non_match`, and one pair labelled both ways.
+pub fn read_labels(path: &Path, opts: &ReadOptions) -> Result<Vec<LabelRow>, ImportError> {
+    let table = read_path(path, opts)?;
+    let bad = |line: usize, column: Option<usize>, reason: String| {
+        ImportError::new(ImportErrorKind::BadLabels {
+            line,
+            column,
+            reason,
+        })
+        .at(path)
+    };
+    let column = |name: &str| {
+        find_column(&table.headers, name).ok_or_else(|| {
+            bad(
+                1,
+                None,
+                format!(
+                    "no `{name}` column (a labels file has id_a, id_b and label; this one has {})",
+                    table.headers.join(", ")
+                ),
+            )
+        })
+    };
+    let (ca, cb, cl) = (column("id_a")?, column("id_b")?, column("label")?);
+    if let Some(r) = table.rejects.first() {
+        return Err(bad(r.line, r.column, r.reason.clone()));
+    }
+    let mut out = Vec::with_capacity(table.rows.len());
+    let mut seen: HashMap<(String, String), (usize, bool)> = HashMap::new();
+    for row in &table.rows {
+        let (a, b) = (row.fields[ca].trim(), row.fields[cb].trim());
+        for (c, v) in [(ca, a), (cb, b)] {
+            if v.is_empty() {
+                return Err(bad(row.line, Some(c + 1), "the id is empty".into()));
+            }
+        }
+        if a == b {
+            return Err(bad(
+                row.line,
+                Some(cb + 1),
+                format!("`{a}` is labelled against itself"),
+            ));
+        }
+        let matched = match row.fields[cl].trim() {
+            "match" => true,
+            "non_match" => false,
+            other => {
+                return Err(bad(
+                    row.line,
+                    Some(cl + 1),
+                    format!("label `{other}`: it is `match` or `non_match`"),
+                ))
+            }
+        };
+        let key = if a < b {
+            (a.to_string(), b.to_string())
+        } else {
+            (b.to_string(), a.to_string())
+        };
+        if let Some(&(first, was)) = seen.get(&key) {
+            if was != matched {
+                return Err(bad(
+                    row.line,
+                    Some(cl + 1),
+                    format!("{a} and {b} are labelled both ways (line {first} and here)"),
+                ));
+            }
+            continue;
+        }
+        seen.insert(key, (row.line, matched));
+        out.push(LabelRow {
+            line: row.line,
+            id_a: a.to_string(),
+            id_b: b.to_string(),
+            matched,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Vec<LabelRow>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labels.csv");
+        std::fs::write(&path, text).unwrap();
+        read_labels(&path, &ReadOptions::default()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn reads_labels_and_refuses_what_it_cannot_use() {
+        let ok = read("label,id_a,id_b\nmatch,R1,R2\nnon_match,R3,R1\nmatch,R2,R1\n").unwrap();
+        assert_eq!(ok.len(), 2, "a repeated pair counts once");
+        assert_eq!((ok[1].line, ok[1].matched), (3, false));
+        let e = read("a,b,label\nR1,R2,match\n").unwrap_err();
+        assert!(e.contains("no `id_a` column"), "{e}");
+        let e = read("id_a,id_b,label\nR1,R2,yes\n").unwrap_err();
+        assert!(
+            e.contains("line 2") && e.contains("column 3") && e.contains("yes"),
+            "{e}"
+        );
+        let e = read("id_a,id_b,label\nR1,R2,match\nR2,R1,non_match\n").unwrap_err();
+        assert!(e.contains("both ways") && e.contains("line 2"), "{e}");
+        let e = read("id_a,id_b,label\nR1,R1,match\n").unwrap_err();
+        assert!(e.contains("against itself"), "{e}");
+        let e = read("id_a,id_b,label\nR1,,match\n").unwrap_err();
+        assert!(e.contains("empty"), "{e}");
+        let e = read("id_a,id_b,label\nR1,\"R2,match\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+    }
+}
