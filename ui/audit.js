@@ -6,7 +6,7 @@ import { h, replace, field } from './dom.js';
 import { t, dateTime } from './i18n.js';
 import { compact } from './entity.js';
 
-const ACTIONS = ['proposal.approve', 'proposal.reject', 'proposal.defer', 'proposal.reopen', 'proposal.assign',
+const ACTIONS = ['proposal.approve', 'proposal.reject', 'proposal.defer', 'proposal.reopen', 'proposal.assign', 'proposal.rescore',
   'entity.merge', 'entity.auto_merge', 'entity.split', 'record.create', 'record.import', 'record.update',
   'record.delete', 'record.erase', 'token.create', 'model.train', 'job.cancel', 'job.resume'];
 

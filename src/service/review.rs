@@ -93,7 +93,109 @@ impl Decision {
     }
 }
 
+/// What scoring the open proposals again did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Rescored {
+    /// Still in the review band, with the new score.
+    pub kept: usize,
+    /// Fell below the review band: superseded.
+    pub superseded: usize,
+    /// Rose into the auto-merge band: merged.
+    pub merged: usize,
+}
+
 impl Service {
+    /// After a new model: score every open proposal again. One that falls
+    /// below the review band is superseded, one that rises into the
+    /// auto-merge band is merged (as `actor`), the others take the new
+    /// score; each change is audited. A proposal decided meanwhile, or whose
+    /// record is gone, is left as it is.
+    pub fn rescore_open_proposals(&self, actor: &Actor) -> Result<Rescored> {
+        let model = self.model().ok_or(ServiceError::NoModel)?;
+        let mut open = Vec::new();
+        loop {
+            let page = self.proposals(&ProposalFilter {
+                status: Some(ProposalStatus::Open),
+                offset: open.len(),
+                limit: 500,
+                ..ProposalFilter::default()
+            })?;
+            let more = page.len() == 500;
+            open.extend(page);
+            if !more {
+                break;
+            }
+        }
+        let freq = super::RememberedFrequencies::new(&self.index);
+        let mut done = Rescored::default();
+        for seen in open {
+            let prepared = self.load_prepared(&[seen.a, seen.b])?;
+            let find = |n: u64| prepared.iter().find(|(r, _)| r.num == n).map(|(_, p)| p);
+            let (Some(a), Some(b)) = (find(seen.a), find(seen.b)) else {
+                continue;
+            };
+            let score = self.score_pair(&model, a, b, &freq);
+            let band = self.bands.of(score.weight);
+            let _w = self.writer.lock().expect("writer");
+            let outcome = self.write(|tx| {
+                let mut p = Self::proposal_in(tx, &seen.id)?;
+                if p.status != ProposalStatus::Open || p.version != seen.version {
+                    return Ok(None);
+                }
+                let expected = p.version;
+                let at = now();
+                let before = serde_json::json!({
+                    "status": p.status.as_str(),
+                    "probability": p.probability,
+                });
+                p.score = score.weight;
+                p.probability = score.probability();
+                p.band = band;
+                p.explanation = self.explain(&model, &score);
+                let reason = match band {
+                    Band::NoMatch => {
+                        p.status = ProposalStatus::Superseded;
+                        Some("below the review band under the new model")
+                    }
+                    Band::Match => {
+                        self.approve_in(tx, actor, &p, &BTreeMap::new(), &at)?;
+                        p.status = ProposalStatus::Approved;
+                        Some("in the auto-merge band under the new model")
+                    }
+                    Band::Review => None,
+                };
+                if let Some(r) = reason {
+                    p.decided_at = Some(at.clone());
+                    p.decided_by = Some(actor.name.clone());
+                    p.reason = Some(r.to_string());
+                }
+                p.version += 1;
+                tx.update_proposal(&p, expected)?;
+                tx.audit(&AuditEntry {
+                    seq: 0,
+                    at,
+                    actor: actor.name.clone(),
+                    action: AuditAction::ProposalRescore,
+                    subject: format!("proposal:{}", p.id),
+                    before,
+                    after: serde_json::json!({
+                        "status": p.status.as_str(),
+                        "probability": p.probability,
+                    }),
+                    reason: reason.map(str::to_string),
+                })?;
+                Ok(Some(band))
+            })?;
+            match outcome {
+                Some(Band::NoMatch) => done.superseded += 1,
+                Some(Band::Match) => done.merged += 1,
+                Some(Band::Review) => done.kept += 1,
+                None => {}
+            }
+        }
+        Ok(done)
+    }
+
     pub fn proposals(&self, f: &ProposalFilter) -> Result<Vec<Proposal>> {
         self.read(|tx| Ok(tx.proposals(f)?))
     }

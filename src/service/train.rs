@@ -38,7 +38,8 @@ impl Service {
     }
 
     /// Train on every stored record and use the model from now on (the
-    /// work of a training job, `POST /v1/model/train`).
+    /// work of a training job, `POST /v1/model/train`); the open proposals
+    /// are then scored with it ([`Service::rescore_open_proposals`]).
     pub fn retrain(&self, actor: &Actor) -> Result<Model> {
         let count = self.can_train()?;
         let mut m = self.train_from_store()?;
@@ -57,6 +58,8 @@ impl Service {
             })?;
             Ok(())
         })?;
+        let rescored = self.rescore_open_proposals(actor)?;
+        tracing::info!(?rescored, "open proposals scored with the new model");
         Ok(m)
     }
 

@@ -243,6 +243,10 @@ crate::stable_names! {
         ProposalDefer = "proposal.defer",
         ProposalReopen = "proposal.reopen",
         ProposalAssign = "proposal.assign",
+        /// A new model scored an open proposal again: it took the new
+        /// score, or fell below the review band (superseded), or rose into
+        /// the auto-merge band (merged).
+        ProposalRescore = "proposal.rescore",
         ModelTrain = "model.train",
         TokenCreate = "token.create",
         JobCancel = "job.cancel",
