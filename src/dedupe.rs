@@ -56,6 +56,13 @@ pub struct LabelUse {
 /// A labelled pair's weight in the clustering: far beyond either band edge.
 const LABELLED_WEIGHT: f64 = 1e6;
 
+/// The labels of a run: each decided pair by the ranks of its records
+/// (smaller first), and what the file gave.
+struct Decided {
+    pairs: HashMap<(u32, u32), bool>,
+    used: LabelUse,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DedupeError {
     #[error(transparent)]
@@ -196,19 +203,21 @@ pub fn dedupe_file(
     run.lap("train");
     let mut scored = run.score(&model, plan, &batch, &pairs, &levels);
     run.lap("score");
-    let cluster_weights = match &labels {
-        Some((decided, _)) => bind_labels(
-            &model,
-            plan,
-            &batch,
-            decided,
-            &mut pairs,
-            &mut levels,
-            &mut scored,
-        ),
-        None => scored.weights.clone(),
+    let clusters = match &labels {
+        Some(decided) => {
+            let weights = bind_labels(
+                &model,
+                plan,
+                &batch,
+                &decided.pairs,
+                &mut pairs,
+                &mut levels,
+                &mut scored,
+            );
+            run.cluster(&batch, &pairs, &weights)
+        }
+        None => run.cluster(&batch, &pairs, &scored.weights),
     };
-    let clusters = run.cluster(&batch, &pairs, &cluster_weights);
     run.lap("cluster");
     let matched = Matched {
         model,
@@ -223,7 +232,7 @@ pub fn dedupe_file(
     run.lap("write");
     progress.finish();
     let mut result = run.result(input, matched);
-    result.labels = labels.map(|(_, used)| used);
+    result.labels = labels.map(|d| d.used);
     Ok(result)
 }
 
@@ -462,11 +471,7 @@ impl DedupeRun<'_> {
     }
 
     /// The labels file, as pairs of ranks: `None` without `--labels`.
-    #[allow(clippy::type_complexity)]
-    fn labels(
-        &self,
-        input: &Input,
-    ) -> Result<Option<(HashMap<(u32, u32), bool>, LabelUse)>, DedupeError> {
+    fn labels(&self, input: &Input) -> Result<Option<Decided>, DedupeError> {
         let Some(path) = &self.job.labels else {
             return Ok(None);
         };
@@ -491,7 +496,10 @@ impl DedupeRun<'_> {
                 }
             }
         }
-        Ok(Some((decided, used)))
+        Ok(Some(Decided {
+            pairs: decided,
+            used,
+        }))
     }
 
     fn compare(&self, plan: &[Comparison], batch: &PreparedBatch, pairs: &[Pair]) -> Vec<u8> {

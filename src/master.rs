@@ -34,7 +34,6 @@ use std::sync::OnceLock;
 const TOWNS_GZ: &[u8] = include_bytes!("../rules/master/towns.txt.gz");
 const POSTAL_GZ: &[u8] = include_bytes!("../rules/master/postal.tsv.gz");
 const ADDRESS_VARIANTS: &str = include_str!("../rules/address_variants.tsv");
-const NAME_VARIANTS: &str = include_str!("../rules/variant_kanji.tsv");
 
 /// A prefecture and the range of its cities in [`Master::cities`].
 #[derive(Debug)]
@@ -402,20 +401,17 @@ fn variant_table() -> &'static [(char, char)] {
                 parent.insert(b, a);
             }
         };
-        let lines = |text: &'static str| {
-            text.lines()
-                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-                .map(|l| l.split('\t').filter_map(|s| s.chars().next()))
-        };
-        for mut group in lines(ADDRESS_VARIANTS) {
+        let groups = ADDRESS_VARIANTS
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| l.split('\t').filter_map(|s| s.chars().next()));
+        for mut group in groups {
             if let Some(first) = group.next() {
                 group.for_each(|v| join(first, v));
             }
         }
-        for mut pair in lines(NAME_VARIANTS) {
-            if let (Some(variant), Some(standard)) = (pair.next(), pair.next()) {
-                join(standard, variant);
-            }
+        for (variant, standard) in crate::normalize::variants::builtin_pairs() {
+            join(standard, variant);
         }
         let mut t: Vec<(char, char)> = parent.keys().map(|&c| (c, root(&parent, c))).collect();
         t.sort_unstable();

@@ -62,6 +62,23 @@ fn dedupe(data: &Path, out: &Path, extra: &[&str]) {
     ok(nayose(&args));
 }
 
+/// Pairwise F1 of `clusters` against `truth`, as `nayose eval` computes it.
+fn pairwise_f1(dir: &Path, truth: &Path, clusters: &Path) -> f64 {
+    let json = dir.join("eval.json");
+    ok(nayose(&[
+        "eval",
+        "--truth",
+        truth.to_str().unwrap(),
+        "--clusters",
+        clusters.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]));
+    let figures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    figures["f1"].as_f64().unwrap()
+}
+
 /// id → cluster_id
 fn clusters(path: &Path) -> HashMap<String, String> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -94,19 +111,7 @@ fn known_pairs_found_hard_negatives_apart_and_f1() {
     );
     assert_ne!(c["K001"], c["K004"]);
 
-    ok(nayose(&[
-        "eval",
-        "--truth",
-        truth.to_str().unwrap(),
-        "--clusters",
-        out.to_str().unwrap(),
-        "--json",
-        d.path().join("eval.json").to_str().unwrap(),
-    ]));
-    let figures: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.path().join("eval.json")).unwrap())
-            .unwrap();
-    let f1 = figures["f1"].as_f64().unwrap();
+    let f1 = pairwise_f1(d.path(), &truth, &out);
     assert!(f1 >= 0.9, "pairwise F1 {f1}");
 }
 
@@ -294,22 +299,8 @@ fn labels_bind_the_clusters_and_raise_f1() {
         }
     }
     assert!(joined > 0, "no labelled match was apart before");
-    let f1 = |clusters: &Path| {
-        let json = d.path().join("eval.json");
-        ok(nayose(&[
-            "eval",
-            "--truth",
-            truth.to_str().unwrap(),
-            "--clusters",
-            clusters.to_str().unwrap(),
-            "--json",
-            json.to_str().unwrap(),
-        ]));
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
-        v["f1"].as_f64().unwrap()
-    };
-    let (without, with_labels) = (f1(&plain), f1(&with));
+    let without = pairwise_f1(d.path(), &truth, &plain);
+    let with_labels = pairwise_f1(d.path(), &truth, &with);
     eprintln!("pairwise F1 {without:.4} without labels, {with_labels:.4} with");
     assert!(with_labels > without, "{with_labels} <= {without}");
 

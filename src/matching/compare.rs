@@ -138,10 +138,11 @@ impl Comparator {
                 }
             }
             Comparator::Email => {
-                let local = |v: &Value| v.key.split('@').next().unwrap_or("").to_string();
                 if a.key == b.key {
                     1
-                } else if local(a) == local(b) && !is_generic_local(&local(a)) {
+                } else if local_part(&a.key) == local_part(&b.key)
+                    && !is_generic_local(local_part(&a.key))
+                {
                     2
                 } else {
                     3
@@ -187,6 +188,11 @@ impl Comparator {
             }
         }
     }
+}
+
+/// An e-mail address's local part (all of it when there is no `@`).
+fn local_part(email: &str) -> &str {
+    email.split('@').next().unwrap_or(email)
 }
 
 /// Local parts that name a role or a shared mailbox (`rules/generic_email_local.txt`).

@@ -82,6 +82,12 @@ pub struct Training {
     pub converged: bool,
 }
 
+/// Whether `p` can be a level's m or u: in (0, 1], so a weight log2(m/u)
+/// can be computed from it.
+pub fn is_probability(p: f64) -> bool {
+    p.is_finite() && p > 0.0 && p <= 1.0
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -145,8 +151,7 @@ impl Model {
                 )));
             }
             for l in &c.levels {
-                let ok = |p: f64| p.is_finite() && p > 0.0 && p <= 1.0;
-                if !ok(l.m) || !ok(l.u) {
+                if !is_probability(l.m) || !is_probability(l.u) {
                     return Err(ModelMismatch(format!(
                         "{} level {}: m = {} and u = {} must be in (0, 1]",
                         c.name, l.label, l.m, l.u

@@ -167,7 +167,7 @@ fn split_head(folded: &str) -> (String, Option<&str>, &str) {
     let mut code = None;
     let mut rest = folded.trim_start();
     loop {
-        if let Some(len) = bracket_len(&rest.chars().take(MAX_NOTE_CHARS).collect::<Vec<_>>()) {
+        if let Some(len) = bracket_len(rest.chars()) {
             let bytes = rest.char_indices().nth(len).map_or(rest.len(), |(b, _)| b);
             let after = rest[bytes..].trim_start();
             if !after.is_empty() {
@@ -206,14 +206,12 @@ const MAX_NOTE_CHARS: usize = 40;
 /// The length in chars of the bracketed note `chars` starts with, closing
 /// bracket included; `None` when it does not start with one, or the bracket
 /// is not closed within [`MAX_NOTE_CHARS`].
-fn bracket_len(chars: &[char]) -> Option<usize> {
-    let first = *chars.first()?;
+fn bracket_len(chars: impl IntoIterator<Item = char>) -> Option<usize> {
+    let mut chars = chars.into_iter();
+    let first = chars.next()?;
     let &(_, close) = BRACKETS.iter().find(|(open, _)| *open == first)?;
-    let at = chars
-        .iter()
-        .take(MAX_NOTE_CHARS)
-        .position(|&c| c == close)?;
-    Some(at + 1)
+    let at = chars.take(MAX_NOTE_CHARS - 1).position(|c| c == close)?;
+    Some(at + 2)
 }
 
 /// `〒100-0013 東京都…` or `100-0013 東京都…`: the code, and the address after it.
@@ -337,7 +335,7 @@ fn parse(
     let mut lot_start = found.end;
     loop {
         let at = input.skip_spaces(lot_start);
-        let Some(len) = bracket_len(&input.chars[at..]) else {
+        let Some(len) = bracket_len(input.chars[at..].iter().copied()) else {
             break;
         };
         let after = input.skip_spaces(at + len);
@@ -353,7 +351,7 @@ fn parse(
         // `紫野宮西町19-1(堀川通鞍馬口上ル)`: the street in brackets after
         // the lot is no building.
         let b: Vec<char> = lot.building.chars().collect();
-        if bracket_len(&b) == Some(b.len()) && b.len() > 2 {
+        if bracket_len(b.iter().copied()) == Some(b.len()) && b.len() > 2 {
             let inner: String = b[1..b.len() - 1].iter().collect();
             let written = Input::new(&inner);
             if kyoto_street_end(&written, 0) == Some(written.chars.len()) {
@@ -575,13 +573,16 @@ fn town_settles(input: &Input, pos: usize, city: &'static City) -> bool {
             // `二番町`, `九号北` are more town, and `一番1-2` (kanji, then
             // digits) is more likely a name the master lacks than a lot.
             let lot = split_lot(&input.chars[at..]);
-            let word = input.chars[at..].iter().take_while(|&&c| c != ' ');
+            let mut word = input.chars[at..].iter().take_while(|&&c| c != ' ');
             !lot.lot.is_empty()
                 && lot.lot.chars().all(|c| c.is_ascii_digit() || c == '-')
                 && (lot.building.is_empty() || input.chars[at..].contains(&' '))
-                && !word.clone().any(char::is_ascii_digit)
+                && !word.any(char::is_ascii_digit)
         }
-        Some(_) => names_building(&input.chars, at) || bracket_len(&input.chars[at..]).is_some(),
+        Some(_) => {
+            names_building(&input.chars, at)
+                || bracket_len(input.chars[at..].iter().copied()).is_some()
+        }
     }
 }
 
@@ -1215,6 +1216,13 @@ fn split_lot(chars: &[char]) -> Lot {
     }
     // 小字 and other place text written before the first number.
     let koaza_start = i;
+    let at_first = |i: usize| {
+        if i == koaza_start {
+            At::Start
+        } else {
+            At::AfterText
+        }
+    };
     while i < chars.len() && chars[i] != ' ' {
         if matches!(chars[i], '(' | '（') {
             // `(…郵便局私書箱第3号)` and other notes: not part of the lot.
@@ -1223,12 +1231,7 @@ fn split_lot(chars: &[char]) -> Lot {
                 building: text_of(i, chars.len()),
             };
         }
-        let at = if i == koaza_start {
-            At::Start
-        } else {
-            At::AfterText
-        };
-        if starts_lot_number(chars, i, at) {
+        if starts_lot_number(chars, i, at_first(i)) {
             // `第11地割`, `東2線`, `1区`: a number that names a place is part
             // of the 小字, not of the lot.
             match place_number_end(chars, i) {
@@ -1249,11 +1252,7 @@ fn split_lot(chars: &[char]) -> Lot {
     // The numbers.
     let mut numbers: Vec<u32> = Vec::new();
     let mut end_of_lot = i;
-    let first = if i == koaza_start {
-        At::Start
-    } else {
-        At::AfterText
-    };
+    let first = at_first(i);
     loop {
         if names_building(chars, i) {
             break;

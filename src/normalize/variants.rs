@@ -18,19 +18,7 @@ pub struct VariantTable {
 impl VariantTable {
     /// The built-in table plus `extra` pairs (variant, standard); extra pairs win.
     pub fn new(extra: &[(char, char)]) -> VariantTable {
-        let mut map = FxHashMap::default();
-        for line in BUILTIN.lines() {
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
-            }
-            let mut cols = line.split('\t');
-            let (Some(v), Some(s)) = (cols.next(), cols.next()) else {
-                continue;
-            };
-            if let (Some(v), Some(s)) = (single(v), single(s)) {
-                map.insert(text::unify_compat_ideograph(v), s);
-            }
-        }
+        let mut map: FxHashMap<char, char> = builtin_pairs().collect();
         for (v, s) in extra {
             map.insert(text::unify_compat_ideograph(*v), *s);
         }
@@ -46,6 +34,19 @@ impl VariantTable {
     pub fn fold(&self, s: &str) -> String {
         s.chars().map(|c| self.fold_char(c)).collect()
     }
+}
+
+/// The pairs of `rules/variant_kanji.tsv`, (variant, standard), the variant
+/// a unified ideograph.
+pub fn builtin_pairs() -> impl Iterator<Item = (char, char)> {
+    BUILTIN
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|line| {
+            let mut cols = line.split('\t');
+            let (v, s) = (single(cols.next()?)?, single(cols.next()?)?);
+            Some((text::unify_compat_ideograph(v), s))
+        })
 }
 
 fn single(s: &str) -> Option<char> {

@@ -499,8 +499,8 @@ fn check_start(start: &StartWeights) -> Result<(), String> {
                     comparator.levels().join(", ")
                 ));
             }
-            let ok = |p: &f64| p.is_finite() && *p > 0.0 && *p <= 1.0;
-            if !ok(m) || !ok(u) {
+            use crate::matching::model::is_probability;
+            if !is_probability(*m) || !is_probability(*u) {
                 return Err(format!(
                     "start.levels.{name}.{label}: m = {m} and u = {u} must be in (0, 1]"
                 ));

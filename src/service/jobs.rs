@@ -386,7 +386,7 @@ impl Service {
         if at_most < due_at {
             return Ok(None);
         }
-        let _once = self.first_training.lock().expect("training check");
+        let _once = self.training_check.lock().expect("training check");
         if self.job_running() {
             return Ok(None);
         }

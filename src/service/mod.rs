@@ -229,7 +229,7 @@ pub struct Service {
     cancels: Mutex<HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
     /// Held while deciding whether to start a training by itself, so two
     /// creates do not both start one.
-    first_training: Mutex<()>,
+    training_check: Mutex<()>,
 }
 
 /// What start-up did to the index.
@@ -400,7 +400,7 @@ impl Service {
             },
             jobs_dir,
             cancels: Mutex::default(),
-            first_training: Mutex::default(),
+            training_check: Mutex::default(),
         };
         let mut service = service;
         service.startup.replayed = service.catch_up(opened)?;

@@ -7,13 +7,14 @@
 
 use super::golden::{golden, Golden};
 use super::{Actor, IdemKey, Reply, Result, Service, ServiceError, Written};
+use crate::matching::prepare::PreparedRecord;
 use crate::matching::Band;
 use crate::store::{
     now, AuditAction, AuditEntry, AuditFilter, Entity, HistoryAction, HistoryEntry, Proposal,
     ProposalFilter, ProposalSort, ProposalStatus, Record, Tx,
 };
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A proposal with both records, each field side by side, and the golden
 /// record an approval would give.
@@ -128,69 +129,76 @@ impl Service {
         }
         let freq = super::RememberedFrequencies::new(&self.index);
         let mut done = Rescored::default();
-        for seen in open {
-            let prepared = self.load_prepared(&[seen.a, seen.b])?;
-            let find = |n: u64| prepared.iter().find(|(r, _)| r.num == n).map(|(_, p)| p);
-            let (Some(a), Some(b)) = (find(seen.a), find(seen.b)) else {
-                continue;
-            };
-            let score = self.score_pair(&model, a, b, &freq);
-            let band = self.bands.of(score.weight);
-            let _w = self.writer.lock().expect("writer");
-            let outcome = self.write(|tx| {
-                let mut p = Self::proposal_in(tx, &seen.id)?;
-                if p.status != ProposalStatus::Open || p.version != seen.version {
-                    return Ok(None);
-                }
-                let expected = p.version;
-                let at = now();
-                let before = serde_json::json!({
-                    "status": p.status.as_str(),
-                    "probability": p.probability,
-                });
-                p.score = score.weight;
-                p.probability = score.probability();
-                p.band = band;
-                p.explanation = self.explain(&model, &score);
-                let reason = match band {
-                    Band::NoMatch => {
-                        p.status = ProposalStatus::Superseded;
-                        Some("below the review band under the new model")
-                    }
-                    Band::Match => {
-                        self.approve_in(tx, actor, &p, &BTreeMap::new(), &at)?;
-                        p.status = ProposalStatus::Approved;
-                        Some("in the auto-merge band under the new model")
-                    }
-                    Band::Review => None,
+        for chunk in open.chunks(500) {
+            // The records a chunk of proposals names, prepared in one read.
+            let nums: Vec<u64> = chunk.iter().flat_map(|p| [p.a, p.b]).collect();
+            let prepared: HashMap<u64, PreparedRecord> = self
+                .load_prepared(&nums)?
+                .into_iter()
+                .map(|(r, p)| (r.num, p))
+                .collect();
+            for seen in chunk {
+                let (Some(a), Some(b)) = (prepared.get(&seen.a), prepared.get(&seen.b)) else {
+                    continue;
                 };
-                if let Some(r) = reason {
-                    p.decided_at = Some(at.clone());
-                    p.decided_by = Some(actor.name.clone());
-                    p.reason = Some(r.to_string());
-                }
-                p.version += 1;
-                tx.update_proposal(&p, expected)?;
-                tx.audit(&AuditEntry {
-                    seq: 0,
-                    at,
-                    actor: actor.name.clone(),
-                    action: AuditAction::ProposalRescore,
-                    subject: format!("proposal:{}", p.id),
-                    before,
-                    after: serde_json::json!({
+                let score = self.score_pair(&model, a, b, &freq);
+                let band = self.bands.of(score.weight);
+                let _w = self.writer.lock().expect("writer");
+                let outcome = self.write(|tx| {
+                    let mut p = Self::proposal_in(tx, &seen.id)?;
+                    if p.status != ProposalStatus::Open || p.version != seen.version {
+                        return Ok(None);
+                    }
+                    let expected = p.version;
+                    let at = now();
+                    let before = serde_json::json!({
                         "status": p.status.as_str(),
                         "probability": p.probability,
-                    }),
-                    reason: reason.map(str::to_string),
+                    });
+                    p.score = score.weight;
+                    p.probability = score.probability();
+                    p.band = band;
+                    p.explanation = self.explain(&model, &score);
+                    let reason = match band {
+                        Band::NoMatch => {
+                            p.status = ProposalStatus::Superseded;
+                            Some("below the review band under the new model")
+                        }
+                        Band::Match => {
+                            self.approve_in(tx, actor, &p, &BTreeMap::new(), &at)?;
+                            p.status = ProposalStatus::Approved;
+                            Some("in the auto-merge band under the new model")
+                        }
+                        Band::Review => None,
+                    };
+                    if let Some(r) = reason {
+                        p.decided_at = Some(at.clone());
+                        p.decided_by = Some(actor.name.clone());
+                        p.reason = Some(r.to_string());
+                    }
+                    p.version += 1;
+                    tx.update_proposal(&p, expected)?;
+                    tx.audit(&AuditEntry {
+                        seq: 0,
+                        at,
+                        actor: actor.name.clone(),
+                        action: AuditAction::ProposalRescore,
+                        subject: format!("proposal:{}", p.id),
+                        before,
+                        after: serde_json::json!({
+                            "status": p.status.as_str(),
+                            "probability": p.probability,
+                        }),
+                        reason: reason.map(str::to_string),
+                    })?;
+                    Ok(Some(band))
                 })?;
-                Ok(Some(band))
-            })?;
-            match outcome {
-                Some(Band::NoMatch) => done.superseded += 1,
-                Some(Band::Match) => done.merged += 1,
-                Some(Band::Review) => done.kept += 1,
-                None => {}
+                match outcome {
+                    Some(Band::NoMatch) => done.superseded += 1,
+                    Some(Band::Match) => done.merged += 1,
+                    Some(Band::Review) => done.kept += 1,
+                    None => {}
+                }
             }
         }
         Ok(done)
