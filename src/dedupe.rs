@@ -152,7 +152,7 @@ impl DedupeResult {
                             label: l.label.clone(),
                             m: l.m,
                             u: l.u,
-                            weight: l.weight(),
+                            weight: c.weight(i as u8 + 1),
                             pairs: counts.get(i + 1).copied().unwrap_or(0),
                         })
                         .collect(),

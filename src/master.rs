@@ -33,6 +33,7 @@ use std::sync::OnceLock;
 
 const TOWNS_GZ: &[u8] = include_bytes!("../rules/master/towns.txt.gz");
 const POSTAL_GZ: &[u8] = include_bytes!("../rules/master/postal.tsv.gz");
+const OFFICE_CODES_GZ: &[u8] = include_bytes!("../rules/master/office_codes.txt.gz");
 const ADDRESS_VARIANTS: &str = include_str!("../rules/address_variants.tsv");
 
 /// A prefecture and the range of its cities in [`Master::cities`].
@@ -314,6 +315,25 @@ impl Master {
     /// Number of rows in the postal master.
     pub fn postal_len(&self) -> usize {
         self.postal.get_or_init(load_postal).rows.len()
+    }
+
+    /// Whether a 7-digit code (`"0608621"`) is one business office's own
+    /// code (事業所個別番号) and no residential area's: two records with two
+    /// such codes are two offices, whatever else they share.
+    pub fn is_office_code(&self, code: &str) -> bool {
+        static CODES: OnceLock<Vec<u32>> = OnceLock::new();
+        let codes = CODES.get_or_init(|| {
+            let mut v: Vec<u32> = gunzip(OFFICE_CODES_GZ)
+                .lines()
+                .filter_map(|l| l.trim().parse().ok())
+                .collect();
+            v.sort_unstable();
+            v
+        });
+        code.len() == 7
+            && code
+                .parse::<u32>()
+                .is_ok_and(|c| codes.binary_search(&c).is_ok())
     }
 }
 

@@ -59,7 +59,7 @@ fn ensure_schemathesis() -> Result<PathBuf, String> {
 /// entities, proposals and jobs (not only 404s) half of the time.
 fn config(dir: &Path) -> PathBuf {
     let list = |prefix: &str, step: usize| {
-        (1..=600)
+        (1..=1000)
             .step_by(step)
             .map(|n| format!("\"{prefix}{n:07}\""))
             .collect::<Vec<_>>()

@@ -892,7 +892,7 @@ fn openapi_metrics_and_health() {
         ),
         "{text}"
     );
-    assert!(text.contains("nayose_records 600"), "{text}");
+    assert!(text.contains("nayose_records 3000"), "{text}");
     // The index reports its segments (the import left one).
     assert!(text.contains("nayose_index_segments 1\n"), "{text}");
     let (st, _) = app.call("GET", "/healthz", None, None);
@@ -959,13 +959,13 @@ fn a_real_server_on_port_0() {
     drop(server);
 }
 
-/// The demo file is `nayose gen --kind btob --records 600 --seed 7`: its
+/// The demo file is `nayose gen --kind btob --records 3000 --seed 1`: its
 /// truth is known, so the import's batch deduplication can be scored.
 #[test]
 fn the_import_deduplicates_the_demo_file_well() {
     use nayose::gen::{generate, GenOptions, Kind};
     let app = app();
-    let g = generate(&GenOptions::new(Kind::BtoB, 600, 7));
+    let g = generate(&GenOptions::new(Kind::BtoB, 3000, 1));
     let truth: std::collections::HashMap<String, String> = (0..g.ids.len())
         .map(|i| (g.ids[i].clone(), g.entity_id(i)))
         .collect();
@@ -1122,7 +1122,7 @@ fn a_retried_upload_with_its_key_starts_no_second_import() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert_eq!(app.counts().0, 601);
+    assert_eq!(app.counts().0, 3001);
 }
 
 /// The proposal ids of every page of a list, following `next_cursor`.

@@ -421,7 +421,7 @@ fn a_missing_or_foreign_index_is_rebuilt_from_the_store() {
     server.kill();
     // Gone altogether.
     std::fs::remove_dir_all(dir.path().join("index")).unwrap();
-    assert_eq!(index_agrees_with_store(dir.path()), 600);
+    assert_eq!(index_agrees_with_store(dir.path()), 3000);
     // Built for other rules: the fingerprint differs, so it is rebuilt.
     let mut rules = Rules::default_rules();
     rules.matching.top_k += 1;
@@ -429,8 +429,8 @@ fn a_missing_or_foreign_index_is_rebuilt_from_the_store() {
     let s = Service::open(store, dir.path(), rules, None);
     let s = s.unwrap();
     assert_eq!(s.startup().opened, Opened::Fresh);
-    assert_eq!(s.startup().replayed, 600);
-    assert_eq!(s.index().len(), 600);
+    assert_eq!(s.startup().replayed, 3000);
+    assert_eq!(s.index().len(), 3000);
     drop(s);
     // Opened again with the same rules: caught up, nothing to replay.
     let mut rules = Rules::default_rules();

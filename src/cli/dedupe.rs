@@ -178,7 +178,8 @@ fn print_summary(r: &DedupeResult) {
         let levels: Vec<String> = c
             .levels
             .iter()
-            .map(|l| format!("{} {:+.1}", l.label, l.weight()))
+            .zip(1u8..)
+            .map(|(l, level)| format!("{} {:+.1}", l.label, c.weight(level)))
             .collect();
         eprintln!("  {:<24} {}", c.name, levels.join("  "));
     }

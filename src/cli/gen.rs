@@ -3,7 +3,7 @@
 
 use super::ensure_parent;
 use anyhow::{bail, Context, Result};
-use nayose::gen::{self, GenOptions, Kind};
+use nayose::gen::{self, GenOptions, Kind, Profile};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -13,6 +13,11 @@ pub struct Args {
     /// btob (companies) or btoc (consumers).
     #[arg(long)]
     kind: Kind,
+    /// How a consumer file was gathered: forms (sign-up forms, the default)
+    /// or crm (years of shops and call centres: birth dates mostly unknown,
+    /// phones and e-mails that change, moves, marriages, kana slips).
+    #[arg(long, default_value = "forms")]
+    profile: Profile,
     /// Exactly this many records.
     #[arg(long)]
     records: usize,
@@ -37,10 +42,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if !(0.0..=1.0).contains(&args.dup_rate) {
         bail!("--dup-rate must be between 0 and 1, not {}", args.dup_rate);
     }
+    if args.kind == Kind::BtoB && args.profile != Profile::Forms {
+        bail!("--profile crm is a consumer profile: use it with --kind btoc");
+    }
     ensure_parent(&args.output)?;
     ensure_parent(&args.truth)?;
     let opts = GenOptions {
         kind: args.kind,
+        profile: args.profile,
         records: args.records,
         seed: args.seed,
         dup_rate: args.dup_rate,

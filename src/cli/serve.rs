@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// The demo's customer file (`nayose gen --kind btob --records 600 --seed 7`).
+/// The demo's customer file (`nayose gen --kind btob --records 3000 --seed 1`).
 const DEMO_CSV: &[u8] = include_bytes!("../../fixtures/sample/demo.csv");
 
 #[derive(Debug, clap::Args)]
@@ -154,7 +154,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.demo {
         let records = store.read(|tx| tx.count_records())?;
         if records == 0 {
-            eprintln!("demo: importing fixtures/sample/demo.csv (600 business records) …");
+            eprintln!("demo: importing fixtures/sample/demo.csv (3,000 business records) …");
             let job = service.start_import(
                 &Actor::system(),
                 ImportRequest {

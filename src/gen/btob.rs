@@ -1,7 +1,7 @@
 //! Companies (BtoB): real business names, their offices, look-alike
 //! companies, and the records a CRM holds of them.
 
-use super::data::{data, Company, GivenName, Surname};
+use super::data::{data, Company, GivenName, SiteOffice, Surname};
 use super::fields::{self, Address, Phone};
 use super::{names, text};
 use super::{GenRecord, Group, GroupKind};
@@ -120,6 +120,8 @@ struct Firm {
     corporate_number: Option<String>,
     contacts: Vec<Contact>,
     moved: Option<(Address, Phone)>,
+    /// An office of a site, written from Japan Post's name and reading.
+    written: Option<&'static SiteOffice>,
 }
 
 fn contact(rng: &mut ChaCha8Rng) -> Contact {
@@ -166,7 +168,102 @@ fn firm(c: &'static Company, prefecture: Option<&str>, rng: &mut ChaCha8Rng) -> 
             .then(|| fields::corporate_number(rng)),
         contacts,
         moved: None,
+        written: None,
     }
+}
+
+/// An office of a site: its name and reading as Japan Post writes them, its
+/// own postal code, at the site's address (another floor), its own phone.
+fn site_firm(o: &'static SiteOffice, site: &Address, rng: &mut ChaCha8Rng) -> Firm {
+    let d = data();
+    let parts: Vec<&str> = o.name.split('\u{3000}').filter(|p| !p.is_empty()).collect();
+    let form_at = parts.iter().position(|p| d.legal_forms.contains_key(p));
+    let base: String = parts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != form_at)
+        .map(|(_, p)| *p)
+        .collect();
+    let kana = written_kana_parts(o).concat();
+    let mut address = site.clone();
+    address.postal = o.code;
+    if let Some((name, _)) = &site.building {
+        let (_, room) = fields::building(rng, true);
+        address.building = Some((name.clone(), room));
+    }
+    let form = form_at.map_or("", |i| {
+        d.legal_forms
+            .get_key_value(parts[i])
+            .map_or("", |(k, _)| *k)
+    });
+    let n_contacts = rng.gen_range(1..=3);
+    Firm {
+        base,
+        domain: domain_of(&kana, rng),
+        kana,
+        form,
+        form_first: form_at == Some(0),
+        office: None,
+        phone: fields::landline(rng, o.prefecture),
+        address,
+        corporate_number: (!form.is_empty() && rng.gen_bool(P_CORPORATE_NUMBER))
+            .then(|| fields::corporate_number(rng)),
+        contacts: (0..n_contacts).map(|_| contact(rng)).collect(),
+        moved: None,
+        written: Some(o),
+    }
+}
+
+/// The parts of a site office's reading without legal-form readings
+/// (`カブシキガイシヤ`, `(カブ)`), `-` written `ー`.
+fn written_kana_parts(o: &SiteOffice) -> Vec<String> {
+    let d = data();
+    o.kana
+        .split(' ')
+        .filter(|p| !p.is_empty() && !p.starts_with('('))
+        .filter(|p| {
+            !d.legal_forms
+                .values()
+                .any(|l| l.reading.is_some_and(|r| r.replace('ャ', "ヤ") == *p))
+        })
+        .map(|p| p.replace('-', "ー"))
+        .collect()
+}
+
+/// A site office's name the way one record writes it: Japan Post's parts
+/// joined with a full-width space, a space or nothing; the legal form
+/// dropped or abbreviated as in [`render_company_name`].
+fn render_written_name(o: &SiteOffice, rng: &mut ChaCha8Rng) -> String {
+    let sep = match rng.gen_range(0..10) {
+        0..=2 => "\u{3000}",
+        3..=5 => " ",
+        _ => "",
+    };
+    let fold = rng.gen_bool(0.5);
+    let mut out: Vec<String> = Vec::new();
+    for p in o.name.split('\u{3000}').filter(|p| !p.is_empty()) {
+        match data().legal_forms.get(p) {
+            Some(_) if rng.gen_bool(P_FORM_DROPPED) => {}
+            Some(lf) if lf.abbr.is_some() && rng.gen_bool(P_FORM_ABBREVIATED) => {
+                out.push(format!("({})", lf.abbr.unwrap_or_default()))
+            }
+            _ if fold => out.push(text::halfwidth_ascii(p)),
+            _ => out.push(p.to_string()),
+        }
+    }
+    let mut name = out.join(sep);
+    if rng.gen_bool(P_TYPO_NAME) {
+        name = text::typo(&name, rng);
+    }
+    name
+}
+
+fn render_written_kana(o: &SiteOffice, rng: &mut ChaCha8Rng) -> String {
+    if rng.gen_bool(P_BLANK_KANA) {
+        return String::new();
+    }
+    let sep = if rng.gen_bool(0.5) { " " } else { "" };
+    names::kana_notation(&written_kana_parts(o).join(sep), rng)
 }
 
 /// Share of customers drawn from names without a legal form (schools,
@@ -181,6 +278,11 @@ fn pick_company(rng: &mut ChaCha8Rng) -> &'static Company {
         &d.with_form
     };
     &d.companies[list[rng.gen_range(0..list.len())] as usize]
+}
+
+/// How many sites [`GroupKind::Site`] groups can draw from.
+pub(super) fn site_count() -> usize {
+    data().sites.len()
 }
 
 pub(super) fn render_group(g: &Group, rng: &mut ChaCha8Rng, out: &mut Vec<GenRecord>) {
@@ -211,6 +313,23 @@ pub(super) fn render_group(g: &Group, rng: &mut ChaCha8Rng, out: &mut Vec<GenRec
                     }
                 }
                 firms.push(f);
+            }
+        }
+        GroupKind::Site => {
+            let site = &data().sites[g.site];
+            let mut order: Vec<usize> = (0..site.len()).collect();
+            for i in 0..n {
+                let j = rng.gen_range(i..order.len());
+                order.swap(i, j);
+            }
+            let first = &site[order[0]];
+            let mut address = fields::address(rng, Some(first.prefecture), true);
+            address.prefecture = first.prefecture;
+            address.city = first.city;
+            address.town = first.town.0;
+            address.chome = (first.town.1 > 0).then(|| rng.gen_range(1..=first.town.1 as u32));
+            for &i in &order[..n] {
+                firms.push(site_firm(&site[i], &address, rng));
             }
         }
         GroupKind::LookAlike => {
@@ -272,6 +391,9 @@ fn look_alike(base: &str, kana: &str, rng: &mut ChaCha8Rng) -> (String, String) 
 }
 
 fn render_company_name(f: &Firm, rng: &mut ChaCha8Rng) -> String {
+    if let Some(o) = f.written {
+        return render_written_name(o, rng);
+    }
     let mut base = f.base.clone();
     if base.is_ascii() || base.chars().any(|c| c.is_ascii_alphanumeric()) {
         if rng.gen_bool(P_FULLWIDTH_NAME) {
@@ -338,6 +460,9 @@ fn is_kanji(c: char) -> bool {
 }
 
 fn render_company_kana(f: &Firm, rng: &mut ChaCha8Rng) -> String {
+    if let Some(o) = f.written {
+        return render_written_kana(o, rng);
+    }
     if f.kana.is_empty() || rng.gen_bool(P_BLANK_KANA) {
         return String::new();
     }

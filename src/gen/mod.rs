@@ -63,9 +63,35 @@ pub const DEFAULT_DUP_RATE: f64 = 0.35;
 /// most customers are entered twice, few five times.
 const EXTRA_WEIGHTS: [u32; 4] = [60, 25, 10, 5];
 
+/// How a consumer file was gathered (`--profile`): sets the rates at which
+/// its duplicates differ ([`btoc::Rates`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// Sign-up forms: most fields every time, records close in time.
+    #[default]
+    Forms,
+    /// A CRM gathered over years: birth dates mostly unknown, phones and
+    /// e-mails that change, moves, marriages, kana slips, kana-only records,
+    /// more namesakes and twins.
+    Crm,
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Profile, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "forms" => Ok(Profile::Forms),
+            "crm" => Ok(Profile::Crm),
+            _ => Err(format!("`{s}`: expected forms or crm")),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct GenOptions {
     pub kind: Kind,
+    /// Consumer files only.
+    pub profile: Profile,
     /// Exactly this many records.
     pub records: usize,
     pub seed: u64,
@@ -77,6 +103,7 @@ impl GenOptions {
     pub fn new(kind: Kind, records: usize, seed: u64) -> GenOptions {
         GenOptions {
             kind,
+            profile: Profile::Forms,
             records,
             seed,
             dup_rate: DEFAULT_DUP_RATE,
@@ -122,6 +149,10 @@ pub(crate) enum GroupKind {
     Branches,
     /// BtoB: two companies with nearly the same name in one building.
     LookAlike,
+    /// BtoB: 2–3 offices at one address whose real names begin alike
+    /// (`青森地方裁判所` / `青森家庭裁判所`, `千葉大学 医学部` / `千葉大学
+    /// 看護学部`), each with its own postal code (事業所個別番号) and phone.
+    Site,
 }
 
 /// Share of BtoC groups that are households of 2–4 people (about one
@@ -134,10 +165,19 @@ const P_TWINS: f64 = 0.002;
 /// Share of BtoC groups that are namesake pairs drawn on purpose, on top of
 /// the namesakes the Zipf surnames make by chance.
 const P_NAMESAKES: f64 = 0.01;
+/// The same in a CRM profile: a customer base built over years meets more
+/// of the namesakes a Zipf name distribution makes, and keeps twins.
+pub const CRM_NAMESAKES: f64 = 0.03;
+const CRM_TWINS: f64 = 0.004;
 /// Share of BtoB groups that are several offices of one company.
 const P_BRANCHES: f64 = 0.05;
 /// Share of BtoB groups that are look-alike companies in one building.
 const P_LOOKALIKE: f64 = 0.015;
+/// Share of BtoB groups that are offices at one address with alike names
+/// (courts, universities, public offices, a company's companies): Japan
+/// Post's office list has 460 such addresses among 22k offices; a CRM of
+/// institutions holds them more often than a random draw would.
+const P_SITE: f64 = 0.02;
 
 /// One group in the plan: its kind and the record count of each entity.
 #[derive(Debug, Clone)]
@@ -149,6 +189,10 @@ pub(crate) struct Group {
     pub first_entity: u32,
     /// Records of each entity (≥ 1).
     pub records: Vec<u8>,
+    /// For a [`GroupKind::Site`]: which site of `data().sites`. Each site is
+    /// drawn once per file (twice, it would be one real office written as
+    /// two customers); when they run out, groups are single companies.
+    pub site: usize,
 }
 
 fn plan(opts: &GenOptions, rng: &mut ChaCha8Rng) -> Vec<Group> {
@@ -157,14 +201,29 @@ fn plan(opts: &GenOptions, rng: &mut ChaCha8Rng) -> Vec<Group> {
     let mut groups = Vec::with_capacity(opts.records / 2 + 1);
     let mut left = opts.records;
     let mut entity = 0u32;
+    let mut sites: Vec<usize> = match opts.kind {
+        Kind::BtoB => (0..btob::site_count()).collect(),
+        Kind::BtoC => Vec::new(),
+    };
+    let mut site = 0;
+    let (twins, namesakes) = match opts.profile {
+        Profile::Forms => (P_TWINS, P_NAMESAKES),
+        Profile::Crm => (CRM_TWINS, CRM_NAMESAKES),
+    };
     while left > 0 {
         let x: f64 = rng.gen();
         let (kind, n) = match opts.kind {
             Kind::BtoC if x < P_HOUSEHOLD => (GroupKind::Household, rng.gen_range(2..=4)),
-            Kind::BtoC if x < P_HOUSEHOLD + P_TWINS => (GroupKind::Twins, 2),
-            Kind::BtoC if x < P_HOUSEHOLD + P_TWINS + P_NAMESAKES => (GroupKind::Namesakes, 2),
+            Kind::BtoC if x < P_HOUSEHOLD + twins => (GroupKind::Twins, 2),
+            Kind::BtoC if x < P_HOUSEHOLD + twins + namesakes => (GroupKind::Namesakes, 2),
             Kind::BtoB if x < P_BRANCHES => (GroupKind::Branches, rng.gen_range(2..=4)),
             Kind::BtoB if x < P_BRANCHES + P_LOOKALIKE => (GroupKind::LookAlike, 2),
+            Kind::BtoB if x < P_BRANCHES + P_LOOKALIKE + P_SITE && !sites.is_empty() => {
+                // A random site not drawn before (a partial shuffle).
+                let j = rng.gen_range(0..sites.len());
+                site = sites.swap_remove(j);
+                (GroupKind::Site, 2)
+            }
             _ => (GroupKind::Single, 1),
         };
         let mut records = Vec::with_capacity(n);
@@ -193,6 +252,7 @@ fn plan(opts: &GenOptions, rng: &mut ChaCha8Rng) -> Vec<Group> {
             index: groups.len() as u64,
             first_entity: entity,
             records,
+            site,
         });
         entity += n_entities;
     }
@@ -231,6 +291,10 @@ pub fn generate(opts: &GenOptions) -> Generated {
     let _ = data::data();
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let groups = plan(opts, &mut rng);
+    let rates = match opts.profile {
+        Profile::Forms => &btoc::FORMS,
+        Profile::Crm => &btoc::CRM,
+    };
     let chunks: Vec<Vec<GenRecord>> = groups
         .par_chunks(GROUPS_PER_TASK)
         .map(|chunk| {
@@ -240,7 +304,7 @@ pub fn generate(opts: &GenOptions) -> Generated {
                 grng.set_stream(g.index + 1);
                 match opts.kind {
                     Kind::BtoB => btob::render_group(g, &mut grng, &mut out),
-                    Kind::BtoC => btoc::render_group(g, &mut grng, &mut out),
+                    Kind::BtoC => btoc::render_group(g, rates, &mut grng, &mut out),
                 }
             }
             out

@@ -16,6 +16,17 @@ pub fn fullwidth_ascii(s: &str) -> String {
         .collect()
 }
 
+/// Full-width ASCII → half-width (`ＡＩＧ` → `AIG`), the inverse of
+/// [`fullwidth_ascii`] for letters, digits and symbols.
+pub fn halfwidth_ascii(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '！'..='～' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
 /// Digits only → full-width (`1-2-3` → `１-２-３`).
 pub fn fullwidth_digits(s: &str) -> String {
     s.chars()

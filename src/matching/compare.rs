@@ -11,7 +11,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Comparator {
-    /// Company name match key (legal form removed): exact / close / similar / different.
+    /// Company name match key (legal form removed): exact / close (a slip of
+    /// one character) / similar (a kana spelling variant, or alike) / extended
+    /// (one name is the other plus a word: `小樽商科大学附属図書館`) / distinct
+    /// (a part names another organisation: `函館家庭裁判所` / `函館地方裁判所`) /
+    /// different. See [`name_difference`].
     Company,
     /// The branch or office split off a company name: same / one side only / different.
     Branch,
@@ -24,7 +28,8 @@ pub enum Comparator {
     Person,
     /// An address by parts: exact / same block / same town / same city / different.
     Address,
-    /// `NNN-NNNN`: exact / same first three digits / different.
+    /// `NNN-NNNN`: exact / same first three digits / two offices' own codes
+    /// (事業所個別番号) / different.
     Postal,
     /// Identifiers that either agree or not (phone E.164, corporate number, gender, number).
     Exact,
@@ -44,13 +49,20 @@ impl Comparator {
     /// Level labels, level 1 first (level 0, "missing", is implicit).
     pub fn levels(self) -> &'static [&'static str] {
         match self {
-            Comparator::Company => &["exact", "close", "similar", "different"],
+            Comparator::Company => &[
+                "exact",
+                "close",
+                "similar",
+                "extended",
+                "distinct",
+                "different",
+            ],
             Comparator::Branch => &["same", "one_sided", "different"],
             Comparator::LegalForm => &["same", "different"],
             Comparator::Kana => &["exact", "close", "different"],
             Comparator::Person => &["exact", "close", "given_only", "surname_only", "different"],
             Comparator::Address => &["exact", "same_block", "same_town", "same_city", "different"],
-            Comparator::Postal => &["exact", "same_area", "different"],
+            Comparator::Postal => &["exact", "same_area", "other_office", "different"],
             Comparator::Exact => &["exact", "different"],
             Comparator::Email => &["exact", "same_local", "different"],
             Comparator::Date => &["exact", "swapped", "one_off", "different"],
@@ -76,6 +88,18 @@ impl Comparator {
         }
     }
 
+    /// Whether a level says the two values name *different things* rather
+    /// than one thing written differently: another organisation's name
+    /// (`extended`, `distinct`), two offices' own postal codes, another
+    /// branch. Such a level is evidence against a match on its own, outside
+    /// its evidence group ([`super::model::ComparisonModel::weight`]).
+    pub fn is_against(self, level: u8) -> bool {
+        matches!(
+            (self, level),
+            (Comparator::Company, 4 | 5) | (Comparator::Postal, 3) | (Comparator::Branch, 3)
+        )
+    }
+
     /// The level whose weight is adjusted by term frequency, and which part of
     /// the value the frequency is counted on (see [`Value::tf_key`]).
     pub fn tf_levels(self) -> &'static [u8] {
@@ -92,13 +116,30 @@ impl Comparator {
         match self {
             Comparator::Company => {
                 if a.key == b.key {
-                    1
-                } else if close(&a.key, &b.key, 0.92) {
-                    2
-                } else if jaro_winkler(&a.key, &b.key) >= 0.80 {
-                    3
-                } else {
-                    4
+                    return 1;
+                }
+                // `ダイクレ` + branch `本社` is `ダイクレ本社` written apart.
+                let (ba, bb) = (a.part(0), b.part(0));
+                if (!ba.is_empty() || !bb.is_empty())
+                    && a.key.len() + ba.len() == b.key.len() + bb.len()
+                    && format!("{}{ba}", a.key) == format!("{}{bb}", b.key)
+                {
+                    return 1;
+                }
+                match name_difference(&a.key, &b.key) {
+                    NameDifference::Slip => 2,
+                    NameDifference::Variant => 3,
+                    NameDifference::Extended => 4,
+                    NameDifference::Distinct => 5,
+                    NameDifference::Unrelated => {
+                        if close(&a.key, &b.key, 0.92) {
+                            2
+                        } else if jaro_winkler(&a.key, &b.key) >= 0.80 {
+                            3
+                        } else {
+                            6
+                        }
+                    }
                 }
             }
             Comparator::Branch | Comparator::LegalForm => {
@@ -124,10 +165,14 @@ impl Comparator {
             Comparator::Postal => {
                 if a.key == b.key {
                     1
+                } else if a.part(0) == OFFICE_CODE && b.part(0) == OFFICE_CODE {
+                    // Two offices' own codes: two establishments, even in
+                    // one building (one code is one office's mail).
+                    3
                 } else if a.key.get(..3).is_some() && a.key.get(..3) == b.key.get(..3) {
                     2
                 } else {
-                    3
+                    4
                 }
             }
             Comparator::Exact => {
@@ -187,6 +232,70 @@ impl Comparator {
                 }
             }
         }
+    }
+}
+
+/// The part a postal [`Value`] carries when its code is one office's own
+/// code (事業所個別番号), which [`crate::master::Master::is_office_code`] knows.
+pub const OFFICE_CODE: &str = "office";
+
+/// How two different company name keys differ, once their common beginning
+/// and end are set aside (`函館|家庭|裁判所` / `函館|地方|裁判所`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameDifference {
+    /// One character wrong, missing, extra or swapped: a typing slip.
+    Slip,
+    /// Short kana spellings of one sound (`ヴァ`/`バ`, `ティ`/`チ`).
+    Variant,
+    /// One name is the other plus a word (a faculty, a library, a trade
+    /// word): another organisation, or a part of one.
+    Extended,
+    /// Each has its own word where the other differs (`家庭`/`地方`,
+    /// `教育`/`地方福祉`, `1`/`2`): another organisation.
+    Distinct,
+    /// Less than two characters in common: the measures of similarity decide.
+    Unrelated,
+}
+
+fn name_difference(a: &str, b: &str) -> NameDifference {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    if prefix + suffix < 2 {
+        return NameDifference::Unrelated;
+    }
+    let (ma, mb) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+    let digit = |m: &[char]| m.iter().any(|c| c.is_ascii_digit());
+    if digit(ma) || digit(mb) {
+        // 第1工場 / 第2工場: a number is never a slip worth merging on.
+        return if ma.is_empty() || mb.is_empty() {
+            NameDifference::Extended
+        } else {
+            NameDifference::Distinct
+        };
+    }
+    let slip = match (ma.len(), mb.len()) {
+        (1, 1) | (1, 0) | (0, 1) => true,
+        (2, 2) => ma[0] == mb[1] && ma[1] == mb[0],
+        _ => false,
+    };
+    if slip {
+        return NameDifference::Slip;
+    }
+    let kana = |m: &[char]| m.iter().all(|&c| ('\u{30A0}'..='\u{30FF}').contains(&c));
+    if kana(ma) && kana(mb) && ma.len().max(mb.len()) <= 2 {
+        return NameDifference::Variant;
+    }
+    if ma.is_empty() || mb.is_empty() {
+        NameDifference::Extended
+    } else {
+        NameDifference::Distinct
     }
 }
 
@@ -484,6 +593,63 @@ mod tests {
         }
         assert!(!is_generic_local("infodesk.tanaka"));
         assert!(!is_generic_local("hiroshi"));
+    }
+
+    #[test]
+    fn company_names_that_differ_where_it_matters() {
+        let c = |a: &str, b: &str| Comparator::Company.compare(&v(a), &v(b));
+        let label = |a: &str, b: &str| Comparator::Company.level_label(c(a, b));
+        // Another organisation at one address: a part of the name differs.
+        assert_eq!(label("函館家庭裁判所", "函館地方裁判所"), "distinct");
+        assert_eq!(label("上北地方福祉事務所", "上北教育事務所"), "distinct");
+        assert_eq!(
+            label("日本赤十字東北看護大学", "日本赤十字東北介護福祉短期大学部"),
+            "distinct"
+        );
+        assert_eq!(label("abc第1工場", "abc第2工場"), "distinct");
+        // A part of one: a word added.
+        assert_eq!(label("小樽商科大学", "小樽商科大学附属図書館"), "extended");
+        assert_eq!(label("abc", "abc商事"), "extended");
+        // A branch split off on one side only is the same name.
+        let branch = |k: &str, b: &str| Value::with_parts(k, vec![b.into()]);
+        let c = Comparator::Company;
+        assert_eq!(
+            c.compare(&branch("ダイクレ", "本社"), &v("ダイクレ本社")),
+            1
+        );
+        assert_eq!(c.compare(&branch("ダイクレ", "本社"), &v("ダイクレ")), 1);
+        // A typing slip of one character is the same name, written badly.
+        assert_eq!(label("山田商事", "山田商時"), "close");
+        assert_eq!(label("サンライズ", "サンライス"), "close");
+        assert_eq!(label("abcシステムズ", "abcシステズ"), "close");
+        assert_eq!(label("サンライズ工業", "サランイズ工業"), "close");
+        // Kana spellings of one sound.
+        assert_eq!(label("ヴァイオリン工房", "バイオリン工房"), "similar");
+        // Nothing in common.
+        assert_eq!(label("山田商事", "鈴木物産"), "different");
+    }
+
+    #[test]
+    fn two_offices_own_postal_codes() {
+        let office = |k: &str| Value::with_parts(k, vec![OFFICE_CODE.into()]);
+        let p = Comparator::Postal;
+        assert_eq!(
+            p.level_label(p.compare(&office("0608621"), &office("0608621"))),
+            "exact"
+        );
+        assert_eq!(
+            p.level_label(p.compare(&office("0608621"), &office("0608613"))),
+            "other_office"
+        );
+        // An office's code and the area's: the same place, written two ways.
+        assert_eq!(
+            p.level_label(p.compare(&office("0608621"), &v("0600001"))),
+            "same_area"
+        );
+        assert_eq!(
+            p.level_label(p.compare(&v("0600001"), &v("1000001"))),
+            "different"
+        );
     }
 
     #[test]

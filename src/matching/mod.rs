@@ -14,8 +14,9 @@ pub mod prepare;
 pub use band::{Band, BandCounts, Bands};
 pub use explain::{ExplainTerm, Explanation};
 
-use crate::normalize::{Normalized, Normalizer};
+use crate::normalize::{text, Normalized, Normalizer};
 use crate::record::FieldType;
+use crate::rules::Entity;
 use compare::{Comparator, Value};
 use model::{ComparisonSpec, Model, Term};
 use std::collections::HashMap;
@@ -33,6 +34,10 @@ pub enum Aspect {
     Branch,
     /// A company name's legal form.
     LegalForm,
+    /// A postal code, marked when it is one office's own code.
+    Postal,
+    /// A company name's match key, with its branch (without spaces) as a part.
+    CompanyName,
 }
 
 /// One comparison of a match plan.
@@ -52,7 +57,15 @@ pub struct Comparison {
 
 /// The comparisons for a file's columns. `compare[i]` says whether column `i`
 /// takes part (an id column or a 選択肢 flag such as 連絡可否 does not).
-pub fn plan(headers: &[String], types: &[FieldType], compare: &[bool]) -> Vec<Comparison> {
+/// With [`Entity::Establishment`] a company's branch and an office's own
+/// postal code are compared; with [`Entity::Company`] they are not evidence.
+pub fn plan(
+    headers: &[String],
+    types: &[FieldType],
+    compare: &[bool],
+    entity: Entity,
+) -> Vec<Comparison> {
+    let establishment = entity == Entity::Establishment;
     let mut out = Vec::new();
     for (col, (h, &t)) in headers.iter().zip(types).enumerate() {
         if !compare[col] {
@@ -85,14 +98,17 @@ pub fn plan(headers: &[String], types: &[FieldType], compare: &[bool]) -> Vec<Co
         use Comparator as C;
         match t {
             FieldType::CompanyName => {
-                add("", Aspect::Key, C::Company, true);
-                add("branch", Aspect::Branch, C::Branch, false);
+                add("", Aspect::CompanyName, C::Company, true);
+                if establishment {
+                    add("branch", Aspect::Branch, C::Branch, false);
+                }
                 add("legal_form", Aspect::LegalForm, C::LegalForm, false);
             }
             FieldType::CompanyKana => add("", Aspect::Key, C::Kana, false),
             FieldType::PersonName => add("", Aspect::PersonName, C::Person, true),
             FieldType::PersonKana => add("", Aspect::PersonName, C::Person, false),
             FieldType::Address => add("", Aspect::AddressParts, C::Address, true),
+            FieldType::PostalCode if establishment => add("", Aspect::Postal, C::Postal, false),
             FieldType::PostalCode => add("", Aspect::Key, C::Postal, false),
             FieldType::Phone | FieldType::CorporateNumber => add("", Aspect::Key, C::Exact, true),
             FieldType::Gender => add("", Aspect::Key, C::Exact, false),
@@ -122,7 +138,7 @@ pub(crate) fn start_name(c: &Comparison) -> String {
 /// when no field type gives it.
 pub fn start_comparator(name: &str) -> Option<Comparator> {
     FieldType::ALL.iter().find_map(|&t| {
-        plan(&["x".to_string()], &[t], &[true])
+        plan(&["x".to_string()], &[t], &[true], Entity::Establishment)
             .into_iter()
             .find(|c| start_name(c) == name)
             .map(|c| c.comparator)
@@ -192,6 +208,14 @@ pub fn prepare(c: &Comparison, n: &Normalized, normalizer: &Normalizer) -> Optio
         Aspect::Key => Value::new(key),
         Aspect::Branch => Value::new(n.part("branch").unwrap_or("")),
         Aspect::LegalForm => Value::new(n.part("legal_form")?),
+        Aspect::Postal if crate::master::master().is_office_code(key) => {
+            Value::with_parts(key, vec![compare::OFFICE_CODE.into()])
+        }
+        Aspect::Postal => Value::new(key),
+        Aspect::CompanyName => match n.part("branch") {
+            Some(b) => Value::with_parts(key, vec![text::without_spaces(b).into()]),
+            None => Value::new(key),
+        },
         Aspect::PersonName => {
             let display = n.value.as_deref().unwrap_or("");
             let words: Vec<&str> = display.split(' ').filter(|w| !w.is_empty()).collect();
@@ -358,7 +382,12 @@ pub fn score<'v>(
         });
     }
     let mut weights: Vec<f64> = terms.iter().map(|t| t.weight).collect();
-    let groups: Vec<&str> = model.comparisons.iter().map(|c| c.group.as_str()).collect();
+    let groups: Vec<&str> = model
+        .comparisons
+        .iter()
+        .zip(levels)
+        .map(|(c, &l)| model::term_group(c.comparator, l, &c.group))
+        .collect();
     model::combine_groups(&groups, &mut weights);
     for (t, w) in terms.iter_mut().zip(&weights) {
         if *w != t.weight {

@@ -60,8 +60,42 @@ pub struct LevelModel {
 }
 
 impl LevelModel {
-    pub fn weight(&self) -> f64 {
+    /// log2(m / u), as trained; scoring uses [`ComparisonModel::weight`].
+    pub fn raw_weight(&self) -> f64 {
         (self.m / self.u).log2()
+    }
+}
+
+impl ComparisonModel {
+    /// The weight of a level (≥ 1) as scoring uses it: log2(m / u), except
+    /// that a level saying the two are *different things* (another
+    /// organisation's name, two offices' own postal codes, another branch:
+    /// [`Comparator::is_against`]) weighs at least as much against a match as
+    /// the comparison's first level weighs for one. Random pairs almost never
+    /// reach such a level, so u alone would call it evidence *for* a match.
+    pub fn weight(&self, level: u8) -> f64 {
+        let raw = self.levels[level as usize - 1].raw_weight();
+        against_cap(self.comparator, level, raw, self.levels[0].raw_weight())
+    }
+}
+
+/// See [`ComparisonModel::weight`]; `first` is the first level's weight.
+fn against_cap(comparator: Comparator, level: u8, raw: f64, first: f64) -> f64 {
+    if comparator.is_against(level) {
+        raw.min(-first.abs())
+    } else {
+        raw
+    }
+}
+
+/// The evidence group a term counts in: a level saying the two are
+/// different things stands alone (the group's strongest agreement must not
+/// hide it: `小樽商科大学` / `小樽商科大学附属図書館` have one reading).
+pub fn term_group(comparator: Comparator, level: u8, group: &str) -> &str {
+    if comparator.is_against(level) {
+        ""
+    } else {
+        group
     }
 }
 
@@ -177,7 +211,7 @@ impl Model {
         if level == 0 {
             return 0.0;
         }
-        self.comparisons[comparison].levels[level as usize - 1].weight()
+        self.comparisons[comparison].weight(level)
     }
 
     /// log2 adjustment for a value seen with relative frequency `freq` on a
@@ -399,10 +433,14 @@ pub fn train(
     // F1 fell to 0.51–0.53 without evidence groups and to 0.94 (BtoB) and
     // 0.91 (BtoC) with them, against 0.98 and 0.99 with m held at the
     // leave-one-out estimate.)
-    let groups: Vec<&str> = specs.iter().map(|s| s.group).collect();
     let log_ratio: Vec<f64> = patterns
         .iter()
         .map(|(p, _)| {
+            let groups: Vec<&str> = p
+                .iter()
+                .zip(specs)
+                .map(|(&l, s)| term_group(s.comparator, l, s.group))
+                .collect();
             let mut w: Vec<f64> = p
                 .iter()
                 .enumerate()
@@ -410,7 +448,8 @@ pub fn train(
                     if l == 0 {
                         0.0
                     } else {
-                        (m[c][l as usize - 1] / u[c][l as usize - 1]).ln()
+                        let ln = |i: usize| (m[c][i] / u[c][i]).ln();
+                        against_cap(specs[c].comparator, l, ln(l as usize - 1), ln(0))
                     }
                 })
                 .collect();

@@ -68,7 +68,7 @@ impl Preparer {
         compare: &[bool],
         opts: &MatchingOptions,
     ) -> Preparer {
-        let plan = super::plan(headers, types, compare);
+        let plan = super::plan(headers, types, compare, opts.entity);
         let mut p = Preparer {
             blocking: BlockingSchema {
                 text_fields: vec![],

@@ -413,29 +413,25 @@ fn find_legal_form(s: &str) -> Option<Found> {
         });
     }
 
-    // English forms: only at the end, after a space or comma (or the whole
-    // string for `K.K.`-like forms after a name).
-    let ends_latin = s
-        .chars()
-        .next_back()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.');
-    let lower = if ends_latin {
-        s.to_lowercase()
-    } else {
-        String::new()
-    };
-    if ends_latin && lower.len() == s.len() {
-        for (e, form) in &t.english {
-            if lower.ends_with(e.as_str()) {
-                let start = s.len() - e.len();
-                let before = s[..start].chars().last();
-                if start > 0 && matches!(before, Some(' ') | Some(',')) {
-                    candidates.push(Found {
-                        start,
-                        end: s.len(),
-                        form: *form,
-                    });
-                    break;
+    // English forms: after a space or comma, at the end or before a branch
+    // (`コプロ Co., Ltd. 本社`).
+    if s.bytes().any(|b| b.is_ascii_alphabetic()) {
+        let lower = s.to_lowercase();
+        if lower.len() == s.len() {
+            'forms: for (e, form) in &t.english {
+                for (start, _) in lower.match_indices(e.as_str()) {
+                    let end = start + e.len();
+                    let before = s[..start].chars().last();
+                    let rest = &s[end..];
+                    let ends = rest.is_empty() || rest.starts_with(' ') && is_branch(rest);
+                    if start > 0 && matches!(before, Some(' ') | Some(',')) && ends {
+                        candidates.push(Found {
+                            start,
+                            end,
+                            form: *form,
+                        });
+                        break 'forms;
+                    }
                 }
             }
         }
@@ -746,6 +742,11 @@ mod tests {
         assert_eq!(n.part("branch"), Some("札幌支店 営業部"));
         let n = norm("株式会社ABC商事関東第一営業所");
         assert_eq!(n.part("branch"), Some("関東第一営業所"));
+        // An English legal form before the office.
+        let n = norm("コプロ Co., Ltd. 本社");
+        assert_eq!(n.key.as_deref(), Some("コプロ"));
+        assert_eq!(n.part("branch"), Some("本社"));
+        assert_eq!(norm("コプロ Co., Ltd.").key.as_deref(), Some("コプロ"));
     }
 
     #[test]

@@ -75,6 +75,22 @@ pub struct MatchingOptions {
     pub seed: u64,
     /// Columns (field names or headers) never compared.
     pub ignore: Vec<String>,
+    /// What one customer is for a company: an establishment or the company.
+    pub entity: Entity,
+}
+
+/// `[matching] entity`: whether two offices of one company are one customer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    /// 事業所単位: each office is its own customer. A company name's branch
+    /// (`長崎支社` / `長崎営業所`) and two offices' own postal codes
+    /// (事業所個別番号) are evidence of two customers.
+    #[default]
+    Establishment,
+    /// 法人単位: the offices of one company are one customer; the branch and
+    /// an office's own postal code are not compared.
+    Company,
 }
 
 impl Default for MatchingOptions {
@@ -90,6 +106,7 @@ impl Default for MatchingOptions {
             em_iterations: 200,
             seed: 42,
             ignore: Vec::new(),
+            entity: Entity::Establishment,
         }
     }
 }
@@ -700,7 +717,7 @@ mod tests {
         assert!(built_in.levels.contains_key("company_name:branch"));
         // Every comparison of every field type has starting weights.
         for t in FieldType::ALL {
-            let plan = crate::matching::plan(&["x".into()], &[t], &[true]);
+            let plan = crate::matching::plan(&["x".into()], &[t], &[true], Entity::Establishment);
             for c in &plan {
                 let name = crate::matching::start_name(c);
                 assert!(built_in.levels.contains_key(&name), "{name}");

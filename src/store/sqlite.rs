@@ -1034,7 +1034,13 @@ impl Tx for SqlTx<'_> {
             f.source.map(|s| Value::Text(s.as_str().into())),
         );
         c.and_some("p.assignee =", f.assignee.clone().map(Value::Text));
-        c.and_some("p.score >=", f.min_score.map(Value::Real));
+        // A score a client read from a list and sends back must select its
+        // own proposal: allow the last bits a decimal round trip may move.
+        c.and_some(
+            "p.score >=",
+            f.min_score
+                .map(|s| Value::Real(s - (s.abs() + 1.0) * 1e-12)),
+        );
         // Ties break by number, so a sorted page boundary is stable.
         let order = match f.sort {
             ProposalSort::ByNumber => "p.num",
