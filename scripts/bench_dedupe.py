@@ -4,7 +4,8 @@ and `nayose eval`, print pairwise F1, wall time and peak memory per set.
 
     cargo build --release && python3 scripts/bench_dedupe.py [--million] [--sets btob,btoc,febrl3,febrl4]
 
-Sets: btob / btoc: 20,000 generated records (seed 1); febrl3 / febrl4: the
+Sets: btob / btoc: 20,000 generated records (seed 1); crm: 20,000 generated
+consumers, `--profile crm` (seed 1); febrl3 / febrl4: the
 Febrl benchmark files (fetched by scripts/fetch_febrl.py into data/febrl/, with
 rules/examples/febrl.toml); --million adds 1,000,000 generated BtoC records.
 Each dedupe runs as its own process; peak memory is that process's maximum
@@ -51,10 +52,10 @@ def evaluate(truth, clusters, tmp):
         return json.load(f)
 
 
-def generated(kind, n, seed, tmp):
-    data = os.path.join(tmp, f"{kind}{n}.csv")
-    truth = os.path.join(tmp, f"{kind}{n}.truth.csv")
-    run([BIN, "gen", "--kind", kind, "--records", str(n), "--seed", str(seed),
+def generated(kind, n, seed, tmp, profile="forms"):
+    data = os.path.join(tmp, f"{kind}{n}{profile}.csv")
+    truth = os.path.join(tmp, f"{kind}{n}{profile}.truth.csv")
+    run([BIN, "gen", "--kind", kind, "--profile", profile, "--records", str(n), "--seed", str(seed),
          "-o", data, "--truth", truth, "-q"])
     return data, truth, []
 
@@ -70,7 +71,7 @@ def febrl(name):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sets", default="btob,btoc,febrl3,febrl4")
+    ap.add_argument("--sets", default="btob,btoc,crm,febrl3,febrl4")
     ap.add_argument("--million", action="store_true")
     a = ap.parse_args()
     if not os.path.exists(BIN):
@@ -83,6 +84,8 @@ def main():
                 data, truth, extra = generated("btob", 20000, 1, tmp)
             elif s == "btoc":
                 data, truth, extra = generated("btoc", 20000, 1, tmp)
+            elif s == "crm":
+                data, truth, extra = generated("btoc", 20000, 1, tmp, "crm")
             elif s == "btoc1m":
                 data, truth, extra = generated("btoc", 1000000, 11, tmp)
             elif s in ("febrl3", "febrl4"):

@@ -1952,3 +1952,270 @@ fn a_new_model_rescores_the_open_proposals() {
         assert_eq!(still.proposal.status, ProposalStatus::Rejected);
     }
 }
+
+/// The body of one request through the router, as text.
+fn text_answer(app: &App, req: Request<Body>) -> (StatusCode, String, String) {
+    let router = router(app.state.clone());
+    rt().block_on(async move {
+        let resp = router.oneshot(req).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        let ct = parts
+            .headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (parts.status, ct, String::from_utf8(bytes.to_vec()).unwrap())
+    })
+}
+
+/// Decisions are labels: approve = match, reject = non_match, undoing a
+/// decision drops its label, a split labels its parts apart, a labels
+/// file adds more, an erasure takes a record's labels with it; the model's
+/// estimates are counted on them.
+#[test]
+fn decisions_are_labels_exported_imported_and_counted() {
+    use nayose::store::{LabelKind, LabelSource};
+    let app = app();
+    let s = &app.state.service;
+    let steward = Actor {
+        name: "stella".into(),
+        role: Role::Steward,
+    };
+    let open = s
+        .proposals(&nayose::store::ProposalFilter {
+            status: Some(nayose::store::ProposalStatus::Open),
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(open.len() >= 3, "{}", open.len());
+    let decide = |id: &str, d: nayose::service::review::Decision| {
+        s.decide(
+            &steward,
+            id,
+            nayose::service::review::DecisionRequest {
+                decision: d,
+                winners: Default::default(),
+                reason: None,
+                version: None,
+            },
+            None,
+        )
+        .unwrap();
+    };
+    use nayose::service::review::Decision;
+    decide(&open[0].id, Decision::Approve);
+    decide(&open[1].id, Decision::Reject);
+    decide(&open[2].id, Decision::Reject);
+    let labels = s.all_labels().unwrap();
+    let of = |p: &nayose::store::Proposal| {
+        labels
+            .iter()
+            .find(|l| l.proposal.as_deref() == Some(p.id.as_str()))
+            .map(|l| (l.label, l.source, l.id_a.clone(), l.id_b.clone()))
+    };
+    assert_eq!(
+        of(&open[0]),
+        Some((
+            LabelKind::Match,
+            LabelSource::Proposal,
+            open[0].record_ids[0].clone(),
+            open[0].record_ids[1].clone()
+        ))
+    );
+    assert_eq!(of(&open[1]).map(|l| l.0), Some(LabelKind::NonMatch));
+    // Undone: the label goes.
+    decide(&open[2].id, Decision::Reopen);
+    assert_eq!(s.all_labels().unwrap().len(), 2);
+
+    // A split: the record taken out against each one left.
+    let entity = s.crosswalk(&open[0].record_ids[0]).unwrap().1;
+    let members: Vec<String> = s
+        .entity(&entity)
+        .unwrap()
+        .members
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    assert!(members.len() >= 2, "{members:?}");
+    let out = members[0].clone();
+    s.split(&steward, &entity, std::slice::from_ref(&out), None)
+        .unwrap();
+    let split: Vec<_> = s
+        .all_labels()
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.source == LabelSource::Split)
+        .collect();
+    assert_eq!(split.len(), members.len() - 1);
+    assert!(split
+        .iter()
+        .all(|l| l.label == LabelKind::NonMatch && (l.id_a == out || l.id_b == out)));
+
+    // A labels file through HTTP: one known pair, one unknown id.
+    let csv = "id_a,id_b,label\nR0000001,R0000002,non_match\nR0000001,NOPE,match\n";
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/labels")
+        .header("authorization", format!("Bearer {}", app.steward))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let (st, v) = app.raw(req);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        v,
+        json!({"pairs": 2, "stored": 1, "unknown": 1, "first_unknown_line": 3, "refused": 0})
+    );
+    // A row that cannot be used is answered with its line and column; the
+    // others are stored.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/labels")
+        .header("authorization", format!("Bearer {}", app.steward))
+        .header("content-type", "text/csv")
+        .body(Body::from(
+            "id_a,id_b,label\nR0000001,R0000003,maybe\nR0000004,R0000005,non_match\n",
+        ))
+        .unwrap();
+    let (st, v) = app.raw(req);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["stored"].as_u64(), v["refused"].as_u64()),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    assert_eq!(v["refused_rows"][0]["line"], 2);
+    assert_eq!(v["refused_rows"][0]["column"], 3);
+    // A file without the columns is refused whole.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/labels")
+        .header("authorization", format!("Bearer {}", app.steward))
+        .header("content-type", "text/csv")
+        .body(Body::from("a,b\n1,2\n"))
+        .unwrap();
+    let (st, v) = app.raw(req);
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no `id_a` column"),
+        "{v}"
+    );
+    // A viewer may read them, not write them.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/labels")
+        .header("authorization", format!("Bearer {}", app.viewer))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    assert_eq!(app.raw(req).0, StatusCode::FORBIDDEN);
+
+    // Exported as CSV (readable by `nayose dedupe --labels`) and NDJSON.
+    let all = s.all_labels().unwrap();
+    let (st, ct, body) = text_answer(&app, get("/v1/labels?format=csv", &app.viewer));
+    assert_eq!(
+        (st, ct.as_str()),
+        (StatusCode::OK, "text/csv; charset=utf-8")
+    );
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines[0], "id_a,id_b,label,source,proposal,actor,created_at");
+    assert_eq!(lines.len(), all.len() + 1);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("R0000001,R0000002,non_match,import,,stella,")),
+        "{body}"
+    );
+    let (_, ct, body) = text_answer(&app, get("/v1/labels?format=ndjson", &app.viewer));
+    assert_eq!(ct, "application/x-ndjson");
+    let parsed: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(parsed.len(), all.len());
+    let (_, page) = app.call("GET", "/v1/labels?limit=1", Some(&app.viewer), None);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let next = page["next_cursor"].as_str().unwrap();
+    let (_, rest) = app.call(
+        "GET",
+        &format!("/v1/labels?cursor={next}&limit=10000"),
+        Some(&app.viewer),
+        None,
+    );
+    assert_eq!(rest["items"].as_array().unwrap().len(), all.len() - 1);
+
+    // The model's estimates are counted on them.
+    let (st, m) = app.call("GET", "/v1/model", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::OK);
+    let matches = all.iter().filter(|l| l.label == LabelKind::Match).count();
+    assert_eq!(m["labels"]["matches"], matches);
+    assert_eq!(m["labels"]["non_matches"], all.len() - matches);
+    assert!(m["comparisons"].is_array(), "the model is still there");
+
+    // An erasure takes a record's labels with it.
+    s.delete(&steward, "R0000001", true, Some("APPI".into()))
+        .unwrap();
+    assert!(s
+        .all_labels()
+        .unwrap()
+        .iter()
+        .all(|l| l.id_a != "R0000001" && l.id_b != "R0000001"));
+}
+
+/// After RETRAIN_LABELS new labels the service trains by itself, and the
+/// labelled matches move m.
+#[test]
+fn new_labels_train_the_model_by_themselves() {
+    use nayose::matching::model::RETRAIN_LABELS;
+    let app = app();
+    let s = &app.state.service;
+    let before = s.model().unwrap();
+    assert_eq!(before.training.labels, 0);
+    // Pairs of neighbouring ids, labelled as the truth says.
+    let g = nayose::gen::generate(&nayose::gen::GenOptions::new(
+        nayose::gen::Kind::BtoB,
+        3000,
+        1,
+    ));
+    let truth: std::collections::HashMap<&str, String> = (0..g.ids.len())
+        .map(|i| (g.ids[i].as_str(), g.entity_id(i)))
+        .collect();
+    let mut csv = String::from("id_a,id_b,label\n");
+    for i in 1..=RETRAIN_LABELS {
+        let (a, b) = (format!("R{:07}", i), format!("R{:07}", i + 1));
+        let label = if truth[a.as_str()] == truth[b.as_str()] {
+            "match"
+        } else {
+            "non_match"
+        };
+        csv.push_str(&format!("{a},{b},{label}\n"));
+    }
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/labels")
+        .header("authorization", format!("Bearer {}", app.steward))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let (st, v) = app.raw(req);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["stored"], RETRAIN_LABELS);
+    let started = std::time::Instant::now();
+    loop {
+        let m = s.model().unwrap();
+        if m.training.labels >= RETRAIN_LABELS {
+            assert!(m.training.records > 0);
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "no training after {RETRAIN_LABELS} labels"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -4,7 +4,9 @@
 //! file is small and decisive, so any row that cannot be read is an error
 //! with its line and column, not a reject.
 
-use super::{find_column, read_path, ImportError, ImportErrorKind, ReadOptions};
+use super::{
+    find_column, read_bytes, read_path, Format, ImportError, ImportErrorKind, ReadOptions, Table,
+};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -24,55 +26,91 @@ pub struct LabelRow {
 /// `non_match`, and one pair labelled both ways.
 pub fn read_labels(path: &Path, opts: &ReadOptions) -> Result<Vec<LabelRow>, ImportError> {
     let table = read_path(path, opts)?;
-    let bad = |line: usize, column: Option<usize>, reason: String| {
-        ImportError::new(ImportErrorKind::BadLabels {
-            line,
-            column,
-            reason,
-        })
-        .at(path)
-    };
+    labels_in(&table).map_err(|k| ImportError::new(k).at(path))
+}
+
+/// A labels file's rows, from its bytes (the service's label import): the
+/// pairs it could use, and each row it could not, with its line, column and
+/// reason — the service keeps the good rows and answers with the bad ones.
+/// Only a file without the three columns is an error.
+pub fn read_labels_bytes(
+    bytes: &[u8],
+    format: Format,
+    opts: &ReadOptions,
+) -> Result<(Vec<LabelRow>, Vec<BadLabel>), ImportError> {
+    let table = read_bytes(bytes, format, opts)?;
+    rows_of(&table).map_err(ImportError::new)
+}
+
+/// A labels row that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct BadLabel {
+    pub line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    pub reason: String,
+}
+
+fn labels_in(table: &Table) -> Result<Vec<LabelRow>, ImportErrorKind> {
+    let (rows, bad) = rows_of(table)?;
+    match bad.into_iter().next() {
+        Some(b) => Err(ImportErrorKind::BadLabels {
+            line: b.line,
+            column: b.column,
+            reason: b.reason,
+        }),
+        None => Ok(rows),
+    }
+}
+
+fn rows_of(table: &Table) -> Result<(Vec<LabelRow>, Vec<BadLabel>), ImportErrorKind> {
     let column = |name: &str| {
-        find_column(&table.headers, name).ok_or_else(|| {
-            bad(
-                1,
-                None,
-                format!(
-                    "no `{name}` column (a labels file has id_a, id_b and label; this one has {})",
-                    table.headers.join(", ")
-                ),
-            )
+        find_column(&table.headers, name).ok_or_else(|| ImportErrorKind::BadLabels {
+            line: 1,
+            column: None,
+            reason: format!(
+                "no `{name}` column (a labels file has id_a, id_b and label; this one has {})",
+                table.headers.join(", ")
+            ),
         })
     };
     let (ca, cb, cl) = (column("id_a")?, column("id_b")?, column("label")?);
-    if let Some(r) = table.rejects.first() {
-        return Err(bad(r.line, r.column, r.reason.clone()));
-    }
+    let mut bad: Vec<BadLabel> = table
+        .rejects
+        .iter()
+        .map(|r| BadLabel {
+            line: r.line,
+            column: r.column,
+            reason: r.reason.clone(),
+        })
+        .collect();
     let mut out = Vec::with_capacity(table.rows.len());
     let mut seen: HashMap<(String, String), (usize, bool)> = HashMap::new();
-    for row in &table.rows {
+    'rows: for row in &table.rows {
+        let mut refuse = |column: usize, reason: String| {
+            bad.push(BadLabel {
+                line: row.line,
+                column: Some(column + 1),
+                reason,
+            })
+        };
         let (a, b) = (row.fields[ca].trim(), row.fields[cb].trim());
         for (c, v) in [(ca, a), (cb, b)] {
             if v.is_empty() {
-                return Err(bad(row.line, Some(c + 1), "the id is empty".into()));
+                refuse(c, "the id is empty".into());
+                continue 'rows;
             }
         }
         if a == b {
-            return Err(bad(
-                row.line,
-                Some(cb + 1),
-                format!("`{a}` is labelled against itself"),
-            ));
+            refuse(cb, format!("`{a}` is labelled against itself"));
+            continue;
         }
         let matched = match row.fields[cl].trim() {
             "match" => true,
             "non_match" => false,
             other => {
-                return Err(bad(
-                    row.line,
-                    Some(cl + 1),
-                    format!("label `{other}`: it is `match` or `non_match`"),
-                ))
+                refuse(cl, format!("label `{other}`: it is `match` or `non_match`"));
+                continue;
             }
         };
         let key = if a < b {
@@ -82,11 +120,10 @@ pub fn read_labels(path: &Path, opts: &ReadOptions) -> Result<Vec<LabelRow>, Imp
         };
         if let Some(&(first, was)) = seen.get(&key) {
             if was != matched {
-                return Err(bad(
-                    row.line,
-                    Some(cl + 1),
+                refuse(
+                    cl,
                     format!("{a} and {b} are labelled both ways (line {first} and here)"),
-                ));
+                );
             }
             continue;
         }
@@ -98,7 +135,8 @@ pub fn read_labels(path: &Path, opts: &ReadOptions) -> Result<Vec<LabelRow>, Imp
             matched,
         });
     }
-    Ok(out)
+    bad.sort_by_key(|b| b.line);
+    Ok((out, bad))
 }
 
 #[cfg(test)]

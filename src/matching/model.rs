@@ -114,6 +114,46 @@ pub struct Training {
     pub deterministic_matches: u64,
     pub em_iterations: u32,
     pub converged: bool,
+    /// The labels the store held when the service trained (m blended with
+    /// the matches among them, [`learn_from_labels`]); it trains again
+    /// after [`RETRAIN_LABELS`] more.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub labels: u64,
+}
+
+/// How many labelled matches count as much as the unsupervised estimate of
+/// a comparison's m: with fewer, the estimate leads; with many more, the
+/// labels do.
+pub const LABEL_WEIGHT: f64 = 200.0;
+
+/// The service trains again after this many new labels.
+pub const RETRAIN_LABELS: u64 = 100;
+
+/// Blend each comparison's m with the levels of labelled matches:
+/// m = (count + K·m) / (n + K), K = [`LABEL_WEIGHT`], n the labelled matches
+/// in which the comparison has a value (a missing value counts for no
+/// level). Stewards label the pairs they were shown — mostly the review
+/// band — so the labels are a biased sample, which the weight of the
+/// estimate tempers. `matched` holds each labelled match's levels.
+pub fn learn_from_labels(model: &mut Model, matched: &[Vec<u8>]) {
+    for (c, cm) in model.comparisons.iter_mut().enumerate() {
+        let mut counts = vec![0u64; cm.levels.len()];
+        for levels in matched {
+            if let Some(&l) = levels.get(c).filter(|&&l| l > 0) {
+                if let Some(n) = counts.get_mut(l as usize - 1) {
+                    *n += 1;
+                }
+            }
+        }
+        let n: u64 = counts.iter().sum();
+        if n == 0 {
+            continue;
+        }
+        for (level, count) in cm.levels.iter_mut().zip(&counts) {
+            let m = (*count as f64 + LABEL_WEIGHT * level.m) / (n as f64 + LABEL_WEIGHT);
+            level.m = m.clamp(FLOOR, 1.0 - FLOOR);
+        }
+    }
 }
 
 /// Whether `p` can be a level's m or u: in (0, 1], so a weight log2(m/u)
@@ -508,6 +548,7 @@ pub fn train(
             deterministic_matches: seeded,
             em_iterations: iterations,
             converged,
+            labels: 0,
         },
     }
 }
@@ -551,6 +592,34 @@ mod tests {
         cand2.add(&[1, 1, 2], 20);
         cand2.add(&[1, 1, 1], 180);
         assert_eq!(train(&specs, &cand2, &random, 1000.0, 100), model);
+    }
+
+    #[test]
+    fn labels_move_m_by_their_weight() {
+        let specs = vec![spec("a"), spec("b")];
+        let mut cand = Patterns::new(2);
+        cand.add(&[1, 1], 100);
+        cand.add(&[2, 2], 900);
+        let mut random = Patterns::new(2);
+        random.add(&[2, 2], 9_000);
+        random.add(&[1, 2], 100);
+        let mut model = train(&specs, &cand, &random, 1000.0, 50);
+        let before = model.comparisons[0].levels[1].m;
+        // As many labelled matches as the estimate weighs, all at level 2
+        // of `a` (and missing for `b`): m moves half way towards 1.
+        let matched = vec![vec![2u8, 0u8]; LABEL_WEIGHT as usize];
+        let b_before = model.comparisons[1].levels.clone();
+        learn_from_labels(&mut model, &matched);
+        let after = model.comparisons[0].levels[1].m;
+        assert!(
+            (after - (before + 1.0) / 2.0).abs() < 1e-9,
+            "{before} → {after}"
+        );
+        // Missing values teach nothing.
+        assert_eq!(model.comparisons[1].levels, b_before);
+        // The levels still sum to one.
+        let sum: f64 = model.comparisons[0].levels.iter().map(|l| l.m).sum();
+        assert!((sum - 1.0).abs() < 1e-6, "{sum}");
     }
 
     #[test]

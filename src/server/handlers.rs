@@ -14,11 +14,12 @@ use crate::matching::model::Model;
 use crate::matching::Band;
 use crate::service::golden::Golden;
 use crate::service::import::{ImportFormat, ImportRequest};
+use crate::service::labels::{LabelEstimates, LabelImport, LabelsFormat, LABELS_PAGE_MAX};
 use crate::service::limits::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use crate::service::review::{BulkOutcome, Decision, DecisionRequest, EntityView, ProposalDetail};
 use crate::service::{Candidate, CreateOutcome, IdemKey, RecordInput, Reply, Service};
 use crate::store::{
-    AuditAction, AuditEntry, AuditFilter, Job, Proposal, ProposalFilter, ProposalSort,
+    AuditAction, AuditEntry, AuditFilter, Job, Label, Proposal, ProposalFilter, ProposalSort,
     ProposalSource, ProposalStatus, Record, Role,
 };
 use axum::extract::{Request, State};
@@ -643,8 +644,15 @@ async fn decide(
         version: b.version,
     };
     let actor = caller.actor;
+    let service = Arc::clone(&state.service);
     let r = blocking(&state, move |s| {
-        s.decide(&actor, &id, request, idem.as_ref())
+        let r = s.decide(&actor, &id, request, idem.as_ref())?;
+        // Every RETRAIN_LABELS decisions the model learns from them; the
+        // decision stands whether or not a training starts.
+        if let Err(e) = service.train_when_due() {
+            tracing::warn!("training on new labels did not start: {e}");
+        }
+        Ok(r)
     })
     .await?;
     Ok(reply(r, StatusCode::OK))
@@ -879,19 +887,167 @@ pub async fn split_entity(
 
 // ---- model -------------------------------------------------------------------
 
-/// The model in use (m and u per comparison level, prior).
+/// The model in use, and what the labels say about it.
+#[derive(Serialize, ToSchema)]
+pub struct ModelView {
+    #[serde(flatten)]
+    pub model: Model,
+    /// Each labelled pair scored by this model: estimated precision and
+    /// recall with 95% intervals (of the labelled pairs — mostly the review
+    /// band, where stewards look).
+    pub labels: LabelEstimates,
+}
+
+/// The model in use (m and u per comparison level, prior) and its precision and recall estimated from the stewards' labels.
 #[utoipa::path(get, path = "/v1/model",
-    responses((status = 200, body = Model), (status = 503, body = ErrorBody, description = "no model yet")),
+    responses((status = 200, body = ModelView), (status = 503, body = ErrorBody, description = "no model yet")),
     security(("token" = [])))]
 pub async fn get_model(
     _caller: Caller<Viewer>,
     State(state): State<AppState>,
-) -> Result<Json<Model>, ApiError> {
-    let m = state
-        .service
-        .model()
-        .ok_or_else(|| ApiError::from(crate::service::ServiceError::NoModel))?;
-    Ok(Json((*m).clone()))
+) -> Result<Json<ModelView>, ApiError> {
+    let view = blocking(&state, |s| {
+        let m = s.model().ok_or(crate::service::ServiceError::NoModel)?;
+        let labels = s.label_estimates(&m)?;
+        Ok(ModelView {
+            model: (*m).clone(),
+            labels,
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+// ---- labels ------------------------------------------------------------------
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsQuery {
+    format: Option<LabelsFormat>,
+    /// A `next_cursor` from the page before (json only).
+    #[param(pattern = "^[0-9]{1,18}$")]
+    cursor: Option<String>,
+    /// At most this many labels (json only; default 1000).
+    #[param(minimum = 1, maximum = 10000)]
+    #[serde(default, deserialize_with = "whole_param")]
+    limit: Option<u32>,
+}
+
+/// A labels file: CSV, its first line `id_a,id_b,label`.
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = "^id_a,id_b,label(\r?\n|$)")]
+pub struct LabelsCsv(#[allow(dead_code)] String);
+
+#[derive(Serialize, ToSchema)]
+pub struct LabelList {
+    pub items: Vec<Label>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// The labels: pairs of records stewards decided (approve = match, reject = non_match, a split = non_match between its parts) and pairs imported from labels files. CSV and NDJSON give every label at once; JSON pages.
+#[utoipa::path(get, path = "/v1/labels", params(LabelsQuery),
+    responses((status = 200, content(
+        (LabelList = "application/json"),
+        (String = "text/csv"),
+        (String = "application/x-ndjson"),
+    )), (status = 403, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn list_labels(
+    _caller: Caller<Viewer>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<LabelsQuery>,
+) -> Result<Response, ApiError> {
+    let after = cursor_of(q.cursor.as_deref())?.unwrap_or(0);
+    let limit = limit_of(q.limit, 1000, LABELS_PAGE_MAX)?;
+    match q.format.unwrap_or_default() {
+        LabelsFormat::Json => {
+            let page = blocking(&state, move |s| s.labels(after, limit)).await?;
+            let next_cursor = (page.len() == limit)
+                .then(|| page.last().map(|(seq, _)| seq.to_string()))
+                .flatten();
+            let items = page.into_iter().map(|(_, l)| l).collect();
+            Ok(Json(LabelList { items, next_cursor }).into_response())
+        }
+        format => {
+            let all = blocking(&state, |s| s.all_labels()).await?;
+            let mut body = String::with_capacity(all.len() * 96);
+            if format == LabelsFormat::Csv {
+                body.push_str("id_a,id_b,label,source,proposal,actor,created_at\n");
+                for l in &all {
+                    let cells = [
+                        l.id_a.as_str(),
+                        &l.id_b,
+                        l.label.as_str(),
+                        l.source.as_str(),
+                        l.proposal.as_deref().unwrap_or(""),
+                        &l.actor,
+                        &l.created_at,
+                    ];
+                    let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+                    body.push_str(&line.join(","));
+                    body.push('\n');
+                }
+                Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
+            } else {
+                for l in &all {
+                    body.push_str(&serde_json::to_string(l).map_err(|_| ApiError::internal())?);
+                    body.push('\n');
+                }
+                Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+            }
+        }
+    }
+}
+
+/// A CSV cell: quoted when it holds a comma, a quote or a line break.
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Store the labels of a labels file: CSV with the header `id_a,id_b,label` (`match` or `non_match`), as `nayose dedupe --labels` reads it. Rows that cannot be used are answered with their line, column and reason; the others are stored; pairs naming a record the store does not hold are counted and left out.
+#[utoipa::path(post, path = "/v1/labels",
+    request_body(content((LabelsCsv = "text/csv"))),
+    responses((status = 200, body = LabelImport), (status = 403, body = ErrorBody), (status = 415, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn import_labels(
+    caller: Caller<Steward>,
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Json<LabelImport>, ApiError> {
+    let format = match req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(ImportFormat::from_content_type)
+    {
+        Some(ImportFormat::Table(f @ crate::import::Format::Csv)) => f,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                super::error::ErrorCode::UnsupportedMediaType,
+                "Content-Type: text/csv",
+            ))
+        }
+    };
+    let bytes = super::extract::read_body(req.into_body(), state.limits.import_bytes).await?;
+    let actor = caller.actor;
+    let service = Arc::clone(&state.service);
+    Ok(Json(
+        blocking(&state, move |s| {
+            let r = s.import_labels(&actor, &bytes, format)?;
+            if let Err(e) = service.train_when_due() {
+                tracing::warn!("training on new labels did not start: {e}");
+            }
+            Ok(r)
+        })
+        .await?,
+    ))
 }
 
 /// Train the model again from every stored record, as a job (`GET /v1/jobs/{id}` follows it); the new model is used once the job is done.

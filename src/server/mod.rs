@@ -114,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(list_audit))
         .route("/tokens", post(create_token))
         .route("/model", get(get_model))
+        .route("/labels", get(list_labels).post(import_labels))
         .route("/model/train", post(train_model))
         .route("/me", get(whoami))
         .fallback(not_found);

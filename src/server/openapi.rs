@@ -36,11 +36,12 @@ use utoipa::{Modify, OpenApi};
         handlers::defer_proposal, handlers::reopen_proposal, handlers::assign_proposal,
         handlers::get_entity, handlers::split_entity, handlers::list_audit,
         handlers::create_token, handlers::whoami, handlers::healthz,
-        handlers::get_model, handlers::train_model,
+        handlers::get_model, handlers::train_model, handlers::list_labels, handlers::import_labels,
     ),
     components(schemas(
         ErrorCode, crate::matching::Band, crate::store::ProposalStatus,
         crate::store::ProposalSource, crate::store::ProposalSort, crate::store::AuditAction,
+        crate::service::labels::LabelsFormat, crate::store::LabelKind, crate::store::LabelSource,
     )),
     modifiers(&BearerToken)
 )]

@@ -8,6 +8,7 @@
 use super::import::{ImportFormat, ImportRequest};
 use super::train::FIRST_TRAINING_RECORDS;
 use super::{Actor, IdemKey, Reply, Result, Service, ServiceError, Written};
+use crate::matching::model::RETRAIN_LABELS;
 use crate::store::{
     now, AuditAction, AuditEntry, Job, JobKind, JobStage, JobStatus, Role, StoreError, Tx,
 };
@@ -367,13 +368,28 @@ impl Service {
     /// with `--model` or a job is running (an import trains by itself):
     /// while it matches with the rules' starting weights (or has no model)
     /// once it holds [`FIRST_TRAINING_RECORDS`] records, and again whenever
-    /// it holds twice the records its model was trained on. Called after
-    /// creates and at start-up.
+    /// it holds twice the records its model was trained on, or
+    /// [`RETRAIN_LABELS`] more labels than it was trained with. Called after
+    /// creates, after decisions and at start-up.
     pub fn train_when_due(self: &Arc<Self>) -> Result<Option<Job>> {
         if self.model_pinned() {
             return Ok(None);
         }
-        let due_at = match self.model() {
+        let model = self.model();
+        // After RETRAIN_LABELS more decisions: the labels teach m.
+        if let Some(m) = model.as_ref().filter(|m| m.training.records > 0) {
+            let labels = self.read(|tx| Ok(tx.count_labels()?))?;
+            if labels >= m.training.labels + RETRAIN_LABELS {
+                let _once = self.training_check.lock().expect("training check");
+                if self.job_running() {
+                    return Ok(None);
+                }
+                let job = self.start_training(&Actor::system())?;
+                tracing::info!(job = job.id, labels, "training by itself on new labels");
+                return Ok(Some(job));
+            }
+        }
+        let due_at = match model {
             None => FIRST_TRAINING_RECORDS,
             Some(m) if m.training.starting => FIRST_TRAINING_RECORDS,
             Some(m) if m.training.records > 0 => 2 * m.training.records,

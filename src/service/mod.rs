@@ -13,6 +13,7 @@
 pub mod golden;
 pub mod import;
 pub mod jobs;
+pub mod labels;
 pub mod limits;
 pub mod review;
 pub mod train;
@@ -1219,6 +1220,7 @@ impl Service {
                 .ok_or_else(|| ServiceError::not_found("record", id))?;
             tx.delete_proposals_of(rec.num)?;
             tx.forget_rejections_of(rec.num)?;
+            tx.forget_labels_of(rec.num)?;
             tx.delete_record(rec.num)?;
             let seq = tx.log_change(rec.num, true)?;
             let mut entity = tx.entity(&rec.entity_id)?;

@@ -6,12 +6,13 @@
 //! [`ServiceError::Conflict`] with the proposal as it now is.
 
 use super::golden::{golden, Golden};
+use super::labels::{label_decision, label_split};
 use super::{Actor, IdemKey, Reply, Result, Service, ServiceError, Written};
 use crate::matching::prepare::PreparedRecord;
 use crate::matching::Band;
 use crate::store::{
-    now, AuditAction, AuditEntry, AuditFilter, Entity, HistoryAction, HistoryEntry, Proposal,
-    ProposalFilter, ProposalSort, ProposalStatus, Record, Tx,
+    now, AuditAction, AuditEntry, AuditFilter, Entity, HistoryAction, HistoryEntry, LabelKind,
+    Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record, Tx,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -344,15 +345,18 @@ impl Service {
             p.status = match request.decision {
                 Decision::Approve => {
                     self.approve_in(tx, actor, &p, &request.winners, &at)?;
+                    label_decision(tx, &p, LabelKind::Match, actor, &at)?;
                     ProposalStatus::Approved
                 }
                 Decision::Reject => {
                     tx.remember_rejection(p.a, p.b, p.versions)?;
+                    label_decision(tx, &p, LabelKind::NonMatch, actor, &at)?;
                     ProposalStatus::Rejected
                 }
                 Decision::Defer => ProposalStatus::Deferred,
                 Decision::Reopen => {
                     reopen_in(tx, &p)?;
+                    tx.forget_label_of_proposal(&p.id)?;
                     ProposalStatus::Open
                 }
             };
@@ -648,6 +652,9 @@ impl Service {
                 }
             }
             let before: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+            let (taken, kept): (Vec<&Record>, Vec<&Record>) =
+                members.iter().partition(|m| records.contains(&m.id));
+            label_split(tx, &taken, &kept, actor, &at)?;
             e.overrides.retain(|_, r| !records.contains(r));
             e.version += 1;
             e.updated_at = at.clone();

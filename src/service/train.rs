@@ -80,7 +80,39 @@ impl Service {
             }
         }
         let pairs = self.candidate_pairs(&records)?;
-        Ok(self.train_on(&records, &pairs))
+        let mut model = self.train_on(&records, &pairs);
+        self.learn_from_labels(&mut model)?;
+        Ok(model)
+    }
+
+    /// Blend the model's m with the stewards' labelled matches
+    /// ([`crate::matching::model::learn_from_labels`]) and note how many
+    /// labels the store held.
+    pub(crate) fn learn_from_labels(&self, model: &mut Model) -> Result<()> {
+        let labels = self.all_labels()?;
+        let mut matched = Vec::new();
+        let matches: Vec<_> = labels
+            .iter()
+            .filter(|l| l.label == crate::store::LabelKind::Match)
+            .collect();
+        for chunk in matches.chunks(500) {
+            let nums: Vec<u64> = chunk.iter().flat_map(|l| [l.a, l.b]).collect();
+            let prepared: HashMap<u64, PreparedRecord> = self
+                .load_prepared(&nums)?
+                .into_iter()
+                .map(|(r, p)| (r.num, p))
+                .collect();
+            for l in chunk {
+                if let (Some(a), Some(b)) = (prepared.get(&l.a), prepared.get(&l.b)) {
+                    let mut levels = Vec::new();
+                    batch::compare_values(&self.preparer.plan, &a.values, &b.values, &mut levels);
+                    matched.push(levels);
+                }
+            }
+        }
+        crate::matching::model::learn_from_labels(model, &matched);
+        model.training.labels = labels.len() as u64;
+        Ok(())
     }
 
     /// The candidate pairs of these records, each searched against the

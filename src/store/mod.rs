@@ -182,6 +182,48 @@ pub struct Proposal {
     pub versions: [u64; 2],
 }
 
+crate::stable_names! {
+    /// What a steward said about two records.
+    pub enum LabelKind {
+        /// One customer.
+        Match = "match",
+        /// Two customers.
+        NonMatch = "non_match",
+    }
+}
+
+crate::stable_names! {
+    /// Where a label came from.
+    pub enum LabelSource {
+        /// A proposal approved (match) or rejected (non-match).
+        Proposal = "proposal",
+        /// A split: the records taken out and the ones left are two customers.
+        Split = "split",
+        /// A labels file (`POST /v1/labels`).
+        Import = "import",
+    }
+}
+
+/// A decided pair of records: what the stewards' decisions teach the model
+/// (`GET /v1/labels`). One per pair; the latest decision wins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Label {
+    /// Record numbers, `a < b`.
+    #[serde(skip)]
+    pub a: u64,
+    #[serde(skip)]
+    pub b: u64,
+    pub id_a: String,
+    pub id_b: String,
+    pub label: LabelKind,
+    pub source: LabelSource,
+    /// The proposal decided, for a label from one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<String>,
+    pub actor: String,
+    pub created_at: String,
+}
+
 /// A new proposal.
 #[derive(Debug, Clone)]
 pub struct NewProposal {
@@ -248,6 +290,8 @@ crate::stable_names! {
         /// the auto-merge band (merged).
         ProposalRescore = "proposal.rescore",
         ModelTrain = "model.train",
+        /// A labels file stored (`POST /v1/labels`).
+        LabelsImport = "labels.import",
         TokenCreate = "token.create",
         JobCancel = "job.cancel",
         /// An import cut off by a crash, finished at start-up.
@@ -442,6 +486,19 @@ pub trait Tx {
     fn is_rejected(&mut self, a: u64, b: u64, versions: [u64; 2]) -> Result<bool, StoreError>;
     fn forget_rejections_of(&mut self, num: u64) -> Result<(), StoreError>;
     fn forget_rejection(&mut self, a: u64, b: u64) -> Result<(), StoreError>;
+
+    // labels
+    /// Keep a label (ids are ignored: the numbers say the pair); a later
+    /// label of the same pair replaces it.
+    fn put_label(&mut self, l: &Label) -> Result<(), StoreError>;
+    /// Drop the label a proposal's decision left (its decision was undone).
+    fn forget_label_of_proposal(&mut self, proposal: &str) -> Result<(), StoreError>;
+    /// Erasure: every label of a record goes with it.
+    fn forget_labels_of(&mut self, num: u64) -> Result<(), StoreError>;
+    /// Labels in the order they were last written, after position `after`
+    /// (0: from the start), up to `limit`, each with its position.
+    fn labels(&mut self, after: u64, limit: usize) -> Result<Vec<(u64, Label)>, StoreError>;
+    fn count_labels(&mut self) -> Result<u64, StoreError>;
 
     // audit
     fn audit(&mut self, e: &AuditEntry) -> Result<u64, StoreError>;

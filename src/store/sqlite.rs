@@ -38,8 +38,9 @@
 
 use super::{
     AuditAction, AuditEntry, AuditFilter, Entity, HistoryAction, HistoryEntry, Idempotent, Job,
-    JobKind, JobStage, JobStatus, MatchRow, NewProposal, Proposal, ProposalFilter, ProposalSort,
-    ProposalSource, ProposalStatus, Record, Role, Store, StoreError, Token, Tx,
+    JobKind, JobStage, JobStatus, Label, LabelKind, LabelSource, MatchRow, NewProposal, Proposal,
+    ProposalFilter, ProposalSort, ProposalSource, ProposalStatus, Record, Role, Store, StoreError,
+    Token, Tx,
 };
 use crate::matching::Band;
 use rusqlite::types::{Type, Value};
@@ -70,7 +71,32 @@ const NEXT_ENTITY: &str = "store.next_entity_id";
 
 /// Schema steps, oldest first. Never edit a released step: a database that
 /// already applied it would not see the change; add a step instead.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5];
+
+/// Labels: the pairs stewards decided (approve = match, reject = non-match,
+/// a split = non-match between the parts) and pairs imported from a labels
+/// file. `seq` orders them by their last write. The decided proposals of a
+/// store made before are labels from the start.
+const SCHEMA_5: &str = r#"
+CREATE TABLE labels (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    a INTEGER NOT NULL REFERENCES records(num) DEFERRABLE INITIALLY DEFERRED,
+    b INTEGER NOT NULL REFERENCES records(num) DEFERRABLE INITIALLY DEFERRED,
+    label TEXT NOT NULL CHECK (label IN ('match', 'non_match')),
+    source TEXT NOT NULL CHECK (source IN ('proposal', 'split', 'import')),
+    proposal INTEGER,
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    CHECK (a < b)
+) STRICT;
+CREATE UNIQUE INDEX labels_pair ON labels(a, b);
+CREATE INDEX labels_b ON labels(b);
+CREATE INDEX labels_proposal ON labels(proposal);
+INSERT OR REPLACE INTO labels (a, b, label, source, proposal, actor, created_at)
+    SELECT a, b, CASE status WHEN 'approved' THEN 'match' ELSE 'non_match' END,
+           'proposal', num, COALESCE(decided_by, ''), COALESCE(decided_at, created_at)
+    FROM proposals WHERE status IN ('approved', 'rejected') ORDER BY num;
+"#;
 
 /// Each record's prepared values for matching, kept beside it.
 const SCHEMA_2: &str = "ALTER TABLE records ADD COLUMN prepared BLOB;";
@@ -1171,6 +1197,87 @@ impl Tx for SqlTx<'_> {
             .prepare_cached("DELETE FROM rejections WHERE a = ?1 AND b = ?2")?;
         stmt.execute([a, b])?;
         Ok(())
+    }
+
+    fn put_label(&mut self, l: &Label) -> Result<(), StoreError> {
+        let (a, b, _) = ordered(l.a, l.b, [0, 0]);
+        let proposal: Option<u64> = l.proposal.as_deref().and_then(|p| p.parse().ok());
+        // Delete and insert, so the pair moves to the end of the order.
+        self.conn
+            .prepare_cached("DELETE FROM labels WHERE a = ?1 AND b = ?2")?
+            .execute([a, b])?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO labels (a, b, label, source, proposal, actor, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                a,
+                b,
+                l.label.as_str(),
+                l.source.as_str(),
+                proposal,
+                l.actor,
+                l.created_at
+            ])?;
+        Ok(())
+    }
+
+    fn forget_label_of_proposal(&mut self, proposal: &str) -> Result<(), StoreError> {
+        let Ok(num) = proposal.parse::<u64>() else {
+            return Ok(());
+        };
+        self.conn
+            .prepare_cached("DELETE FROM labels WHERE proposal = ?1 AND source = 'proposal'")?
+            .execute([num])?;
+        Ok(())
+    }
+
+    fn forget_labels_of(&mut self, num: u64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM labels WHERE a = ?1 OR b = ?1")?
+            .execute([num])?;
+        Ok(())
+    }
+
+    fn labels(&mut self, after: u64, limit: usize) -> Result<Vec<(u64, Label)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT l.seq, l.a, l.b, ra.id, rb.id, l.label, l.source, l.proposal, l.actor, \
+             l.created_at FROM labels l JOIN records ra ON ra.num = l.a \
+             JOIN records rb ON rb.num = l.b WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit as i64], |row| {
+            let text = |i: usize| row.get::<_, String>(i);
+            let bad = |i: usize, what: &str| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    i,
+                    rusqlite::types::Type::Text,
+                    format!("unknown {what}").into(),
+                )
+            };
+            Ok((
+                row.get::<_, u64>(0)?,
+                Label {
+                    a: row.get(1)?,
+                    b: row.get(2)?,
+                    id_a: text(3)?,
+                    id_b: text(4)?,
+                    label: LabelKind::parse(&text(5)?).ok_or_else(|| bad(5, "label"))?,
+                    source: LabelSource::parse(&text(6)?).ok_or_else(|| bad(6, "source"))?,
+                    proposal: row.get::<_, Option<u64>>(7)?.map(|n| n.to_string()),
+                    actor: text(8)?,
+                    created_at: text(9)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn count_labels(&mut self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT count(*) FROM labels")?
+            .query_row([], |row| row.get(0))?)
     }
 
     /// The entry's `seq` is ignored: the store hands out the number.

@@ -1,0 +1,332 @@
+//! Labels: the pairs of records stewards have decided — approve = match,
+//! reject = non-match, a split = non-match between the parts — and pairs
+//! imported from a labels file. They are kept in the store (one per pair,
+//! the latest decision wins), exported by `GET /v1/labels`, and what the
+//! model's estimates of its own precision and recall are counted on
+//! ([`super::Service::label_estimates`]).
+//!
+//! Undoing a decision (reopen) drops its label; erasing a record drops
+//! every label of it.
+
+use super::{Actor, Result, Service, ServiceError};
+use crate::import::labels::{read_labels_bytes, BadLabel};
+use crate::import::{Format, ReadOptions};
+use crate::store::{
+    now, AuditAction, AuditEntry, Label, LabelKind, LabelSource, Proposal, Record, Tx,
+};
+use serde::Serialize;
+
+/// A split labels each record taken out against each record left, up to
+/// this many pairs (the first records by id on each side): enough to teach
+/// the model, bounded for an entity of thousands.
+pub const SPLIT_LABELS_MAX: usize = 1_000;
+/// A labels file sent to `POST /v1/labels` holds at most this many rows.
+pub const IMPORT_LABELS_MAX: usize = 100_000;
+/// `GET /v1/labels` pages hold at most this many labels.
+pub const LABELS_PAGE_MAX: usize = 10_000;
+
+crate::stable_names! {
+    /// How `GET /v1/labels` writes the labels.
+    #[derive(Default)]
+    pub enum LabelsFormat {
+        /// A page of labels as JSON, with a cursor.
+        #[default]
+        Json = "json",
+        /// Every label: `id_a,id_b,label,source,proposal,actor,created_at`,
+        /// the first three as `nayose dedupe --labels` reads them.
+        Csv = "csv",
+        /// Every label, one JSON object a line.
+        Ndjson = "ndjson",
+    }
+}
+
+/// What `POST /v1/labels` did.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LabelImport {
+    /// Labelled pairs in the file (a pair given twice the same way counts once).
+    pub pairs: usize,
+    /// Labels stored (new, or replacing the pair's earlier label).
+    pub stored: usize,
+    /// Pairs left out because a record id is not in the store.
+    pub unknown: usize,
+    /// The line of the first such pair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_unknown_line: Option<usize>,
+    /// Rows that could not be used (an empty id, a pair of one record, a
+    /// label other than `match`/`non_match`, a pair labelled both ways, a
+    /// row the CSV reader refused): how many, and the first
+    /// [`REFUSED_SHOWN`] with line, column and reason.
+    pub refused: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused_rows: Vec<BadLabel>,
+}
+
+/// The refused rows an answer lists (the count is always whole).
+pub const REFUSED_SHOWN: usize = 100;
+
+/// The label a decision on proposal `p` leaves.
+pub(crate) fn label_decision(
+    tx: &mut dyn Tx,
+    p: &Proposal,
+    kind: LabelKind,
+    actor: &Actor,
+    at: &str,
+) -> Result<()> {
+    tx.put_label(&Label {
+        a: p.a,
+        b: p.b,
+        id_a: p.record_ids[0].clone(),
+        id_b: p.record_ids[1].clone(),
+        label: kind,
+        source: LabelSource::Proposal,
+        proposal: Some(p.id.clone()),
+        actor: actor.name.clone(),
+        created_at: at.to_string(),
+    })?;
+    Ok(())
+}
+
+/// The labels a split leaves: each record taken out is not the same
+/// customer as each record left (at most [`SPLIT_LABELS_MAX`] pairs).
+pub(crate) fn label_split(
+    tx: &mut dyn Tx,
+    taken: &[&Record],
+    kept: &[&Record],
+    actor: &Actor,
+    at: &str,
+) -> Result<()> {
+    let pairs = taken
+        .iter()
+        .flat_map(|t| kept.iter().map(move |k| (*t, *k)))
+        .take(SPLIT_LABELS_MAX);
+    for (t, k) in pairs {
+        tx.put_label(&Label {
+            a: t.num,
+            b: k.num,
+            id_a: t.id.clone(),
+            id_b: k.id.clone(),
+            label: LabelKind::NonMatch,
+            source: LabelSource::Split,
+            proposal: None,
+            actor: actor.name.clone(),
+            created_at: at.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+impl Service {
+    /// Labels after position `after`, up to `limit` (at most
+    /// [`LABELS_PAGE_MAX`]), each with its position for the next page.
+    pub fn labels(&self, after: u64, limit: usize) -> Result<Vec<(u64, Label)>> {
+        let limit = limit.clamp(1, LABELS_PAGE_MAX);
+        self.read(|tx| Ok(tx.labels(after, limit)?))
+    }
+
+    /// Every label, oldest write first.
+    pub fn all_labels(&self) -> Result<Vec<Label>> {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.labels(after, LABELS_PAGE_MAX)?;
+            let Some(&(last, _)) = page.last() else {
+                break;
+            };
+            after = last;
+            out.extend(page.into_iter().map(|(_, l)| l));
+        }
+        Ok(out)
+    }
+
+    /// `POST /v1/labels`: store the labels of a labels file (`id_a,id_b,label`,
+    /// as `nayose dedupe --labels` reads it). A file without those columns
+    /// is refused; a row that cannot be used is answered with its line,
+    /// column and reason, and the others are stored; pairs naming a record
+    /// the store does not hold are counted and left out.
+    pub fn import_labels(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        format: Format,
+    ) -> Result<LabelImport> {
+        let (rows, bad) = read_labels_bytes(bytes, format, &ReadOptions::default())
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        if rows.len() > IMPORT_LABELS_MAX {
+            return Err(ServiceError::Invalid(format!(
+                "a labels file holds at most {IMPORT_LABELS_MAX} pairs; this one has {}",
+                rows.len()
+            )));
+        }
+        let _w = self.writer.lock().expect("writer");
+        self.write(|tx| {
+            let at = now();
+            let mut out = LabelImport {
+                pairs: rows.len(),
+                stored: 0,
+                unknown: 0,
+                first_unknown_line: None,
+                refused: bad.len(),
+                refused_rows: bad.iter().take(REFUSED_SHOWN).cloned().collect(),
+            };
+            for r in &rows {
+                let (Some(a), Some(b)) = (tx.record(&r.id_a)?, tx.record(&r.id_b)?) else {
+                    out.unknown += 1;
+                    out.first_unknown_line.get_or_insert(r.line);
+                    continue;
+                };
+                let (a, b) = if a.num < b.num { (a, b) } else { (b, a) };
+                tx.put_label(&Label {
+                    a: a.num,
+                    b: b.num,
+                    id_a: a.id,
+                    id_b: b.id,
+                    label: if r.matched {
+                        LabelKind::Match
+                    } else {
+                        LabelKind::NonMatch
+                    },
+                    source: LabelSource::Import,
+                    proposal: None,
+                    actor: actor.name.clone(),
+                    created_at: at.clone(),
+                })?;
+                out.stored += 1;
+            }
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at,
+                actor: actor.name.clone(),
+                action: AuditAction::LabelsImport,
+                subject: "labels".into(),
+                before: serde_json::Value::Null,
+                after: serde_json::to_value(&out).unwrap_or_default(),
+                reason: None,
+            })?;
+            Ok(out)
+        })
+    }
+}
+
+/// A share counted on labels, with its 95% Wilson score interval.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Estimate {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+    /// The labels it is counted on.
+    pub n: u64,
+}
+
+impl Estimate {
+    /// `hits` of `n`, or `None` when `n` is 0.
+    pub fn of(hits: u64, n: u64) -> Option<Estimate> {
+        if n == 0 {
+            return None;
+        }
+        let (nf, p) = (n as f64, hits as f64 / n as f64);
+        let z = 1.959_963_984_540_054_f64;
+        let z2 = z * z;
+        let centre = (p + z2 / (2.0 * nf)) / (1.0 + z2 / nf);
+        let half = z * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / (1.0 + z2 / nf);
+        Some(Estimate {
+            value: p,
+            // At 0 or n hits the bound is exact, whatever the rounding.
+            low: if hits == 0 {
+                0.0
+            } else {
+                (centre - half).max(0.0)
+            },
+            high: if hits == n {
+                1.0
+            } else {
+                (centre + half).min(1.0)
+            },
+            n,
+        })
+    }
+}
+
+/// What the labels say about the model in use, each labelled pair scored
+/// by it now. Stewards label the pairs they were shown — mostly the review
+/// band — so these describe the labelled pairs, not every pair of the store.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LabelEstimates {
+    pub matches: u64,
+    pub non_matches: u64,
+    /// Of the labelled pairs the model puts in the auto-merge band, the
+    /// share that are one customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_merge_precision: Option<Estimate>,
+    /// Of the labelled pairs in the auto-merge or review band, the share
+    /// that are one customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_precision: Option<Estimate>,
+    /// Of the labelled matches, the share the model merges by itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_merge_recall: Option<Estimate>,
+    /// Of the labelled matches, the share the model merges or proposes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_recall: Option<Estimate>,
+}
+
+impl Service {
+    /// Score every labelled pair with `model` and count (labels whose
+    /// records are gone or not prepared are left out).
+    pub fn label_estimates(&self, model: &crate::matching::model::Model) -> Result<LabelEstimates> {
+        use crate::matching::Band;
+        let labels = self.all_labels()?;
+        let freq = super::RememberedFrequencies::new(&self.index);
+        let mut n = [[0u64; 3]; 2]; // [non-match, match] × [no match, review, match]
+        for chunk in labels.chunks(500) {
+            let nums: Vec<u64> = chunk.iter().flat_map(|l| [l.a, l.b]).collect();
+            let prepared: std::collections::HashMap<u64, _> = self
+                .load_prepared(&nums)?
+                .into_iter()
+                .map(|(r, p)| (r.num, p))
+                .collect();
+            for l in chunk {
+                let (Some(a), Some(b)) = (prepared.get(&l.a), prepared.get(&l.b)) else {
+                    continue;
+                };
+                let band = self.bands.of(self.score_pair(model, a, b, &freq).weight);
+                let i = usize::from(l.label == LabelKind::Match);
+                let j = match band {
+                    Band::NoMatch => 0,
+                    Band::Review => 1,
+                    Band::Match => 2,
+                };
+                n[i][j] += 1;
+            }
+        }
+        let (non, yes) = (n[0], n[1]);
+        let matches: u64 = yes.iter().sum();
+        Ok(LabelEstimates {
+            matches,
+            non_matches: non.iter().sum(),
+            auto_merge_precision: Estimate::of(yes[2], yes[2] + non[2]),
+            review_precision: Estimate::of(yes[1] + yes[2], yes[1] + yes[2] + non[1] + non[2]),
+            auto_merge_recall: Estimate::of(yes[2], matches),
+            review_recall: Estimate::of(yes[1] + yes[2], matches),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Estimate;
+
+    #[test]
+    fn wilson_intervals() {
+        assert_eq!(Estimate::of(0, 0), None);
+        let e = Estimate::of(95, 100).unwrap();
+        assert!((e.value - 0.95).abs() < 1e-12);
+        // Wilson 95% for 95/100: 0.8882 – 0.9785.
+        assert!(
+            (e.low - 0.8882).abs() < 1e-3 && (e.high - 0.9785).abs() < 1e-3,
+            "{e:?}"
+        );
+        let all = Estimate::of(10, 10).unwrap();
+        assert_eq!(all.high, 1.0);
+        assert!(all.low > 0.69 && all.low < 0.73, "{all:?}");
+    }
+}
