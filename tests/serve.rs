@@ -2219,3 +2219,128 @@ fn new_labels_train_the_model_by_themselves() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// A simulated steward: a service imports a generated file, then a steward
+/// decides 300 open proposals, most uncertain first, from the ground truth
+/// (approve when the truth says one customer, else reject); the service
+/// retrains by itself every 100 labels and scores the open proposals again.
+/// Measured: pairwise F1 of the service's entities before and after, the
+/// open proposals, and the estimated auto-merge precision from the labels
+/// against the true precision of the merged pairs. Run with
+/// `cargo test --release --test integration -- --ignored simulated_steward --nocapture`;
+/// `SIM_NO_TRAIN=1` leaves the retraining out, to measure what it adds.
+#[test]
+#[ignore = "a measurement (a few minutes); figures in benches/RESULTS.md"]
+fn simulated_steward() {
+    use nayose::eval::{evaluate, Labelling, Labels};
+    use nayose::gen::{generate, write, GenOptions, Kind, Profile};
+    use nayose::service::review::{Decision, DecisionRequest};
+    use nayose::store::{ProposalFilter, ProposalSort, ProposalStatus};
+
+    let steward = Actor {
+        name: "sim".into(),
+        role: Role::Steward,
+    };
+    for (kind, profile, n) in [
+        (Kind::BtoB, Profile::Forms, 5_000),
+        (Kind::BtoC, Profile::Forms, 5_000),
+        (Kind::BtoC, Profile::Crm, 5_000),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = GenOptions::new(kind, n, 3);
+        opts.profile = profile;
+        let g = generate(&opts);
+        let (data, truth_path) = (dir.path().join("d.csv"), dir.path().join("t.csv"));
+        write(&g, &data, &truth_path).unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("s")).unwrap());
+        let s = Arc::new(
+            Service::open(store, &dir.path().join("s"), Rules::default_rules(), None).unwrap(),
+        );
+        import(
+            &s,
+            &std::fs::read(&data).unwrap(),
+            ImportFormat::Table(nayose::import::Format::Csv),
+        );
+        let truth_of: std::collections::HashMap<&str, String> = (0..g.ids.len())
+            .map(|i| (g.ids[i].as_str(), g.entity_id(i)))
+            .collect();
+        let figures = |s: &Service| {
+            let mut tl = Labels::default();
+            let mut cl = Labels::default();
+            let mut truth = Labelling::default();
+            let mut clusters = Labelling::default();
+            for id in &g.ids {
+                truth.insert(id.clone(), tl.number(&truth_of[id.as_str()]));
+                clusters.insert(id.clone(), cl.number(&s.record(id).unwrap().entity_id));
+            }
+            evaluate(&truth, &clusters).unwrap()
+        };
+        let open = |s: &Service| {
+            s.proposals(&ProposalFilter {
+                status: Some(ProposalStatus::Open),
+                limit: 100_000,
+                ..Default::default()
+            })
+            .unwrap()
+            .len()
+        };
+        let before = figures(&s);
+        let open_before = open(&s);
+        let mut decided = 0;
+        while decided < 300 {
+            let next = s
+                .proposals(&ProposalFilter {
+                    status: Some(ProposalStatus::Open),
+                    sort: ProposalSort::Uncertainty,
+                    limit: 1,
+                    ..Default::default()
+                })
+                .unwrap();
+            let Some(p) = next.first() else { break };
+            let [a, b] = &p.record_ids;
+            let decision = if truth_of[a.as_str()] == truth_of[b.as_str()] {
+                Decision::Approve
+            } else {
+                Decision::Reject
+            };
+            s.decide(
+                &steward,
+                &p.id,
+                DecisionRequest {
+                    decision,
+                    winners: Default::default(),
+                    reason: None,
+                    version: Some(p.version),
+                },
+                None,
+            )
+            .unwrap();
+            decided += 1;
+            if std::env::var("SIM_NO_TRAIN").is_err() && s.train_when_due().unwrap().is_some() {
+                while s.job_running() {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+        }
+        let after = figures(&s);
+        let open_after = open(&s);
+        let model = s.model().unwrap();
+        let est = s.label_estimates(&model).unwrap();
+        eprintln!(
+            "simulated steward {kind:?}/{profile:?} {n}: {decided} decisions, {} labels; \
+             F1 {:.4} → {:.4} (P {:.4} → {:.4}, R {:.4} → {:.4}); open proposals {open_before} → {open_after}; \
+             true merge precision {:.4}; estimated from labels: auto-merge precision {:?}, review recall {:?}",
+            est.matches + est.non_matches,
+            before.f1.unwrap_or(0.0),
+            after.f1.unwrap_or(0.0),
+            before.precision.unwrap_or(0.0),
+            after.precision.unwrap_or(0.0),
+            before.recall.unwrap_or(0.0),
+            after.recall.unwrap_or(0.0),
+            after.precision.unwrap_or(0.0),
+            est.auto_merge_precision,
+            est.review_recall,
+        );
+        assert!(decided > 0);
+    }
+}

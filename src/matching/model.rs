@@ -129,13 +129,19 @@ pub const LABEL_WEIGHT: f64 = 200.0;
 /// The service trains again after this many new labels.
 pub const RETRAIN_LABELS: u64 = 100;
 
-/// Blend each comparison's m with the levels of labelled matches:
-/// m = (count + K·m) / (n + K), K = [`LABEL_WEIGHT`], n the labelled matches
-/// in which the comparison has a value (a missing value counts for no
-/// level). Stewards label the pairs they were shown — mostly the review
-/// band — so the labels are a biased sample, which the weight of the
-/// estimate tempers. `matched` holds each labelled match's levels.
+/// Blend each comparison's m with the levels of labelled matches, once
+/// there are at least [`LABEL_WEIGHT`] of them: m = (count + K·m) / (n + K),
+/// K = [`LABEL_WEIGHT`], n the labelled matches in which the comparison has
+/// a value (a missing value counts for no level). Stewards label the pairs
+/// they were shown — mostly the review band — so the labels are a biased
+/// sample: blended from the first labels on, 300 decisions on a generated
+/// CRM file gave F1 0.8592 where the model without them gave 0.8643
+/// (`tests/serve.rs`, `simulated_steward`). `matched` holds each labelled
+/// match's levels.
 pub fn learn_from_labels(model: &mut Model, matched: &[Vec<u8>]) {
+    if (matched.len() as f64) < LABEL_WEIGHT {
+        return;
+    }
     for (c, cm) in model.comparisons.iter_mut().enumerate() {
         let mut counts = vec![0u64; cm.levels.len()];
         for levels in matched {
@@ -605,8 +611,13 @@ mod tests {
         random.add(&[1, 2], 100);
         let mut model = train(&specs, &cand, &random, 1000.0, 50);
         let before = model.comparisons[0].levels[1].m;
-        // As many labelled matches as the estimate weighs, all at level 2
-        // of `a` (and missing for `b`): m moves half way towards 1.
+        // Fewer labelled matches than the estimate weighs: nothing moves.
+        let few = vec![vec![2u8, 0u8]; LABEL_WEIGHT as usize - 1];
+        let unchanged = model.clone();
+        learn_from_labels(&mut model, &few);
+        assert_eq!(model, unchanged);
+        // As many as it weighs, all at level 2 of `a` (and missing for
+        // `b`): m moves half way towards 1.
         let matched = vec![vec![2u8, 0u8]; LABEL_WEIGHT as usize];
         let b_before = model.comparisons[1].levels.clone();
         learn_from_labels(&mut model, &matched);
