@@ -9,6 +9,7 @@
 
 use crate::import::{self, write_rejects, Format, ReadOptions, Table, TableWriter};
 use crate::index::{IndexBuilder, IndexError, OversizedBlock};
+use crate::matching::band::LabelEstimates;
 use crate::matching::batch::{self, Pair, PreparedBatch};
 use crate::matching::model::{Model, ModelMismatch};
 use crate::matching::prepare::Preparer;
@@ -42,7 +43,7 @@ pub struct DedupeJob {
 }
 
 /// What the labels file gave the run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LabelUse {
     /// Pairs labelled `match` / `non_match` whose records are in the file.
     pub matches: usize,
@@ -51,6 +52,11 @@ pub struct LabelUse {
     pub unknown: usize,
     /// The first of those rows' line in the labels file.
     pub first_unknown_line: Option<usize>,
+    /// The bands the clustering used: the rules', or calibrated from the
+    /// labels (`[matching] auto_merge_precision`, `review_recall`).
+    pub bands: Bands,
+    /// Each labelled pair scored by the model and counted by band.
+    pub estimates: LabelEstimates,
 }
 
 /// A labelled pair's weight in the clustering: far beyond either band edge.
@@ -186,7 +192,7 @@ pub fn dedupe_file(
         clock: Instant::now(),
     };
     let input = run.read()?;
-    let labels = run.labels(&input)?;
+    let mut labels = run.labels(&input)?;
     run.lap("read");
     let (batch, builder) = run.prepare(&input)?;
     run.lap("normalize");
@@ -203,7 +209,7 @@ pub fn dedupe_file(
     run.lap("train");
     let mut scored = run.score(&model, plan, &batch, &pairs, &levels);
     run.lap("score");
-    let clusters = match &labels {
+    let clusters = match &mut labels {
         Some(decided) => {
             let weights = bind_labels(
                 &model,
@@ -214,6 +220,24 @@ pub fn dedupe_file(
                 &mut levels,
                 &mut scored,
             );
+            // The model's own weights of the labelled pairs calibrate the
+            // bands and estimate how the model does on them.
+            let labelled: Vec<(f64, bool)> = pairs
+                .iter()
+                .zip(&scored.weights)
+                .filter_map(|(p, &w)| {
+                    decided
+                        .pairs
+                        .get(&(p.a.min(p.b), p.a.max(p.b)))
+                        .map(|&m| (w, m))
+                })
+                .collect();
+            let m = &rules.matching;
+            run.bands = run
+                .bands
+                .calibrated(&labelled, m.auto_merge_precision, m.review_recall);
+            decided.used.bands = run.bands;
+            decided.used.estimates = LabelEstimates::count(&run.bands, &labelled);
             run.cluster(&batch, &pairs, &weights)
         }
         None => run.cluster(&batch, &pairs, &scored.weights),
@@ -478,7 +502,10 @@ impl DedupeRun<'_> {
         let rows = import::labels::read_labels(path, &ReadOptions::default())?;
         let rank = |id: &str| input.ids.binary_search_by(|x| x.as_str().cmp(id)).ok();
         let mut decided = HashMap::new();
-        let mut used = LabelUse::default();
+        let mut used = LabelUse {
+            bands: self.bands,
+            ..LabelUse::default()
+        };
         for row in rows {
             match (rank(&row.id_a), rank(&row.id_b)) {
                 (Some(a), Some(b)) => {

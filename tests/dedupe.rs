@@ -289,6 +289,16 @@ fn labels_bind_the_clusters_and_raise_f1() {
         said.contains("1 rows name an id this file does not have"),
         "{said}"
     );
+    // Every labelled pair was in the review band: the estimates count them all.
+    assert!(
+        said.contains("labels: review precision")
+            && said.contains(&format!("{} labelled pairs)", decided.len())),
+        "{said}"
+    );
+    assert!(
+        said.contains("labels: bands used: auto-merge ≥ 0.9000, review ≥ 0.5000"),
+        "no calibration without a target: {said}"
+    );
     let c = clusters(&with);
     let before = clusters(&plain);
     let mut joined = 0;

@@ -27,9 +27,11 @@ export function filtersOf(params) {
 export async function render(main, route, ctx) {
   const f = filtersOf(route.params);
   sessionStorage.setItem(QUEUE, new URLSearchParams(Object.entries(f)).toString());
-  const [counts, page] = await Promise.all([
+  const [counts, page, model] = await Promise.all([
     api('GET', '/v1/proposals/counts'),
     api('GET', '/v1/proposals' + query({ ...f, limit: 50 })),
+    // The estimates are a help, not the queue: without a model, none.
+    api('GET', '/v1/model').catch(() => null),
   ]);
   if (!ctx.isCurrent()) return;
   const me = session.me();
@@ -72,9 +74,24 @@ export async function render(main, route, ctx) {
     h('section', { class: 'card summary', 'aria-labelledby': 'counts-h' },
       h('h2', { id: 'counts-h' }, t('queue.counts'), ' ', h('span', { class: 'total', 'data-testid': 'pending-total' }, String(total))),
       countList),
+    model ? renderEstimates(model.labels) : null,
     filterForm,
     can('steward') ? renderBulk(ctx) : null,
     page.items.length ? [h('div', { class: 'table-wrap card flush' }, table), more] : h('p', { class: 'empty', 'data-testid': 'queue-empty' }, t('queue.empty')));
+}
+
+/** What the stewards' labels say about the model in use: each estimate
+ * with its 95% interval and the labels it is counted on. */
+function renderEstimates(labels) {
+  const line = (key, e) => h('li', { 'data-estimate': key },
+    e ? t('estimates.value', {
+      what: t(`estimates.${key}`), value: percent(e.value), low: percent(e.low), high: percent(e.high), n: e.n,
+    }) : t('estimates.none', { what: t(`estimates.${key}`) }));
+  return h('section', { class: 'card summary', 'aria-labelledby': 'estimates-h', 'data-testid': 'estimates' },
+    h('h2', { id: 'estimates-h' }, t('estimates.title')),
+    h('p', { class: 'hint' }, t('estimates.labels', { matches: labels.matches, non_matches: labels.non_matches })),
+    h('ul', {}, ['auto_merge_precision', 'review_precision', 'auto_merge_recall', 'review_recall']
+      .map((k) => line(k, labels[k]))));
 }
 
 function renderFilters(f, ctx, me) {

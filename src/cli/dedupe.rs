@@ -194,6 +194,24 @@ fn print_summary(r: &DedupeResult) {
                 l.unknown
             );
         }
+        let p = |w: f64| nayose::matching::model::Model::probability(w);
+        eprintln!(
+            "labels: bands used: auto-merge ≥ {:.4}, review ≥ {:.4} (probability)",
+            p(l.bands.match_weight),
+            p(l.bands.review_weight)
+        );
+        let e = &l.estimates;
+        let show = |name: &str, x: &Option<nayose::matching::band::Estimate>| match x {
+            Some(x) => eprintln!(
+                "labels: {name} {:.4} (95% {:.4}–{:.4}, {} labelled pairs)",
+                x.value, x.low, x.high, x.n
+            ),
+            None => eprintln!("labels: {name}: no labelled pair to count"),
+        };
+        show("auto-merge precision", &e.auto_merge_precision);
+        show("review precision", &e.review_precision);
+        show("auto-merge recall", &e.auto_merge_recall);
+        show("review recall", &e.review_recall);
     }
     if !r.oversized.is_empty() {
         eprintln!(

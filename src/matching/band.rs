@@ -2,6 +2,7 @@
 //! rules' thresholds become weights, for the batch job and the service alike.
 
 use crate::rules::MatchingOptions;
+use serde::Serialize;
 
 use super::model::Model;
 
@@ -26,7 +27,7 @@ impl Band {
 
 /// The weights (log2 odds) at which the bands start, from the rules'
 /// probability thresholds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Bands {
     pub match_weight: f64,
     pub review_weight: f64,
@@ -49,6 +50,145 @@ impl Bands {
         } else {
             Band::NoMatch
         }
+    }
+}
+
+/// A share counted on labels, with its 95% Wilson score interval.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Estimate {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+    /// The labels it is counted on.
+    pub n: u64,
+}
+
+impl Estimate {
+    /// `hits` of `n`, or `None` when `n` is 0.
+    pub fn of(hits: u64, n: u64) -> Option<Estimate> {
+        if n == 0 {
+            return None;
+        }
+        let (nf, p) = (n as f64, hits as f64 / n as f64);
+        let z = 1.959_963_984_540_054_f64;
+        let z2 = z * z;
+        let centre = (p + z2 / (2.0 * nf)) / (1.0 + z2 / nf);
+        let half = z * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / (1.0 + z2 / nf);
+        Some(Estimate {
+            value: p,
+            // At 0 or n hits the bound is exact, whatever the rounding.
+            low: if hits == 0 {
+                0.0
+            } else {
+                (centre - half).max(0.0)
+            },
+            high: if hits == n {
+                1.0
+            } else {
+                (centre + half).min(1.0)
+            },
+            n,
+        })
+    }
+}
+
+/// What labelled pairs say about a model's bands, each pair scored by it.
+/// Stewards label the pairs they were shown — mostly the review band — so
+/// these describe the labelled pairs, not every pair.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LabelEstimates {
+    pub matches: u64,
+    pub non_matches: u64,
+    /// Of the labelled pairs the model puts in the auto-merge band, the
+    /// share that are one customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_merge_precision: Option<Estimate>,
+    /// Of the labelled pairs in the auto-merge or review band, the share
+    /// that are one customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_precision: Option<Estimate>,
+    /// Of the labelled matches, the share the model merges by itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_merge_recall: Option<Estimate>,
+    /// Of the labelled matches, the share the model merges or proposes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_recall: Option<Estimate>,
+}
+
+impl LabelEstimates {
+    /// Count labelled pairs — (weight under the model, labelled a match) —
+    /// by the band `bands` puts them in.
+    pub fn count(bands: &Bands, labelled: &[(f64, bool)]) -> LabelEstimates {
+        let mut n = [[0u64; 3]; 2]; // [non-match, match] × [no match, review, match]
+        for &(w, matched) in labelled {
+            let j = match bands.of(w) {
+                Band::NoMatch => 0,
+                Band::Review => 1,
+                Band::Match => 2,
+            };
+            n[usize::from(matched)][j] += 1;
+        }
+        let (non, yes) = (n[0], n[1]);
+        let matches: u64 = yes.iter().sum();
+        LabelEstimates {
+            matches,
+            non_matches: non.iter().sum(),
+            auto_merge_precision: Estimate::of(yes[2], yes[2] + non[2]),
+            review_precision: Estimate::of(yes[1] + yes[2], yes[1] + yes[2] + non[1] + non[2]),
+            auto_merge_recall: Estimate::of(yes[2], matches),
+            review_recall: Estimate::of(yes[1] + yes[2], matches),
+        }
+    }
+}
+
+/// A target calibrated from fewer labelled pairs than this keeps the
+/// rules' threshold.
+pub const MIN_CALIBRATION_LABELS: usize = 30;
+
+impl Bands {
+    /// The bands calibrated from labelled pairs (weight, labelled a match):
+    /// the auto-merge band starts at the lowest labelled weight at and above
+    /// which at least `precision` of the labelled pairs (and at least
+    /// [`MIN_CALIBRATION_LABELS`] of them) are matches; the review band at the
+    /// highest weight at and above which `recall` of the labelled matches
+    /// lie (never above the auto-merge band). A target left out, or without
+    /// enough labels, keeps its threshold.
+    pub fn calibrated(
+        self,
+        labelled: &[(f64, bool)],
+        precision: Option<f64>,
+        recall: Option<f64>,
+    ) -> Bands {
+        let mut out = self;
+        let mut by_weight: Vec<(f64, bool)> = labelled.to_vec();
+        // Strongest first; ties keep matches last so a tie never overstates.
+        by_weight.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        if let Some(p) = precision {
+            let (mut seen, mut hits, mut lowest) = (0usize, 0usize, None);
+            for (i, &(w, m)) in by_weight.iter().enumerate() {
+                seen += 1;
+                hits += usize::from(m);
+                // Only where the next pair has another weight: a threshold
+                // takes all pairs of one weight or none.
+                let boundary = by_weight.get(i + 1).is_none_or(|n| n.0 < w);
+                if boundary && seen >= MIN_CALIBRATION_LABELS && hits as f64 >= p * seen as f64 {
+                    lowest = Some(w);
+                }
+            }
+            if let Some(w) = lowest {
+                out.match_weight = w;
+            }
+        }
+        if let Some(r) = recall {
+            let matches: Vec<f64> = by_weight.iter().filter(|x| x.1).map(|x| x.0).collect();
+            if matches.len() >= MIN_CALIBRATION_LABELS {
+                // The weight of the match that brings the share to `r`.
+                let k = ((r * matches.len() as f64).ceil() as usize).clamp(1, matches.len());
+                out.review_weight = matches[k - 1];
+            }
+        }
+        out.review_weight = out.review_weight.min(out.match_weight);
+        out
     }
 }
 
@@ -101,5 +241,53 @@ mod tests {
             ),
             (0, 2, 0)
         );
+    }
+}
+
+#[cfg(test)]
+mod calibration_tests {
+    use super::*;
+
+    #[test]
+    fn wilson_intervals() {
+        assert_eq!(Estimate::of(0, 0), None);
+        let e = Estimate::of(95, 100).unwrap();
+        assert!((e.value - 0.95).abs() < 1e-12);
+        // Wilson 95% for 95/100: 0.8882 – 0.9785.
+        assert!(
+            (e.low - 0.8882).abs() < 1e-3 && (e.high - 0.9785).abs() < 1e-3,
+            "{e:?}"
+        );
+        let all = Estimate::of(10, 10).unwrap();
+        assert_eq!(all.high, 1.0);
+        assert!(all.low > 0.69 && all.low < 0.73, "{all:?}");
+    }
+
+    #[test]
+    fn bands_calibrate_to_the_labels() {
+        let rules = Bands {
+            match_weight: 3.0,
+            review_weight: 0.0,
+        };
+        // 100 labelled pairs at weights 0..100: matches from 40 up, and one
+        // non-match at 60.
+        let labelled: Vec<(f64, bool)> = (0..100).map(|w| (w as f64, w >= 40 && w != 60)).collect();
+        let b = rules.calibrated(&labelled, Some(0.99), Some(0.9));
+        // At and above 41: 59 pairs, 58 matches (0.983 < 0.99); at and
+        // above 61: 39 matches of 39 — the lowest weight reaching 0.99.
+        assert_eq!(b.match_weight, 61.0);
+        // 59 matches (40..99 without 60); 90% of them are at or above the
+        // 54th strongest: weight 45.
+        assert_eq!(b.review_weight, 45.0);
+        // Too few labels: the rules' thresholds stay.
+        assert_eq!(
+            rules.calibrated(&labelled[..20], Some(0.99), Some(0.9)),
+            rules
+        );
+        // No target: nothing moves.
+        assert_eq!(rules.calibrated(&labelled, None, None), rules);
+        let e = LabelEstimates::count(&b, &labelled);
+        assert_eq!((e.matches, e.non_matches), (59, 41));
+        assert_eq!(e.auto_merge_precision.map(|x| x.value), Some(1.0));
     }
 }

@@ -152,6 +152,7 @@ pub fn starting_model(plan: &[Comparison], start: &crate::rules::StartWeights) -
     use model::{ComparisonModel, LevelModel, Training};
     const NEUTRAL: f64 = 0.01;
     Model {
+        calibrated: None,
         version: 1,
         prior: start.prior,
         comparisons: plan

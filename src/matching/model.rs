@@ -32,6 +32,20 @@ pub struct Model {
     pub comparisons: Vec<ComparisonModel>,
     /// How training went (informative; not used for scoring).
     pub training: Training,
+    /// The bands calibrated from the stewards' labels when the service
+    /// trained (`[matching] auto_merge_precision`, `review_recall`); absent:
+    /// the rules' thresholds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrated: Option<Calibrated>,
+}
+
+/// Thresholds calibrated from labels, as probabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Calibrated {
+    pub match_threshold: f64,
+    pub review_threshold: f64,
+    /// The labelled pairs they were calibrated on.
+    pub labels: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -244,6 +258,18 @@ impl Model {
                 "the prior {} must be in (0, 1)",
                 self.prior
             )));
+        }
+        if let Some(c) = &self.calibrated {
+            let open = |p: f64| p.is_finite() && p > 0.0 && p < 1.0;
+            if !(open(c.match_threshold)
+                && open(c.review_threshold)
+                && c.review_threshold <= c.match_threshold)
+            {
+                return Err(ModelMismatch(format!(
+                    "calibrated thresholds {} / {} must be in (0, 1), review ≤ match",
+                    c.review_threshold, c.match_threshold
+                )));
+            }
         }
         Ok(())
     }
@@ -523,6 +549,7 @@ pub fn train(
     }
 
     Model {
+        calibrated: None,
         version: 1,
         prior,
         comparisons: specs

@@ -77,6 +77,13 @@ pub struct MatchingOptions {
     pub ignore: Vec<String>,
     /// What one customer is for a company: an establishment or the company.
     pub entity: Entity,
+    /// With labels (`dedupe --labels`): the auto-merge band starts where the
+    /// labelled pairs at or above it are at least this share matches
+    /// (e.g. 0.995); without enough labels, at `match_threshold`.
+    pub auto_merge_precision: Option<f64>,
+    /// With labels: the review band starts where at least this share of the
+    /// labelled matches lie at or above it (e.g. 0.99).
+    pub review_recall: Option<f64>,
 }
 
 /// `[matching] entity`: whether two offices of one company are one customer.
@@ -107,6 +114,8 @@ impl Default for MatchingOptions {
             seed: 42,
             ignore: Vec::new(),
             entity: Entity::Establishment,
+            auto_merge_precision: None,
+            review_recall: None,
         }
     }
 }
@@ -548,6 +557,17 @@ fn check_options(options: &Options, m: &MatchingOptions, at: &Locate) -> Result<
                 m.review_threshold, m.match_threshold
             ),
         ));
+    }
+    for (name, v) in [
+        ("auto_merge_precision", m.auto_merge_precision),
+        ("review_recall", m.review_recall),
+    ] {
+        if let Some(v) = v.filter(|v| !(0.0 < *v && *v < 1.0)) {
+            return Err(at.error(
+                None,
+                format!("matching.{name} ({v}) must be between 0 and 1"),
+            ));
+        }
     }
     if !(0.0..=1.0).contains(&m.min_link_density) {
         return Err(at.error(

@@ -10,11 +10,12 @@ use super::extract::{
     whole, whole_param, Admin, ApiJson, ApiPath, ApiQuery, Caller, Ingest, Steward, Viewer,
 };
 use super::AppState;
+use crate::matching::band::LabelEstimates;
 use crate::matching::model::Model;
 use crate::matching::Band;
 use crate::service::golden::Golden;
 use crate::service::import::{ImportFormat, ImportRequest};
-use crate::service::labels::{LabelEstimates, LabelImport, LabelsFormat, LABELS_PAGE_MAX};
+use crate::service::labels::{LabelImport, LabelsFormat, LABELS_PAGE_MAX};
 use crate::service::limits::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use crate::service::review::{BulkOutcome, Decision, DecisionRequest, EntityView, ProposalDetail};
 use crate::service::{Candidate, CreateOutcome, IdemKey, RecordInput, Reply, Service};

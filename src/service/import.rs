@@ -513,12 +513,13 @@ impl Service {
         let levels = batch::compare(plan, &all.batch, &known, &NoProgress);
         let freq = IndexFrequencies(&self.index);
         let weights = batch::score(model, plan, &all.batch, &known, &levels, &freq);
+        let bands = self.bands_of(model);
         Ok(known
             .par_iter()
             .zip(levels.par_chunks(plan.len()))
             .zip(&weights)
             .filter_map(|((p, l), &weight)| {
-                let band = self.bands.of(weight);
+                let band = bands.of(weight);
                 if !band.is_candidate_match() {
                     return None;
                 }
@@ -560,11 +561,12 @@ impl Service {
             })
             .collect();
         let weights: Vec<f64> = merged.iter().map(|m| m.weight).collect();
+        let bands = self.model().map_or(self.bands, |m| self.bands_of(&m));
         let reps = batch::cluster(
             num_of.len(),
             &pairs,
             &weights,
-            &self.bands,
+            &bands,
             self.rules.matching.min_link_density,
         );
         let mut groups: BTreeMap<u32, Vec<u64>> = BTreeMap::new();

@@ -11,6 +11,7 @@
 use super::{Actor, Result, Service, ServiceError};
 use crate::import::labels::{read_labels_bytes, BadLabel};
 use crate::import::{Format, ReadOptions};
+use crate::matching::band::LabelEstimates;
 use crate::store::{
     now, AuditAction, AuditEntry, Label, LabelKind, LabelSource, Proposal, Record, Tx,
 };
@@ -207,76 +208,13 @@ impl Service {
     }
 }
 
-/// A share counted on labels, with its 95% Wilson score interval.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Estimate {
-    pub value: f64,
-    pub low: f64,
-    pub high: f64,
-    /// The labels it is counted on.
-    pub n: u64,
-}
-
-impl Estimate {
-    /// `hits` of `n`, or `None` when `n` is 0.
-    pub fn of(hits: u64, n: u64) -> Option<Estimate> {
-        if n == 0 {
-            return None;
-        }
-        let (nf, p) = (n as f64, hits as f64 / n as f64);
-        let z = 1.959_963_984_540_054_f64;
-        let z2 = z * z;
-        let centre = (p + z2 / (2.0 * nf)) / (1.0 + z2 / nf);
-        let half = z * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / (1.0 + z2 / nf);
-        Some(Estimate {
-            value: p,
-            // At 0 or n hits the bound is exact, whatever the rounding.
-            low: if hits == 0 {
-                0.0
-            } else {
-                (centre - half).max(0.0)
-            },
-            high: if hits == n {
-                1.0
-            } else {
-                (centre + half).min(1.0)
-            },
-            n,
-        })
-    }
-}
-
-/// What the labels say about the model in use, each labelled pair scored
-/// by it now. Stewards label the pairs they were shown — mostly the review
-/// band — so these describe the labelled pairs, not every pair of the store.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct LabelEstimates {
-    pub matches: u64,
-    pub non_matches: u64,
-    /// Of the labelled pairs the model puts in the auto-merge band, the
-    /// share that are one customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auto_merge_precision: Option<Estimate>,
-    /// Of the labelled pairs in the auto-merge or review band, the share
-    /// that are one customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub review_precision: Option<Estimate>,
-    /// Of the labelled matches, the share the model merges by itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auto_merge_recall: Option<Estimate>,
-    /// Of the labelled matches, the share the model merges or proposes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub review_recall: Option<Estimate>,
-}
-
 impl Service {
     /// Score every labelled pair with `model` and count (labels whose
     /// records are gone or not prepared are left out).
     pub fn label_estimates(&self, model: &crate::matching::model::Model) -> Result<LabelEstimates> {
-        use crate::matching::Band;
         let labels = self.all_labels()?;
         let freq = super::RememberedFrequencies::new(&self.index);
-        let mut n = [[0u64; 3]; 2]; // [non-match, match] × [no match, review, match]
+        let mut scored = Vec::with_capacity(labels.len());
         for chunk in labels.chunks(500) {
             let nums: Vec<u64> = chunk.iter().flat_map(|l| [l.a, l.b]).collect();
             let prepared: std::collections::HashMap<u64, _> = self
@@ -285,48 +223,12 @@ impl Service {
                 .map(|(r, p)| (r.num, p))
                 .collect();
             for l in chunk {
-                let (Some(a), Some(b)) = (prepared.get(&l.a), prepared.get(&l.b)) else {
-                    continue;
-                };
-                let band = self.bands.of(self.score_pair(model, a, b, &freq).weight);
-                let i = usize::from(l.label == LabelKind::Match);
-                let j = match band {
-                    Band::NoMatch => 0,
-                    Band::Review => 1,
-                    Band::Match => 2,
-                };
-                n[i][j] += 1;
+                if let (Some(a), Some(b)) = (prepared.get(&l.a), prepared.get(&l.b)) {
+                    let weight = self.score_pair(model, a, b, &freq).weight;
+                    scored.push((weight, l.label == LabelKind::Match));
+                }
             }
         }
-        let (non, yes) = (n[0], n[1]);
-        let matches: u64 = yes.iter().sum();
-        Ok(LabelEstimates {
-            matches,
-            non_matches: non.iter().sum(),
-            auto_merge_precision: Estimate::of(yes[2], yes[2] + non[2]),
-            review_precision: Estimate::of(yes[1] + yes[2], yes[1] + yes[2] + non[1] + non[2]),
-            auto_merge_recall: Estimate::of(yes[2], matches),
-            review_recall: Estimate::of(yes[1] + yes[2], matches),
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Estimate;
-
-    #[test]
-    fn wilson_intervals() {
-        assert_eq!(Estimate::of(0, 0), None);
-        let e = Estimate::of(95, 100).unwrap();
-        assert!((e.value - 0.95).abs() < 1e-12);
-        // Wilson 95% for 95/100: 0.8882 – 0.9785.
-        assert!(
-            (e.low - 0.8882).abs() < 1e-3 && (e.high - 0.9785).abs() < 1e-3,
-            "{e:?}"
-        );
-        let all = Estimate::of(10, 10).unwrap();
-        assert_eq!(all.high, 1.0);
-        assert!(all.low > 0.69 && all.low < 0.73, "{all:?}");
+        Ok(LabelEstimates::count(&self.bands_of(model), &scored))
     }
 }

@@ -548,6 +548,18 @@ impl Service {
         self.model.read().expect("model").clone()
     }
 
+    /// The bands a model puts pairs in: calibrated from labels when it was
+    /// trained with enough of them, else the rules'.
+    pub fn bands_of(&self, model: &Model) -> Bands {
+        match &model.calibrated {
+            Some(c) => Bands {
+                match_weight: Model::weight_for(c.match_threshold),
+                review_weight: Model::weight_for(c.review_threshold),
+            },
+            None => self.bands,
+        }
+    }
+
     /// Use this model from now on, and keep it in the store.
     pub fn set_model(&self, m: Model) -> Result<()> {
         m.check_fits(&self.preparer.plan)
@@ -713,7 +725,7 @@ impl Service {
                     entity_id: r.entity_id.clone(),
                     score: s.weight,
                     probability: s.probability(),
-                    band: self.bands.of(s.weight),
+                    band: self.bands_of(model).of(s.weight),
                     explanation: self.explain(model, &s),
                     num: r.num,
                 }

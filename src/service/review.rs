@@ -143,7 +143,7 @@ impl Service {
                     continue;
                 };
                 let score = self.score_pair(&model, a, b, &freq);
-                let band = self.bands.of(score.weight);
+                let band = self.bands_of(&model).of(score.weight);
                 let _w = self.writer.lock().expect("writer");
                 let outcome = self.write(|tx| {
                     let mut p = Self::proposal_in(tx, &seen.id)?;

@@ -4,8 +4,9 @@
 
 use super::{Actor, Result, Service, ServiceError};
 use crate::matching::batch::{self, NoProgress, Pair, PreparedBatch};
-use crate::matching::model::Model;
+use crate::matching::model::{Calibrated, Model};
 use crate::matching::prepare::PreparedRecord;
+use crate::store::LabelKind;
 use crate::store::{now, AuditAction, AuditEntry};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -85,33 +86,56 @@ impl Service {
         Ok(model)
     }
 
-    /// Blend the model's m with the stewards' labelled matches
-    /// ([`crate::matching::model::learn_from_labels`]) and note how many
-    /// labels the store held.
+    /// What the stewards' labels teach a newly trained model: m blended
+    /// with the labelled matches ([`crate::matching::model::learn_from_labels`]),
+    /// then the bands calibrated on every labelled pair scored by it
+    /// (`[matching] auto_merge_precision`, `review_recall`; kept in the
+    /// model). Notes how many labels the store held.
     pub(crate) fn learn_from_labels(&self, model: &mut Model) -> Result<()> {
         let labels = self.all_labels()?;
-        let mut matched = Vec::new();
-        let matches: Vec<_> = labels
-            .iter()
-            .filter(|l| l.label == crate::store::LabelKind::Match)
-            .collect();
-        for chunk in matches.chunks(500) {
+        let mut pairs: Vec<(PreparedRecord, PreparedRecord, bool)> = Vec::new();
+        for chunk in labels.chunks(500) {
             let nums: Vec<u64> = chunk.iter().flat_map(|l| [l.a, l.b]).collect();
-            let prepared: HashMap<u64, PreparedRecord> = self
+            let mut prepared: HashMap<u64, PreparedRecord> = self
                 .load_prepared(&nums)?
                 .into_iter()
                 .map(|(r, p)| (r.num, p))
                 .collect();
             for l in chunk {
                 if let (Some(a), Some(b)) = (prepared.get(&l.a), prepared.get(&l.b)) {
-                    let mut levels = Vec::new();
-                    batch::compare_values(&self.preparer.plan, &a.values, &b.values, &mut levels);
-                    matched.push(levels);
+                    pairs.push((a.clone(), b.clone(), l.label == LabelKind::Match));
                 }
             }
+            prepared.clear();
         }
+        let plan = &self.preparer.plan;
+        let matched: Vec<Vec<u8>> = pairs
+            .iter()
+            .filter(|p| p.2)
+            .map(|(a, b, _)| {
+                let mut levels = Vec::new();
+                batch::compare_values(plan, &a.values, &b.values, &mut levels);
+                levels
+            })
+            .collect();
         crate::matching::model::learn_from_labels(model, &matched);
         model.training.labels = labels.len() as u64;
+        let m = &self.rules.matching;
+        if m.auto_merge_precision.is_some() || m.review_recall.is_some() {
+            let freq = super::RememberedFrequencies::new(&self.index);
+            let scored: Vec<(f64, bool)> = pairs
+                .iter()
+                .map(|(a, b, y)| (self.score_pair(model, a, b, &freq).weight, *y))
+                .collect();
+            let bands = self
+                .bands
+                .calibrated(&scored, m.auto_merge_precision, m.review_recall);
+            model.calibrated = (bands != self.bands).then(|| Calibrated {
+                match_threshold: Model::probability(bands.match_weight),
+                review_threshold: Model::probability(bands.review_weight),
+                labels: scored.len() as u64,
+            });
+        }
         Ok(())
     }
 

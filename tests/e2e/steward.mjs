@@ -145,6 +145,10 @@ async function queueFlow(page) {
   const total = Object.values(counts.pending).reduce((a, b) => a + b, 0);
   check(total > 5, `the demo should leave proposals to review: ${JSON.stringify(counts)}`);
   await expectText(page, '[data-testid=pending-total]', String(total));
+  // The model as the labels see it: the counts are the API's.
+  const model = await ok('GET', '/v1/model', STEWARD);
+  await expectText(page, '[data-testid=estimates] p', `一致 ${model.labels.matches} 件・不一致 ${model.labels.non_matches} 件`);
+  check(await page.locator('[data-testid=estimates] li').count() === 4, 'four estimates on the queue page');
   for (const [band, n] of Object.entries(counts.pending)) {
     const shown = await page.locator(`[data-testid=counts] li[data-band=${band}]`).getAttribute('data-count');
     check(Number(shown) === n, `count for ${band}: page ${shown}, API ${n}`);
