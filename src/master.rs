@@ -321,6 +321,11 @@ impl Master {
     /// code (事業所個別番号) and no residential area's: two records with two
     /// such codes are two offices, whatever else they share.
     pub fn is_office_code(&self, code: &str) -> bool {
+        code.len() == 7 && code.parse::<u32>().is_ok_and(|c| self.is_office_number(c))
+    }
+
+    /// As [`Master::is_office_code`], for a code as a number (`608621`).
+    pub fn is_office_number(&self, code: u32) -> bool {
         static CODES: OnceLock<Vec<u32>> = OnceLock::new();
         let codes = CODES.get_or_init(|| {
             let mut v: Vec<u32> = gunzip(OFFICE_CODES_GZ)
@@ -330,10 +335,7 @@ impl Master {
             v.sort_unstable();
             v
         });
-        code.len() == 7
-            && code
-                .parse::<u32>()
-                .is_ok_and(|c| codes.binary_search(&c).is_ok())
+        codes.binary_search(&code).is_ok()
     }
 }
 

@@ -1400,13 +1400,19 @@ fn prepared_values_from_other_rules_are_not_used_and_are_rewritten_at_start() {
 
 /// The raw answer of one request through the router: status, headers, body.
 fn raw_answer(app: &App, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let (status, headers, bytes) = answer(app, req);
+    let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, headers, v)
+}
+
+/// One request through the router: status, headers and the body's bytes.
+fn answer(app: &App, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let router = router(app.state.clone());
     rt().block_on(async move {
         let resp = router.oneshot(req).await.unwrap();
         let (parts, body) = resp.into_parts();
         let bytes = body.collect().await.unwrap().to_bytes();
-        let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (parts.status, parts.headers, v)
+        (parts.status, parts.headers, bytes.to_vec())
     })
 }
 
@@ -1953,20 +1959,26 @@ fn a_new_model_rescores_the_open_proposals() {
     }
 }
 
-/// The body of one request through the router, as text.
+/// A labels file sent to `POST /v1/labels` with this token.
+fn post_labels(app: &App, token: &str, csv: impl Into<String>) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/labels")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv.into()))
+        .unwrap();
+    app.raw(req)
+}
+
+/// The body of one request through the router, as text, with its content type.
 fn text_answer(app: &App, req: Request<Body>) -> (StatusCode, String, String) {
-    let router = router(app.state.clone());
-    rt().block_on(async move {
-        let resp = router.oneshot(req).await.unwrap();
-        let (parts, body) = resp.into_parts();
-        let bytes = body.collect().await.unwrap().to_bytes();
-        let ct = parts
-            .headers
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (parts.status, ct, String::from_utf8(bytes.to_vec()).unwrap())
-    })
+    let (status, headers, bytes) = answer(app, req);
+    let ct = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, ct, String::from_utf8(bytes).unwrap())
 }
 
 /// Decisions are labels: approve = match, reject = non_match, undoing a
@@ -2055,14 +2067,7 @@ fn decisions_are_labels_exported_imported_and_counted() {
 
     // A labels file through HTTP: one known pair, one unknown id.
     let csv = "id_a,id_b,label\nR0000001,R0000002,non_match\nR0000001,NOPE,match\n";
-    let req = Request::builder()
-        .method("POST")
-        .uri("/v1/labels")
-        .header("authorization", format!("Bearer {}", app.steward))
-        .header("content-type", "text/csv")
-        .body(Body::from(csv))
-        .unwrap();
-    let (st, v) = app.raw(req);
+    let (st, v) = post_labels(&app, &app.steward, csv);
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(
         v,
@@ -2070,16 +2075,11 @@ fn decisions_are_labels_exported_imported_and_counted() {
     );
     // A row that cannot be used is answered with its line and column; the
     // others are stored.
-    let req = Request::builder()
-        .method("POST")
-        .uri("/v1/labels")
-        .header("authorization", format!("Bearer {}", app.steward))
-        .header("content-type", "text/csv")
-        .body(Body::from(
-            "id_a,id_b,label\nR0000001,R0000003,maybe\nR0000004,R0000005,non_match\n",
-        ))
-        .unwrap();
-    let (st, v) = app.raw(req);
+    let (st, v) = post_labels(
+        &app,
+        &app.steward,
+        "id_a,id_b,label\nR0000001,R0000003,maybe\nR0000004,R0000005,non_match\n",
+    );
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(
         (v["stored"].as_u64(), v["refused"].as_u64()),
@@ -2089,14 +2089,7 @@ fn decisions_are_labels_exported_imported_and_counted() {
     assert_eq!(v["refused_rows"][0]["line"], 2);
     assert_eq!(v["refused_rows"][0]["column"], 3);
     // A file without the columns is refused whole.
-    let req = Request::builder()
-        .method("POST")
-        .uri("/v1/labels")
-        .header("authorization", format!("Bearer {}", app.steward))
-        .header("content-type", "text/csv")
-        .body(Body::from("a,b\n1,2\n"))
-        .unwrap();
-    let (st, v) = app.raw(req);
+    let (st, v) = post_labels(&app, &app.steward, "a,b\n1,2\n");
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert!(
         v["error"]["message"]
@@ -2106,14 +2099,7 @@ fn decisions_are_labels_exported_imported_and_counted() {
         "{v}"
     );
     // A viewer may read them, not write them.
-    let req = Request::builder()
-        .method("POST")
-        .uri("/v1/labels")
-        .header("authorization", format!("Bearer {}", app.viewer))
-        .header("content-type", "text/csv")
-        .body(Body::from(csv))
-        .unwrap();
-    assert_eq!(app.raw(req).0, StatusCode::FORBIDDEN);
+    assert_eq!(post_labels(&app, &app.viewer, csv).0, StatusCode::FORBIDDEN);
 
     // Exported as CSV (readable by `nayose dedupe --labels`) and NDJSON.
     let all = s.all_labels().unwrap();
@@ -2195,14 +2181,7 @@ fn new_labels_train_the_model_by_themselves() {
         };
         csv.push_str(&format!("{a},{b},{label}\n"));
     }
-    let req = Request::builder()
-        .method("POST")
-        .uri("/v1/labels")
-        .header("authorization", format!("Bearer {}", app.steward))
-        .header("content-type", "text/csv")
-        .body(Body::from(csv))
-        .unwrap();
-    let (st, v) = app.raw(req);
+    let (st, v) = post_labels(&app, &app.steward, csv);
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["stored"], RETRAIN_LABELS);
     let started = std::time::Instant::now();

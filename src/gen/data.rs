@@ -235,10 +235,7 @@ impl Data {
         let mut postal: Vec<&'static PostalEntry> = Vec::with_capacity(120_000);
         let mut postal_towns = Vec::with_capacity(120_000);
         for e in m.postal_entries() {
-            if e.town.is_empty()
-                || m.is_office_code(&format!("{:07}", e.code))
-                || !usable_town(e.town)
-            {
+            if e.town.is_empty() || m.is_office_number(e.code) || !usable_town(e.town) {
                 continue;
             }
             if let Some(t) = official_town(e) {

@@ -89,14 +89,15 @@ impl ComparisonModel {
     /// reach such a level, so u alone would call it evidence *for* a match.
     pub fn weight(&self, level: u8) -> f64 {
         let raw = self.levels[level as usize - 1].raw_weight();
-        against_cap(self.comparator, level, raw, self.levels[0].raw_weight())
+        against_cap(self.comparator, level, raw, || self.levels[0].raw_weight())
     }
 }
 
-/// See [`ComparisonModel::weight`]; `first` is the first level's weight.
-fn against_cap(comparator: Comparator, level: u8, raw: f64, first: f64) -> f64 {
+/// See [`ComparisonModel::weight`]; `first` gives the first level's weight
+/// (computed only for an against level: scoring calls this per term).
+fn against_cap(comparator: Comparator, level: u8, raw: f64, first: impl FnOnce() -> f64) -> f64 {
     if comparator.is_against(level) {
-        raw.min(-first.abs())
+        raw.min(-first().abs())
     } else {
         raw
     }
@@ -521,7 +522,7 @@ pub fn train(
                         0.0
                     } else {
                         let ln = |i: usize| (m[c][i] / u[c][i]).ln();
-                        against_cap(specs[c].comparator, l, ln(l as usize - 1), ln(0))
+                        against_cap(specs[c].comparator, l, ln(l as usize - 1), || ln(0))
                     }
                 })
                 .collect();

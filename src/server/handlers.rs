@@ -34,6 +34,15 @@ use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// Run a service call off the async threads.
+/// After a write that can make training due (a record stored, a decision
+/// or labels kept): start it. The write stands whether or not it starts; a
+/// failure is logged and tried again after the next such write.
+fn train_if_due(service: &Arc<Service>) {
+    if let Err(e) = service.train_when_due() {
+        tracing::warn!("training by itself did not start: {e}");
+    }
+}
+
 async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Service) -> Result<T, crate::service::ServiceError> + Send + 'static,
@@ -183,11 +192,7 @@ pub async fn create_record(
     let service = Arc::clone(&state.service);
     let r = blocking(&state, move |s| {
         let r = s.create(&actor, body.value, idem.as_ref(), limit)?;
-        // The record is stored: a failure to start the first training is
-        // logged, and tried again after the next create.
-        if let Err(e) = service.train_when_due() {
-            tracing::warn!("the first training did not start: {e}");
-        }
+        train_if_due(&service);
         Ok(r)
     })
     .await?;
@@ -648,11 +653,7 @@ async fn decide(
     let service = Arc::clone(&state.service);
     let r = blocking(&state, move |s| {
         let r = s.decide(&actor, &id, request, idem.as_ref())?;
-        // Every RETRAIN_LABELS decisions the model learns from them; the
-        // decision stands whether or not a training starts.
-        if let Err(e) = service.train_when_due() {
-            tracing::warn!("training on new labels did not start: {e}");
-        }
+        train_if_due(&service);
         Ok(r)
     })
     .await?;
@@ -1042,9 +1043,7 @@ pub async fn import_labels(
     Ok(Json(
         blocking(&state, move |s| {
             let r = s.import_labels(&actor, &bytes, format)?;
-            if let Err(e) = service.train_when_due() {
-                tracing::warn!("training on new labels did not start: {e}");
-            }
+            train_if_due(&service);
             Ok(r)
         })
         .await?,

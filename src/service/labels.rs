@@ -12,10 +12,12 @@ use super::{Actor, Result, Service, ServiceError};
 use crate::import::labels::{read_labels_bytes, BadLabel};
 use crate::import::{Format, ReadOptions};
 use crate::matching::band::LabelEstimates;
+use crate::matching::prepare::PreparedRecord;
 use crate::store::{
     now, AuditAction, AuditEntry, Label, LabelKind, LabelSource, Proposal, Record, Tx,
 };
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// A split labels each record taken out against each record left, up to
 /// this many pairs (the first records by id on each side): enough to teach
@@ -212,23 +214,34 @@ impl Service {
     /// Score every labelled pair with `model` and count (labels whose
     /// records are gone or not prepared are left out).
     pub fn label_estimates(&self, model: &crate::matching::model::Model) -> Result<LabelEstimates> {
-        let labels = self.all_labels()?;
         let freq = super::RememberedFrequencies::new(&self.index);
-        let mut scored = Vec::with_capacity(labels.len());
+        let scored: Vec<(f64, bool)> = self
+            .labelled_pairs()?
+            .iter()
+            .map(|(a, b, matched)| (self.score_pair(model, a, b, &freq).weight, *matched))
+            .collect();
+        Ok(LabelEstimates::count(&self.bands_of(model), &scored))
+    }
+
+    /// Every labelled pair whose two records are stored, with their
+    /// prepared values and whether it is labelled a match (read 500 labels
+    /// at a time).
+    pub(crate) fn labelled_pairs(&self) -> Result<Vec<(PreparedRecord, PreparedRecord, bool)>> {
+        let labels = self.all_labels()?;
+        let mut out = Vec::with_capacity(labels.len());
         for chunk in labels.chunks(500) {
             let nums: Vec<u64> = chunk.iter().flat_map(|l| [l.a, l.b]).collect();
-            let prepared: std::collections::HashMap<u64, _> = self
+            let prepared: HashMap<u64, PreparedRecord> = self
                 .load_prepared(&nums)?
                 .into_iter()
                 .map(|(r, p)| (r.num, p))
                 .collect();
             for l in chunk {
                 if let (Some(a), Some(b)) = (prepared.get(&l.a), prepared.get(&l.b)) {
-                    let weight = self.score_pair(model, a, b, &freq).weight;
-                    scored.push((weight, l.label == LabelKind::Match));
+                    out.push((a.clone(), b.clone(), l.label == LabelKind::Match));
                 }
             }
         }
-        Ok(LabelEstimates::count(&self.bands_of(model), &scored))
+        Ok(out)
     }
 }

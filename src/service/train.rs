@@ -6,7 +6,6 @@ use super::{Actor, Result, Service, ServiceError};
 use crate::matching::batch::{self, NoProgress, Pair, PreparedBatch};
 use crate::matching::model::{Calibrated, Model};
 use crate::matching::prepare::PreparedRecord;
-use crate::store::LabelKind;
 use crate::store::{now, AuditAction, AuditEntry};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -92,22 +91,7 @@ impl Service {
     /// (`[matching] auto_merge_precision`, `review_recall`; kept in the
     /// model). Notes how many labels the store held.
     pub(crate) fn learn_from_labels(&self, model: &mut Model) -> Result<()> {
-        let labels = self.all_labels()?;
-        let mut pairs: Vec<(PreparedRecord, PreparedRecord, bool)> = Vec::new();
-        for chunk in labels.chunks(500) {
-            let nums: Vec<u64> = chunk.iter().flat_map(|l| [l.a, l.b]).collect();
-            let mut prepared: HashMap<u64, PreparedRecord> = self
-                .load_prepared(&nums)?
-                .into_iter()
-                .map(|(r, p)| (r.num, p))
-                .collect();
-            for l in chunk {
-                if let (Some(a), Some(b)) = (prepared.get(&l.a), prepared.get(&l.b)) {
-                    pairs.push((a.clone(), b.clone(), l.label == LabelKind::Match));
-                }
-            }
-            prepared.clear();
-        }
+        let pairs = self.labelled_pairs()?;
         let plan = &self.preparer.plan;
         let matched: Vec<Vec<u8>> = pairs
             .iter()
@@ -119,7 +103,7 @@ impl Service {
             })
             .collect();
         crate::matching::model::learn_from_labels(model, &matched);
-        model.training.labels = labels.len() as u64;
+        model.training.labels = self.read(|tx| Ok(tx.count_labels()?))?;
         let m = &self.rules.matching;
         if m.auto_merge_precision.is_some() || m.review_recall.is_some() {
             let freq = super::RememberedFrequencies::new(&self.index);

@@ -1060,13 +1060,7 @@ impl Tx for SqlTx<'_> {
             f.source.map(|s| Value::Text(s.as_str().into())),
         );
         c.and_some("p.assignee =", f.assignee.clone().map(Value::Text));
-        // A score a client read from a list and sends back must select its
-        // own proposal: allow the last bits a decimal round trip may move.
-        c.and_some(
-            "p.score >=",
-            f.min_score
-                .map(|s| Value::Real(s - (s.abs() + 1.0) * 1e-12)),
-        );
+        c.and_some("p.score >=", f.min_score.map(Value::Real));
         // Ties break by number, so a sorted page boundary is stable.
         let order = match f.sort {
             ProposalSort::ByNumber => "p.num",
@@ -1246,15 +1240,8 @@ impl Tx for SqlTx<'_> {
              l.created_at FROM labels l JOIN records ra ON ra.num = l.a \
              JOIN records rb ON rb.num = l.b WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![after, limit as i64], |row| {
+        let rows = stmt.query_map(params![int(after), sql_limit(limit)], |row| {
             let text = |i: usize| row.get::<_, String>(i);
-            let bad = |i: usize, what: &str| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    i,
-                    rusqlite::types::Type::Text,
-                    format!("unknown {what}").into(),
-                )
-            };
             Ok((
                 row.get::<_, u64>(0)?,
                 Label {
@@ -1262,8 +1249,8 @@ impl Tx for SqlTx<'_> {
                     b: row.get(2)?,
                     id_a: text(3)?,
                     id_b: text(4)?,
-                    label: LabelKind::parse(&text(5)?).ok_or_else(|| bad(5, "label"))?,
-                    source: LabelSource::parse(&text(6)?).ok_or_else(|| bad(6, "source"))?,
+                    label: name_column(row, 5, LabelKind::parse)?,
+                    source: name_column(row, 6, LabelSource::parse)?,
                     proposal: row.get::<_, Option<u64>>(7)?.map(|n| n.to_string()),
                     actor: text(8)?,
                     created_at: text(9)?,
