@@ -26,7 +26,8 @@ pub enum Comparator {
     /// A person's name (kanji or kana), split at the space when both sides have
     /// one: exact / close / given name only (surname changed) / surname only / different.
     Person,
-    /// An address by parts: exact / same block / same town / same city / different.
+    /// An address by parts: exact / same block / same town / same city /
+    /// same prefecture (another city) / different.
     Address,
     /// `NNN-NNNN`: exact / same first three digits / two offices' own codes
     /// (事業所個別番号) / different.
@@ -61,7 +62,14 @@ impl Comparator {
             Comparator::LegalForm => &["same", "different"],
             Comparator::Kana => &["exact", "close", "different"],
             Comparator::Person => &["exact", "close", "given_only", "surname_only", "different"],
-            Comparator::Address => &["exact", "same_block", "same_town", "same_city", "different"],
+            Comparator::Address => &[
+                "exact",
+                "same_block",
+                "same_town",
+                "same_city",
+                "same_prefecture",
+                "different",
+            ],
             Comparator::Postal => &["exact", "same_area", "other_office", "different"],
             Comparator::Exact => &["exact", "different"],
             Comparator::Email => &["exact", "same_local", "different"],
@@ -403,10 +411,20 @@ fn compare_address(a: &Value, b: &Value) -> u8 {
     if a.key == b.key {
         return 1;
     }
+    // Another city: a move within the prefecture is commoner than one
+    // across the country, and commoner than a namesake there.
+    let elsewhere = || {
+        let (pa, pb) = (a.part(4), b.part(4));
+        if !pa.is_empty() && pa == pb {
+            5
+        } else {
+            6
+        }
+    };
     let parsed = |v: &Value| !v.part(0).is_empty() && !v.part(1).is_empty();
     if parsed(a) && parsed(b) {
         if a.part(0) != b.part(0) {
-            return 5;
+            return elsewhere();
         }
         if a.part(1) != b.part(1) {
             return 4;
@@ -423,7 +441,7 @@ fn compare_address(a: &Value, b: &Value) -> u8 {
     } else if jw >= 0.85 {
         4
     } else {
-        5
+        elsewhere()
     }
 }
 
@@ -558,7 +576,26 @@ mod tests {
         assert_eq!(c.compare(&x, &a("k3", "霞が関", "二丁目", "2")), 3);
         assert_eq!(c.compare(&x, &a("k4", "永田町", "一丁目", "2")), 4);
         let other_city = Value::with_parts("k5", vec!["東京都港区".into(), "霞が関".into()]);
-        assert_eq!(c.compare(&x, &other_city), 5);
+        assert_eq!(
+            c.compare(&x, &other_city),
+            6,
+            "no prefecture part: not known to be one"
+        );
+        let at = |city: &str, pref: &str| {
+            Value::with_parts(
+                city,
+                vec![
+                    city.into(),
+                    "本町".into(),
+                    "".into(),
+                    "1".into(),
+                    pref.into(),
+                ],
+            )
+        };
+        let tokyo = at("東京都港区", "東京都");
+        assert_eq!(c.compare(&tokyo, &at("東京都八王子市", "東京都")), 5);
+        assert_eq!(c.compare(&tokyo, &at("大阪府大阪市北区", "大阪府")), 6);
     }
 
     #[test]

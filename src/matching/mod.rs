@@ -53,6 +53,11 @@ pub struct Comparison {
     pub identifying: bool,
     /// Evidence group (see [`model::ComparisonModel::group`]).
     pub group: &'static str,
+    /// What an agreement identifies, for the rule that seeds training (see
+    /// [`model::ComparisonSpec::seed_group`]): the evidence group, except
+    /// that for an establishment the 法人番号 names the company, as the
+    /// company name does (two offices of one company share it).
+    pub seed_group: &'static str,
 }
 
 /// The comparisons for a file's columns. `compare[i]` says whether column `i`
@@ -80,6 +85,10 @@ pub fn plan(
         let mut add = |suffix: &str, aspect, comparator, identifying| {
             // A company's branch and legal form are evidence of their own.
             let group = if suffix.is_empty() { group } else { "" };
+            let seed_group = match t {
+                FieldType::CorporateNumber if establishment => "company",
+                _ => group,
+            };
             let name = if suffix.is_empty() {
                 h.clone()
             } else {
@@ -93,6 +102,7 @@ pub fn plan(
                 comparator,
                 identifying,
                 group,
+                seed_group,
             });
         };
         use Comparator as C;
@@ -198,9 +208,15 @@ pub fn specs(plan: &[Comparison]) -> Vec<ComparisonSpec> {
             comparator: c.comparator,
             identifying: c.identifying,
             group: c.group,
+            seed_group: c.seed_group,
         })
         .collect()
 }
+
+/// The version of what [`prepare`] makes of a value: kept prepared values
+/// (the service's store) are for one version. Bump it when a comparison's
+/// value changes (2: an address carries its prefecture).
+pub const PREPARE_VERSION: u32 = 2;
 
 /// The value a comparison sees in a normalized field (`None`: missing).
 pub fn prepare(c: &Comparison, n: &Normalized, normalizer: &Normalizer) -> Option<Value> {
@@ -243,9 +259,16 @@ pub fn prepare(c: &Comparison, n: &Normalized, normalizer: &Normalizer) -> Optio
             );
             let lot = n.part("lot").unwrap_or("");
             let first_lot = lot.split('-').next().unwrap_or("");
+            let prefecture = n.part("prefecture").unwrap_or("");
             Value::with_parts(
                 key,
-                vec![city.into(), base.into(), chome.into(), first_lot.into()],
+                vec![
+                    city.into(),
+                    base.into(),
+                    chome.into(),
+                    first_lot.into(),
+                    prefecture.into(),
+                ],
             )
         }
     })

@@ -421,11 +421,26 @@ pub struct ComparisonSpec {
     pub identifying: bool,
     /// Evidence group (see [`ComparisonModel::group`]); empty for none.
     pub group: &'static str,
+    /// The group an exact agreement counts in for the seeding rule; empty
+    /// for one of its own. Usually `group`; see
+    /// [`super::Comparison::seed_group`].
+    pub seed_group: &'static str,
 }
 
-/// How many identifying comparisons must agree exactly for the deterministic
-/// rule that seeds EM.
-pub const DETERMINISTIC_AGREEMENTS: usize = 3;
+/// How much rarer than the file's size the chance agreements seeding
+/// training must be, in bits: with n records and n²/2 pairs, agreements
+/// worth log2(n) + this many bits of u happen by chance in about n / 2^this
+/// pairs of non-matches (measured: 3 agreeing comparisons, counted one by
+/// one, let a household's address, postal code and landline vouch for each
+/// other, and seeded m for "moved" at a fifth of its rate in a CRM file).
+pub const SEED_MARGIN_BITS: f64 = 7.0;
+
+/// The evidence (bits of u, summed over agreeing evidence groups) a pair
+/// needs to seed training, for a file of `all_pairs` pairs.
+pub fn seed_bits(all_pairs: f64) -> f64 {
+    let records = (2.0 * all_pairs.max(1.0)).sqrt();
+    records.log2() + SEED_MARGIN_BITS
+}
 
 /// Train a model without labels: `u` from the random pairs' patterns; `m`
 /// from the candidate pairs that the other identifying comparisons call
@@ -447,23 +462,47 @@ pub fn train(
 
     // Seed m per comparison from the candidate pairs that the *other*
     // identifying comparisons call matches (leave one out), so a field's own
-    // agreement never vouches for itself.
-    let exact_others = |p: &[u8], except: usize| {
-        p.iter()
-            .zip(specs)
-            .enumerate()
-            .filter(|(c, (l, s))| *c != except && s.identifying && **l == 1)
-            .count()
+    // agreement never vouches for itself. Comparisons of one evidence group
+    // move together (a move changes the address, the postal code and the
+    // landline at once): a field's m is seeded from agreements outside its
+    // group, and a group counts once, with its rarest agreement. The rule
+    // asks for enough evidence, in bits of u, that chance agreements of
+    // non-matches are few against the file's matches ([`seed_bits`]).
+    let evidence = |c: usize| match specs[c].seed_group {
+        "" => c,
+        g => specs.iter().position(|s| s.seed_group == g).unwrap_or(c),
     };
-    let identifying = specs.iter().filter(|s| s.identifying).count();
-    let need = DETERMINISTIC_AGREEMENTS
-        .min(identifying.saturating_sub(1))
-        .max(1);
+    let bits: Vec<f64> = u
+        .iter()
+        .zip(specs)
+        .map(|(u, s)| if s.identifying { -u[0].log2() } else { 0.0 })
+        .collect();
+    // The evidence of the groups other than `except`'s that agree exactly.
+    let agreeing = |p: &[u8], except: Option<usize>, all: bool| {
+        let mut best: Vec<(usize, f64)> = Vec::new();
+        for (c, &l) in p.iter().enumerate() {
+            let g = evidence(c);
+            if bits[c] <= 0.0 || Some(g) == except || (!all && l != 1) {
+                continue;
+            }
+            match best.iter_mut().find(|(x, _)| *x == g) {
+                Some((_, b)) => *b = b.max(bits[c]),
+                None => best.push((g, bits[c])),
+            }
+        }
+        best.iter().map(|(_, b)| b).sum::<f64>()
+    };
+    let need = seed_bits(all_pairs);
+    let everything = vec![1u8; specs.len()];
     let m: Vec<Vec<f64>> = (0..specs.len())
         .map(|c| {
-            let need = if specs[c].identifying { need } else { need + 1 };
-            let shares =
-                candidates.level_shares(&sizes, |p| exact_others(p, c) >= need.min(identifying));
+            let own = Some(evidence(c));
+            // Where the other groups cannot give that much, all of them.
+            let need = need.min(agreeing(&everything, own, true));
+            let shares = candidates.level_shares(&sizes, |p| {
+                let e = agreeing(p, own, false);
+                e > 0.0 && e >= need
+            });
             shares[c].clone()
         })
         .collect();
@@ -471,7 +510,7 @@ pub fn train(
     let seeded: u64 = candidates
         .sorted()
         .iter()
-        .filter(|(p, _)| exact_others(p, usize::MAX) >= DETERMINISTIC_AGREEMENTS.min(identifying))
+        .filter(|(p, _)| agreeing(p, None, false) >= need.min(agreeing(&everything, None, true)))
         .map(|(_, n)| n)
         .sum();
 
@@ -597,7 +636,44 @@ mod tests {
             comparator: Comparator::Exact,
             identifying: true,
             group: "",
+            seed_group: "",
         }
+    }
+
+    #[test]
+    fn a_group_does_not_vouch_for_its_own_members() {
+        // Address and phone move together; name and e-mail do not. 1,000
+        // people with two records each: 800 the same, 200 moved (address
+        // and phone both new). 300 households share address and phone only.
+        let spec = |name: &str, group: &'static str| ComparisonSpec {
+            name: name.into(),
+            comparator: Comparator::Exact,
+            identifying: true,
+            group,
+            seed_group: group,
+        };
+        let specs = vec![
+            spec("name", ""),
+            spec("email", ""),
+            spec("address", "loc"),
+            spec("phone", "loc"),
+        ];
+        let mut cand = Patterns::new(4);
+        cand.add(&[1, 1, 1, 1], 800);
+        cand.add(&[1, 1, 2, 2], 200);
+        cand.add(&[2, 2, 1, 1], 300);
+        let mut random = Patterns::new(4);
+        random.add(&[2, 2, 2, 2], 99_960);
+        for p in [[1, 2, 2, 2], [2, 1, 2, 2], [2, 2, 1, 2], [2, 2, 2, 1]] {
+            random.add(&p, 10);
+        }
+        let model = train(&specs, &cand, &random, 2e6, 100);
+        let moved = model.comparisons[2].levels[1].m;
+        // Counting the phone's agreement as evidence for the address would
+        // seed from the unmoved pairs only: m(moved) ≈ 0.
+        assert!((moved - 0.2).abs() < 0.02, "m(address different) {moved}");
+        // A household agrees on one group only: it seeds nothing.
+        assert!(model.comparisons[0].levels[1].m < 0.01);
     }
 
     #[test]
@@ -679,6 +755,7 @@ mod tests {
             comparator: Comparator::Person,
             identifying: true,
             group: "",
+            seed_group: "",
         }];
         let mut cand = Patterns::new(1);
         cand.add(&[1], 10);

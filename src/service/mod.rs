@@ -299,6 +299,7 @@ fn fingerprint(rules: &Rules, schema: &FieldSchema, preparer: &Preparer) -> Stri
     }
     h.update(format!("{:?}", preparer.blocking).as_bytes());
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(matching::PREPARE_VERSION.to_le_bytes());
     hex::encode(h.finalize())
 }
 
