@@ -2199,6 +2199,89 @@ fn new_labels_train_the_model_by_themselves() {
     }
 }
 
+/// `sort=informative` ranks what a label would teach first: uncertain
+/// pairs at the comparison levels with the fewest labels. Checked against
+/// the rule computed here from each proposal's own explanation, before and
+/// after a label; its pages continue like the other sorted orders.
+#[test]
+fn informative_order_puts_the_least_labelled_levels_first() {
+    use nayose::store::{ProposalFilter, ProposalSort, ProposalStatus};
+    use std::collections::HashSet;
+    let app = app();
+    let s = &app.state.service;
+    let list = |sort, offset, limit| {
+        s.proposals(&ProposalFilter {
+            status: Some(ProposalStatus::Open),
+            sort,
+            offset,
+            limit,
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let ids = |v: &[nayose::store::Proposal]| v.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+    let uncertain = list(ProposalSort::Uncertainty, 0, 10_000);
+    assert!(uncertain.len() >= 4, "{}", uncertain.len());
+    // What a label teaches, with `labelled` the (comparison, level) terms
+    // of the labelled pairs, each labelled once.
+    let teaches = |p: &nayose::store::Proposal, labelled: &HashSet<(String, String)>| {
+        let novelty: f64 = p
+            .explanation
+            .terms
+            .iter()
+            .filter(|t| t.level != "missing")
+            .map(|t| {
+                if labelled.contains(&(t.comparison.clone(), t.level.clone())) {
+                    0.5
+                } else {
+                    1.0
+                }
+            })
+            .sum();
+        4.0 * p.probability * (1.0 - p.probability) * novelty
+    };
+    let ranked_by = |v: &[nayose::store::Proposal], labelled: &HashSet<(String, String)>| {
+        let t: Vec<f64> = v.iter().map(|p| teaches(p, labelled)).collect();
+        t.windows(2).all(|w| w[0] >= w[1] - 1e-12)
+    };
+    let before = list(ProposalSort::Informative, 0, 10_000);
+    let mut same = ids(&before);
+    same.sort();
+    let mut all = ids(&uncertain);
+    all.sort();
+    assert_eq!(same, all, "the same proposals, in another order");
+    assert!(ranked_by(&before, &HashSet::new()));
+    let mut paged = Vec::new();
+    loop {
+        let page = list(ProposalSort::Informative, paged.len(), 3);
+        paged.extend(ids(&page));
+        if page.len() < 3 {
+            break;
+        }
+    }
+    assert_eq!(paged, ids(&before));
+
+    // Label the first pair: proposals at its levels teach less now.
+    let first = &before[0];
+    let [a, b] = &first.record_ids;
+    let (st, v) = post_labels(
+        &app,
+        &app.steward,
+        format!("id_a,id_b,label\n{a},{b},match\n"),
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let labelled: HashSet<(String, String)> = first
+        .explanation
+        .terms
+        .iter()
+        .map(|t| (t.comparison.clone(), t.level.clone()))
+        .collect();
+    let after = list(ProposalSort::Informative, 0, 10_000);
+    assert!(ranked_by(&after, &labelled));
+    // …and the label mattered: the order before it no longer holds.
+    assert!(!ranked_by(&before, &labelled));
+}
+
 /// A simulated steward: a service imports a generated file, then a steward
 /// decides 300 open proposals, most uncertain first, from the ground truth
 /// (approve when the truth says one customer, else reject); the service
@@ -2207,7 +2290,8 @@ fn new_labels_train_the_model_by_themselves() {
 /// open proposals, and the estimated auto-merge precision from the labels
 /// against the true precision of the merged pairs. Run with
 /// `cargo test --release --test integration -- --ignored simulated_steward --nocapture`;
-/// `SIM_NO_TRAIN=1` leaves the retraining out, to measure what it adds.
+/// `SIM_NO_TRAIN=1` leaves the retraining out, to measure what it adds;
+/// `SIM_SORT=informative` decides the most informative first instead.
 #[test]
 #[ignore = "a measurement (a few minutes); figures in benches/RESULTS.md"]
 fn simulated_steward() {
@@ -2266,11 +2350,15 @@ fn simulated_steward() {
         let before = figures(&s);
         let open_before = open(&s);
         let mut decided = 0;
+        let sort = match std::env::var("SIM_SORT").as_deref() {
+            Ok("informative") => ProposalSort::Informative,
+            _ => ProposalSort::Uncertainty,
+        };
         while decided < 300 {
             let next = s
                 .proposals(&ProposalFilter {
                     status: Some(ProposalStatus::Open),
-                    sort: ProposalSort::Uncertainty,
+                    sort,
                     limit: 1,
                     ..Default::default()
                 })

@@ -101,7 +101,7 @@ function renderFilters(f, ctx, me) {
   const band = select('f-band', [['', t('all')], ['review', label('band', 'review')], ['match', label('band', 'match')]], f.band);
   const source = select('f-source', [['', t('all')], ['batch', label('source', 'batch')], ['live', label('source', 'live')]], f.source);
   const assignee = h('input', { id: 'f-assignee', name: 'assignee', type: 'text', value: f.assignee, autocomplete: 'off' });
-  const sort = select('f-sort', [['uncertainty', t('queue.sort.uncertainty')], ['score', t('queue.sort.score')], ['id', t('queue.sort.id')]], f.sort);
+  const sort = select('f-sort', [['uncertainty', t('queue.sort.uncertainty')], ['informative', t('queue.sort.informative')], ['score', t('queue.sort.score')], ['id', t('queue.sort.id')]], f.sort);
   const apply = (over = {}) => {
     const next = { status: status.value, band: band.value, source: source.value, assignee: assignee.value.trim(), sort: sort.value, ...over };
     const q = new URLSearchParams();

@@ -141,6 +141,56 @@ impl LabelEstimates {
     }
 }
 
+/// How many labelled pairs each comparison level has, to rank unlabelled
+/// pairs by what a steward's label of theirs would teach the model ("most
+/// informative first"): a label moves a level's m by about 1 / (labels at
+/// that level + 1), and a pair the model is sure of teaches its bands
+/// little.
+#[derive(Debug, Clone, Default)]
+pub struct LevelLabels {
+    counts: std::collections::HashMap<(String, String), u64>,
+}
+
+impl LevelLabels {
+    /// Count one labelled pair: its (comparison, level label) terms;
+    /// `missing` levels are no evidence and are not counted.
+    pub fn add<'a>(&mut self, terms: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        for (c, l) in terms {
+            if l != "missing" {
+                *self
+                    .counts
+                    .entry((c.to_string(), l.to_string()))
+                    .or_default() += 1;
+            }
+        }
+    }
+
+    /// Labels counted at a comparison's level.
+    pub fn at(&self, comparison: &str, level: &str) -> u64 {
+        self.counts
+            .get(&(comparison.to_string(), level.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// What a label of a pair at `probability` with these terms would
+    /// teach: its uncertainty, 4·p·(1 − p) (1 at 0.5), times the sum over
+    /// its compared levels of 1 / (labels there + 1).
+    pub fn information<'a>(
+        &self,
+        probability: f64,
+        terms: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> f64 {
+        let p = probability.clamp(0.0, 1.0);
+        let novelty: f64 = terms
+            .into_iter()
+            .filter(|(_, l)| *l != "missing")
+            .map(|(c, l)| 1.0 / (self.at(c, l) + 1) as f64)
+            .sum();
+        4.0 * p * (1.0 - p) * novelty
+    }
+}
+
 /// A target calibrated from fewer labelled pairs than this keeps the
 /// rules' threshold.
 pub const MIN_CALIBRATION_LABELS: usize = 30;
@@ -208,6 +258,37 @@ impl BandCounts {
 
 #[cfg(test)]
 mod tests {
+
+    use super::LevelLabels;
+
+    #[test]
+    fn the_least_labelled_levels_teach_most() {
+        let mut l = LevelLabels::default();
+        for _ in 0..9 {
+            l.add([("name", "exact"), ("address", "different")]);
+        }
+        l.add([
+            ("name", "exact"),
+            ("address", "same_prefecture"),
+            ("phone", "missing"),
+        ]);
+        assert_eq!(
+            (l.at("name", "exact"), l.at("address", "different")),
+            (10, 9)
+        );
+        assert_eq!(l.at("phone", "missing"), 0, "missing is not counted");
+        // Equally uncertain: the pair at a level no label has comes first.
+        let seen = l.information(0.5, [("name", "exact"), ("address", "different")]);
+        let new = l.information(0.5, [("name", "exact"), ("address", "same_town")]);
+        assert!(new > seen, "{new} vs {seen}");
+        assert!((new - (1.0 / 11.0 + 1.0)).abs() < 1e-12);
+        // A sure pair teaches nothing, however new its levels.
+        assert_eq!(l.information(1.0, [("address", "same_town")]), 0.0);
+        assert!(
+            l.information(0.9, [("address", "same_town")])
+                < l.information(0.5, [("address", "same_town")])
+        );
+    }
     use super::*;
 
     #[test]

@@ -498,7 +498,7 @@ pub struct ProposalQuery {
     assignee: Option<String>,
     /// Only proposals scoring at least this (log2 odds).
     min_score: Option<f64>,
-    /// `id` (oldest first, the default), `uncertainty` (probability nearest 0.5 first) or `score` (highest first)
+    /// `id` (oldest first, the default), `uncertainty` (probability nearest 0.5 first), `score` (highest first) or `informative` (what a label would teach the model most first: uncertain pairs at the comparison levels with the fewest labels, among the 1,000 most uncertain; then by uncertainty)
     sort: Option<ProposalSort>,
     /// A `next_cursor` from the page before.
     #[param(pattern = "^[0-9]{1,18}$")]

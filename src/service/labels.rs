@@ -11,7 +11,7 @@
 use super::{Actor, Result, Service, ServiceError};
 use crate::import::labels::{read_labels_bytes, BadLabel};
 use crate::import::{Format, ReadOptions};
-use crate::matching::band::LabelEstimates;
+use crate::matching::band::{LabelEstimates, LevelLabels};
 use crate::matching::prepare::PreparedRecord;
 use crate::store::{
     now, AuditAction, AuditEntry, Label, LabelKind, LabelSource, Proposal, Record, Tx,
@@ -221,6 +221,24 @@ impl Service {
             .map(|(a, b, matched)| (self.score_pair(model, a, b, &freq).weight, *matched))
             .collect();
         Ok(LabelEstimates::count(&self.bands_of(model), &scored))
+    }
+
+    /// How many labelled pairs each comparison level has (for
+    /// `sort=informative`).
+    pub(crate) fn level_labels(&self) -> Result<LevelLabels> {
+        let plan = &self.preparer.plan;
+        let mut out = LevelLabels::default();
+        let mut levels = Vec::with_capacity(plan.len());
+        for (a, b, _) in self.labelled_pairs()? {
+            levels.clear();
+            crate::matching::batch::compare_values(plan, &a.values, &b.values, &mut levels);
+            out.add(
+                plan.iter()
+                    .zip(&levels)
+                    .map(|(c, &l)| (c.name.as_str(), c.comparator.level_label(l))),
+            );
+        }
+        Ok(out)
     }
 
     /// Every labelled pair whose two records are stored, with their

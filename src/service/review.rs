@@ -12,7 +12,7 @@ use crate::matching::prepare::PreparedRecord;
 use crate::matching::Band;
 use crate::store::{
     now, AuditAction, AuditEntry, AuditFilter, Entity, HistoryAction, HistoryEntry, LabelKind,
-    Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record, Tx,
+    Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record, Tx, INFORMATIVE_POOL,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -206,7 +206,51 @@ impl Service {
     }
 
     pub fn proposals(&self, f: &ProposalFilter) -> Result<Vec<Proposal>> {
-        self.read(|tx| Ok(tx.proposals(f)?))
+        if f.sort != ProposalSort::Informative {
+            return self.read(|tx| Ok(tx.proposals(f)?));
+        }
+        // The pool of the most uncertain, ranked by what a label teaches;
+        // past it, the list goes on by uncertainty.
+        let pool_filter = ProposalFilter {
+            offset: 0,
+            limit: INFORMATIVE_POOL,
+            after: None,
+            ..f.clone()
+        };
+        let mut pool = self.read(|tx| Ok(tx.proposals(&pool_filter)?))?;
+        let full = pool.len() == INFORMATIVE_POOL;
+        let labels = self.level_labels()?;
+        let mut ranked: Vec<(f64, Proposal)> = pool
+            .drain(..)
+            .map(|p| {
+                let terms = p.explanation.terms.iter();
+                let info = labels.information(
+                    p.probability,
+                    terms.map(|t| (t.comparison.as_str(), t.level.as_str())),
+                );
+                (info, p)
+            })
+            .collect();
+        // Stable: ties keep the store's order (uncertainty, then number).
+        ranked.sort_by(|(x, _), (y, _)| y.total_cmp(x));
+        let end = f.offset.saturating_add(f.limit);
+        let mut out: Vec<Proposal> = ranked
+            .into_iter()
+            .skip(f.offset)
+            .take(f.limit)
+            .map(|(_, p)| p)
+            .collect();
+        if full && end > INFORMATIVE_POOL {
+            let rest = ProposalFilter {
+                sort: ProposalSort::Uncertainty,
+                offset: f.offset.max(INFORMATIVE_POOL),
+                limit: f.limit - out.len(),
+                after: None,
+                ..f.clone()
+            };
+            out.extend(self.read(|tx| Ok(tx.proposals(&rest)?))?);
+        }
+        Ok(out)
     }
 
     pub fn proposal_counts(&self) -> Result<BTreeMap<Band, u64>> {

@@ -252,6 +252,9 @@ pub struct ProposalFilter {
     pub limit: usize,
 }
 
+/// How many of the most uncertain proposals `sort=informative` ranks.
+pub const INFORMATIVE_POOL: usize = 1_000;
+
 crate::stable_names! {
     /// The order of a proposal list.
     #[derive(Default)]
@@ -263,6 +266,12 @@ crate::stable_names! {
         Uncertainty = "uncertainty",
         /// Highest score first (bulk approval works down from the top).
         Score = "score",
+        /// What a steward's label would teach the model most, first:
+        /// uncertain pairs at the comparison levels with the fewest labels
+        /// ([`crate::matching::band::LevelLabels`]). The
+        /// [`INFORMATIVE_POOL`] most uncertain proposals are ranked so;
+        /// after them the list goes on by uncertainty.
+        Informative = "informative",
     }
 }
 

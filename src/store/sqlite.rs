@@ -1064,7 +1064,10 @@ impl Tx for SqlTx<'_> {
         // Ties break by number, so a sorted page boundary is stable.
         let order = match f.sort {
             ProposalSort::ByNumber => "p.num",
-            ProposalSort::Uncertainty => "abs(p.probability - 0.5), p.num",
+            // The service ranks its pool of the most uncertain.
+            ProposalSort::Uncertainty | ProposalSort::Informative => {
+                "abs(p.probability - 0.5), p.num"
+            }
             ProposalSort::Score => "p.score DESC, p.num",
         };
         let sql = format!(

@@ -171,6 +171,18 @@ async function queueFlow(page) {
     check(JSON.stringify(ids) === JSON.stringify(api2.items.map((p) => p.id)), `filtered rows ${ids} vs API ${api2.items.map((p) => p.id)}`);
     check(bands.every((b) => b === 'review'), 'only the review band');
   });
+  // Most informative first: the API's order too.
+  await page.selectOption('#f-sort', 'informative');
+  const api3 = await ok('GET', '/v1/proposals?status=open&band=review&sort=informative&limit=50', STEWARD);
+  await eventually(async () => {
+    const ids = await page.locator('[data-testid=queue] tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
+    check(JSON.stringify(ids) === JSON.stringify(api3.items.map((p) => p.id)), `informative rows ${ids} vs API ${api3.items.map((p) => p.id)}`);
+  });
+  await page.selectOption('#f-sort', 'score');
+  await eventually(async () => {
+    const ids = await page.locator('[data-testid=queue] tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
+    check(JSON.stringify(ids) === JSON.stringify(api2.items.map((p) => p.id)), 'back to the score order');
+  });
   // Claim the first row, then "mine".
   const row = page.locator('[data-testid=queue] tbody tr').first();
   const claimed = await row.getAttribute('data-id');
