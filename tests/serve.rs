@@ -1897,8 +1897,9 @@ fn a_fresh_service_matches_from_the_first_record_and_trains_by_itself() {
 
 /// A new model scores the open proposals again: with a prior that makes
 /// every pair unlikely they fall below the review band and are superseded;
-/// with one that makes every pair likely they are merged — each audited
-/// with its reason, and nothing decided by a steward is touched.
+/// with one that makes every pair likely they are merged, unless the
+/// anti-chaining guard holds them — each audited with its reason, and
+/// nothing decided by a steward is touched.
 #[test]
 fn a_new_model_rescores_the_open_proposals() {
     use nayose::store::{AuditFilter, ProposalFilter, ProposalStatus};
@@ -1936,11 +1937,27 @@ fn a_new_model_rescores_the_open_proposals() {
         let n = before.len() - 1;
         if superseded {
             assert_eq!((done.superseded, done.merged, done.kept), (n, 0, 0));
+            assert!(open(s).is_empty());
         } else {
             // A merge can supersede the other proposals of its entity.
             assert!(done.merged > 0 && done.superseded == 0, "{done:?}");
+            // What the anti-chaining guard held stays open, in the
+            // auto-merge band, between two entities one of which has
+            // other records (two single records linked are dense).
+            let held = open(s);
+            assert_eq!(held.len(), done.held, "{done:?}");
+            for p in &held {
+                assert_eq!(p.band, nayose::matching::Band::Match);
+                let [a, b] = &p.record_ids;
+                let (ea, eb) = (
+                    s.record(a).unwrap().entity_id,
+                    s.record(b).unwrap().entity_id,
+                );
+                assert_ne!(ea, eb);
+                let size = |e: &str| s.entity(e).unwrap().members.len();
+                assert!(size(&ea) > 1 || size(&eb) > 1, "{} held", p.id);
+            }
         }
-        assert!(open(s).is_empty());
         let entries = s
             .audit(&AuditFilter {
                 actor: None,
@@ -1950,7 +1967,10 @@ fn a_new_model_rescores_the_open_proposals() {
                 limit: 1000,
             })
             .unwrap();
-        assert_eq!(entries.len(), done.merged + done.superseded + done.kept);
+        assert_eq!(
+            entries.len(),
+            done.merged + done.superseded + done.kept + done.held
+        );
         assert!(entries
             .iter()
             .all(|e| e.reason.as_deref().is_some_and(|r| r.contains("new model"))));

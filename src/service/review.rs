@@ -104,7 +104,15 @@ pub struct Rescored {
     pub superseded: usize,
     /// Rose into the auto-merge band: merged.
     pub merged: usize,
+    /// Rose into the auto-merge band, but the two entities are not linked
+    /// densely enough to merge by themselves (the anti-chaining guard): kept
+    /// open for a steward.
+    pub held: usize,
 }
+
+/// The anti-chaining guard scores every cross pair of two entities up to
+/// this many pairs; larger merges are left to a steward.
+pub const GUARD_PAIRS_MAX: usize = 400;
 
 impl Service {
     /// After a new model: score every open proposal again. One that falls
@@ -160,19 +168,26 @@ impl Service {
                     p.probability = score.probability();
                     p.band = band;
                     p.explanation = self.explain(&model, &score);
+                    let merge =
+                        band == Band::Match && self.densely_linked(tx, &model, &freq, p.a, p.b)?;
                     let reason = match band {
                         Band::NoMatch => {
                             p.status = ProposalStatus::Superseded;
                             Some("below the review band under the new model")
                         }
-                        Band::Match => {
+                        Band::Match if merge => {
                             self.approve_in(tx, actor, &p, &BTreeMap::new(), &at)?;
                             p.status = ProposalStatus::Approved;
                             Some("in the auto-merge band under the new model")
                         }
+                        Band::Match => Some(
+                            "in the auto-merge band under the new model, kept open: \
+                             its two entities are not linked densely enough to merge \
+                             by themselves (anti-chaining guard)",
+                        ),
                         Band::Review => None,
                     };
-                    if let Some(r) = reason {
+                    if let Some(r) = reason.filter(|_| p.status != ProposalStatus::Open) {
                         p.decided_at = Some(at.clone());
                         p.decided_by = Some(actor.name.clone());
                         p.reason = Some(r.to_string());
@@ -192,17 +207,59 @@ impl Service {
                         }),
                         reason: reason.map(str::to_string),
                     })?;
-                    Ok(Some(band))
+                    Ok(Some((band, merge)))
                 })?;
                 match outcome {
-                    Some(Band::NoMatch) => done.superseded += 1,
-                    Some(Band::Match) => done.merged += 1,
-                    Some(Band::Review) => done.kept += 1,
+                    Some((Band::NoMatch, _)) => done.superseded += 1,
+                    Some((Band::Match, true)) => done.merged += 1,
+                    Some((Band::Match, false)) => done.held += 1,
+                    Some((Band::Review, _)) => done.kept += 1,
                     None => {}
                 }
             }
         }
         Ok(done)
+    }
+
+    /// The anti-chaining guard for a merge the model alone decides (as the
+    /// import clusters with it): whether at least `min_link_density` of the
+    /// cross pairs of the entities of records `a` and `b` are in the
+    /// auto-merge band. Entities of more than [`GUARD_PAIRS_MAX`] cross
+    /// pairs are not merged by the model.
+    fn densely_linked(
+        &self,
+        tx: &mut dyn Tx,
+        model: &crate::matching::model::Model,
+        freq: &dyn crate::matching::Frequencies,
+        a: u64,
+        b: u64,
+    ) -> Result<bool> {
+        let ids = tx.entities_of(&[a, b])?;
+        let (Some(ea), Some(eb)) = (ids.first(), ids.get(1)) else {
+            return Ok(false);
+        };
+        if ea.1 == eb.1 {
+            return Ok(true);
+        }
+        let side = |tx: &mut dyn Tx, e: &str| -> Result<Vec<PreparedRecord>> {
+            Ok(tx
+                .records_of_entity(e)?
+                .iter()
+                .map(|r| self.prepared_of(r))
+                .collect())
+        };
+        let (xa, xb) = (side(tx, &ea.1)?, side(tx, &eb.1)?);
+        let possible = xa.len() * xb.len();
+        if possible > GUARD_PAIRS_MAX {
+            return Ok(false);
+        }
+        let bands = self.bands_of(model);
+        let links = xa
+            .iter()
+            .flat_map(|x| xb.iter().map(move |y| (x, y)))
+            .filter(|(x, y)| bands.of(self.score_pair(model, x, y, freq).weight) == Band::Match)
+            .count();
+        Ok(links as f64 >= self.rules.matching.min_link_density * possible as f64)
     }
 
     pub fn proposals(&self, f: &ProposalFilter) -> Result<Vec<Proposal>> {
