@@ -71,13 +71,17 @@ pub fn plan(
     entity: Entity,
 ) -> Vec<Comparison> {
     let establishment = entity == Entity::Establishment;
+    let company = types.contains(&FieldType::CompanyName);
     let mut out = Vec::new();
     for (col, (h, &t)) in headers.iter().zip(types).enumerate() {
         if !compare[col] {
             continue;
         }
         let group = match t {
-            FieldType::PersonName | FieldType::PersonKana => "person",
+            // A person named on a company's record is a contact: another
+            // contact of one customer is no evidence against.
+            FieldType::PersonName | FieldType::PersonKana if company => "contact",
+            FieldType::PersonName | FieldType::PersonKana => model::PERSON_GROUP,
             FieldType::CompanyName | FieldType::CompanyKana => "company",
             FieldType::Address | FieldType::PostalCode | FieldType::Phone => "location",
             _ => "",
@@ -406,12 +410,16 @@ pub fn score<'v>(
         });
     }
     let mut weights: Vec<f64> = terms.iter().map(|t| t.weight).collect();
-    let groups: Vec<&str> = model
+    let mut groups: Vec<&str> = model
         .comparisons
         .iter()
         .zip(levels)
         .map(|(c, &l)| model::term_group(c.comparator, l, &c.group))
         .collect();
+    let comparators: Vec<Comparator> = model.comparisons.iter().map(|c| c.comparator).collect();
+    model::settle_person(&comparators, levels, &mut groups, &mut weights, |c| {
+        model.level_weight(c, 1)
+    });
     model::combine_groups(&groups, &mut weights);
     for (t, w) in terms.iter_mut().zip(&weights) {
         if *w != t.weight {
