@@ -144,6 +144,22 @@ fn main() -> std::io::Result<()> {
             ("電話番号".to_string(), "+81120000000".to_string(), 1_204),
             ("メール".to_string(), "<none>@example.jp".to_string(), 311),
         ],
+        // 40 labelled pairs: 24 matches (20 of them above the auto-merge
+        // threshold), 16 non-matches (one above it).
+        labels: Some(nayose::report::ReportLabels {
+            calibrated: false,
+            estimates: {
+                let bands = nayose::matching::Bands {
+                    match_weight: nayose::report::probability_to_weight(0.95),
+                    review_weight: 0.0,
+                };
+                let mut labelled = vec![(8.0, true); 20];
+                labelled.extend([(1.0, true); 4]);
+                labelled.extend([(8.0, false); 1]);
+                labelled.extend([(-1.0, false); 15]);
+                nayose::matching::band::LabelEstimates::count(&bands, &labelled)
+            },
+        }),
     };
     std::fs::write(&out, render_html(&report))?;
     println!("{out}");

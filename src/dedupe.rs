@@ -139,8 +139,13 @@ impl DedupeResult {
             candidate_pairs: self.candidate_pairs,
             clusters: self.clusters,
             prior_weight: self.model.prior_weight(),
-            merge_threshold: opts.match_threshold,
-            review_threshold: opts.review_threshold,
+            // The bands the clustering used: calibrated from labels, or the rules'.
+            merge_threshold: self.labels.as_ref().map_or(opts.match_threshold, |l| {
+                crate::matching::model::Model::probability(l.bands.match_weight)
+            }),
+            review_threshold: self.labels.as_ref().map_or(opts.review_threshold, |l| {
+                crate::matching::model::Model::probability(l.bands.review_weight)
+            }),
             pair_weights: self.pair_weights.clone(),
             cluster_sizes: self.cluster_sizes.clone(),
             comparisons: self
@@ -171,6 +176,10 @@ impl DedupeResult {
                 .iter()
                 .map(|b| (b.field.clone(), b.value.clone(), b.records))
                 .collect(),
+            labels: self.labels.as_ref().map(|l| crate::report::ReportLabels {
+                calibrated: l.bands != crate::matching::Bands::new(opts),
+                estimates: l.estimates.clone(),
+            }),
         }
     }
 }
@@ -205,7 +214,21 @@ pub fn dedupe_file(
     let mut pairs = pairs;
     let mut levels = run.compare(plan, &batch, &pairs);
     run.lap("compare");
-    let model = run.train(plan, &batch, &levels);
+    let mut model = run.train(plan, &batch, &levels);
+    if let Some(decided) = &labels {
+        // What the labels teach, as the service trains: m blended with the
+        // labelled matches' levels (once there are enough of them).
+        let mut matches: Vec<Pair> = decided
+            .pairs
+            .iter()
+            .filter(|(_, &m)| m)
+            .map(|(&(a, b), _)| Pair { a, b })
+            .collect();
+        matches.sort();
+        let flat = batch::compare(plan, &batch, &matches, &NoProgress);
+        let matched: Vec<Vec<u8>> = flat.chunks(plan.len().max(1)).map(<[u8]>::to_vec).collect();
+        crate::matching::model::learn_from_labels(&mut model, &matched);
+    }
     run.lap("train");
     let mut scored = run.score(&model, plan, &batch, &pairs, &levels);
     run.lap("score");

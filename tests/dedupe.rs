@@ -235,6 +235,58 @@ fn duplicate_ids_and_unknown_id_columns_are_clear_errors() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("顧客番号X"));
 }
 
+/// `--labels` with enough labelled matches (200) trains the model too:
+/// each level's m is blended with the labelled matches', as the service
+/// does; with fewer the model is the one trained without labels.
+#[test]
+fn enough_labelled_matches_move_the_model() {
+    let d = tempfile::tempdir().unwrap();
+    let (data, truth) = population(d.path(), 3000);
+    let mut by_entity: HashMap<String, Vec<String>> = HashMap::new();
+    for l in std::fs::read_to_string(&truth).unwrap().lines().skip(1) {
+        let (id, e) = l.split_once(',').unwrap();
+        by_entity
+            .entry(e.to_string())
+            .or_default()
+            .push(id.to_string());
+    }
+    let mut entities: Vec<&Vec<String>> = by_entity.values().filter(|v| v.len() > 1).collect();
+    entities.sort();
+    let labels = |n: usize| {
+        let mut text = String::from("id_a,id_b,label\n");
+        for ids in entities.iter().take(n) {
+            text.push_str(&format!("{},{},match\n", ids[0], ids[1]));
+        }
+        text
+    };
+    assert!(entities.len() >= 250, "{}", entities.len());
+    let model_with = |name: &str, text: Option<String>| {
+        let (out, model) = (
+            d.path().join(format!("{name}.csv")),
+            d.path().join(format!("{name}.toml")),
+        );
+        let mut extra = vec!["--save-model", model.to_str().unwrap()];
+        let path = d.path().join(format!("{name}.labels.csv"));
+        if let Some(t) = text {
+            std::fs::write(&path, t).unwrap();
+            extra.extend(["--labels", path.to_str().unwrap()]);
+        }
+        dedupe(&data, &out, &extra);
+        std::fs::read_to_string(&model).unwrap()
+    };
+    let plain = model_with("plain", None);
+    assert_eq!(
+        model_with("few", Some(labels(150))),
+        plain,
+        "150 matches teach nothing yet"
+    );
+    assert_ne!(
+        model_with("many", Some(labels(250))),
+        plain,
+        "250 matches move m"
+    );
+}
+
 /// `--labels`: review-band pairs decided from the truth bind the clusters —
 /// every labelled match ends in one cluster — and pairwise F1 rises over the
 /// run without them; unknown ids are said and left out, a bad label is an
@@ -276,6 +328,7 @@ fn labels_bind_the_clusters_and_raise_f1() {
     let labels_path = d.path().join("labels.csv");
     std::fs::write(&labels_path, labels).unwrap();
     let with = d.path().join("with.csv");
+    let report = d.path().join("with.html");
     let o = ok(nayose(&[
         "dedupe",
         data.to_str().unwrap(),
@@ -283,8 +336,22 @@ fn labels_bind_the_clusters_and_raise_f1() {
         with.to_str().unwrap(),
         "--labels",
         labels_path.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
     ]));
     let said = String::from_utf8_lossy(&o.stderr);
+    // The report has the estimates, counted on the same labels.
+    let html = std::fs::read_to_string(&report).unwrap();
+    let matches = decided.iter().filter(|d| d.2).count();
+    assert!(
+        html.contains(&format!(
+            "一致 {} 件・不一致 {} 件",
+            matches,
+            decided.len() - matches
+        )),
+        "the report's label counts"
+    );
+    assert!(html.contains("要確認以上の適合率") && !html.contains("ラベルから較正"));
     assert!(
         said.contains("1 rows name an id this file does not have"),
         "{said}"
@@ -313,6 +380,48 @@ fn labels_bind_the_clusters_and_raise_f1() {
     let with_labels = pairwise_f1(d.path(), &truth, &with);
     eprintln!("pairwise F1 {without:.4} without labels, {with_labels:.4} with");
     assert!(with_labels > without, "{with_labels} <= {without}");
+
+    // With a precision target, the auto-merge band is calibrated: the
+    // report draws the bands the clustering used, and says so. (Few of
+    // these labelled review pairs are matches, 30 labels are the least a
+    // calibration takes: a target of 0.1 moves the band down to them.)
+    let rules = d.path().join("calibrated.toml");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/default.toml"))
+        .unwrap()
+        .replace(
+            "# auto_merge_precision = 0.995",
+            "auto_merge_precision = 0.1",
+        );
+    std::fs::write(&rules, text).unwrap();
+    let o = ok(nayose(&[
+        "dedupe",
+        data.to_str().unwrap(),
+        "-o",
+        with.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--labels",
+        labels_path.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]));
+    let said = String::from_utf8_lossy(&o.stderr);
+    let merge: f64 = said
+        .split("bands used: auto-merge ≥ ")
+        .nth(1)
+        .and_then(|t| t.split(',').next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(merge < 0.9, "calibrated below the rules' 0.9: {said}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("ラベルから較正"));
+    let drawn: f64 = html
+        .split("<td>p ≥ ")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .and_then(|t| t.parse().ok())
+        .expect("the auto-merge row");
+    assert!((drawn - merge).abs() < 6e-4, "band {merge}, report {drawn}");
 
     // A broken labels file is a clear error with its line and column.
     std::fs::write(&labels_path, "id_a,id_b,label\nK001,K002,same\n").unwrap();

@@ -56,6 +56,18 @@ pub struct DedupeReport {
     /// Field, value, and how many records share it: exact keys too common to
     /// block on.
     pub oversized_blocks: Vec<(String, String, u64)>,
+    /// What the labelled pairs of `dedupe --labels` say of the bands.
+    pub labels: Option<ReportLabels>,
+}
+
+/// The labelled pairs of a run, each scored by its model and counted by the
+/// band it falls in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportLabels {
+    /// Whether the bands were calibrated from the labels
+    /// (`[matching] auto_merge_precision`, `review_recall`).
+    pub calibrated: bool,
+    pub estimates: crate::matching::band::LabelEstimates,
 }
 
 /// One comparison (e.g. 会社名, 電話番号) and its levels.
@@ -132,11 +144,16 @@ fn write_page(out: &mut String, r: &DedupeReport) -> fmt::Result {
         out,
         "<nav><a href=\"#summary\">概要</a> · <a href=\"#scores\">スコア分布</a> · \
          <a href=\"#clusters\">クラスタ</a> · <a href=\"#comparisons\">比較項目</a> · \
-         <a href=\"#uncertain\">判定が微妙なペア</a>{}</nav>",
+         <a href=\"#uncertain\">判定が微妙なペア</a>{}{}</nav>",
         if r.oversized_blocks.is_empty() {
             ""
         } else {
             " · <a href=\"#oversized\">大きすぎるブロック</a>"
+        },
+        if r.labels.is_none() {
+            ""
+        } else {
+            " · <a href=\"#labels\">ラベルによる推定</a>"
         }
     )?;
     write_summary(out, r, &scores)?;
@@ -145,6 +162,7 @@ fn write_page(out: &mut String, r: &DedupeReport) -> fmt::Result {
     write_comparisons(out, r)?;
     write_uncertain(out, r)?;
     write_oversized(out, r)?;
+    write_labels(out, r)?;
     writeln!(out, "</body>\n</html>")
 }
 
@@ -658,6 +676,52 @@ fn write_uncertain(out: &mut String, r: &DedupeReport) -> fmt::Result {
         writeln!(out, "</div>\n</div>")?;
     }
     writeln!(out, "</section>")
+}
+
+fn write_labels(out: &mut String, r: &DedupeReport) -> fmt::Result {
+    let Some(l) = &r.labels else {
+        return Ok(());
+    };
+    let e = &l.estimates;
+    writeln!(out, "<section id=\"labels\">\n<h2>7. ラベルによる推定</h2>")?;
+    writeln!(
+        out,
+        "<p class=\"note\">ラベル付きのペア（一致 {} 件・不一致 {} 件）をこのモデルで採点し、上の判定の帯で数えた推定です。区間は 95% の Wilson 区間。ラベルはふつう要確認のペアに付くので、すべてのペアではなくラベル付きのペアについての数字です。{}</p>",
+        thousands(e.matches),
+        thousands(e.non_matches),
+        if l.calibrated {
+            "帯の境界はラベルから較正しました（<code>[matching] auto_merge_precision</code>・<code>review_recall</code>）。"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(
+        out,
+        "<table class=\"labels\">\n<thead><tr><th>指標</th><th class=\"num\">推定</th><th class=\"num\">95% 区間</th><th class=\"num\">ラベル数</th></tr></thead><tbody>"
+    )?;
+    let rows = [
+        ("自動統合の適合率", &e.auto_merge_precision),
+        ("要確認以上の適合率", &e.review_precision),
+        ("自動統合の再現率", &e.auto_merge_recall),
+        ("要確認以上の再現率", &e.review_recall),
+    ];
+    for (label, est) in rows {
+        match est {
+            Some(x) => writeln!(
+                out,
+                "<tr><td>{label}</td><td class=\"num\">{}</td><td class=\"num\">{} – {}</td><td class=\"num\">{}</td></tr>",
+                fmt_prob(x.value),
+                fmt_prob(x.low),
+                fmt_prob(x.high),
+                thousands(x.n)
+            )?,
+            None => writeln!(
+                out,
+                "<tr><td>{label}</td><td class=\"num\">—</td><td class=\"num\">この帯にラベルなし</td><td class=\"num\">0</td></tr>"
+            )?,
+        }
+    }
+    writeln!(out, "</tbody></table>\n</section>")
 }
 
 fn write_oversized(out: &mut String, r: &DedupeReport) -> fmt::Result {

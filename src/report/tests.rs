@@ -73,6 +73,7 @@ fn sample() -> DedupeReport {
         }],
         stages: vec![("読み込み".to_string(), 0.42), ("照合".to_string(), 3.1)],
         oversized_blocks: vec![("電話番号".to_string(), "0120-000-000".to_string(), 812)],
+        labels: None,
     }
 }
 
@@ -283,4 +284,44 @@ fn term(comparison: String, level: String, weight: f64) -> crate::matching::Expl
         level,
         weight,
     }
+}
+
+#[test]
+fn label_estimates_have_their_section_only_with_labels() {
+    use crate::matching::band::{Bands, LabelEstimates};
+    let plain = render_html(&sample());
+    assert!(!plain.contains("id=\"labels\""));
+    let mut r = sample();
+    // p ≥ 0.95 is a weight ≥ 4.25: 5 is in the auto-merge band, 4 in the
+    // review band, -3 below it.
+    let bands = Bands {
+        match_weight: probability_to_weight(r.merge_threshold),
+        review_weight: probability_to_weight(r.review_threshold),
+    };
+    let estimates = LabelEstimates::count(
+        &bands,
+        &[(5.0, true), (5.0, false), (4.0, true), (-3.0, true)],
+    );
+    r.labels = Some(ReportLabels {
+        calibrated: true,
+        estimates,
+    });
+    let html = render_html(&r);
+    assert!(html.contains("<a href=\"#labels\">"), "nav link");
+    assert!(html.contains("一致 3 件・不一致 1 件"), "counts");
+    // Auto-merge precision 1 of 2; review recall 2 of 3.
+    assert!(
+        html.contains("<tr><td>自動統合の適合率</td><td class=\"num\">0.500</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<tr><td>要確認以上の再現率</td><td class=\"num\">0.667</td>"));
+    assert!(html.contains("ラベルから較正"));
+    // A band without labelled pairs says so.
+    r.labels = Some(ReportLabels {
+        calibrated: false,
+        estimates: LabelEstimates::count(&bands, &[(-3.0, false)]),
+    });
+    let html = render_html(&r);
+    assert!(html.contains("この帯にラベルなし"));
+    assert!(!html.contains("ラベルから較正"));
 }
