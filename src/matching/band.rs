@@ -258,8 +258,7 @@ impl BandCounts {
 
 #[cfg(test)]
 mod tests {
-
-    use super::LevelLabels;
+    use super::*;
 
     #[test]
     fn the_least_labelled_levels_teach_most() {
@@ -289,7 +288,6 @@ mod tests {
                 < l.information(0.5, [("address", "same_town")])
         );
     }
-    use super::*;
 
     #[test]
     fn bands_start_at_the_thresholds() {

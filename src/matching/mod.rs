@@ -416,10 +416,13 @@ pub fn score<'v>(
         .zip(levels)
         .map(|(c, &l)| model::term_group(c.comparator, l, &c.group))
         .collect();
-    let comparators: Vec<Comparator> = model.comparisons.iter().map(|c| c.comparator).collect();
-    model::settle_person(&comparators, levels, &mut groups, &mut weights, |c| {
-        model.level_weight(c, 1)
-    });
+    model::settle_person(
+        |c| model.comparisons[c].comparator == Comparator::Person,
+        levels,
+        &mut groups,
+        &mut weights,
+        |c| model.level_weight(c, 1),
+    );
     model::combine_groups(&groups, &mut weights);
     for (t, w) in terms.iter_mut().zip(&weights) {
         if *w != t.weight {

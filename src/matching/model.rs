@@ -125,11 +125,12 @@ pub const PERSON_GROUP: &str = "person";
 /// that other name; and when the best the group says is `surname_only` —
 /// another person of one household, a sibling or a twin, whose address,
 /// phone and even birth date agree — it is evidence against, as strong as
-/// the full name is for, standing outside the group. `first(c)` is
-/// comparison c's first-level weight (in the unit of `weights`). Called
-/// before [`combine_groups`] by scoring and by training alike.
+/// the full name is for, standing outside the group. `is_person(c)` says
+/// whether comparison c compares names ([`Comparator::Person`]); `first(c)`
+/// is its first-level weight (in the unit of `weights`). Called before
+/// [`combine_groups`] by scoring and by training alike.
 pub fn settle_person(
-    comparators: &[Comparator],
+    is_person: impl Fn(usize) -> bool,
     levels: &[u8],
     groups: &mut [&str],
     weights: &mut [f64],
@@ -138,9 +139,7 @@ pub fn settle_person(
     const CLOSE: u8 = 2;
     const SURNAME_ONLY: u8 = 4;
     let members: Vec<usize> = (0..levels.len())
-        .filter(|&c| {
-            groups[c] == PERSON_GROUP && comparators[c] == Comparator::Person && levels[c] > 0
-        })
+        .filter(|&c| groups[c] == PERSON_GROUP && levels[c] > 0 && is_person(c))
         .collect();
     let Some(best) = members.iter().map(|&c| levels[c]).min() else {
         return;
@@ -568,10 +567,11 @@ pub fn train(
         })
         .collect();
     let total = candidates.total();
+    let seed_need = need.min(agreeing(&everything, None, true));
     let seeded: u64 = candidates
         .sorted()
         .iter()
-        .filter(|(p, _)| agreeing(p, None, false) >= need.min(agreeing(&everything, None, true)))
+        .filter(|(p, _)| agreeing(p, None, false) >= seed_need)
         .map(|(_, n)| n)
         .sum();
 
@@ -606,7 +606,6 @@ pub fn train(
     // F1 fell to 0.51–0.53 without evidence groups and to 0.94 (BtoB) and
     // 0.91 (BtoC) with them, against 0.98 and 0.99 with m held at the
     // leave-one-out estimate.)
-    let comparators: Vec<Comparator> = specs.iter().map(|s| s.comparator).collect();
     let log_ratio: Vec<f64> = patterns
         .iter()
         .map(|(p, _)| {
@@ -627,9 +626,13 @@ pub fn train(
                     }
                 })
                 .collect();
-            settle_person(&comparators, p, &mut groups, &mut w, |c| {
-                (m[c][0] / u[c][0]).ln()
-            });
+            settle_person(
+                |c| specs[c].comparator == Comparator::Person,
+                p,
+                &mut groups,
+                &mut w,
+                |c| (m[c][0] / u[c][0]).ln(),
+            );
             combine_groups(&groups, &mut w);
             w.iter().sum()
         })
@@ -713,9 +716,13 @@ mod tests {
         let settle = |levels: [u8; 3], weights: [f64; 3]| {
             let mut groups = [PERSON_GROUP, PERSON_GROUP, "location"];
             let mut w = weights;
-            settle_person(&comparators, &levels, &mut groups, &mut w, |c| {
-                [13.0, 12.0, 14.0][c]
-            });
+            settle_person(
+                |c| comparators[c] == C::Person,
+                &levels,
+                &mut groups,
+                &mut w,
+                |c| [13.0, 12.0, 14.0][c],
+            );
             combine_groups(&groups, &mut w);
             w
         };
@@ -734,7 +741,13 @@ mod tests {
         // A contact's name is not in the person group: left alone.
         let mut groups = ["contact", "contact", "location"];
         let mut w = [-0.5, -0.4, 14.0];
-        settle_person(&comparators, &[4, 4, 1], &mut groups, &mut w, |_| 13.0);
+        settle_person(
+            |c| comparators[c] == C::Person,
+            &[4, 4, 1],
+            &mut groups,
+            &mut w,
+            |_| 13.0,
+        );
         assert_eq!(w, [-0.5, -0.4, 14.0]);
     }
 

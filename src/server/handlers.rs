@@ -33,7 +33,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
-/// Run a service call off the async threads.
 /// After a write that can make training due (a record stored, a decision
 /// or labels kept): start it. The write stands whether or not it starts; a
 /// failure is logged and tried again after the next such write.
@@ -43,6 +42,7 @@ fn train_if_due(service: &Arc<Service>) {
     }
 }
 
+/// Run a service call off the async threads.
 async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Service) -> Result<T, crate::service::ServiceError> + Send + 'static,

@@ -214,13 +214,33 @@ impl Service {
     /// Score every labelled pair with `model` and count (labels whose
     /// records are gone or not prepared are left out).
     pub fn label_estimates(&self, model: &crate::matching::model::Model) -> Result<LabelEstimates> {
+        let scored = self.score_labelled(model, &self.labelled_pairs()?);
+        Ok(LabelEstimates::count(&self.bands_of(model), &scored))
+    }
+
+    /// Labelled pairs scored by `model`: (weight, labelled a match).
+    pub(crate) fn score_labelled(
+        &self,
+        model: &crate::matching::model::Model,
+        pairs: &[(PreparedRecord, PreparedRecord, bool)],
+    ) -> Vec<(f64, bool)> {
         let freq = super::RememberedFrequencies::new(&self.index);
-        let scored: Vec<(f64, bool)> = self
-            .labelled_pairs()?
+        pairs
             .iter()
             .map(|(a, b, matched)| (self.score_pair(model, a, b, &freq).weight, *matched))
-            .collect();
-        Ok(LabelEstimates::count(&self.bands_of(model), &scored))
+            .collect()
+    }
+
+    /// The comparison levels of a pair of prepared records.
+    pub(crate) fn levels_of(&self, a: &PreparedRecord, b: &PreparedRecord) -> Vec<u8> {
+        let mut levels = Vec::with_capacity(self.preparer.plan.len());
+        crate::matching::batch::compare_values(
+            &self.preparer.plan,
+            &a.values,
+            &b.values,
+            &mut levels,
+        );
+        levels
     }
 
     /// How many labelled pairs each comparison level has (for
@@ -228,10 +248,8 @@ impl Service {
     pub(crate) fn level_labels(&self) -> Result<LevelLabels> {
         let plan = &self.preparer.plan;
         let mut out = LevelLabels::default();
-        let mut levels = Vec::with_capacity(plan.len());
         for (a, b, _) in self.labelled_pairs()? {
-            levels.clear();
-            crate::matching::batch::compare_values(plan, &a.values, &b.values, &mut levels);
+            let levels = self.levels_of(&a, &b);
             out.add(
                 plan.iter()
                     .zip(&levels)

@@ -137,6 +137,7 @@ impl Service {
             }
         }
         let freq = super::RememberedFrequencies::new(&self.index);
+        let bands = self.bands_of(&model);
         let mut done = Rescored::default();
         for chunk in open.chunks(500) {
             // The records a chunk of proposals names, prepared in one read.
@@ -151,7 +152,7 @@ impl Service {
                     continue;
                 };
                 let score = self.score_pair(&model, a, b, &freq);
-                let band = self.bands_of(&model).of(score.weight);
+                let band = bands.of(score.weight);
                 let _w = self.writer.lock().expect("writer");
                 let outcome = self.write(|tx| {
                     let mut p = Self::proposal_in(tx, &seen.id)?;
@@ -168,8 +169,8 @@ impl Service {
                     p.probability = score.probability();
                     p.band = band;
                     p.explanation = self.explain(&model, &score);
-                    let merge =
-                        band == Band::Match && self.densely_linked(tx, &model, &freq, p.a, p.b)?;
+                    let merge = band == Band::Match
+                        && self.densely_linked(tx, &model, &bands, &freq, p.a, p.b)?;
                     let reason = match band {
                         Band::NoMatch => {
                             p.status = ProposalStatus::Superseded;
@@ -230,6 +231,7 @@ impl Service {
         &self,
         tx: &mut dyn Tx,
         model: &crate::matching::model::Model,
+        bands: &crate::matching::Bands,
         freq: &dyn crate::matching::Frequencies,
         a: u64,
         b: u64,
@@ -253,7 +255,6 @@ impl Service {
         if possible > GUARD_PAIRS_MAX {
             return Ok(false);
         }
-        let bands = self.bands_of(model);
         let links = xa
             .iter()
             .flat_map(|x| xb.iter().map(move |y| (x, y)))
@@ -274,11 +275,11 @@ impl Service {
             after: None,
             ..f.clone()
         };
-        let mut pool = self.read(|tx| Ok(tx.proposals(&pool_filter)?))?;
+        let pool = self.read(|tx| Ok(tx.proposals(&pool_filter)?))?;
         let full = pool.len() == INFORMATIVE_POOL;
         let labels = self.level_labels()?;
         let mut ranked: Vec<(f64, Proposal)> = pool
-            .drain(..)
+            .into_iter()
             .map(|p| {
                 let terms = p.explanation.terms.iter();
                 let info = labels.information(

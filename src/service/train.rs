@@ -92,25 +92,16 @@ impl Service {
     /// model). Notes how many labels the store held.
     pub(crate) fn learn_from_labels(&self, model: &mut Model) -> Result<()> {
         let pairs = self.labelled_pairs()?;
-        let plan = &self.preparer.plan;
         let matched: Vec<Vec<u8>> = pairs
             .iter()
             .filter(|p| p.2)
-            .map(|(a, b, _)| {
-                let mut levels = Vec::new();
-                batch::compare_values(plan, &a.values, &b.values, &mut levels);
-                levels
-            })
+            .map(|(a, b, _)| self.levels_of(a, b))
             .collect();
         crate::matching::model::learn_from_labels(model, &matched);
         model.training.labels = self.read(|tx| Ok(tx.count_labels()?))?;
         let m = &self.rules.matching;
         if m.auto_merge_precision.is_some() || m.review_recall.is_some() {
-            let freq = super::RememberedFrequencies::new(&self.index);
-            let scored: Vec<(f64, bool)> = pairs
-                .iter()
-                .map(|(a, b, y)| (self.score_pair(model, a, b, &freq).weight, *y))
-                .collect();
+            let scored = self.score_labelled(model, &pairs);
             let bands = self
                 .bands
                 .calibrated(&scored, m.auto_merge_precision, m.review_recall);
