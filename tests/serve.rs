@@ -2431,3 +2431,208 @@ fn simulated_steward() {
         assert!(decided > 0);
     }
 }
+
+/// Everything about an entity a steward sees, except its version and time
+/// of change: what undoing an approval must give back exactly.
+fn entity_state(s: &Service, id: &str) -> Value {
+    let v = s.entity(id).unwrap();
+    let mut members: Vec<&nayose::store::Record> = v.members.iter().collect();
+    members.sort_by(|a, b| a.id.cmp(&b.id));
+    json!({
+        "id": v.entity.id,
+        "merged_into": v.entity.merged_into,
+        "overrides": v.entity.overrides,
+        "golden": serde_json::to_value(&v.golden).unwrap(),
+        "members": serde_json::to_value(&members).unwrap(),
+    })
+}
+
+fn all_proposals(s: &Service) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = s
+        .proposals(&nayose::store::ProposalFilter {
+            limit: 100_000,
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.status.as_str().to_string()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Approve then reopen gives back the entities, members, golden records
+/// and the proposals the merge had superseded, exactly; undoing in reverse
+/// order works; an approval whose entity changed after it is refused.
+#[test]
+fn an_approval_is_undone_exactly_or_refused_once_the_entity_changed() {
+    use nayose::service::review::{Decision, DecisionRequest};
+    use nayose::service::ServiceError;
+    let app = app();
+    let s = &app.state.service;
+    let steward = Actor {
+        name: "stella".into(),
+        role: Role::Steward,
+    };
+    let decide = |id: &str, decision: Decision, winners: &[(&str, &str)]| {
+        s.decide(
+            &steward,
+            id,
+            DecisionRequest {
+                decision,
+                winners: winners
+                    .iter()
+                    .map(|(f, r)| (f.to_string(), r.to_string()))
+                    .collect(),
+                reason: Some("test".into()),
+                version: None,
+            },
+            None,
+        )
+    };
+    let open = s
+        .proposals(&nayose::store::ProposalFilter {
+            status: Some(nayose::store::ProposalStatus::Open),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .unwrap();
+    let entity_of = |rid: &str| s.crosswalk(rid).unwrap().1;
+    // Two proposals that share a record: approving both merges three
+    // entities through one.
+    let (p1, p2) = open
+        .iter()
+        .flat_map(|x| open.iter().map(move |y| (x, y)))
+        .find(|(x, y)| {
+            x.id < y.id && x.record_ids.iter().any(|r| y.record_ids.contains(r)) && {
+                let mut es: Vec<String> = x
+                    .record_ids
+                    .iter()
+                    .chain(&y.record_ids)
+                    .map(|r| entity_of(r))
+                    .collect();
+                es.sort();
+                es.dedup();
+                es.len() == 3
+            }
+        })
+        .expect("the demo file has two proposals sharing a record across three entities");
+    let (p1, p2) = (p1.clone(), p2.clone());
+    let entities: Vec<String> = {
+        let mut es: Vec<String> = p1
+            .record_ids
+            .iter()
+            .chain(&p2.record_ids)
+            .map(|r| entity_of(r))
+            .collect();
+        es.sort();
+        es.dedup();
+        es
+    };
+    let before: Vec<Value> = entities.iter().map(|e| entity_state(s, e)).collect();
+    let proposals_before = all_proposals(s);
+    let field = s.schema.fields[0].name.clone();
+    decide(&p1.id, Decision::Approve, &[(&field, &p1.record_ids[1])]).unwrap();
+    assert_eq!(entity_of(&p1.record_ids[0]), entity_of(&p1.record_ids[1]));
+    decide(&p2.id, Decision::Approve, &[]).unwrap();
+    // The first approval's entity took a later merge: its undo is refused.
+    match decide(&p1.id, Decision::Reopen, &[]) {
+        Err(ServiceError::Conflict { message, current }) => {
+            assert!(message.contains("cannot be undone"), "{message}");
+            assert_eq!(current["status"], "approved");
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // Undone newest first, both go back exactly.
+    for p in [&p2, &p1] {
+        let reopened = decide(&p.id, Decision::Reopen, &[]).unwrap();
+        let reopened = match reopened {
+            nayose::service::Reply::Fresh(p) => p,
+            nayose::service::Reply::Replay(_) => unreachable!(),
+        };
+        assert_eq!(reopened.status, nayose::store::ProposalStatus::Open);
+    }
+    let after: Vec<Value> = entities.iter().map(|e| entity_state(s, e)).collect();
+    assert_eq!(before, after);
+    assert_eq!(proposals_before, all_proposals(s));
+    // No label is left of either decision, and the history says what happened.
+    let labels = s.all_labels().unwrap();
+    assert!(!labels
+        .iter()
+        .any(|l| l.proposal.as_deref() == Some(p1.id.as_str())
+            || l.proposal.as_deref() == Some(p2.id.as_str())));
+    let history = s.entity(&entities[0]).unwrap().history;
+    assert!(history
+        .iter()
+        .any(|h| h.action == nayose::store::HistoryAction::Unmerge));
+    // A record that joins the entity after an approval makes it final too.
+    decide(&p1.id, Decision::Approve, &[]).unwrap();
+    let member = s.record(&p1.record_ids[0]).unwrap();
+    let copy = nayose::service::RecordInput {
+        id: Some("UNDO-COPY".into()),
+        source: None,
+        fields: member.fields.clone(),
+    };
+    let out = match s.create(&Actor::system(), copy, None, 10).unwrap() {
+        nayose::service::Reply::Fresh(o) => o,
+        nayose::service::Reply::Replay(_) => unreachable!(),
+    };
+    assert_eq!(out.record.entity_id, entity_of(&p1.record_ids[0]));
+    assert!(matches!(
+        decide(&p1.id, Decision::Reopen, &[]),
+        Err(ServiceError::Conflict { .. })
+    ));
+}
+
+/// A split remembers "not a match" between its parts, and the approval it
+/// contradicts says so.
+#[test]
+fn a_split_after_an_approval_remembers_the_parts_apart() {
+    use nayose::service::review::{Decision, DecisionRequest};
+    let app = app();
+    let s = &app.state.service;
+    let steward = Actor {
+        name: "stella".into(),
+        role: Role::Steward,
+    };
+    let p = s
+        .proposals(&nayose::store::ProposalFilter {
+            status: Some(nayose::store::ProposalStatus::Open),
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap()
+        .remove(0);
+    let request = |decision| DecisionRequest {
+        decision,
+        winners: Default::default(),
+        reason: None,
+        version: None,
+    };
+    s.decide(&steward, &p.id, request(Decision::Approve), None)
+        .unwrap();
+    let entity = s.crosswalk(&p.record_ids[0]).unwrap().1;
+    s.split(
+        &steward,
+        &entity,
+        &[p.record_ids[1].clone()],
+        Some("two people".into()),
+    )
+    .unwrap();
+    let after = s.proposal(&p.id).unwrap().proposal;
+    assert_eq!(after.status, nayose::store::ProposalStatus::Superseded);
+    assert!(after.reason.unwrap().contains("split apart"));
+    // Nothing left to undo: the split was the undo.
+    assert!(s
+        .decide(&steward, &p.id, request(Decision::Reopen), None)
+        .is_err());
+    let (a, b) = (
+        s.record(&p.record_ids[0]).unwrap(),
+        s.record(&p.record_ids[1]).unwrap(),
+    );
+    let rejected = app
+        .store
+        .read(|tx| tx.is_rejected(a.num, b.num, [a.version, b.version]))
+        .unwrap();
+    assert!(rejected, "the split's parts are remembered apart");
+}

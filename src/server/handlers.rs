@@ -733,10 +733,12 @@ pub async fn defer_proposal(
     .await
 }
 
-/// Undo a reject or a defer (an approval is undone by splitting the entity).
+/// Undo a decision. An approval's merge is reverted exactly: the records
+/// that moved go back, both golden records are as they were, and the
+/// proposals the merge closed are open again.
 #[utoipa::path(post, path = "/v1/proposals/{id}/reopen", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely: 1–200 visible ASCII characters")),
     request_body = DecisionBody,
-    responses((status = 200, body = Proposal), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "not rejected or deferred, another proposal for the pair is open, or the idempotency key came with another request")),
+    responses((status = 200, body = Proposal), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "not decided (or superseded), another proposal for the pair is open, an approval whose entities changed since (a later merge, split, member added or removed, or golden record shaped again: the message says which), or the idempotency key came with another request")),
     security(("token" = [])))]
 pub async fn reopen_proposal(
     caller: Caller<Steward>,

@@ -585,8 +585,9 @@ impl Service {
                     for &n in &g[1..] {
                         let other = entity_of(tx, n)?;
                         if other != entity {
-                            entity =
-                                self.merge_entities(tx, actor, &entity, &other, &because, None)?;
+                            entity = self
+                                .merge_entities(tx, actor, &entity, &other, &because, None)?
+                                .keep;
                             merged += 1;
                         }
                     }

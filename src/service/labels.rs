@@ -90,7 +90,8 @@ pub(crate) fn label_decision(
 }
 
 /// The labels a split leaves: each record taken out is not the same
-/// customer as each record left (at most [`SPLIT_LABELS_MAX`] pairs).
+/// customer as each record left (at most [`SPLIT_LABELS_MAX`] pairs), and
+/// the pair is remembered as rejected, so it is not proposed again.
 pub(crate) fn label_split(
     tx: &mut dyn Tx,
     taken: &[&Record],
@@ -103,6 +104,8 @@ pub(crate) fn label_split(
         .flat_map(|t| kept.iter().map(move |k| (*t, *k)))
         .take(SPLIT_LABELS_MAX);
     for (t, k) in pairs {
+        // Not proposed again while both records are as they were.
+        tx.remember_rejection(t.num, k.num, [t.version, k.version])?;
         tx.put_label(&Label {
             a: t.num,
             b: k.num,

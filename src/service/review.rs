@@ -12,7 +12,8 @@ use crate::matching::prepare::PreparedRecord;
 use crate::matching::Band;
 use crate::store::{
     now, AuditAction, AuditEntry, AuditFilter, Entity, HistoryAction, HistoryEntry, LabelKind,
-    Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record, Tx, INFORMATIVE_POOL,
+    Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record, StoreError, Tx,
+    INFORMATIVE_POOL,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -66,8 +67,9 @@ pub enum Decision {
     Approve,
     Reject,
     Defer,
-    /// Undo a reject or a defer: the proposal is open again (a rejected
-    /// pair is forgotten). An approval is undone by a split.
+    /// Undo a decision: the proposal is open again. A rejected pair is
+    /// forgotten; an approval's merge is reverted exactly, or refused (a
+    /// conflict) once the entities changed after it.
     Reopen,
 }
 
@@ -108,6 +110,37 @@ pub struct Rescored {
     /// densely enough to merge by themselves (the anti-chaining guard): kept
     /// open for a steward.
     pub held: usize,
+}
+
+/// What a merge did (`merge_entities`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Merged {
+    /// The entity that stays (the older id).
+    pub keep: String,
+    /// The entity merged into it (`None`: the two were one already).
+    pub gone: Option<String>,
+    /// The records that moved from `gone` into `keep`.
+    pub moved: Vec<u64>,
+    /// Pending proposals inside the merged entity, superseded, with the
+    /// status each had.
+    pub superseded: Vec<(String, ProposalStatus)>,
+}
+
+/// What undoing an approval needs, kept with it: its merge, and the two
+/// entities before and after. The undo is exact, or refused when the
+/// entities are no longer as the approval left them.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct MergeUndo {
+    keep: String,
+    gone: Option<String>,
+    moved: Vec<u64>,
+    /// Members of `keep` after the merge.
+    members: Vec<u64>,
+    /// Overrides (`keep`, `gone`) before the approval.
+    before: [BTreeMap<String, String>; 2],
+    /// Overrides of `keep` after it.
+    after: BTreeMap<String, String>,
+    superseded: Vec<(String, ProposalStatus)>,
 }
 
 /// The anti-chaining guard scores every cross pair of two entities up to
@@ -428,7 +461,7 @@ impl Service {
             let allowed = match request.decision {
                 Decision::Reopen => matches!(
                     p.status,
-                    ProposalStatus::Rejected | ProposalStatus::Deferred
+                    ProposalStatus::Rejected | ProposalStatus::Deferred | ProposalStatus::Approved
                 ),
                 _ => p.status.is_pending(),
             };
@@ -458,6 +491,9 @@ impl Service {
                 Decision::Defer => ProposalStatus::Deferred,
                 Decision::Reopen => {
                     reopen_in(tx, &p)?;
+                    if p.status == ProposalStatus::Approved {
+                        self.undo_approval_in(tx, actor, &p)?;
+                    }
                     tx.forget_label_of_proposal(&p.id)?;
                     ProposalStatus::Open
                 }
@@ -518,7 +554,11 @@ impl Service {
                 }
             }
         }
-        let keep = self.merge_entities(
+        let before = [
+            entity_in(tx, &a.entity_id)?.overrides,
+            entity_in(tx, &b.entity_id)?.overrides,
+        ];
+        let merged = self.merge_entities(
             tx,
             actor,
             &a.entity_id,
@@ -526,13 +566,155 @@ impl Service {
             &format!("proposal {}", p.id),
             Some(&p.id),
         )?;
+        let mut e = entity_in(tx, &merged.keep)?;
         if !winners.is_empty() {
-            let mut e = entity_in(tx, &keep)?;
             e.overrides.extend(winners.clone());
             e.version += 1;
             e.updated_at = at.to_string();
             tx.update_entity(&e)?;
         }
+        let keep_was_a = merged.keep == a.entity_id;
+        let [ob_a, ob_b] = before;
+        let undo = MergeUndo {
+            members: tx
+                .records_of_entity(&merged.keep)?
+                .iter()
+                .map(|r| r.num)
+                .collect(),
+            before: if keep_was_a {
+                [ob_a, ob_b]
+            } else {
+                [ob_b, ob_a]
+            },
+            after: e.overrides,
+            keep: merged.keep,
+            gone: merged.gone,
+            moved: merged.moved,
+            superseded: merged.superseded,
+        };
+        tx.put_merge_undo(&p.id, &serde_json::to_string(&undo).expect("json"))?;
+        Ok(())
+    }
+
+    /// Undo an approval's merge, in its transaction: the records that moved
+    /// go back, both entities take their overrides as they were, and the
+    /// proposals the merge superseded are pending again. Refused (a
+    /// conflict naming why) once either entity has changed since: a later
+    /// merge, split, a member added or removed, another choice of values.
+    fn undo_approval_in(&self, tx: &mut dyn Tx, actor: &Actor, p: &Proposal) -> Result<()> {
+        let refuse = |why: String| {
+            Err(conflict(
+                p,
+                &format!("approval of proposal {} cannot be undone: {why}", p.id),
+            ))
+        };
+        let Some(body) = tx.merge_undo(&p.id)? else {
+            return refuse(
+                "it was approved before approvals could be undone; split the entity instead".into(),
+            );
+        };
+        let undo: MergeUndo = serde_json::from_str(&body)
+            .map_err(|e| StoreError::Backend(format!("undo of proposal {}: {e}", p.id)))?;
+        let mut keep = entity_in(tx, &undo.keep)?;
+        if let Some(into) = &keep.merged_into {
+            return refuse(format!("entity {} was merged into {into} since", keep.id));
+        }
+        let mut members: Vec<u64> = tx
+            .records_of_entity(&keep.id)?
+            .iter()
+            .map(|r| r.num)
+            .collect();
+        let mut expected = undo.members.clone();
+        members.sort_unstable();
+        expected.sort_unstable();
+        if members != expected {
+            return refuse(format!(
+                "entity {} has gained or lost records since",
+                keep.id
+            ));
+        }
+        if keep.overrides != undo.after {
+            return refuse(format!(
+                "the golden record of entity {} was shaped again since",
+                keep.id
+            ));
+        }
+        let at = now();
+        let mut gone = match &undo.gone {
+            Some(g) => {
+                let e = entity_in(tx, g)?;
+                if e.merged_into.as_deref() != Some(keep.id.as_str())
+                    || !tx.records_of_entity(g)?.is_empty()
+                {
+                    return refuse(format!("entity {g} has changed since"));
+                }
+                Some(e)
+            }
+            None => None,
+        };
+        let mut back = Vec::new();
+        if let Some(g) = gone.as_mut() {
+            for &num in &undo.moved {
+                let mut r = record_in(tx, num)?;
+                r.entity_id = g.id.clone();
+                tx.update_record(&r)?;
+                back.push(r.id);
+            }
+            g.merged_into = None;
+            g.overrides = undo.before[1].clone();
+            g.version += 1;
+            g.updated_at = at.clone();
+            tx.update_entity(g)?;
+        }
+        keep.overrides = undo.before[0].clone();
+        keep.version += 1;
+        keep.updated_at = at.clone();
+        tx.update_entity(&keep)?;
+        for (id, status) in &undo.superseded {
+            let Some(mut q) = tx.proposal(id)? else {
+                continue;
+            };
+            if q.status != ProposalStatus::Superseded
+                || tx.pending_proposal_between(q.a, q.b)?.is_some()
+            {
+                continue;
+            }
+            let expected = q.version;
+            q.status = *status;
+            q.version += 1;
+            q.decided_at = None;
+            q.decided_by = None;
+            q.reason = None;
+            tx.update_proposal(&q, expected)?;
+        }
+        let because = format!("proposal {} reopened", p.id);
+        let detail = serde_json::json!({
+            "from": keep.id, "to": undo.gone, "records": back, "because": because,
+        });
+        let mut touched = vec![keep.id.clone()];
+        touched.extend(undo.gone.clone());
+        for e in &touched {
+            tx.add_history(
+                e,
+                &HistoryEntry {
+                    at: at.clone(),
+                    actor: actor.name.clone(),
+                    action: HistoryAction::Unmerge,
+                    detail: detail.clone(),
+                },
+            )?;
+        }
+        tx.audit(&AuditEntry {
+            seq: 0,
+            at,
+            actor: actor.name.clone(),
+            action: AuditAction::EntityUnmerge,
+            subject: format!("entity:{}", keep.id),
+            before: serde_json::json!({ "members": undo.members.len() }),
+            after: detail,
+            reason: Some(because),
+        })?;
+        tx.forget_merge_undo(&p.id)?;
         Ok(())
     }
 
@@ -604,9 +786,12 @@ impl Service {
         y: &str,
         because: &str,
         proposal: Option<&str>,
-    ) -> Result<String> {
+    ) -> Result<Merged> {
         if x == y {
-            return Ok(x.to_string());
+            return Ok(Merged {
+                keep: x.to_string(),
+                ..Merged::default()
+            });
         }
         let (keep, gone) = if x < y { (x, y) } else { (y, x) };
         let moved = tx.records_of_entity(gone)?;
@@ -656,6 +841,7 @@ impl Service {
         // Proposals between members of the merged entity have nothing left to decide.
         let members: std::collections::HashSet<u64> =
             kept.iter().chain(&moved).map(|r| r.num).collect();
+        let mut superseded = Vec::new();
         for r in &moved {
             for mut p in tx.proposals_of(r.num, true)? {
                 if Some(p.id.as_str()) != proposal
@@ -663,6 +849,7 @@ impl Service {
                     && members.contains(&p.b)
                 {
                     let expected = p.version;
+                    superseded.push((p.id.clone(), p.status));
                     p.status = ProposalStatus::Superseded;
                     p.version += 1;
                     p.decided_at = Some(at.clone());
@@ -671,7 +858,12 @@ impl Service {
                 }
             }
         }
-        Ok(keep.to_string())
+        Ok(Merged {
+            keep: keep.to_string(),
+            gone: Some(gone.to_string()),
+            moved: moved.iter().map(|r| r.num).collect(),
+            superseded,
+        })
     }
 
     /// `GET /v1/entities/{id}`: a merged-away id answers with the entity it
@@ -757,6 +949,22 @@ impl Service {
             let (taken, kept): (Vec<&Record>, Vec<&Record>) =
                 members.iter().partition(|m| records.contains(&m.id));
             label_split(tx, &taken, &kept, actor, &at)?;
+            // An approval between the two parts no longer holds: it says so,
+            // and has no merge left to undo.
+            let kept_nums: std::collections::HashSet<u64> = kept.iter().map(|r| r.num).collect();
+            for t in &taken {
+                for mut q in tx.proposals_of(t.num, false)? {
+                    let other = if q.a == t.num { q.b } else { q.a };
+                    if q.status == ProposalStatus::Approved && kept_nums.contains(&other) {
+                        let expected = q.version;
+                        q.status = ProposalStatus::Superseded;
+                        q.version += 1;
+                        q.reason = Some(format!("split apart from entity {id}"));
+                        tx.update_proposal(&q, expected)?;
+                        tx.forget_merge_undo(&q.id)?;
+                    }
+                }
+            }
             e.overrides.retain(|_, r| !records.contains(r));
             e.version += 1;
             e.updated_at = at.clone();

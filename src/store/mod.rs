@@ -289,6 +289,8 @@ crate::stable_names! {
         EntityAutoMerge = "entity.auto_merge",
         EntityMerge = "entity.merge",
         EntitySplit = "entity.split",
+        /// An approval undone: its merge reverted.
+        EntityUnmerge = "entity.unmerge",
         ProposalApprove = "proposal.approve",
         ProposalReject = "proposal.reject",
         ProposalDefer = "proposal.defer",
@@ -317,6 +319,8 @@ crate::stable_names! {
         AutoMerge = "auto_merge",
         Merge = "merge",
         Split = "split",
+        /// An approval undone: the records its merge brought in left again.
+        Unmerge = "unmerge",
         MemberDeleted = "member_deleted",
         MemberErased = "member_erased",
     }
@@ -504,6 +508,12 @@ pub trait Tx {
     fn forget_label_of_proposal(&mut self, proposal: &str) -> Result<(), StoreError>;
     /// Erasure: every label of a record goes with it.
     fn forget_labels_of(&mut self, num: u64) -> Result<(), StoreError>;
+
+    // What undoing an approval needs (the service's JSON; gone with the
+    // proposal).
+    fn put_merge_undo(&mut self, proposal: &str, body: &str) -> Result<(), StoreError>;
+    fn merge_undo(&mut self, proposal: &str) -> Result<Option<String>, StoreError>;
+    fn forget_merge_undo(&mut self, proposal: &str) -> Result<(), StoreError>;
     /// Labels in the order they were last written, after position `after`
     /// (0: from the start), up to `limit`, each with its position.
     fn labels(&mut self, after: u64, limit: usize) -> Result<Vec<(u64, Label)>, StoreError>;

@@ -71,7 +71,18 @@ const NEXT_ENTITY: &str = "store.next_entity_id";
 
 /// Schema steps, oldest first. Never edit a released step: a database that
 /// already applied it would not see the change; add a step instead.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6];
+
+/// What undoing an approval needs: the two entities as they were before its
+/// merge and as the merge left them (the service's JSON, opaque here). Gone
+/// with its proposal.
+const SCHEMA_6: &str = r#"
+CREATE TABLE merge_undo (
+    proposal INTEGER PRIMARY KEY
+        REFERENCES proposals(num) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    body TEXT NOT NULL
+) STRICT;
+"#;
 
 /// Labels: the pairs stewards decided (approve = match, reject = non-match,
 /// a split = non-match between the parts) and pairs imported from a labels
@@ -1226,6 +1237,37 @@ impl Tx for SqlTx<'_> {
         };
         self.conn
             .prepare_cached("DELETE FROM labels WHERE proposal = ?1 AND source = 'proposal'")?
+            .execute([num])?;
+        Ok(())
+    }
+
+    fn put_merge_undo(&mut self, proposal: &str, body: &str) -> Result<(), StoreError> {
+        let num: u64 = proposal
+            .parse()
+            .map_err(|_| StoreError::Backend(format!("{proposal:?} is not a proposal id")))?;
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO merge_undo (proposal, body) VALUES (?1, ?2)")?
+            .execute(params![num, body])?;
+        Ok(())
+    }
+
+    fn merge_undo(&mut self, proposal: &str) -> Result<Option<String>, StoreError> {
+        let Ok(num) = proposal.parse::<u64>() else {
+            return Ok(None);
+        };
+        Ok(self
+            .conn
+            .prepare_cached("SELECT body FROM merge_undo WHERE proposal = ?1")?
+            .query_row([num], |row| row.get(0))
+            .optional()?)
+    }
+
+    fn forget_merge_undo(&mut self, proposal: &str) -> Result<(), StoreError> {
+        let Ok(num) = proposal.parse::<u64>() else {
+            return Ok(());
+        };
+        self.conn
+            .prepare_cached("DELETE FROM merge_undo WHERE proposal = ?1")?
             .execute([num])?;
         Ok(())
     }
