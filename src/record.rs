@@ -54,6 +54,25 @@ impl FieldType {
         FieldType::Number,
     ];
 
+    /// Public data about a business (a company's name and its reading, the
+    /// 法人番号 published by the National Tax Agency): shown to viewers as
+    /// it is. Everything else may be personal data and is masked for them.
+    pub fn is_public(self) -> bool {
+        matches!(
+            self,
+            FieldType::CompanyName | FieldType::CompanyKana | FieldType::CorporateNumber
+        )
+    }
+
+    /// What a steward needs to tell two customers apart at a glance: the
+    /// values a proposal list shows beside its ids.
+    pub fn is_key(self) -> bool {
+        !matches!(
+            self,
+            FieldType::Text | FieldType::Gender | FieldType::Number | FieldType::PostalCode
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FieldType::Text => "text",

@@ -263,10 +263,11 @@ fn a_created_record_is_seen_by_the_next_check_before_any_index_commit() {
     // Read back, and the crosswalk.
     let (st, r) = app.call("GET", "/v1/records/NEW-1", Some(&app.viewer), None);
     assert_eq!(st, StatusCode::OK);
-    assert_ne!(
+    assert_eq!(
         r["fields"]["company_name"], "株式会社勅使河原精機製作所",
-        "masked for a viewer"
+        "a company's name is public: not masked for a viewer"
     );
+    assert_ne!(r["fields"]["phone"], "03-5555-0199", "masked for a viewer");
     let (_, r) = app.call("GET", "/v1/records/NEW-1", Some(&app.steward), None);
     assert_eq!(r["normalized"]["phone"]["value"], "03-5555-0199");
     let (_, x) = app.call("GET", "/v1/records/NEW-1/entity", Some(&app.viewer), None);
@@ -2635,4 +2636,62 @@ fn a_split_after_an_approval_remembers_the_parts_apart() {
         .read(|tx| tx.is_rejected(a.num, b.num, [a.version, b.version]))
         .unwrap();
     assert!(rejected, "the split's parts are remembered apart");
+}
+
+/// Every proposal list item carries both records' names and key values;
+/// a viewer sees personal values masked and public business data as it is.
+#[test]
+fn proposal_list_items_carry_both_records_display_values() {
+    let app = app();
+    let (st, v) = app.call("GET", "/v1/proposals?limit=500", Some(&app.steward), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let items = v["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    for it in items {
+        let records = it["records"].as_array().unwrap();
+        assert_eq!(records.len(), 2, "{it}");
+        for (i, r) in records.iter().enumerate() {
+            assert_eq!(r["id"], it["record_ids"][i], "{it}");
+            let name = r["name"].as_str().unwrap();
+            assert!(!name.trim().is_empty(), "{it}");
+            let stored = app.state.service.record(r["id"].as_str().unwrap()).unwrap();
+            let shown = stored
+                .normalized
+                .get("company_name")
+                .and_then(|f| f.value.clone());
+            if let Some(c) = shown {
+                assert!(name.contains(&c), "{name} lacks {c}");
+            }
+        }
+    }
+    // A viewer: the same items, personal values masked, company names not.
+    let (_, w) = app.call("GET", "/v1/proposals?limit=500", Some(&app.viewer), None);
+    let mut company_seen = false;
+    for (it, masked) in items.iter().zip(w["items"].as_array().unwrap()) {
+        for (r, m) in it["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(masked["records"].as_array().unwrap())
+        {
+            for (field, value) in r["fields"].as_object().unwrap() {
+                let public = matches!(
+                    field.as_str(),
+                    "company_name" | "company_kana" | "corporate_number"
+                );
+                let shown = m["fields"][field].as_str().unwrap();
+                if public {
+                    company_seen = true;
+                    assert_eq!(shown, value.as_str().unwrap());
+                } else if value.as_str().unwrap().chars().count() > 1 {
+                    assert_ne!(shown, value.as_str().unwrap(), "{field} not masked");
+                    assert!(shown.contains('＊'));
+                }
+            }
+            if let Some(p) = r["fields"]["person_name"].as_str() {
+                assert!(!m["name"].as_str().unwrap().contains(p), "{m}");
+            }
+        }
+    }
+    assert!(company_seen, "the demo file has company names");
 }

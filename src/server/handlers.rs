@@ -17,8 +17,10 @@ use crate::service::golden::Golden;
 use crate::service::import::{ImportFormat, ImportRequest};
 use crate::service::labels::{LabelImport, LabelsFormat, LABELS_PAGE_MAX};
 use crate::service::limits::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
-use crate::service::review::{BulkOutcome, Decision, DecisionRequest, EntityView, ProposalDetail};
-use crate::service::{Candidate, CreateOutcome, IdemKey, RecordInput, Reply, Service};
+use crate::service::review::{
+    BulkOutcome, Decision, DecisionRequest, EntityView, ProposalDetail, ProposalItem, RecordSummary,
+};
+use crate::service::{Candidate, CreateOutcome, FieldSchema, IdemKey, RecordInput, Reply, Service};
 use crate::store::{
     AuditAction, AuditEntry, AuditFilter, Job, Label, Proposal, ProposalFilter, ProposalSort,
     ProposalSource, ProposalStatus, Record, Role,
@@ -209,7 +211,7 @@ pub async fn get_record(
 ) -> Result<Json<Record>, ApiError> {
     let mut r = blocking(&state, move |s| s.record(&id)).await?;
     if caller.masked() {
-        mask_record(&mut r);
+        mask_record(&state.service.schema, &mut r);
     }
     Ok(Json(r))
 }
@@ -349,7 +351,8 @@ pub async fn search_records(
     }
     let mut items = blocking(&state, move |s| s.search(&q.q, limit)).await?;
     if caller.masked() {
-        items.iter_mut().for_each(mask_record);
+        let schema = &state.service.schema;
+        items.iter_mut().for_each(|r| mask_record(schema, r));
     }
     Ok(Json(RecordList {
         items,
@@ -463,11 +466,18 @@ pub fn mask(v: &str) -> String {
     out
 }
 
-fn mask_record(r: &mut Record) {
-    for v in r.fields.values_mut() {
-        *v = mask(v);
+/// Mask a record's personal values for a viewer; public business data
+/// (company name, its kana, the 法人番号) stays as it is.
+fn mask_record(schema: &FieldSchema, r: &mut Record) {
+    for (k, v) in r.fields.iter_mut() {
+        if !schema.is_public(k) {
+            *v = mask(v);
+        }
     }
-    for f in r.normalized.values_mut() {
+    for (k, f) in r.normalized.iter_mut() {
+        if schema.is_public(k) {
+            continue;
+        }
         if let Some(v) = f.value.as_mut() {
             *v = mask(v);
         }
@@ -475,9 +485,20 @@ fn mask_record(r: &mut Record) {
     }
 }
 
-fn mask_golden(g: &mut Golden) {
-    for f in g.values_mut() {
-        f.value = mask(&f.value);
+fn mask_summary(schema: &FieldSchema, r: &mut RecordSummary) {
+    for (k, v) in r.fields.iter_mut() {
+        if !schema.is_public(k) {
+            *v = mask(v);
+        }
+    }
+    r.rename();
+}
+
+fn mask_golden(schema: &FieldSchema, g: &mut Golden) {
+    for (k, f) in g.iter_mut() {
+        if !schema.is_public(k) {
+            f.value = mask(&f.value);
+        }
     }
 }
 
@@ -511,7 +532,9 @@ pub struct ProposalQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct ProposalList {
-    pub items: Vec<Proposal>,
+    /// Each proposal with its two records' names and key values (masked for
+    /// viewers, but for public business data).
+    pub items: Vec<ProposalItem>,
     /// Pass as `cursor` for the next page; null on the last one.
     pub next_cursor: Option<String>,
 }
@@ -520,7 +543,7 @@ pub struct ProposalList {
     responses((status = 200, body = ProposalList)),
     security(("token" = [])))]
 pub async fn list_proposals(
-    _caller: Caller<Viewer>,
+    caller: Caller<Viewer>,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ProposalQuery>,
 ) -> Result<Json<ProposalList>, ApiError> {
@@ -547,9 +570,15 @@ pub async fn list_proposals(
         offset,
         limit,
     };
-    let items = blocking(&state, move |s| s.proposals(&filter)).await?;
+    let mut items = blocking(&state, move |s| s.proposal_items(&filter)).await?;
+    if caller.masked() {
+        let schema = &state.service.schema;
+        for r in items.iter_mut().flat_map(|i| i.records.iter_mut()) {
+            mask_summary(schema, r);
+        }
+    }
     let next_cursor = match sort {
-        ProposalSort::ByNumber => items.last().map(|p| p.id.clone()),
+        ProposalSort::ByNumber => items.last().map(|p| p.proposal.id.clone()),
         _ => Some((offset + items.len()).to_string()),
     }
     .filter(|_| items.len() == limit);
@@ -582,13 +611,17 @@ pub async fn get_proposal(
 ) -> Result<Json<ProposalDetail>, ApiError> {
     let mut d = blocking(&state, move |s| s.proposal(&id)).await?;
     if caller.masked() {
-        d.records.iter_mut().for_each(mask_record);
+        let schema = &state.service.schema;
+        d.records.iter_mut().for_each(|r| mask_record(schema, r));
         for f in &mut d.fields {
+            if schema.is_public(&f.field) {
+                continue;
+            }
             for v in f.values.iter_mut().flatten() {
                 *v = mask(v);
             }
         }
-        mask_golden(&mut d.proposed_golden);
+        mask_golden(schema, &mut d.proposed_golden);
     }
     Ok(Json(d))
 }
@@ -842,8 +875,9 @@ pub async fn get_entity(
 ) -> Result<Json<EntityView>, ApiError> {
     let mut e = blocking(&state, move |s| s.entity(&id)).await?;
     if caller.masked() {
-        e.members.iter_mut().for_each(mask_record);
-        mask_golden(&mut e.golden);
+        let schema = &state.service.schema;
+        e.members.iter_mut().for_each(|r| mask_record(schema, r));
+        mask_golden(schema, &mut e.golden);
     }
     Ok(Json(e))
 }

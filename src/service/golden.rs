@@ -26,7 +26,7 @@ pub struct GoldenField {
 pub type Golden = BTreeMap<String, GoldenField>;
 
 /// The display value a member holds for a field (normalized, else raw).
-fn value_of<'r>(r: &'r Record, field: &str) -> Option<&'r str> {
+pub(crate) fn value_of<'r>(r: &'r Record, field: &str) -> Option<&'r str> {
     r.normalized
         .get(field)
         .and_then(|f| f.value.as_deref())

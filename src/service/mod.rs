@@ -197,6 +197,17 @@ impl FieldSchema {
     pub fn position(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)
     }
+
+    /// The type of field `name`, if the schema has it.
+    pub fn type_of(&self, name: &str) -> Option<FieldType> {
+        self.position(name).map(|i| self.fields[i].field_type)
+    }
+
+    /// Whether field `name` holds public business data (see
+    /// [`FieldType::is_public`]); an unknown field is not public.
+    pub fn is_public(&self, name: &str) -> bool {
+        self.type_of(name).is_some_and(FieldType::is_public)
+    }
 }
 
 /// A record normalized for storing and matching.

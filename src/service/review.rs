@@ -18,6 +18,43 @@ use crate::store::{
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+/// A record as a list shows it: its id, a name to call it by, and the
+/// values that tell customers apart (display values, in the schema's order).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecordSummary {
+    pub id: String,
+    pub entity_id: String,
+    /// The company name and the person's name, as far as the record has
+    /// them (empty when it has neither).
+    pub name: String,
+    /// Field → display value, for the schema's key fields the record holds.
+    pub fields: BTreeMap<String, String>,
+    /// The fields `name` is made of, in order.
+    #[serde(skip)]
+    pub name_fields: Vec<String>,
+}
+
+impl RecordSummary {
+    /// `name` made again from `fields` (after they were masked).
+    pub fn rename(&mut self) {
+        let parts: Vec<&str> = self
+            .name_fields
+            .iter()
+            .filter_map(|f| self.fields.get(f).map(String::as_str))
+            .collect();
+        self.name = parts.join(" ");
+    }
+}
+
+/// A proposal in a list, with both records summed up.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProposalItem {
+    #[serde(flatten)]
+    pub proposal: Proposal,
+    /// The two records, in the order of `record_ids`.
+    pub records: Vec<RecordSummary>,
+}
+
 /// A proposal with both records, each field side by side, and the golden
 /// record an approval would give.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -342,6 +379,59 @@ impl Service {
             out.extend(self.read(|tx| Ok(tx.proposals(&rest)?))?);
         }
         Ok(out)
+    }
+
+    /// [`Service::proposals`], each with its two records summed up.
+    pub fn proposal_items(&self, f: &ProposalFilter) -> Result<Vec<ProposalItem>> {
+        let list = self.proposals(f)?;
+        self.read(|tx| {
+            let mut out = Vec::with_capacity(list.len());
+            for p in list {
+                let records = vec![
+                    self.summary(&record_in(tx, p.a)?),
+                    self.summary(&record_in(tx, p.b)?),
+                ];
+                out.push(ProposalItem {
+                    proposal: p,
+                    records,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// A record summed up for a list.
+    pub fn summary(&self, r: &Record) -> RecordSummary {
+        let mut fields = BTreeMap::new();
+        let mut company = None;
+        let mut person = None;
+        for f in &self.schema.fields {
+            if !f.field_type.is_key() {
+                continue;
+            }
+            let Some(v) = super::golden::value_of(r, &f.name) else {
+                continue;
+            };
+            match f.field_type {
+                crate::record::FieldType::CompanyName => {
+                    company.get_or_insert(f.name.clone());
+                }
+                crate::record::FieldType::PersonName | crate::record::FieldType::Name => {
+                    person.get_or_insert(f.name.clone());
+                }
+                _ => {}
+            }
+            fields.insert(f.name.clone(), v.to_string());
+        }
+        let mut out = RecordSummary {
+            id: r.id.clone(),
+            entity_id: r.entity_id.clone(),
+            name: String::new(),
+            fields,
+            name_fields: [company, person].into_iter().flatten().collect(),
+        };
+        out.rename();
+        out
     }
 
     pub fn proposal_counts(&self) -> Result<BTreeMap<Band, u64>> {
