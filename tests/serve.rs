@@ -2695,3 +2695,127 @@ fn proposal_list_items_carry_both_records_display_values() {
     }
     assert!(company_seen, "the demo file has company names");
 }
+
+/// The connected proposals around a customer are reviewed as one group:
+/// every record of the customer side by side, approved together, or with a
+/// record taken out (its proposals rejected); all or nothing.
+#[test]
+fn a_group_is_viewed_and_decided_together() {
+    use nayose::service::review::GroupDecision;
+    use nayose::service::ServiceError;
+    let app = app();
+    let s = &app.state.service;
+    let steward = Actor {
+        name: "stella".into(),
+        role: Role::Steward,
+    };
+    let open = s
+        .proposals(&nayose::store::ProposalFilter {
+            status: Some(nayose::store::ProposalStatus::Open),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .unwrap();
+    // The largest group of the demo file.
+    let group = open
+        .iter()
+        .map(|p| s.group(&p.id).unwrap())
+        .max_by_key(|g| (g.entities.len(), std::cmp::Reverse(g.proposal.clone())))
+        .unwrap();
+    assert!(group.entities.len() >= 3, "{:?}", group.entities);
+    // Every record of every entity is there, and every proposal joins two of them.
+    for e in &group.entities {
+        for m in s.entity(e).unwrap().members {
+            assert!(group.records.iter().any(|r| r.id == m.id));
+        }
+    }
+    for it in &group.proposals {
+        for rid in &it.proposal.record_ids {
+            assert!(group.records.iter().any(|r| &r.id == rid));
+        }
+        assert_eq!(it.records[0].id, it.proposal.record_ids[0]);
+    }
+    // The same group from any of its proposals.
+    let other = &group.proposals.last().unwrap().proposal.id;
+    assert_eq!(s.group(other).unwrap().entities, group.entities);
+    let versions: std::collections::BTreeMap<String, u64> = group
+        .proposals
+        .iter()
+        .map(|i| (i.proposal.id.clone(), i.proposal.version))
+        .collect();
+    // A stale version: nothing at all changes.
+    let mut stale = versions.clone();
+    *stale.values_mut().last().unwrap() += 1;
+    let before = all_proposals(s);
+    let err = s
+        .decide_group(
+            &steward,
+            &group.proposal,
+            GroupDecision {
+                proposals: stale,
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Conflict { .. }), "{err:?}");
+    assert_eq!(before, all_proposals(s));
+    // Take out one record: its proposals are rejected, every other one
+    // approved.
+    let touches = |rid: &str| {
+        group
+            .proposals
+            .iter()
+            .filter(|i| i.proposal.record_ids.iter().any(|x| x == rid))
+            .count()
+    };
+    let out_rec = group
+        .records
+        .iter()
+        .find(|r| (1..group.proposals.len()).contains(&touches(&r.id)))
+        .expect("a record of the group not in every proposal")
+        .id
+        .clone();
+    let out = match s
+        .decide_group(
+            &steward,
+            &group.proposal,
+            GroupDecision {
+                proposals: versions,
+                exclude: vec![out_rec.clone()],
+                winners: Default::default(),
+                reason: Some("one customer but for one record".into()),
+            },
+            None,
+        )
+        .unwrap()
+    {
+        nayose::service::Reply::Fresh(o) => o,
+        nayose::service::Reply::Replay(_) => unreachable!(),
+    };
+    let touching = |id: &str| {
+        group
+            .proposals
+            .iter()
+            .find(|i| i.proposal.id == id)
+            .unwrap()
+            .proposal
+            .record_ids
+            .contains(&out_rec)
+    };
+    assert!(!out.rejected.is_empty());
+    assert!(out.rejected.iter().all(|p| touching(p)));
+    assert!(out.approved.iter().all(|p| !touching(p)));
+    assert_eq!(
+        out.approved.len() + out.rejected.len() + out.superseded.len(),
+        group.proposals.len()
+    );
+    assert_ne!(
+        s.crosswalk(&out_rec).unwrap().1,
+        out.entity_id.clone().unwrap()
+    );
+    for p in &out.approved {
+        let st = s.proposal(p).unwrap().proposal.status;
+        assert_eq!(st, nayose::store::ProposalStatus::Approved);
+    }
+}

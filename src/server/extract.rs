@@ -194,6 +194,16 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             ));
         }
         let bytes = read_body(req.into_body(), state.limits.json_bytes).await?;
+        // Every body is an object: serde would also read a struct from an
+        // array of its fields in order, which no client means.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|&b| b == b'[') {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidRequest,
+                "the body must be a JSON object",
+            ));
+        }
         let value = serde_json::from_slice(&bytes).map_err(|e| {
             use serde_json::error::Category;
             match e.classify() {

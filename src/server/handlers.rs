@@ -18,7 +18,8 @@ use crate::service::import::{ImportFormat, ImportRequest};
 use crate::service::labels::{LabelImport, LabelsFormat, LABELS_PAGE_MAX};
 use crate::service::limits::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use crate::service::review::{
-    BulkOutcome, Decision, DecisionRequest, EntityView, ProposalDetail, ProposalItem, RecordSummary,
+    BulkOutcome, Decision, DecisionRequest, EntityView, GroupDecision, GroupOutcome, GroupView,
+    ProposalDetail, ProposalItem, RecordSummary,
 };
 use crate::service::{Candidate, CreateOutcome, FieldSchema, IdemKey, RecordInput, Reply, Service};
 use crate::store::{
@@ -718,6 +719,118 @@ pub async fn approve_proposal(
     body: ApiJson<ApproveBody>,
 ) -> Result<Response, ApiError> {
     decide(caller, state, headers, id, body, Decision::Approve).await
+}
+
+/// The most proposals or excluded records a group decision names.
+pub const MAX_GROUP_ITEMS: usize = 200;
+
+/// The connected pending proposals around this one (through the entities of
+/// their records, up to 20 entities): every record that would form the
+/// customer, side by side, and the golden record the whole group would give.
+#[utoipa::path(get, path = "/v1/proposals/{id}/group", params(("id" = String, Path)),
+    responses((status = 200, body = GroupView)),
+    security(("token" = [])))]
+pub async fn get_group(
+    caller: Caller<Viewer>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<GroupView>, ApiError> {
+    let mut g = blocking(&state, move |s| s.group(&id)).await?;
+    if caller.masked() {
+        let schema = &state.service.schema;
+        g.records.iter_mut().for_each(|r| mask_record(schema, r));
+        for r in g.proposals.iter_mut().flat_map(|i| i.records.iter_mut()) {
+            mask_summary(schema, r);
+        }
+        mask_golden(schema, &mut g.proposed_golden);
+    }
+    Ok(Json(g))
+}
+
+/// A decision on a group.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupBody {
+    /// Proposal id → the version the steward saw: the proposals decided
+    /// (each must be pending in the group); 1 to 200.
+    #[schema(value_type = BTreeMap<String, u64>)]
+    proposals: BTreeMap<String, serde_json::Number>,
+    /// Records taken out of the group: their proposals are rejected, the
+    /// others approved.
+    #[serde(default)]
+    #[schema(max_items = 200)]
+    exclude: Vec<String>,
+    /// Field → the record whose value the merged golden record keeps.
+    #[serde(default)]
+    winners: BTreeMap<String, String>,
+    /// Why (kept with each decision and in the audit log); at most 1000 characters.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    reason: Option<String>,
+}
+
+/// Decide a group at once, all or nothing: every listed proposal approved,
+/// those touching an excluded record rejected.
+#[utoipa::path(post, path = "/v1/proposals/{id}/group", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "repeat a write safely: 1–200 visible ASCII characters")),
+    request_body = GroupBody,
+    responses((status = 200, body = GroupOutcome), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "a listed proposal was decided meanwhile or is not pending in the group, a version is stale, an excluded record is already one customer with the group, a winner is not a member, or the idempotency key came with another request")),
+    security(("token" = [])))]
+pub async fn decide_group(
+    caller: Caller<Steward>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    body: ApiJson<GroupBody>,
+) -> Result<Response, ApiError> {
+    let idem = idem_key(
+        &headers,
+        &format!("POST /v1/proposals/{id}/group"),
+        &body.hash,
+    )?;
+    body_text("reason", &body.value.reason, MAX_TEXT_CHARS)?;
+    let b = body.value;
+    if b.proposals.is_empty() || b.proposals.len() > MAX_GROUP_ITEMS {
+        return Err(ApiError::invalid(format!(
+            "proposals: 1 to {MAX_GROUP_ITEMS} proposals"
+        )));
+    }
+    if b.exclude.len() > MAX_GROUP_ITEMS {
+        return Err(ApiError::invalid(format!(
+            "exclude: at most {MAX_GROUP_ITEMS} records"
+        )));
+    }
+    let mut proposals = BTreeMap::new();
+    for (id, n) in b.proposals {
+        // A version is a whole number, however the client wrote it (`2.0`).
+        let v = n
+            .as_u64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 9e15)
+                    .map(|f| f as u64)
+            })
+            .ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "proposals: the version of {id} is not a whole number"
+                ))
+            })?;
+        proposals.insert(id, v);
+    }
+    let request = GroupDecision {
+        proposals,
+        exclude: b.exclude,
+        winners: b.winners,
+        reason: b.reason,
+    };
+    let actor = caller.actor;
+    let service = Arc::clone(&state.service);
+    let r = blocking(&state, move |s| {
+        let r = s.decide_group(&actor, &id, request, idem.as_ref())?;
+        train_if_due(&service);
+        Ok(r)
+    })
+    .await?;
+    Ok(reply(r, StatusCode::OK))
 }
 
 /// Reject: the pair is not proposed again unless one record changes.

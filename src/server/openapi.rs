@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         handlers::get_job, handlers::cancel_job, handlers::list_proposals, handlers::proposal_counts,
         handlers::get_proposal, handlers::bulk_approve, handlers::approve_proposal, handlers::reject_proposal,
         handlers::defer_proposal, handlers::reopen_proposal, handlers::assign_proposal,
+        handlers::get_group, handlers::decide_group,
         handlers::get_entity, handlers::split_entity, handlers::list_audit,
         handlers::create_token, handlers::whoami, handlers::healthz,
         handlers::get_model, handlers::train_model, handlers::list_labels, handlers::import_labels,
@@ -138,6 +139,13 @@ pub fn document(schema: &FieldSchema) -> String {
         "additionalProperties": false,
     });
     schemas["SplitBody"]["properties"]["records"]["items"] = id_schema();
+    schemas["GroupBody"]["properties"]["winners"] =
+        schemas["ApproveBody"]["properties"]["winners"].clone();
+    schemas["GroupBody"]["properties"]["exclude"]["items"] = id_schema();
+    let group = &mut schemas["GroupBody"]["properties"]["proposals"];
+    group["minProperties"] = json!(1);
+    group["maxProperties"] = json!(handlers::MAX_GROUP_ITEMS);
+    group["propertyNames"] = json!({ "pattern": "^[0-9]{1,18}$" });
     for body in [
         "ApproveBody",
         "DecisionBody",
@@ -145,6 +153,7 @@ pub fn document(schema: &FieldSchema) -> String {
         "BulkApproveBody",
         "AssignBody",
         "SplitBody",
+        "GroupBody",
         "TokenBody",
     ] {
         schemas[body]["additionalProperties"] = json!(false);

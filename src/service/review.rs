@@ -55,6 +55,53 @@ pub struct ProposalItem {
     pub records: Vec<RecordSummary>,
 }
 
+/// The most entities a group view gathers around a proposal; a larger
+/// group is cut off (`truncated`) and reviewed pair by pair.
+pub const GROUP_ENTITIES_MAX: usize = 20;
+
+/// The connected pending proposals around a customer: every record that
+/// would form the entity, side by side, with the proposals between them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GroupView {
+    /// The proposal the group was gathered from.
+    pub proposal: String,
+    /// The entities the group would merge, oldest id first.
+    pub entities: Vec<String>,
+    /// Every member of those entities.
+    pub records: Vec<Record>,
+    /// The pending proposals between them, by id.
+    pub proposals: Vec<ProposalItem>,
+    /// The golden record if the whole group were approved.
+    pub proposed_golden: Golden,
+    /// More entities are linked than [`GROUP_ENTITIES_MAX`].
+    pub truncated: bool,
+}
+
+/// A steward's decision on a group: each listed proposal approved, except
+/// those touching an excluded record, which are rejected.
+#[derive(Debug, Clone, Default)]
+pub struct GroupDecision {
+    /// Proposal id → the version the steward saw.
+    pub proposals: BTreeMap<String, u64>,
+    /// Records taken out of the group: their proposals are rejected.
+    pub exclude: Vec<String>,
+    /// Field → the record whose value the merged golden record keeps.
+    pub winners: BTreeMap<String, String>,
+    pub reason: Option<String>,
+}
+
+/// What a group decision did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GroupOutcome {
+    pub approved: Vec<String>,
+    pub rejected: Vec<String>,
+    /// Closed by the group's own merges (both records were one customer by
+    /// then): nothing left to decide.
+    pub superseded: Vec<String>,
+    /// The entity the approved records form (null when nothing was approved).
+    pub entity_id: Option<String>,
+}
+
 /// A proposal with both records, each field side by side, and the golden
 /// record an approval would give.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -494,6 +541,228 @@ impl Service {
         })
     }
 
+    /// `GET /v1/proposals/{id}/group`: the pending proposals connected to
+    /// this one through their entities, with every record involved.
+    pub fn group(&self, id: &str) -> Result<GroupView> {
+        self.read(|tx| self.group_in(tx, id))
+    }
+
+    fn group_in(&self, tx: &mut dyn Tx, id: &str) -> Result<GroupView> {
+        let start = Self::proposal_in(tx, id)?;
+        let mut entities: Vec<String> = Vec::new();
+        let mut queue = std::collections::VecDeque::new();
+        for num in [start.a, start.b] {
+            let e = record_in(tx, num)?.entity_id;
+            if !entities.contains(&e) {
+                entities.push(e.clone());
+                queue.push_back(e);
+            }
+        }
+        let mut records: Vec<Record> = Vec::new();
+        let mut proposals: BTreeMap<u64, Proposal> = BTreeMap::new();
+        let mut truncated = false;
+        while let Some(e) = queue.pop_front() {
+            let members = tx.records_of_entity(&e)?;
+            for m in &members {
+                for q in tx.proposals_of(m.num, true)? {
+                    let other = if q.a == m.num { q.b } else { q.a };
+                    let oe = record_in(tx, other)?.entity_id;
+                    if !entities.contains(&oe) {
+                        if entities.len() >= GROUP_ENTITIES_MAX {
+                            truncated = true;
+                            continue;
+                        }
+                        entities.push(oe.clone());
+                        queue.push_back(oe);
+                    }
+                    let key: u64 = q.id.parse().unwrap_or(u64::MAX);
+                    proposals.entry(key).or_insert(q);
+                }
+            }
+            records.extend(members);
+        }
+        entities.sort();
+        records.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut overrides = BTreeMap::new();
+        for e in &entities {
+            for (k, v) in entity_in(tx, e)?.overrides {
+                overrides.entry(k).or_insert(v);
+            }
+        }
+        let proposed_golden = golden(&self.schema, &self.rules.survivorship, &records, &overrides);
+        let by_num: HashMap<u64, &Record> = records.iter().map(|r| (r.num, r)).collect();
+        let mut items = Vec::with_capacity(proposals.len());
+        for p in proposals.into_values() {
+            // Both sides are members: a proposal to an entity past the cut
+            // is left out with it.
+            let (Some(a), Some(b)) = (by_num.get(&p.a), by_num.get(&p.b)) else {
+                continue;
+            };
+            let records = vec![self.summary(a), self.summary(b)];
+            items.push(ProposalItem {
+                proposal: p,
+                records,
+            });
+        }
+        Ok(GroupView {
+            proposal: start.id,
+            entities,
+            records,
+            proposals: items,
+            proposed_golden,
+            truncated,
+        })
+    }
+
+    /// `POST /v1/proposals/{id}/group`: decide a group in one transaction —
+    /// every listed proposal approved, those touching an excluded record
+    /// rejected, the steward's winners kept by the merged golden record.
+    /// All or nothing: a proposal decided meanwhile is a conflict.
+    pub fn decide_group(
+        &self,
+        actor: &Actor,
+        id: &str,
+        request: GroupDecision,
+        idem: Option<&IdemKey>,
+    ) -> Result<Reply<GroupOutcome>> {
+        for f in request.winners.keys() {
+            if self.schema.position(f).is_none() {
+                return Err(ServiceError::UnknownField {
+                    field: super::limits::shown(f),
+                    known: self.schema.names(),
+                });
+            }
+        }
+        if request.proposals.is_empty() {
+            return Err(ServiceError::Invalid(
+                "proposals: name at least one proposal of the group".into(),
+            ));
+        }
+        let _w = self.writer.lock().expect("writer");
+        let written = self.write_once(actor, idem, |tx| {
+            let group = self.group_in(tx, id)?;
+            let in_group: HashMap<&str, &Proposal> = group
+                .proposals
+                .iter()
+                .map(|i| (i.proposal.id.as_str(), &i.proposal))
+                .collect();
+            let mut excluded = std::collections::HashSet::new();
+            for rid in &request.exclude {
+                let Some(r) = group.records.iter().find(|r| &r.id == rid) else {
+                    return Err(ServiceError::Refused(format!(
+                        "record `{}` is not in the group of proposal {id}",
+                        super::limits::shown(rid)
+                    )));
+                };
+                excluded.insert(r.num);
+            }
+            let mut todo = Vec::new();
+            for (pid, version) in &request.proposals {
+                let Some(p) = in_group.get(pid.as_str()) else {
+                    // Decided meanwhile, or never part of the group.
+                    let current = Self::proposal_in(tx, pid)?;
+                    return Err(conflict(
+                        &current,
+                        &format!("proposal {pid} is not pending in the group of proposal {id}"),
+                    ));
+                };
+                let decision = if excluded.contains(&p.a) || excluded.contains(&p.b) {
+                    Decision::Reject
+                } else {
+                    Decision::Approve
+                };
+                todo.push(((*p).clone(), decision, *version));
+            }
+            // Rejections first: an approval never merges what is taken out.
+            todo.sort_by_key(|(_, d, _)| *d != Decision::Reject);
+            let mut out = GroupOutcome {
+                approved: Vec::new(),
+                rejected: Vec::new(),
+                superseded: Vec::new(),
+                entity_id: None,
+            };
+            let reason = request.reason.clone();
+            // The last approval keeps the winners: its merge makes the
+            // entity they choose from, and its undo gives them back.
+            let mut last = todo.iter().rposition(|(_, d, _)| *d == Decision::Approve);
+            let mut late_winners = false;
+            if last.is_none() && !request.winners.is_empty() {
+                return Err(ServiceError::Refused(
+                    "winners: nothing was approved to keep them".into(),
+                ));
+            }
+            for (i, (p, decision, version)) in todo.into_iter().enumerate() {
+                // Within this transaction only the group's own merges change
+                // proposals: one between two records they already joined is
+                // closed by them.
+                let mut p = Self::proposal_in(tx, &p.id)?;
+                if p.status == ProposalStatus::Superseded && decision == Decision::Approve {
+                    out.superseded.push(p.id);
+                    if Some(i) == last {
+                        last = None;
+                        // Rare: kept on the entity directly (this one
+                        // approval's undo then refuses: shaped again).
+                        late_winners = true;
+                    }
+                    continue;
+                }
+                let one = DecisionRequest {
+                    decision,
+                    winners: if Some(i) == last {
+                        request.winners.clone()
+                    } else {
+                        BTreeMap::new()
+                    },
+                    reason: reason.clone(),
+                    version: Some(version),
+                };
+                self.decide_in(tx, actor, &mut p, &one)?;
+                match decision {
+                    Decision::Approve => {
+                        out.entity_id = Some(record_in(tx, p.a)?.entity_id);
+                        out.approved.push(p.id);
+                    }
+                    _ => out.rejected.push(p.id),
+                }
+            }
+            if let Some(e) = &out.entity_id {
+                let members = tx.records_of_entity(e)?;
+                for num in &excluded {
+                    if members.iter().any(|m| m.num == *num) {
+                        let r = record_in(tx, *num)?;
+                        return Err(ServiceError::Refused(format!(
+                            "record {} is already one customer with records of the group; \
+                             split it out of entity {e} instead",
+                            r.id
+                        )));
+                    }
+                }
+                if late_winners && !request.winners.is_empty() {
+                    if let Some(rid) = request
+                        .winners
+                        .values()
+                        .find(|rid| !members.iter().any(|m| &m.id == *rid))
+                    {
+                        return Err(ServiceError::Refused(format!(
+                            "winner `{}` is not a member of the merged entity",
+                            super::limits::shown(rid)
+                        )));
+                    }
+                    let mut ent = entity_in(tx, e)?;
+                    ent.overrides.extend(request.winners.clone());
+                    ent.version += 1;
+                    ent.updated_at = now();
+                    tx.update_entity(&ent)?;
+                }
+            }
+            Ok((out, ()))
+        })?;
+        Ok(match written {
+            Written::Fresh(o, ()) => Reply::Fresh(o),
+            Written::Replay(body) => Reply::Replay(body),
+        })
+    }
+
     /// Assign a proposal to a steward (`None`: unassign). Conditional on
     /// `expected_version` when given.
     pub fn assign(
@@ -547,77 +816,92 @@ impl Service {
         let _w = self.writer.lock().expect("writer");
         let written = self.write_once(actor, idem, |tx| {
             let mut p = Self::proposal_in(tx, id)?;
-            let expected = request.version.unwrap_or(p.version);
-            let allowed = match request.decision {
-                Decision::Reopen => matches!(
-                    p.status,
-                    ProposalStatus::Rejected | ProposalStatus::Deferred | ProposalStatus::Approved
-                ),
-                _ => p.status.is_pending(),
-            };
-            if expected != p.version || !allowed {
-                return Err(conflict(
-                    &p,
-                    &format!(
-                        "proposal {id} is {} (version {})",
-                        p.status.as_str(),
-                        p.version
-                    ),
-                ));
-            }
-            let before = serde_json::json!({ "status": p.status.as_str() });
-            let at = now();
-            p.status = match request.decision {
-                Decision::Approve => {
-                    self.approve_in(tx, actor, &p, &request.winners, &at)?;
-                    label_decision(tx, &p, LabelKind::Match, actor, &at)?;
-                    ProposalStatus::Approved
-                }
-                Decision::Reject => {
-                    tx.remember_rejection(p.a, p.b, p.versions)?;
-                    label_decision(tx, &p, LabelKind::NonMatch, actor, &at)?;
-                    ProposalStatus::Rejected
-                }
-                Decision::Defer => ProposalStatus::Deferred,
-                Decision::Reopen => {
-                    reopen_in(tx, &p)?;
-                    if p.status == ProposalStatus::Approved {
-                        self.undo_approval_in(tx, actor, &p)?;
-                    }
-                    tx.forget_label_of_proposal(&p.id)?;
-                    ProposalStatus::Open
-                }
-            };
-            p.version += 1;
-            if request.decision == Decision::Reopen {
-                p.decided_at = None;
-                p.decided_by = None;
-                p.reason = None;
-            } else {
-                p.decided_at = Some(at.clone());
-                p.decided_by = Some(actor.name.clone());
-                p.reason = request.reason.clone();
-            }
-            tx.update_proposal(&p, expected)?;
-            tx.audit(&AuditEntry {
-                seq: 0,
-                at,
-                actor: actor.name.clone(),
-                action: request.decision.audit_action(),
-                subject: format!("proposal:{id}"),
-                before,
-                after: serde_json::json!({
-                    "status": p.status.as_str(),
-                    "winners": request.winners,
-                }),
-                reason: request.reason.clone(),
-            })?;
+            self.decide_in(tx, actor, &mut p, &request)?;
             Ok((p, ()))
         })?;
         Ok(match written {
             Written::Fresh(p, ()) => Reply::Fresh(p),
             Written::Replay(body) => Reply::Replay(body),
         })
+    }
+
+    /// A decision's work on proposal `p`, in the caller's transaction:
+    /// checked against the version the steward saw, carried out, recorded on
+    /// the proposal (`p` is left as stored) and audited.
+    fn decide_in(
+        &self,
+        tx: &mut dyn Tx,
+        actor: &Actor,
+        p: &mut Proposal,
+        request: &DecisionRequest,
+    ) -> Result<()> {
+        let id = p.id.clone();
+        let expected = request.version.unwrap_or(p.version);
+        let allowed = match request.decision {
+            Decision::Reopen => matches!(
+                p.status,
+                ProposalStatus::Rejected | ProposalStatus::Deferred | ProposalStatus::Approved
+            ),
+            _ => p.status.is_pending(),
+        };
+        if expected != p.version || !allowed {
+            return Err(conflict(
+                p,
+                &format!(
+                    "proposal {id} is {} (version {})",
+                    p.status.as_str(),
+                    p.version
+                ),
+            ));
+        }
+        let before = serde_json::json!({ "status": p.status.as_str() });
+        let at = now();
+        p.status = match request.decision {
+            Decision::Approve => {
+                self.approve_in(tx, actor, p, &request.winners, &at)?;
+                label_decision(tx, p, LabelKind::Match, actor, &at)?;
+                ProposalStatus::Approved
+            }
+            Decision::Reject => {
+                tx.remember_rejection(p.a, p.b, p.versions)?;
+                label_decision(tx, p, LabelKind::NonMatch, actor, &at)?;
+                ProposalStatus::Rejected
+            }
+            Decision::Defer => ProposalStatus::Deferred,
+            Decision::Reopen => {
+                reopen_in(tx, p)?;
+                if p.status == ProposalStatus::Approved {
+                    self.undo_approval_in(tx, actor, p)?;
+                }
+                tx.forget_label_of_proposal(&p.id)?;
+                ProposalStatus::Open
+            }
+        };
+        p.version += 1;
+        if request.decision == Decision::Reopen {
+            p.decided_at = None;
+            p.decided_by = None;
+            p.reason = None;
+        } else {
+            p.decided_at = Some(at.clone());
+            p.decided_by = Some(actor.name.clone());
+            p.reason = request.reason.clone();
+        }
+        tx.update_proposal(p, expected)?;
+        tx.audit(&AuditEntry {
+            seq: 0,
+            at,
+            actor: actor.name.clone(),
+            action: request.decision.audit_action(),
+            subject: format!("proposal:{id}"),
+            before,
+            after: serde_json::json!({
+                "status": p.status.as_str(),
+                "winners": request.winners,
+            }),
+            reason: request.reason.clone(),
+        })?;
+        Ok(())
     }
 
     /// An approval's work, in its transaction: merge the two records'
