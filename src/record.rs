@@ -73,6 +73,15 @@ impl FieldType {
         )
     }
 
+    /// Found by search (`GET /v1/search`): the values a person is looked up
+    /// by (names, readings, phone, e-mail, address, identifiers, dates).
+    pub fn is_searched(self) -> bool {
+        !matches!(
+            self,
+            FieldType::Text | FieldType::Gender | FieldType::Number
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FieldType::Text => "text",

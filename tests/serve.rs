@@ -1382,7 +1382,7 @@ fn prepared_values_from_other_rules_are_not_used_and_are_rewritten_at_start() {
     store
         .write(|tx| {
             for &n in &nums {
-                tx.set_prepared(n, b"made under other rules")?;
+                tx.set_prepared(n, b"made under other rules", "")?;
             }
             tx.set_meta("prepared_tag", "other rules")
         })
@@ -2818,4 +2818,111 @@ fn a_group_is_viewed_and_decided_together() {
         let st = s.proposal(p).unwrap().proposal.status;
         assert_eq!(st, nayose::store::ProposalStatus::Approved);
     }
+}
+
+/// A notation of `s` a person might type instead: katakana as hiragana.
+fn hiragana(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'ァ'..='ヶ' => char::from_u32(c as u32 - 0x60).unwrap(),
+            _ => c,
+        })
+        .collect()
+}
+
+/// Search finds every record of a customer from another notation of the
+/// name (spaces removed, a variant kanji, the reading in hiragana) or of
+/// the phone number; results are whole customers. The figure is in the
+/// README.
+#[test]
+fn search_finds_every_record_of_a_customer_in_another_notation() {
+    use nayose::gen::{generate, GenOptions, Kind};
+    use std::collections::{BTreeMap, BTreeSet};
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let s = Arc::new(Service::open(store, dir.path(), Rules::default_rules(), None).unwrap());
+    let g = generate(&GenOptions::new(Kind::BtoC, 3_000, 17));
+    let csv = {
+        let (d, t) = (dir.path().join("d.csv"), dir.path().join("t.csv"));
+        nayose::gen::write(&g, &d, &t).unwrap();
+        std::fs::read(d).unwrap()
+    };
+    import(&s, &csv, ImportFormat::Table(nayose::import::Format::Csv));
+    let col = |h: &str| g.headers.iter().position(|x| *x == h).unwrap() - 1;
+    let (name, kana, phone) = (col("氏名"), col("フリガナ"), col("電話番号"));
+    let mut customers: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, r) in g.rows.iter().enumerate() {
+        customers.entry(r.entity).or_default().push(i);
+    }
+    // Variant kanji a person's name may be written with.
+    let variants = [
+        ('高', '髙'),
+        ('崎', '﨑'),
+        ('辺', '邊'),
+        ('斎', '齋'),
+        ('浜', '濱'),
+        ('沢', '澤'),
+    ];
+    let (mut asked, mut whole) = (0, 0);
+    let mut missed = Vec::new();
+    for (n, (_, rows)) in customers.iter().enumerate().step_by(customers.len() / 200) {
+        if asked == 200 {
+            break;
+        }
+        let row = &g.rows[rows[0]].fields;
+        let query = match n % 4 {
+            0 if !row[name].trim().is_empty() => row[name].replace([' ', '　'], ""),
+            1 if !row[name].trim().is_empty() => {
+                let mut q = row[name].clone();
+                for (a, b) in variants {
+                    if q.contains(a) {
+                        q = q.replace(a, &b.to_string());
+                        break;
+                    } else if q.contains(b) {
+                        q = q.replace(b, &a.to_string());
+                        break;
+                    }
+                }
+                if q == row[name] {
+                    q = q.replace([' ', '　'], "");
+                }
+                q
+            }
+            2 if !row[kana].trim().is_empty() => hiragana(&row[kana]).replace([' ', '　'], ""),
+            _ if row[phone].chars().filter(char::is_ascii_digit).count() >= 10 => {
+                let digits: String = row[phone].chars().filter(char::is_ascii_digit).collect();
+                // Another notation: no hyphens, in full width.
+                digits
+                    .chars()
+                    .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap())
+                    .collect()
+            }
+            _ => row[name].clone(),
+        };
+        if query.trim().is_empty() {
+            continue;
+        }
+        asked += 1;
+        let want: BTreeSet<&str> = rows.iter().map(|&i| g.ids[i].as_str()).collect();
+        let found = s.search_entities(&query, 100).unwrap();
+        let listed: BTreeSet<&str> = found
+            .entities
+            .iter()
+            .flat_map(|e| e.members.iter().map(|m| m.id.as_str()))
+            .collect();
+        for e in &found.entities {
+            // Whole customers: every member of each entity listed.
+            let members = s.entity(&e.entity_id).unwrap().members;
+            assert_eq!(members.len(), e.members.len());
+        }
+        if want.is_subset(&listed) {
+            whole += 1;
+        } else {
+            missed.push(format!("{query}: {:?} not in {:?}", want, listed));
+        }
+    }
+    let rate = whole as f64 / asked as f64;
+    eprintln!("search: {whole} of {asked} customers found whole ({rate:.4}); missed: {missed:#?}");
+    assert_eq!(asked, 200);
+    assert!(rate >= 0.99, "{rate}: {missed:#?}");
 }

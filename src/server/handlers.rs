@@ -19,7 +19,7 @@ use crate::service::labels::{LabelImport, LabelsFormat, LABELS_PAGE_MAX};
 use crate::service::limits::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use crate::service::review::{
     BulkOutcome, Decision, DecisionRequest, EntityView, GroupDecision, GroupOutcome, GroupView,
-    ProposalDetail, ProposalItem, RecordSummary,
+    ProposalDetail, ProposalItem, RecordSummary, SearchResult,
 };
 use crate::service::{Candidate, CreateOutcome, FieldSchema, IdemKey, RecordInput, Reply, Service};
 use crate::store::{
@@ -334,6 +334,51 @@ pub struct RecordList {
     pub items: Vec<Record>,
     /// Searches answer in one page.
     pub next_cursor: Option<String>,
+}
+
+/// The most customers a search lists.
+pub const MAX_SEARCH_ENTITIES: usize = 100;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EntitySearchQuery {
+    /// A name, kana, phone number, e-mail or address (not blank), in any
+    /// notation: spaces, width, hiragana or katakana, variant kanji, phone
+    /// and e-mail notations are folded as the matcher folds them.
+    #[param(min_length = 1, max_length = 200)]
+    q: String,
+    /// At most this many customers (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "whole_param")]
+    limit: Option<u32>,
+}
+
+/// Find a customer: every entity whose records hold the query, each with
+/// every one of its records (not only those that matched) and its golden
+/// record — what a disclosure or erasure request must cover.
+#[utoipa::path(get, path = "/v1/search", params(EntitySearchQuery),
+    responses((status = 200, body = SearchResult)), security(("token" = [])))]
+pub async fn search_entities(
+    caller: Caller<Viewer>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<EntitySearchQuery>,
+) -> Result<Json<SearchResult>, ApiError> {
+    let limit = limit_of(q.limit, 20, MAX_SEARCH_ENTITIES)?;
+    if q.q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::invalid(format!(
+            "q: at most {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    let mut found = blocking(&state, move |s| s.search_entities(&q.q, limit)).await?;
+    if caller.masked() {
+        let schema = &state.service.schema;
+        for e in &mut found.entities {
+            e.members.iter_mut().for_each(|r| mask_record(schema, r));
+            mask_golden(schema, &mut e.golden);
+        }
+    }
+    Ok(Json(found))
 }
 
 /// Search records (for disclosure and erasure requests).

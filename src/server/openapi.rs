@@ -30,7 +30,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         handlers::check_record, handlers::create_record, handlers::get_record,
         handlers::update_record, handlers::delete_record, handlers::erase_record,
-        handlers::record_entity, handlers::search_records, handlers::start_import,
+        handlers::record_entity, handlers::search_records, handlers::search_entities, handlers::start_import,
         handlers::get_job, handlers::cancel_job, handlers::list_proposals, handlers::proposal_counts,
         handlers::get_proposal, handlers::bulk_approve, handlers::approve_proposal, handlers::reject_proposal,
         handlers::defer_proposal, handlers::reopen_proposal, handlers::assign_proposal,

@@ -146,6 +146,7 @@ mod tests {
             created_at: at.into(),
             updated_at: at.into(),
             prepared: None,
+            search: None,
         }
     }
 

@@ -214,6 +214,8 @@ impl FieldSchema {
 pub struct Prepared {
     pub normalized: BTreeMap<String, StoredField>,
     pub record: PreparedRecord,
+    /// The match keys of the key fields, one per line (`Record::search`).
+    pub search: String,
 }
 
 pub struct Service {
@@ -311,10 +313,16 @@ fn fingerprint(rules: &Rules, schema: &FieldSchema, preparer: &Preparer) -> Stri
     h.update(format!("{:?}", preparer.blocking).as_bytes());
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(matching::PREPARE_VERSION.to_le_bytes());
+    h.update(SEARCH_VERSION.to_le_bytes());
     hex::encode(h.finalize())
 }
 
 const MODEL_KEY: &str = "model";
+
+/// The version of the search keys kept with each record (`Prepared::search`):
+/// part of the fingerprint, so a store prepares its records again when it
+/// changes (1: the first keys).
+const SEARCH_VERSION: u32 = 1;
 
 /// The model the store keeps, when it fits these rules. One trained under
 /// other rules (other fields or comparisons) cannot score these records: it
@@ -477,17 +485,22 @@ impl Service {
     /// replaced.
     fn kept_prepared(&self, batch: &[Record]) -> Result<Vec<(u64, PreparedRecord)>> {
         use rayon::prelude::*;
-        let found: Vec<(u64, PreparedRecord, bool)> = batch
+        let found: Vec<(u64, PreparedRecord, Option<String>)> = batch
             .par_iter()
             .map(|r| match self.kept(r.prepared.as_deref()) {
-                Some(p) => (r.num, p, false),
-                None => (r.num, self.prepare_stored(r).record, true),
+                Some(p) => (r.num, p, None),
+                None => {
+                    let p = self.prepare_stored(r);
+                    (r.num, p.record, Some(p.search))
+                }
             })
             .collect();
-        if found.iter().any(|f| f.2) {
+        if found.iter().any(|f| f.2.is_some()) {
             self.store.write(|tx| {
-                for (num, p, _) in found.iter().filter(|f| f.2) {
-                    tx.set_prepared(*num, &self.encode(p))?;
+                for (num, p, search) in &found {
+                    if let Some(search) = search {
+                        tx.set_prepared(*num, &self.encode(p), search)?;
+                    }
                 }
                 Ok(())
             })?;
@@ -659,6 +672,20 @@ impl Service {
             })
             .collect();
         let record = self.preparer.from_normalized(&self.normalizer, &all);
+        let mut search = String::new();
+        for (c, n) in &all {
+            let t = self.schema.fields[*c].field_type;
+            if let Some(k) = n
+                .key
+                .as_deref()
+                .filter(|k| !k.is_empty() && t.is_searched())
+            {
+                if !search.is_empty() {
+                    search.push('\n');
+                }
+                search.push_str(k);
+            }
+        }
         let normalized = all
             .into_iter()
             .filter(|(c, _)| fields.contains_key(&self.schema.fields[*c].name))
@@ -676,7 +703,11 @@ impl Service {
                 )
             })
             .collect();
-        Prepared { normalized, record }
+        Prepared {
+            normalized,
+            record,
+            search,
+        }
     }
 
     pub(crate) fn prepare_stored(&self, r: &Record) -> Prepared {
@@ -830,6 +861,7 @@ impl Service {
             created_at: at.to_string(),
             updated_at: at.to_string(),
             prepared: Some(self.encode(&prepared.record)),
+            search: Some(prepared.search.clone()),
         }
     }
 
@@ -1177,6 +1209,7 @@ impl Service {
             rec.fields = fields.clone();
             rec.normalized = prepared.normalized.clone();
             rec.prepared = Some(self.encode(&prepared.record));
+            rec.search = Some(prepared.search.clone());
             rec.version += 1;
             rec.updated_at = now();
             tx.update_record(&rec)?;

@@ -1382,33 +1382,47 @@ impl Service {
         self.read(|tx| Ok(tx.audit_entries(f)?))
     }
 
-    /// Records holding `text` in any field (raw or normalized; the query is
-    /// normalized as a name, phone and e-mail too).
+    /// The keys `text` gives as each kind of value the schema searches
+    /// (a name, a reading, a phone number, an e-mail address, an address …),
+    /// normalized as the matcher normalizes them: spaces, width, hiragana and
+    /// katakana, variant kanji, phone and e-mail notations folded.
+    fn search_terms(&self, text: &str) -> Vec<String> {
+        let mut types: Vec<crate::record::FieldType> = Vec::new();
+        for f in &self.schema.fields {
+            if f.field_type.is_searched() && !types.contains(&f.field_type) {
+                types.push(f.field_type);
+            }
+        }
+        let mut keys: Vec<String> = Vec::new();
+        for t in types {
+            let n = self.normalizer.normalize(t, text);
+            for k in [n.key, n.value].into_iter().flatten() {
+                if k.chars().count() >= 2 && !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+        keys
+    }
+
+    /// Records that hold `text`: its normalized keys within a record's
+    /// match keys, or the text itself within a value as written. By id.
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<Record>> {
         if super::limits::is_blank(text) {
             return Err(ServiceError::Invalid("search: `q` is blank".into()));
         }
         let text = text.trim();
-        let mut queries = vec![text.to_string()];
-        for t in [
-            crate::record::FieldType::Phone,
-            crate::record::FieldType::Email,
-            crate::record::FieldType::PersonName,
-            crate::record::FieldType::CompanyName,
-        ] {
-            if let Some(v) = self.normalizer.normalize(t, text).value {
-                if !queries.contains(&v) {
-                    queries.push(v);
+        let keys = self.search_terms(text);
+        self.read(|tx| {
+            let mut out: Vec<Record> = tx.search_keys(&keys, limit)?;
+            for r in tx.search_records(text, limit)? {
+                if !out.iter().any(|o| o.num == r.num) {
+                    out.push(r);
                 }
             }
-        }
-        self.read(|tx| {
-            let mut out: Vec<Record> = Vec::new();
-            for q in &queries {
-                for r in tx.search_records(q, limit)? {
-                    if !out.iter().any(|o| o.num == r.num) {
-                        out.push(r);
-                    }
+            if let Some(r) = tx.record(text)? {
+                if !out.iter().any(|o| o.num == r.num) {
+                    out.push(r);
                 }
             }
             out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -1416,6 +1430,65 @@ impl Service {
             Ok(out)
         })
     }
+
+    /// `GET /v1/search`: the customers `text` finds, each with every
+    /// record of its entity (not only the ones that matched) and its golden
+    /// record — what a disclosure or erasure request must cover.
+    pub fn search_entities(&self, text: &str, limit: usize) -> Result<SearchResult> {
+        let found = self.search(text, limit.saturating_mul(4).max(limit))?;
+        let more = found.len() >= limit.saturating_mul(4).max(limit);
+        self.read(|tx| {
+            let mut by_entity: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for r in &found {
+                by_entity
+                    .entry(r.entity_id.clone())
+                    .or_default()
+                    .push(r.id.clone());
+            }
+            let truncated = more || by_entity.len() > limit;
+            let mut entities = Vec::new();
+            for (id, matched) in by_entity.into_iter().take(limit) {
+                let e = entity_in(tx, &id)?;
+                let members = tx.records_of_entity(&id)?;
+                let golden = golden(
+                    &self.schema,
+                    &self.rules.survivorship,
+                    &members,
+                    &e.overrides,
+                );
+                entities.push(SearchHit {
+                    entity_id: id,
+                    matched,
+                    golden,
+                    members,
+                });
+            }
+            Ok(SearchResult {
+                entities,
+                truncated,
+            })
+        })
+    }
+}
+
+/// A customer search found: the entity, the records that matched, every
+/// member and the golden record.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SearchHit {
+    pub entity_id: String,
+    /// The members that matched the query.
+    pub matched: Vec<String>,
+    pub golden: Golden,
+    /// Every record of the entity.
+    pub members: Vec<Record>,
+}
+
+/// What a customer search found.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SearchResult {
+    pub entities: Vec<SearchHit>,
+    /// More customers (or records) matched than were listed: narrow the query.
+    pub truncated: bool,
 }
 
 /// A reopening's work: the pair's rejection is forgotten; refused while

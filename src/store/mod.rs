@@ -92,6 +92,12 @@ pub struct Record {
     #[serde(skip)]
     #[schema(ignore)]
     pub prepared: Option<Vec<u8>>,
+    /// The record's match keys (normalized: spaces, width, kana and variant
+    /// kanji folded), one per line, for search; derived, never shown.
+    /// `None` on a record read back: writing it then keeps the stored keys.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub search: Option<String>,
 }
 
 /// What matching needs of a stored record: who it is, its entity, and its
@@ -456,10 +462,13 @@ pub trait Tx {
     fn entities_of(&mut self, nums: &[u64]) -> Result<Vec<(u64, String)>, StoreError>;
     /// Replace a record's prepared values (after the rules changed); not a
     /// change of the record.
-    fn set_prepared(&mut self, num: u64, prepared: &[u8]) -> Result<(), StoreError>;
+    fn set_prepared(&mut self, num: u64, prepared: &[u8], search: &str) -> Result<(), StoreError>;
     fn records_of_entity(&mut self, entity: &str) -> Result<Vec<Record>, StoreError>;
     /// Records whose any normalized or raw value contains `text`, up to `limit`.
     fn search_records(&mut self, text: &str, limit: usize) -> Result<Vec<Record>, StoreError>;
+    /// Records whose search keys hold any of `keys` (each as a substring),
+    /// by number, up to `limit`.
+    fn search_keys(&mut self, keys: &[String], limit: usize) -> Result<Vec<Record>, StoreError>;
     fn count_records(&mut self) -> Result<u64, StoreError>;
     /// Records by number, from `after` on, up to `limit` (for rebuilding the index).
     fn records_after(&mut self, after: u64, limit: usize) -> Result<Vec<Record>, StoreError>;

@@ -71,7 +71,13 @@ const NEXT_ENTITY: &str = "store.next_entity_id";
 
 /// Schema steps, oldest first. Never edit a released step: a database that
 /// already applied it would not see the change; add a step instead.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6];
+const MIGRATIONS: &[&str] = &[
+    SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7,
+];
+
+/// Each record's match keys, for search (filled when the service prepares
+/// the records again at start).
+const SCHEMA_7: &str = "ALTER TABLE records ADD COLUMN search TEXT;";
 
 /// What undoing an approval needs: the two entities as they were before its
 /// merge and as the merge left them (the service's JSON, opaque here). Gone
@@ -581,6 +587,7 @@ fn record_row(row: &Row<'_>) -> rusqlite::Result<Record> {
         created_at: row.get(7)?,
         updated_at: row.get(8)?,
         prepared: row.get(9)?,
+        search: None,
     })
 }
 
@@ -738,8 +745,9 @@ impl Tx for SqlTx<'_> {
     fn insert_record(&mut self, r: &Record) -> Result<u64, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO records \
-             (id, source, fields, normalized, entity, version, created_at, updated_at, prepared) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING num",
+             (id, source, fields, normalized, entity, version, created_at, updated_at, prepared, \
+              search) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING num",
         )?;
         stmt.query_row(
             params![
@@ -751,7 +759,8 @@ impl Tx for SqlTx<'_> {
                 r.version,
                 r.created_at,
                 r.updated_at,
-                r.prepared
+                r.prepared,
+                r.search
             ],
             |row| row.get(0),
         )
@@ -761,7 +770,8 @@ impl Tx for SqlTx<'_> {
     fn update_record(&mut self, r: &Record) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "UPDATE records SET id = ?2, source = ?3, fields = ?4, normalized = ?5, entity = ?6, \
-             version = ?7, created_at = ?8, updated_at = ?9, prepared = ?10 WHERE num = ?1",
+             version = ?7, created_at = ?8, updated_at = ?9, prepared = ?10, \
+             search = COALESCE(?11, search) WHERE num = ?1",
         )?;
         let changed = stmt
             .execute(params![
@@ -774,7 +784,8 @@ impl Tx for SqlTx<'_> {
                 r.version,
                 r.created_at,
                 r.updated_at,
-                r.prepared
+                r.prepared,
+                r.search
             ])
             .map_err(or_duplicate(|| format!("record {}", r.id)))?;
         if changed == 0 {
@@ -838,11 +849,11 @@ impl Tx for SqlTx<'_> {
         Ok(out)
     }
 
-    fn set_prepared(&mut self, num: u64, prepared: &[u8]) -> Result<(), StoreError> {
+    fn set_prepared(&mut self, num: u64, prepared: &[u8], search: &str) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("UPDATE records SET prepared = ?2 WHERE num = ?1")?;
-        if stmt.execute(params![num, prepared])? == 0 {
+            .prepare_cached("UPDATE records SET prepared = ?2, search = ?3 WHERE num = ?1")?;
+        if stmt.execute(params![num, prepared, search])? == 0 {
             return Err(missing(format!("record {num}")));
         }
         Ok(())
@@ -875,6 +886,29 @@ impl Tx for SqlTx<'_> {
                ORDER BY num LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![in_value, in_json, sql_limit(limit)], record_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn search_keys(&mut self, keys: &[String], limit: usize) -> Result<Vec<Record>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wheres: Vec<String> = (1..=keys.len())
+            .map(|i| format!(r"search LIKE ?{i} ESCAPE '\'"))
+            .collect();
+        let sql = format!(
+            "{} WHERE {} ORDER BY num LIMIT ?{}",
+            select_records!(""),
+            wheres.join(" OR "),
+            keys.len() + 1
+        );
+        let mut args: Vec<Value> = keys
+            .iter()
+            .map(|k| Value::Text(contains_pattern(k)))
+            .collect();
+        args.push(Value::Integer(sql_limit(limit)));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), record_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1568,6 +1602,7 @@ mod tests {
             created_at: AT.into(),
             updated_at: AT.into(),
             prepared: None,
+            search: None,
         }
     }
 
