@@ -6,7 +6,7 @@
 
 import { api, query, can } from './api.js';
 import { h, replace } from './dom.js';
-import { diffChars } from './diff.js';
+import { diffChars, diffWorthShowing } from './diff.js';
 import { t, label, fieldName, formatNumber, percent, dateTime } from './i18n.js';
 import { lastQueue, filtersOf } from './queue.js';
 
@@ -148,13 +148,15 @@ function decisionBar(d, pending, act) {
     h('p', { class: 'hint' }, t('proposal.shortcuts')));
 }
 
-/** Both values with what differs marked, character by character. */
+/** Both values, with what differs marked character by character where the
+ * two are alike enough for that to mean something (diff.js
+ * `diffWorthShowing`); unrelated or masked values are shown plain. */
 function diffPair(x, y) {
-  const [dx, dy] = diffChars(x || '', y || '');
-  const cell = (runs, v) => v
-    ? runs.map((r) => (r.same ? r.text : h('mark', { class: 'diff' }, r.text)))
-    : h('span', { class: 'missing' }, t('none'));
-  return [cell(dx, x), cell(dy, y)];
+  const missing = () => h('span', { class: 'missing' }, t('none'));
+  if (!diffWorthShowing(x, y)) return [x || missing(), y || missing()];
+  const [dx, dy] = diffChars(x, y);
+  const cell = (runs) => runs.map((r) => (r.same ? r.text : h('mark', { class: 'diff' }, r.text)));
+  return [cell(dx), cell(dy)];
 }
 
 function compareTable(d, a, b, choose) {
