@@ -5,7 +5,7 @@
 
 import { api, query } from './api.js';
 import { h, replace, field, select } from './dom.js';
-import { t, dateTime, pageTitle, actionName, subjectText, reasonText, detailText, actorName } from './i18n.js';
+import { t, dateTime, pageTitle, errorMessage, actionName, subjectText, reasonText, detailText, actorName } from './i18n.js';
 
 // src/store/mod.rs `AuditAction`.
 const ACTIONS = ['proposal.approve', 'proposal.reject', 'proposal.defer', 'proposal.reopen', 'proposal.assign', 'proposal.rescore',
@@ -47,6 +47,8 @@ export async function render(main, route, ctx) {
     more.disabled = true;
     try {
       setPage(await api('GET', '/v1/audit' + query({ ...f, limit: 100, cursor })));
+    } catch (e) {
+      ctx.announce(t('error', { message: errorMessage(e) }), 'error');
     } finally {
       more.disabled = false;
     }

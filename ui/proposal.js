@@ -32,7 +32,9 @@ export async function render(main, route, ctx) {
 
   async function act(verb) {
     if (busy) return;
-    if (verb === 'next') return next(d, ctx);
+    if (verb === 'next') {
+      return next(d, ctx).catch((e) => ctx.announce(t('error', { message: errorMessage(e) }), 'error'));
+    }
     if (!can('steward')) return;
     const pending = d.status === 'open' || d.status === 'deferred';
     if (verb === 'reopen' ? pending : !pending) return;

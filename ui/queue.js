@@ -65,6 +65,8 @@ export async function render(main, route, ctx) {
     more.disabled = true;
     try {
       setPage(await api('GET', '/v1/proposals' + query({ ...f, limit: 50, cursor })));
+    } catch (e) {
+      ctx.announce(t('error', { message: errorMessage(e) }), 'error');
     } finally {
       more.disabled = false;
     }
@@ -200,7 +202,8 @@ function row(p, ctx, me) {
 }
 
 function renderBulk(ctx) {
-  const min = h('input', { id: 'bulk-min', name: 'min_score', type: 'number', step: 'any', required: true, value: '2', inputMode: 'decimal' });
+  const min = h('input', { id: 'bulk-min', name: 'min_score', type: 'number', step: 'any', required: true, value: '2', inputMode: 'decimal',
+    'aria-describedby': 'numbers-help' });
   const band = select('bulk-band', [['', t('all')], ['review', label('band', 'review')], ['match', label('band', 'match')]], '');
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'bulk-submit' }, t('bulk.submit'));
   return h('form', { class: 'card bulk', 'aria-labelledby': 'bulk-h', onsubmit: async (ev) => {

@@ -505,6 +505,9 @@ async function bulkFlow(page) {
   await page.locator('dialog[open]').waitFor();
   const message = await textOf(page, '[data-testid=confirm-message]');
   check(message.includes(`${expected} 件`), `the confirmation names ${expected}: ${message}`);
+  check(message.includes('ビット以上'), `the confirmation gives the score's unit: ${message}`);
+  check((await textOf(page, 'label[for=bulk-min]')).includes('ビット'), 'the minimum score has its unit');
+  check(await page.locator('#bulk-min').getAttribute('aria-describedby') === 'numbers-help', 'the minimum score points at the help');
   await shot(page, 'bulk-confirm');
   await page.click('[data-testid=confirm-ok]');
   await expectText(page, '#status', '件を承認しました');
@@ -764,6 +767,17 @@ async function errorFlow(page) {
   await page.unroute('**/v1/proposals/counts');
   await page.click('[data-testid=error-back]');
   await heading(page, '審査キュー');
+  // A later page that does not come: said in the status line, in Japanese.
+  await page.goto(`${base}/#/audit`);
+  await heading(page, '監査ログ');
+  const more = page.locator('main button:text-is("さらに表示")');
+  await more.waitFor();
+  const later = (url) => url.pathname === '/v1/audit' && url.searchParams.has('cursor');
+  await page.route(later, (route) => route.abort('failed'));
+  await more.click();
+  await expectText(page, '#status', 'サーバーに接続できません');
+  check(await more.isEnabled(), 'the button can be tried again');
+  await page.unroute(later);
 }
 
 async function viewerFlow(page) {
