@@ -2,11 +2,13 @@
 //! `--demo` on port 0 (steward and viewer tokens made with `nayose token
 //! create` before it starts), and `tests/e2e/steward.mjs` drives headless
 //! Chromium through Playwright over every flow, checking each through the
-//! API too. Screenshots land in `target/e2e-screenshots/`.
+//! API too, and runs axe-core (WCAG 2 A/AA) on every page it screenshots:
+//! one violation fails the test. Screenshots land in
+//! `target/e2e-screenshots/`.
 //!
 //! What the run needs is installed when missing: Chromium (and a Japanese
-//! font) from Debian packages, `playwright-core` by `npm ci` from the
-//! committed lock file. Where that cannot be done the test says so and
+//! font) from Debian packages, `playwright-core` and `axe-core` by `npm ci`
+//! from the committed lock file. Where that cannot be done the test says so and
 //! passes as skipped — except under `CI=true`, where it fails: CI must
 //! never report a browser test green that did not run.
 
@@ -50,13 +52,16 @@ fn ensure_chromium() -> Ready {
 
 fn ensure_playwright(e2e: &Path) -> Ready {
     run(Command::new("node").arg("--version")).map_err(|e| format!("node is needed: {e}"))?;
-    if e2e
-        .join("node_modules/playwright-core/package.json")
-        .exists()
-    {
+    let installed = ["playwright-core", "axe-core"].iter().all(|p| {
+        e2e.join("node_modules")
+            .join(p)
+            .join("package.json")
+            .exists()
+    });
+    if installed {
         return Ok(());
     }
-    eprintln!("ui_e2e: installing playwright-core (npm ci) …");
+    eprintln!("ui_e2e: installing playwright-core and axe-core (npm ci) …");
     run(Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(e2e))

@@ -5,7 +5,7 @@
 
 import { api, session, can, setOnUnauthorized, ApiError } from './api.js';
 import { h, replace, field } from './dom.js';
-import { t, lang, setLang } from './i18n.js';
+import { t, lang, setLang, pageTitle, errorMessage } from './i18n.js';
 import * as queue from './queue.js';
 import * as proposal from './proposal.js';
 import * as entity from './entity.js';
@@ -15,9 +15,14 @@ import * as audit from './audit.js';
 const main = document.getElementById('main');
 const statusLine = document.getElementById('status');
 
-/** Say something to the steward and to screen readers (aria-live). */
-export function announce(message, kind = 'ok') {
-  statusLine.className = `status ${kind}`;
+/**
+ * Say something to the steward and to screen readers (aria-live). With
+ * `{ quiet: true }` the line is for screen readers only: the page already
+ * shows the same message where it happened (a decision's outcome), and
+ * one message is not shown twice.
+ */
+export function announce(message, kind = 'ok', { quiet = false } = {}) {
+  statusLine.className = `status ${kind}${quiet ? ' sr-only' : ''}`;
   // Cleared first so the same message twice is announced twice.
   statusLine.textContent = '';
   requestAnimationFrame(() => {
@@ -62,6 +67,7 @@ async function render() {
     cleanup = null;
   }
   document.documentElement.lang = lang();
+  // Each view sets its own title once it knows what it shows.
   document.title = t('app.title');
   renderHeader();
   if (!session.token()) {
@@ -89,16 +95,19 @@ async function render() {
     }
   } catch (e) {
     if (seq !== renderSeq) return;
-    replace(main, h('h1', {}, t('error', { message: '' }).replace(/[:：]\s*$/, '')), errorText(e));
+    document.title = pageTitle(t('title.error'));
+    replace(main, h('h1', {}, t('title.error')), errorText(e),
+      h('p', { class: 'crumbs' }, h('a', { href: '#/queue', 'data-testid': 'error-back' }, '← ' + t('error.back'))));
   }
 }
 
+/** A failed request as a paragraph in the page's language. */
 export function errorText(e) {
   if (e instanceof ApiError) {
-    if (e.status === 403) return h('p', { class: 'error' }, t('forbidden'));
-    if (e.status === 404) return h('p', { class: 'error' }, t('notfound'));
+    if (e.status === 403) return h('p', { class: 'error', 'data-testid': 'error' }, t('forbidden'));
+    if (e.status === 404) return h('p', { class: 'error', 'data-testid': 'error' }, t('notfound'));
   }
-  return h('p', { class: 'error' }, t('error', { message: e.message || String(e) }));
+  return h('p', { class: 'error', 'data-testid': 'error' }, errorMessage(e));
 }
 
 function renderHeader() {
@@ -130,6 +139,7 @@ function renderNav(current) {
 }
 
 function renderSignIn(message) {
+  document.title = pageTitle(t('signin.title'));
   document.getElementById('nav').hidden = true;
   const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' });
   const error = h('p', { class: 'error', id: 'signin-error', role: 'alert' }, message || '');
@@ -144,7 +154,7 @@ function renderSignIn(message) {
       if (!location.hash || location.hash === '#/signin') location.hash = '#/queue';
       else render();
     } catch (e) {
-      error.textContent = t('signin.failed', { message: e.message });
+      error.textContent = t('signin.failed', { message: errorMessage(e) });
       input.focus();
     }
   } },

@@ -1,14 +1,16 @@
 // The audit log, oldest first, filtered by actor, action and subject (kept
-// in the URL), paged with the API's cursor.
+// in the URL), paged with the API's cursor. Actions, subjects and the
+// reasons the server writes itself are shown in the page's language; the
+// API's names stay on the rows (data-action) and in the filter's values.
 
 import { api, query } from './api.js';
-import { h, replace, field } from './dom.js';
-import { t, dateTime } from './i18n.js';
-import { compact } from './entity.js';
+import { h, replace, field, select } from './dom.js';
+import { t, dateTime, pageTitle, errorMessage, actionName, subjectText, reasonText, detailText, actorName } from './i18n.js';
 
+// src/store/mod.rs `AuditAction`.
 const ACTIONS = ['proposal.approve', 'proposal.reject', 'proposal.defer', 'proposal.reopen', 'proposal.assign', 'proposal.rescore',
   'entity.merge', 'entity.auto_merge', 'entity.split', 'record.create', 'record.import', 'record.update',
-  'record.delete', 'record.erase', 'token.create', 'model.train', 'job.cancel', 'job.resume'];
+  'record.delete', 'record.erase', 'labels.import', 'token.create', 'model.train', 'job.cancel', 'job.resume'];
 
 export async function render(main, route, ctx) {
   const f = {
@@ -18,17 +20,18 @@ export async function render(main, route, ctx) {
   };
   const page = await api('GET', '/v1/audit' + query({ ...f, limit: 100 }));
   if (!ctx.isCurrent()) return;
+  document.title = pageTitle(t('audit.title'));
   const actor = h('input', { id: 'a-actor', name: 'actor', type: 'text', value: f.actor, autocomplete: 'off' });
-  const action = h('input', { id: 'a-action', name: 'action', type: 'text', value: f.action, autocomplete: 'off', list: 'a-actions' });
+  // An action the list does not know (a newer server's) stays choosable.
+  const known = ACTIONS.includes(f.action) || !f.action ? ACTIONS : [...ACTIONS, f.action];
+  const action = select('a-action', [['', t('audit.action.all')], ...known.map((a) => [a, actionName(a)])], f.action);
   const subject = h('input', { id: 'a-subject', name: 'subject', type: 'text', value: f.subject, autocomplete: 'off', placeholder: 'proposal:3' });
-  const datalist = h('datalist', { id: 'a-actions' }, ACTIONS.map((a) => h('option', { value: a })));
   const form = h('form', { class: 'card filters', onsubmit: (ev) => {
     ev.preventDefault();
     ctx.go('#/audit' + query({ actor: actor.value.trim(), action: action.value.trim(), subject: subject.value.trim() }));
   } },
   field(t('audit.actor'), actor),
   field(t('audit.action'), action),
-  datalist,
   field(t('audit.subject'), subject, t('audit.subject.hint')),
   h('div', { class: 'field buttons' }, h('button', { type: 'submit', class: 'primary' }, t('audit.apply'))));
 
@@ -44,6 +47,8 @@ export async function render(main, route, ctx) {
     more.disabled = true;
     try {
       setPage(await api('GET', '/v1/audit' + query({ ...f, limit: 100, cursor })));
+    } catch (e) {
+      ctx.announce(t('error', { message: errorMessage(e) }), 'error');
     } finally {
       more.disabled = false;
     }
@@ -61,16 +66,16 @@ export async function render(main, route, ctx) {
 function subjectLink(s) {
   const [kind, id] = s.split(':');
   const href = { proposal: '#/proposal/', entity: '#/entity/', record: '#/record/' }[kind];
-  return href && id ? h('a', { href: href + encodeURIComponent(id) }, s) : s;
+  return href && id ? h('a', { href: href + encodeURIComponent(id), 'data-subject': s }, subjectText(s)) : h('span', { 'data-subject': s }, subjectText(s));
 }
 
 function row(x) {
   return h('tr', { 'data-action': x.action },
     h('td', { class: 'num' }, String(x.seq)),
     h('td', { class: 'nowrap' }, dateTime(x.at)),
-    h('td', {}, x.actor),
-    h('td', {}, h('code', {}, x.action)),
-    h('td', {}, subjectLink(x.subject)),
-    h('td', {}, x.reason || ''),
-    h('td', { class: 'detail' }, h('span', { class: 'before' }, compact(x.before)), ' → ', h('span', { class: 'after' }, compact(x.after))));
+    h('td', { class: 'col-actor' }, actorName(x.actor)),
+    h('td', { class: 'col-action' }, actionName(x.action)),
+    h('td', { class: 'col-subject' }, subjectLink(x.subject)),
+    h('td', { class: 'col-reason' }, reasonText(x.reason)),
+    h('td', { class: 'detail' }, h('span', { class: 'before' }, detailText(x.before)), ' → ', h('span', { class: 'after' }, detailText(x.after))));
 }

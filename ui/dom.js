@@ -61,7 +61,13 @@ export function select(id, options, value, onchange) {
   return s;
 }
 
-/** A modal confirmation (<dialog>): resolves with the form's values, or null when cancelled. */
+/**
+ * A modal confirmation (<dialog>): resolves with the form's values, or null
+ * when cancelled. A `danger` dialog (an erasure: it cannot be undone) opens
+ * with the focus on Cancel, and Enter in one of its fields does not submit
+ * it: only a click (or Space/Enter) on the confirm button itself does.
+ * Fields marked `required` are checked by the browser before it closes.
+ */
 export function confirmDialog({ title, message, confirmLabel, cancelLabel, danger, extra }) {
   return new Promise((resolve) => {
     const ok = h('button', { type: 'submit', value: 'ok', class: danger ? 'danger' : 'primary', 'data-testid': 'confirm-ok' }, confirmLabel);
@@ -76,6 +82,11 @@ export function confirmDialog({ title, message, confirmLabel, cancelLabel, dange
     form.addEventListener('submit', () => {
       answer = Object.fromEntries(new FormData(form).entries());
     });
+    if (danger) {
+      form.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter' && ev.target instanceof HTMLInputElement) ev.preventDefault();
+      });
+    }
     cancel.addEventListener('click', () => d.close());
     d.addEventListener('close', () => {
       d.remove();
@@ -83,6 +94,6 @@ export function confirmDialog({ title, message, confirmLabel, cancelLabel, dange
     });
     document.body.appendChild(d);
     d.showModal();
-    ok.focus();
+    (danger ? cancel : ok).focus();
   });
 }

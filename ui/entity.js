@@ -5,7 +5,7 @@
 
 import { api, can } from './api.js';
 import { h, replace, field, confirmDialog } from './dom.js';
-import { t, label, fieldName, dateTime } from './i18n.js';
+import { t, label, fieldName, dateTime, pageTitle, errorMessage, historyName, detailText, actorName } from './i18n.js';
 
 const SUMMARY_FIELDS = ['company_name', 'person_name', 'phone', 'email', 'address'];
 
@@ -18,6 +18,7 @@ export async function render(main, route, ctx) {
   const asked = route.id;
   let e = await api('GET', `/v1/entities/${encodeURIComponent(asked)}`);
   if (!ctx.isCurrent()) return;
+  document.title = pageTitle(t('entity.title', { id: e.id }));
   let outcome = null;
   const draw = () => replace(main, view(e, asked, outcome, split));
 
@@ -38,11 +39,11 @@ export async function render(main, route, ctx) {
       const to = (await api('GET', `/v1/records/${encodeURIComponent(recordId)}/entity`)).entity_id;
       outcome = { text: t('entity.split.done', { id: recordId, to }), kind: 'ok', to };
     } catch (err) {
-      outcome = { text: t('error', { message: err.message }), kind: 'error' };
+      outcome = { text: t('error', { message: errorMessage(err) }), kind: 'error' };
     }
     if (!ctx.isCurrent()) return;
     draw();
-    ctx.announce(outcome.text, outcome.kind);
+    ctx.announce(outcome.text, outcome.kind, { quiet: true });
   }
   draw();
 }
@@ -89,11 +90,11 @@ function view(e, asked, outcome, split) {
       h('div', { class: 'table-wrap' }, h('table', { class: 'list history', 'data-testid': 'history' },
         h('thead', {}, h('tr', {},
           ['at', 'actor', 'action', 'detail'].map((c) => h('th', { scope: 'col' }, t(`entity.history.${c}`))))),
-        h('tbody', {}, e.history.map((x) => h('tr', {},
+        h('tbody', {}, e.history.map((x) => h('tr', { 'data-action': x.action },
           h('td', { class: 'nowrap' }, dateTime(x.at)),
-          h('td', {}, x.actor),
-          h('td', {}, x.action),
-          h('td', { class: 'detail' }, compact(x.detail)))))))),
+          h('td', {}, actorName(x.actor)),
+          h('td', {}, historyName(x.action)),
+          h('td', { class: 'detail' }, detailText(x.detail)))))))),
   ];
 }
 
@@ -104,12 +105,4 @@ export function summary(r) {
     if (v) parts.push(h('span', { class: 'part', title: fieldName(f) }, v));
   }
   return parts;
-}
-
-/** A JSON detail as one short line of text: `records: R1, R2 · into: E1`. */
-export function compact(v) {
-  if (v === null || v === undefined) return '';
-  if (typeof v !== 'object') return String(v);
-  if (Array.isArray(v)) return v.map(compact).join(', ');
-  return Object.entries(v).map(([k, x]) => `${k}: ${typeof x === 'object' && x !== null && !Array.isArray(x) ? '{' + compact(x) + '}' : compact(x)}`).join(' · ');
 }

@@ -1,31 +1,40 @@
 // One proposal: the two records side by side with their differences marked
 // character by character, the explanation as bars of weight, the merged
 // (golden) record with a choice of winner per field, and the decision
-// buttons with their keys (a/r/d/n). The outcome shows on the page and in
-// the status line at once; a stale page gets the 409's current state.
+// buttons with their keys (a/r/d/n). The outcome shows on the page, once
+// (the status line says it to screen readers only); a stale page gets the
+// 409's current state. Scores and probabilities carry their unit and point
+// at the help that says what they mean and where the bands start.
 
 import { api, query, can } from './api.js';
 import { h, replace } from './dom.js';
-import { diffChars } from './diff.js';
-import { t, label, fieldName, formatNumber, percent, dateTime } from './i18n.js';
-import { lastQueue, filtersOf } from './queue.js';
+import { diffChars, diffWorthShowing } from './diff.js';
+import { t, label, fieldName, formatNumber, percent, dateTime, pageTitle, errorMessage, bits, levelName, comparisonName } from './i18n.js';
+import { lastQueue, filtersOf, numbersHelp } from './queue.js';
 
 const KEYS = { a: 'approve', r: 'reject', d: 'defer', n: 'next' };
 
 export async function render(main, route, ctx) {
   const id = route.id;
-  let d = await api('GET', `/v1/proposals/${encodeURIComponent(id)}`);
+  let [d, model] = await Promise.all([
+    api('GET', `/v1/proposals/${encodeURIComponent(id)}`),
+    // Only for the band thresholds in the help: without a model, none.
+    api('GET', '/v1/model').catch(() => null),
+  ]);
   if (!ctx.isCurrent()) return;
+  document.title = pageTitle(t('proposal.title', { id: '#' + d.id }));
   let outcome = null; // {text, kind} shown on the page after a decision
   let busy = false;
 
   const draw = () => {
-    replace(main, view(d, outcome, act));
+    replace(main, view(d, outcome, act, model));
   };
 
   async function act(verb) {
     if (busy) return;
-    if (verb === 'next') return next(d, ctx);
+    if (verb === 'next') {
+      return next(d, ctx).catch((e) => ctx.announce(t('error', { message: errorMessage(e) }), 'error'));
+    }
     if (!can('steward')) return;
     const pending = d.status === 'open' || d.status === 'deferred';
     if (verb === 'reopen' ? pending : !pending) return;
@@ -49,7 +58,7 @@ export async function render(main, route, ctx) {
       if (e.status === 409) {
         outcome = { text: t('proposal.conflict', { status: label('status', e.current?.status || '?') }), kind: 'error' };
       } else {
-        outcome = { text: t('error', { message: e.message }), kind: 'error' };
+        outcome = { text: t('error', { message: errorMessage(e) }), kind: 'error' };
       }
     }
     try {
@@ -59,7 +68,7 @@ export async function render(main, route, ctx) {
     }
     if (!ctx.isCurrent()) return;
     draw();
-    ctx.announce(outcome.text, outcome.kind);
+    ctx.announce(outcome.text, outcome.kind, { quiet: true });
     main.querySelector('[data-action=next]')?.focus();
   }
 
@@ -97,7 +106,7 @@ function chosenWinners(main, d) {
   return winners;
 }
 
-function view(d, outcome, act) {
+function view(d, outcome, act, model) {
   const steward = can('steward');
   const pending = d.status === 'open' || d.status === 'deferred';
   const [a, b] = d.records;
@@ -107,8 +116,8 @@ function view(d, outcome, act) {
     h('p', { class: 'summary-line', 'data-testid': 'summary' },
       h('span', { class: `badge band-${d.band}` }, label('band', d.band)), ' ',
       h('span', { class: `badge status-${d.status}`, 'data-testid': 'proposal-status' }, label('status', d.status)), ' ',
-      h('span', { class: 'prob' }, percent(d.probability)), ' · ',
-      h('span', {}, `${t('queue.col.score')} ${formatNumber(d.score)}`),
+      h('span', { class: 'prob', 'data-testid': 'probability', 'aria-describedby': 'numbers-help' }, t('proposal.probability', { p: percent(d.probability) })), ' · ',
+      h('span', { 'data-testid': 'score', 'aria-describedby': 'numbers-help' }, t('proposal.score', { score: bits(d.score) })),
       d.assignee ? [' · ', t('proposal.assignee', { name: d.assignee })] : null,
       d.decided_by ? [' · ', t('proposal.decidedby', { by: d.decided_by, at: dateTime(d.decided_at) })] : null),
     outcome ? h('p', { class: `outcome ${outcome.kind}`, 'data-testid': 'outcome' }, outcome.text,
@@ -119,6 +128,7 @@ function view(d, outcome, act) {
     steward ? decisionBar(d, pending, act) : h('p', { class: 'readonly', 'data-testid': 'readonly' }, t('proposal.readonly'), ' ', nextButton(act)),
     compareTable(d, a, b, steward && pending),
     explanation(d),
+    numbersHelp(model),
   ];
 }
 
@@ -148,13 +158,15 @@ function decisionBar(d, pending, act) {
     h('p', { class: 'hint' }, t('proposal.shortcuts')));
 }
 
-/** Both values with what differs marked, character by character. */
+/** Both values, with what differs marked character by character where the
+ * two are alike enough for that to mean something (diff.js
+ * `diffWorthShowing`); unrelated or masked values are shown plain. */
 function diffPair(x, y) {
-  const [dx, dy] = diffChars(x || '', y || '');
-  const cell = (runs, v) => v
-    ? runs.map((r) => (r.same ? r.text : h('mark', { class: 'diff' }, r.text)))
-    : h('span', { class: 'missing' }, t('none'));
-  return [cell(dx, x), cell(dy, y)];
+  const missing = () => h('span', { class: 'missing' }, t('none'));
+  if (!diffWorthShowing(x, y)) return [x || missing(), y || missing()];
+  const [dx, dy] = diffChars(x, y);
+  const cell = (runs) => runs.map((r) => (r.same ? r.text : h('mark', { class: 'diff' }, r.text)));
+  return [cell(dx), cell(dy)];
 }
 
 function compareTable(d, a, b, choose) {
@@ -212,23 +224,27 @@ function explanation(d) {
   // term of the same evidence group) are named in one line, not drawn.
   const weighed = terms.filter((x) => x.weight !== 0);
   const zero = terms.filter((x) => x.weight === 0);
-  const detail = (x) => (x.comparison !== x.field ? `${x.comparison} · ${x.level}` : x.level);
-  const bar = (name, detail, w) => {
+  // Comparison names and levels in the page's language (`会社名(支店・事業所)`,
+  // `相違`); the API's labels stay on the element for programs.
+  const name = (x) => comparisonName(x.comparison, x.field);
+  const signed = (w) => (w > 0 ? '+' : '') + formatNumber(w);
+  const bar = (name, detail, w, raw) => {
     const side = w >= 0 ? 'for' : 'against';
     const fill = h('span', { class: `fill ${side}` });
     fill.style.width = `${(Math.abs(w) / max) * 50}%`;
-    return h('li', { class: `term ${side}` },
+    return h('li', { class: `term ${side}`, 'data-comparison': raw?.comparison, 'data-level': raw?.level },
       h('span', { class: 'term-name' }, name, detail ? h('span', { class: 'term-detail' }, detail) : null),
-      h('span', { class: 'track', role: 'img', 'aria-label': `${name}: ${t(`proposal.${side}`)} ${formatNumber(w)}` }, fill),
-      h('span', { class: 'term-weight num' }, (w > 0 ? '+' : '') + formatNumber(w)));
+      h('span', { class: 'track', role: 'img', 'aria-label': `${name}${detail ? ` (${detail})` : ''}: ${t(`proposal.${side}`)} ${bits(w)}` }, fill),
+      h('span', { class: 'term-weight num' }, signed(w)));
   };
   return h('section', { class: 'card explanation', 'aria-labelledby': 'explain-h' },
     h('h2', { id: 'explain-h' }, t('proposal.explanation')),
     h('p', { class: 'hint' }, t('proposal.explanation.lead')),
     h('ul', { class: 'bars', 'data-testid': 'bars' },
       ex.prior !== undefined ? bar(t('proposal.prior'), null, ex.prior) : null,
-      weighed.map((x) => bar(fieldName(x.field), detail(x), x.weight))),
+      weighed.map((x) => bar(name(x), levelName(x.level), x.weight, x))),
     zero.length ? h('p', { class: 'hint', 'data-testid': 'zero-terms' }, t('proposal.zero'), ': ',
-      zero.map((x) => `${fieldName(x.field)} (${detail(x)})`).join('、')) : null,
-    h('p', { class: 'total' }, `${t('queue.col.score')} ${formatNumber(d.score)} → ${percent(d.probability)}`));
+      zero.map((x) => `${name(x)} (${levelName(x.level)})`).join('、')) : null,
+    h('p', { class: 'total', 'data-testid': 'total', 'aria-describedby': 'numbers-help' },
+      t('proposal.total', { score: bits(d.score), p: percent(d.probability) })));
 }

@@ -4,7 +4,7 @@
 
 import { api, query, session, can } from './api.js';
 import { h, replace, field, select, confirmDialog } from './dom.js';
-import { t, label, formatNumber, percent } from './i18n.js';
+import { t, label, formatNumber, percent, pageTitle, errorMessage } from './i18n.js';
 
 const QUEUE = 'nayose.queue';
 
@@ -34,6 +34,7 @@ export async function render(main, route, ctx) {
     api('GET', '/v1/model').catch(() => null),
   ]);
   if (!ctx.isCurrent()) return;
+  document.title = pageTitle(t('queue.title'));
   const me = session.me();
 
   const countList = h('ul', { class: 'counts', 'data-testid': 'counts' },
@@ -47,7 +48,8 @@ export async function render(main, route, ctx) {
     h('caption', { class: 'sr-only' }, t('queue.title')),
     h('thead', {}, h('tr', {},
       ['id', 'records', 'score', 'probability', 'band', 'source', 'status', 'assignee', 'actions']
-        .map((c) => h('th', { scope: 'col', class: `col-${c}` }, t(`queue.col.${c}`))))),
+        .map((c) => h('th', { scope: 'col', class: `col-${c}`,
+          'aria-describedby': c === 'score' || c === 'probability' || c === 'band' ? 'numbers-help' : null }, t(`queue.col.${c}`))))),
     tbody);
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('more'));
   let cursor = null;
@@ -63,6 +65,8 @@ export async function render(main, route, ctx) {
     more.disabled = true;
     try {
       setPage(await api('GET', '/v1/proposals' + query({ ...f, limit: 50, cursor })));
+    } catch (e) {
+      ctx.announce(t('error', { message: errorMessage(e) }), 'error');
     } finally {
       more.disabled = false;
     }
@@ -77,7 +81,48 @@ export async function render(main, route, ctx) {
     model ? renderEstimates(model.labels) : null,
     filterForm,
     can('steward') ? renderBulk(ctx) : null,
-    page.items.length ? [h('div', { class: 'table-wrap card flush' }, table), more] : h('p', { class: 'empty', 'data-testid': 'queue-empty' }, t('queue.empty')));
+    page.items.length ? [h('div', { class: 'table-wrap card flush' }, table), more] : h('p', { class: 'empty', 'data-testid': 'queue-empty' }, t('queue.empty')),
+    numbersHelp(model));
+}
+
+/**
+ * The band thresholds in use, as probabilities, when the server says what
+ * they are: `GET /v1/model` carries them only when the model was
+ * calibrated on the stewards' labels (`calibrated`); otherwise they are the
+ * rules' `match_threshold` / `review_threshold`, which no route returns.
+ */
+export function bandThresholds(model) {
+  const c = model && model.calibrated;
+  if (c && Number.isFinite(c.match_threshold) && Number.isFinite(c.review_threshold)) {
+    return { match: c.match_threshold, review: c.review_threshold, labels: c.labels };
+  }
+  return null;
+}
+
+/** The weight (bits) at which the probability is `p`: log2(p / (1 − p)). */
+export function weightFor(p) {
+  return Math.log2(p / (1 - p));
+}
+
+/**
+ * What a score and a probability mean, and where the bands start: visible
+ * text (not a tooltip), so that everyone can read it; the score,
+ * probability and band columns and the proposal's figures point at it
+ * with aria-describedby.
+ */
+export function numbersHelp(model, id = 'numbers-help') {
+  const b = bandThresholds(model);
+  return h('section', { class: 'card help', 'aria-labelledby': `${id}-h`, 'data-testid': 'numbers-help' },
+    h('h2', { id: `${id}-h` }, t('numbers.title')),
+    h('div', { id },
+      h('p', {}, t('numbers.score')),
+      h('p', {}, t('numbers.probability')),
+      b
+        ? h('p', { 'data-testid': 'bands' }, t('numbers.bands', {
+          match: percent(b.match), matchScore: formatNumber(weightFor(b.match)),
+          review: percent(b.review), reviewScore: formatNumber(weightFor(b.review)),
+        }), ' ', t('numbers.bands.calibrated', { n: b.labels }))
+        : h('p', { 'data-testid': 'bands' }, t('numbers.bands.rules'))));
 }
 
 /** What the stewards' labels say about the model in use: each estimate
@@ -137,7 +182,7 @@ function row(p, ctx, me) {
         ctx.announce(t(mine ? 'queue.unassigned' : 'queue.claimed', { id: p.id, name: me.name }));
         tr.replaceWith(row(np, ctx, me));
       } catch (e) {
-        ctx.announce(t('error', { message: e.message }), 'error');
+        ctx.announce(t('error', { message: errorMessage(e) }), 'error');
         b.disabled = false;
       }
     });
@@ -157,7 +202,8 @@ function row(p, ctx, me) {
 }
 
 function renderBulk(ctx) {
-  const min = h('input', { id: 'bulk-min', name: 'min_score', type: 'number', step: 'any', required: true, value: '2', inputMode: 'decimal' });
+  const min = h('input', { id: 'bulk-min', name: 'min_score', type: 'number', step: 'any', required: true, value: '2', inputMode: 'decimal',
+    'aria-describedby': 'numbers-help' });
   const band = select('bulk-band', [['', t('all')], ['review', label('band', 'review')], ['match', label('band', 'match')]], '');
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'bulk-submit' }, t('bulk.submit'));
   return h('form', { class: 'card bulk', 'aria-labelledby': 'bulk-h', onsubmit: async (ev) => {
@@ -183,7 +229,7 @@ function renderBulk(ctx) {
       await ctx.rerender();
       ctx.announce(t('bulk.done', { n: done.approved.length, skipped: done.skipped.length }));
     } catch (e) {
-      ctx.announce(t('error', { message: e.message }), 'error');
+      ctx.announce(t('error', { message: errorMessage(e) }), 'error');
     } finally {
       submit.disabled = false;
     }

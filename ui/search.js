@@ -1,11 +1,17 @@
 // Finding a person's records (APPI disclosure and erasure requests): by
 // name, kana, phone, e-mail or address. Admins can erase a record, behind
-// a confirmation that names it.
+// a confirmation that names it, asks for the reason and starts on Cancel.
+// The count says what the table shows: it follows erasures, and a search
+// that reached its limit says there may be more.
 
 import { api, query, can } from './api.js';
 import { h, replace, field, confirmDialog } from './dom.js';
-import { t } from './i18n.js';
+import { t, pageTitle, errorMessage } from './i18n.js';
 import { summary } from './entity.js';
+
+/** The most results one search shows (the API allows more; a steward
+ * narrows the search rather than pages through a crowd). */
+export const SEARCH_LIMIT = 100;
 
 export async function render(main, route, ctx) {
   const q = route.params.get('q') || '';
@@ -17,20 +23,32 @@ export async function render(main, route, ctx) {
   } },
   field(t('search.q'), input),
   h('div', { class: 'field buttons' }, h('button', { type: 'submit', class: 'primary' }, t('search.submit'))));
+  // The query stays out of the title: titles go to the browser's
+  // history, and a query is often a person's name.
+  document.title = pageTitle(t('search.title'));
   let results = null;
   if (q.trim()) {
-    const r = await api('GET', '/v1/records' + query({ q, limit: 100 }));
+    const r = await api('GET', '/v1/records' + query({ q, limit: SEARCH_LIMIT }));
     if (!ctx.isCurrent()) return;
-    results = resultsTable(r.items, ctx);
+    // The API gives no total and no cursor for a search: a full page may
+    // have more behind it.
+    results = resultsTable(r.items, r.items.length >= SEARCH_LIMIT || Boolean(r.next_cursor), ctx);
   }
   replace(main, h('h1', {}, t('search.title')), h('p', { class: 'lead' }, t('search.lead')), form, results);
   if (!q) input.focus();
 }
 
-function resultsTable(items, ctx) {
-  if (!items.length) return h('p', { class: 'empty', 'data-testid': 'search-empty' }, t('search.empty'));
+function resultsTable(items, capped, ctx) {
+  const empty = () => h('p', { class: 'empty', 'data-testid': 'search-empty' }, t('search.empty'));
+  if (!items.length) return empty();
   const admin = can('admin');
-  const count = h('p', { class: 'result-count', 'data-testid': 'search-count' }, t('search.results', { n: items.length }));
+  const count = h('p', { class: 'result-count', 'data-testid': 'search-count' });
+  let shown = items.length;
+  const setCount = () => {
+    count.dataset.count = String(shown);
+    count.textContent = capped ? t('search.results.capped', { n: shown }) : t('search.results', { n: shown });
+  };
+  setCount();
   const rows = items.map((r) => {
     const tr = h('tr', { 'data-id': r.id },
       h('th', { scope: 'row' }, r.id),
@@ -42,27 +60,31 @@ function resultsTable(items, ctx) {
     return tr;
   });
   async function erase(r, tr) {
-    const reason = h('input', { id: 'erase-reason', name: 'reason', type: 'text', autocomplete: 'off' });
+    // Required, and not blank: an erasure answers a request, and the audit
+    // log keeps why. (`pattern` is matched against the whole value.)
+    const reason = h('input', { id: 'erase-reason', name: 'reason', type: 'text', autocomplete: 'off',
+      required: true, pattern: '.*\\S.*' });
     const ok = await confirmDialog({
       title: t('search.erase.title'),
       message: t('search.erase.confirm', { id: r.id }),
       confirmLabel: t('search.erase.ok'),
       cancelLabel: t('cancel'),
       danger: true,
-      extra: field(t('reason'), reason),
+      extra: field(t('reason.required'), reason),
     });
-    if (!ok) return;
+    if (!ok || !ok.reason || !ok.reason.trim()) return;
     try {
-      const body = {};
-      if (ok.reason && ok.reason.trim()) body.reason = ok.reason.trim();
-      await api('POST', `/v1/records/${encodeURIComponent(r.id)}/erase`, body);
+      await api('POST', `/v1/records/${encodeURIComponent(r.id)}/erase`, { reason: ok.reason.trim() });
       tr.remove();
+      shown -= 1;
+      if (shown === 0) section.replaceWith(empty());
+      else setCount();
       ctx.announce(t('search.erase.done', { id: r.id }));
     } catch (e) {
-      ctx.announce(t('error', { message: e.message }), 'error');
+      ctx.announce(t('error', { message: errorMessage(e) }), 'error');
     }
   }
-  return h('section', { class: 'card', 'aria-label': t('search.title') }, count,
+  const section = h('section', { class: 'card', 'aria-label': t('search.title') }, count,
     h('div', { class: 'table-wrap' }, h('table', { class: 'list results', 'data-testid': 'results' },
       h('thead', {}, h('tr', {},
         h('th', { scope: 'col' }, t('entity.member.id')),
@@ -71,4 +93,5 @@ function resultsTable(items, ctx) {
         h('th', { scope: 'col' }, t('search.entity')),
         admin ? h('th', { scope: 'col' }, t('queue.col.actions')) : null)),
       h('tbody', {}, rows))));
+  return section;
 }

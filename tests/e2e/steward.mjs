@@ -4,15 +4,17 @@
 //
 // BASE_URL is a `nayose serve --demo` started for this run (tests/ui_e2e.rs
 // does that). Each flow is done through the page, then checked through the
-// API with the same token. Screenshots go to $E2E_SCREENSHOTS (default
-// target/e2e-screenshots). Exits non-zero with a message naming the flow and
-// the check that failed.
+// API with the same token. Every page the run visits is screenshotted to
+// $E2E_SCREENSHOTS (default target/e2e-screenshots) and checked by axe-core
+// (WCAG 2.0/2.1 A and AA): one violation fails the run. Exits non-zero with
+// a message naming the flow and the check that failed.
 
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { diffChars } from '../../ui/diff.js';
+import { diffChars, similarity, diffWorthShowing, DIFF_MIN_SIMILARITY } from '../../ui/diff.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [base, ADMIN, STEWARD, VIEWER] = process.argv.slice(2);
@@ -77,8 +79,65 @@ async function heading(page, text) {
   await expectText(page, 'main h1', text);
 }
 
+// axe-core, evaluated in the page through the DevTools protocol (the page's
+// CSP forbids inline scripts, and rightly: the check must not loosen it).
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const axed = [];
+
+/** axe-core on the page as it is now: 0 violations, or the run fails. */
+async function a11y(page, name) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+  }, AXE_TAGS);
+  check(violations.length === 0, `axe-core on ${name}: ${JSON.stringify(violations, null, 1)}`);
+  axed.push(name);
+}
+
+/** axe-core itself: a picture without a text alternative must be found,
+ * or a run of 0 violations would prove nothing. */
+async function axeCanFail(page) {
+  flow = 'axe-core finds a violation';
+  await page.evaluate(() => {
+    const img = document.createElement('img');
+    img.id = 'axe-probe';
+    img.src = '/ui/favicon.svg';
+    document.body.appendChild(img);
+  });
+  let found = '';
+  try {
+    await a11y(page, 'probe');
+  } catch (e) {
+    found = String(e.message);
+  }
+  await page.evaluate(() => document.getElementById('axe-probe').remove());
+  check(found.includes('image-alt') && found.includes('#axe-probe'), `axe-core did not report the probe: ${found || 'no violation'}`);
+}
+
+/** A screenshot of the page, and axe-core on it. */
 async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  await a11y(page, name);
+}
+
+/** The tab's title, once the page has set it. */
+async function expectTitle(page, title) {
+  await eventually(async () => {
+    const now = await page.title();
+    check(now === title, `document.title should be ${JSON.stringify(title)}, is ${JSON.stringify(now)}`);
+  });
+}
+
+/** A number as the page writes it in Japanese (2 decimals). */
+function ja2(n) {
+  return Number(n).toLocaleString('ja-JP', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+/** A probability as the page writes it in Japanese. */
+function jaPercent(p) {
+  return (p * 100).toLocaleString('ja-JP', { maximumFractionDigits: 1 }) + '%';
 }
 
 async function signIn(page, token, name) {
@@ -108,6 +167,41 @@ function unitDiff() {
   check(a.length === 0 && changed(b).join() === 'x', 'empty side');
   [a, b] = diffChars('𠮷野家', '吉野家');
   check(changed(a).join() === '𠮷' && changed(b).join() === '吉', 'a surrogate pair is one character');
+  // When a character diff means something: edit similarity over code points.
+  check(similarity('abc', 'abc') === 1, 'equal values are 1');
+  check(Math.abs(similarity('kitten', 'sitting') - (1 - 3 / 7)) < 1e-12, `kitten/sitting: ${similarity('kitten', 'sitting')}`);
+  check(similarity('𠮷野家', '吉野家') === 1 - 1 / 3, 'a surrogate pair counts once');
+  check(similarity('', 'x') === 0 && similarity('', '') === 1, 'empty sides');
+  check(DIFF_MIN_SIMILARITY === 0.5, 'the rule is 0.5');
+  check(!diffWorthShowing('rkinoshita759', 'toshio.ueda89'), 'unrelated e-mail local parts are shown plain');
+  check(!diffWorthShowing('岡山事業所', '四国支社'), 'unrelated branches are shown plain');
+  check(diffWorthShowing('髙橋悠真', '高橋悠真'), 'a variant kanji is marked');
+  check(diffWorthShowing('(株)ABC商事', '株式会社ABC商事'), 'a legal form written two ways is marked');
+  check(diffWorthShowing('abcd', 'abxy') && !diffWorthShowing('abcd', 'axyz'), 'the threshold is inclusive at 0.5');
+  check(!diffWorthShowing('山＊＊＊', '山＊＊＊＊'), 'masked values are never marked');
+  check(!diffWorthShowing('', 'x') && !diffWorthShowing(null, 'x'), 'a missing side is not marked');
+}
+
+/** Every compared row of a proposal page: marks only where the two values
+ * are alike enough (diff.js), never on a masked value. Returns how many rows
+ * were marked and how many shown plain although they differ. */
+async function checkDiffMarks(page, d) {
+  let marked = 0;
+  let plain = 0;
+  for (const f of d.fields) {
+    const [va, vb] = f.values;
+    // The compared values' marks (the raw values below them have their own).
+    const n = await page.locator(`[data-testid=compare] tr[data-field="${f.field}"] td.value mark.diff`)
+      .evaluateAll((marks) => marks.filter((m) => !m.closest('.raw')).length);
+    const should = va !== vb && diffWorthShowing(va, vb);
+    check(should ? n > 0 : n === 0, `${f.field}: ${JSON.stringify(va)} / ${JSON.stringify(vb)} (similarity ${similarity(va, vb).toFixed(2)}) has ${n} marks`);
+    if (should) marked += 1;
+    else if (va && vb && va !== vb) plain += 1;
+  }
+  const onMask = await page.locator('[data-testid=compare] td.value').evaluateAll((cells) =>
+    cells.filter((c) => c.querySelector('mark') && c.textContent.includes('＊')).length);
+  check(onMask === 0, `${onMask} cells mark a masked value`);
+  return { marked, plain };
 }
 
 async function headers() {
@@ -128,12 +222,17 @@ async function signInFlow(page) {
   await page.locator('#token').waitFor();
   check(await page.locator('label[for=token]').count() === 1, 'the token field has a label');
   check(!(await page.locator('#signout').isVisible()), 'no sign-out button before signing in');
+  await expectTitle(page, 'サインイン — 名寄せ');
   await page.fill('#token', 'nyt_not_a_token');
   await page.click('form.signin button[type=submit]');
-  await expectText(page, '#signin-error', 'サインインできません');
+  await expectText(page, '#signin-error', 'サインインできません: API トークンが正しくないか、無効になっています。');
+  const said = await textOf(page, '#signin-error');
+  check(!/[a-z]{3,}/.test(said), `the sign-in error is all Japanese: ${said}`);
+  await shot(page, 'signin-error');
   await page.fill('#token', STEWARD);
   await page.click('form.signin button[type=submit]');
   await heading(page, '審査キュー');
+  await expectTitle(page, '審査キュー — 名寄せ');
   check((await textOf(page, '[data-testid=who]')) === 'stella', 'the header names the steward');
   const stored = await page.evaluate(() => [sessionStorage.getItem('nayose.token'), document.cookie, localStorage.getItem('nayose.token')]);
   check(stored[0] === STEWARD && stored[1] === '' && stored[2] === null, 'the token is in sessionStorage only');
@@ -160,6 +259,25 @@ async function queueFlow(page) {
     check(first === api1.items[0].id, `first row ${first}, API ${api1.items[0].id}`);
   });
   check(!(await page.locator('main button:text-is("さらに表示")').isVisible()) || api1.next_cursor, '"more" only when there is more');
+  // What the numbers mean: units in the headings, visible help that the
+  // score and probability columns point at, and the band thresholds.
+  await expectText(page, '[data-testid=queue] th.col-score', 'ビット');
+  for (const col of ['score', 'probability']) {
+    const ref = await page.locator(`[data-testid=queue] th.col-${col}`).getAttribute('aria-describedby');
+    check(ref && (await page.locator(`#${ref}`).count()) === 1, `th.col-${col} is described by #${ref}`);
+    check((await textOf(page, `#${ref}`)).includes('log2'), `#${ref} explains the score`);
+  }
+  check(await page.locator('[data-testid=numbers-help]').isVisible(), 'the help is visible text');
+  const bandsText = await textOf(page, '[data-testid=bands]');
+  if (model.calibrated) {
+    const c = model.calibrated;
+    check(bandsText.includes(jaPercent(c.match_threshold)) && bandsText.includes(jaPercent(c.review_threshold)), `bands: ${bandsText}`);
+    check(bandsText.includes(ja2(Math.log2(c.match_threshold / (1 - c.match_threshold)))), `match threshold in bits: ${bandsText}`);
+  } else {
+    // GET /v1/model says nothing of the rules' thresholds: the page says so
+    // rather than guess.
+    check(bandsText.includes('match_threshold') && bandsText.includes('review_threshold'), `bands (rules): ${bandsText}`);
+  }
   await shot(page, 'queue');
   // Filters: band and order.
   await page.selectOption('#f-band', 'review');
@@ -221,10 +339,13 @@ async function approveFlow(page) {
   const [a, b] = d.records;
   await page.goto(`${base}/#/proposal/${d.id}`);
   await heading(page, `提案 #${d.id}`);
-  check(await page.locator('mark.diff').count() > 0, 'differences are marked');
+  await expectTitle(page, `提案 #${d.id} — 名寄せ`);
+  await checkDiffMarks(page, d);
   const bars = await page.locator('[data-testid=bars] li').count();
   const weighed = d.explanation.terms.filter((x) => x.weight !== 0).length;
   check(bars === weighed + 1, `one bar per weighing term and the prior: ${bars}, expected ${weighed + 1}`);
+  await numbersOnProposal(page, d);
+  await levelsInJapanese(page, d);
   for (const key of ['A', 'R', 'D', 'N']) {
     check(await page.locator(`.decision button kbd:text-is("${key}")`).count() === 1, `the ${key} shortcut is shown`);
   }
@@ -238,6 +359,7 @@ async function approveFlow(page) {
   await expectText(page, '[data-testid=outcome]', '承認しました');
   await expectText(page, '#status', '承認しました');
   await expectText(page, '[data-testid=proposal-status]', '承認済み');
+  await outcomeShownOnce(page, '承認しました');
   check(await page.locator('.decision button[data-action=approve]').count() === 0, 'no approve button once decided');
   // Through the API: approved, and the steward's winner is the golden value.
   const after = await ok('GET', `/v1/proposals/${d.id}`, STEWARD);
@@ -249,6 +371,81 @@ async function approveFlow(page) {
   const g = e.golden[f.field];
   check(g.record_id === b.id && g.rule === 'manual' && g.value === f.values[1], `golden ${f.field}: ${JSON.stringify(g)}`);
   return { entity: xa.entity_id, a: a.id, b: b.id, approved: d.id };
+}
+
+/** The score and probability with their units, pointing at the help. */
+async function numbersOnProposal(page, d) {
+  await expectText(page, '[data-testid=score]', `スコア ${ja2(d.score)} ビット`);
+  await expectText(page, '[data-testid=probability]', `確率 ${jaPercent(d.probability)}`);
+  for (const el of ['score', 'probability', 'total']) {
+    const ref = await page.locator(`[data-testid=${el}]`).getAttribute('aria-describedby');
+    check(ref && (await page.locator(`#${ref}`).count()) === 1, `[data-testid=${el}] is described by #${ref}`);
+    check((await textOf(page, `#${ref}`)).includes('ビット'), `#${ref} says what a bit is`);
+  }
+  await expectText(page, '[data-testid=total]', `スコア ${ja2(d.score)} ビット`);
+  await expectText(page, '[data-testid=total]', jaPercent(d.probability));
+  check(await page.locator('[data-testid=numbers-help]').isVisible(), 'the help is visible on the proposal');
+}
+
+// What the page must say for each level label of src/matching/compare.rs.
+const LEVELS_JA = {
+  exact: '一致', close: '近い', similar: '似ている', different: '相違', same: '同じ', one_sided: '片方のみ',
+  missing: '片方または両方が空', given_only: '名のみ一致', surname_only: '姓のみ一致', same_town: '町域まで一致',
+  same_city: '市区町村まで一致', same_prefecture: '都道府県のみ一致', same_block: '番地まで一致',
+};
+
+/** Explanation levels and comparison names in Japanese, not the API's labels. */
+async function levelsInJapanese(page, d) {
+  const terms = await page.locator('[data-testid=bars] li[data-level]').evaluateAll((lis) => lis.map((li) => ({
+    level: li.dataset.level, comparison: li.dataset.comparison,
+    name: li.querySelector('.term-name').firstChild.textContent, detail: li.querySelector('.term-detail').textContent,
+  })));
+  check(terms.length === d.explanation.terms.filter((x) => x.weight !== 0).length, 'every weighing term has its level');
+  for (const x of terms) {
+    check(x.detail !== x.level && !/[a-z]{2,}/.test(x.detail), `level ${x.level} shown as ${JSON.stringify(x.detail)}`);
+    if (LEVELS_JA[x.level]) check(x.detail === LEVELS_JA[x.level], `level ${x.level}: ${x.detail}, expected ${LEVELS_JA[x.level]}`);
+    check(!x.name.includes(':') && !/(branch|legal_form)/.test(x.name), `comparison ${x.comparison} shown as ${x.name}`);
+  }
+  const zero = await page.locator('[data-testid=zero-terms]').count() ? await textOf(page, '[data-testid=zero-terms]') : '';
+  check(!/[a-z]{2,}/.test(zero), `weightless terms in Japanese: ${zero}`);
+}
+
+/** A decision's outcome is on the page once: the status line says it to
+ * screen readers only (visually hidden), not a second time on screen. */
+async function outcomeShownOnce(page, needle) {
+  check((await textOf(page, '[data-testid=outcome]')).includes(needle), 'the outcome is on the page');
+  await eventually(async () => check((await textOf(page, '#status')).includes(needle), 'the status line says it'));
+  const box = await page.locator('#status').boundingBox();
+  check(box && box.width <= 1 && box.height <= 1, `the status line is not shown a second time: ${JSON.stringify(box)}`);
+  const visible = await page.evaluate((t) => [...document.querySelectorAll('body *')]
+    .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.includes(t)))
+    .filter((el) => { const r = el.getBoundingClientRect(); return r.width > 1 && r.height > 1; }).length, needle);
+  check(visible === 1, `the outcome "${needle}" is shown ${visible} times`);
+}
+
+/** Marks where values are alike, plain text where they are not: on a
+ * proposal with an unrelated pair of values and one with a close pair. */
+async function diffFlow(page) {
+  flow = 'character diff only where it means something';
+  const list = await ok('GET', '/v1/proposals?status=open&sort=uncertainty&limit=100', STEWARD);
+  const differing = (d) => d.fields.filter((f) => f.values[0] && f.values[1] && f.values[0] !== f.values[1]);
+  let plain = null;
+  let marked = null;
+  for (const p of list.items) {
+    if (plain && marked) break;
+    const d = await ok('GET', `/v1/proposals/${p.id}`, STEWARD);
+    if (!plain && differing(d).some((f) => !diffWorthShowing(...f.values))) plain = d;
+    if (!marked && differing(d).some((f) => diffWorthShowing(...f.values))) marked = d;
+  }
+  check(plain && marked, 'the demo has open proposals with unrelated and with close values');
+  for (const d of [plain, marked]) {
+    await page.goto(`${base}/#/proposal/${d.id}`);
+    await heading(page, `提案 #${d.id}`);
+    await page.locator('[data-testid=compare]').waitFor();
+    const n = await checkDiffMarks(page, d);
+    check(d === plain ? n.plain > 0 : n.marked > 0, `proposal ${d.id}: ${JSON.stringify(n)}`);
+  }
+  await shot(page, 'proposal-diff');
 }
 
 async function rejectFlow(page, approved) {
@@ -308,6 +505,9 @@ async function bulkFlow(page) {
   await page.locator('dialog[open]').waitFor();
   const message = await textOf(page, '[data-testid=confirm-message]');
   check(message.includes(`${expected} 件`), `the confirmation names ${expected}: ${message}`);
+  check(message.includes('ビット以上'), `the confirmation gives the score's unit: ${message}`);
+  check((await textOf(page, 'label[for=bulk-min]')).includes('ビット'), 'the minimum score has its unit');
+  check(await page.locator('#bulk-min').getAttribute('aria-describedby') === 'numbers-help', 'the minimum score points at the help');
   await shot(page, 'bulk-confirm');
   await page.click('[data-testid=confirm-ok]');
   await expectText(page, '#status', '件を承認しました');
@@ -323,19 +523,32 @@ async function bulkFlow(page) {
   check(shown.includes(`${mine.length} 件を承認しました`), `status says how many: ${shown}`);
 }
 
-async function splitFlow(page, { entity, a, b }) {
+async function splitFlow(page, { entity, a, b, approved }) {
   flow = 'split (entity page)';
   await page.goto(`${base}/#/entity/${entity}`);
   await heading(page, entity);
+  await expectTitle(page, `エンティティ ${entity} — 名寄せ`);
   await page.locator(`[data-testid=members] tr[data-id="${b}"]`).waitFor();
   check(await page.locator('[data-testid=golden] [data-rule=manual]').count() >= 1, 'the manual choice shows as such');
   check(await page.locator('[data-testid=history] tbody tr').count() >= 1, 'history is listed');
+  // History in Japanese: actions and details (`because: proposal 7` → `理由: 提案 7`).
+  const hist = await page.locator('[data-testid=history] tbody tr').evaluateAll((rows) => rows.map((r) => ({
+    action: r.dataset.action, who: r.children[1].textContent, what: r.children[2].textContent, detail: r.children[3].textContent })));
+  check(hist.some((x) => x.action === 'created' && x.who === 'システム'), `the import's "system" in Japanese: ${JSON.stringify(hist)}`);
+  const HIST_JA = { created: '作成', auto_merge: '自動統合', merge: '統合', split: '分離', member_deleted: 'メンバーの削除', member_erased: 'メンバーの消去' };
+  for (const x of hist) {
+    check(HIST_JA[x.action] && x.what === HIST_JA[x.action], `history action ${x.action} shown as ${x.what}`);
+    check(!/\b(because|merged|into|records?|from|to|job|matched|score)\s*:/.test(x.detail), `history detail in Japanese: ${x.detail}`);
+  }
+  const merge = hist.find((x) => x.action === 'merge');
+  check(merge && merge.detail.includes(`理由: 提案 ${approved}`), `the merge says which proposal: ${merge && merge.detail}`);
   await shot(page, 'entity');
   await page.click(`[data-testid=members] tr[data-id="${b}"] button[data-action=split]`);
   await page.locator('dialog[open]').waitFor();
   await page.fill('#split-reason', '別の顧客');
   await page.click('[data-testid=confirm-ok]');
   await expectText(page, '[data-testid=outcome]', '分離しました');
+  await outcomeShownOnce(page, '分離しました');
   check(await page.locator(`[data-testid=members] tr[data-id="${b}"]`).count() === 0, 'the member is gone from the list');
   const xa = await ok('GET', `/v1/records/${a}/entity`, STEWARD);
   const xb = await ok('GET', `/v1/records/${b}/entity`, STEWARD);
@@ -346,14 +559,51 @@ async function auditFlow(page) {
   flow = 'audit';
   await page.click('#nav a[href="#/audit"]');
   await heading(page, '監査ログ');
-  await page.fill('#a-action', 'proposal.reject');
+  await expectTitle(page, '監査ログ — 名寄せ');
+  check((await textOf(page, '#a-action option[value="record.import"]')) === 'レコード取込', 'the action filter is in Japanese');
+  await page.selectOption('#a-action', 'proposal.reject');
   await page.click('form.filters button[type=submit]');
   const api1 = await ok('GET', '/v1/audit?action=proposal.reject&limit=100', STEWARD);
   await eventually(async () => {
     const actions = await page.locator('[data-testid=audit] tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.action));
     check(actions.length === api1.items.length && actions.every((x) => x === 'proposal.reject'), `audit rows ${actions}`);
   });
-  await page.fill('#a-action', '');
+  // Actions, subjects and the server's own reasons in Japanese.
+  const rejectRow = page.locator('[data-testid=audit] tbody tr').first();
+  check((await rejectRow.locator('.col-action').textContent()) === '提案の却下', 'proposal.reject → 提案の却下');
+  const subj = api1.items[0].subject;
+  check((await rejectRow.locator('.col-subject').textContent()) === `提案 ${subj.split(':')[1]}`, `subject ${subj} in Japanese`);
+  await page.selectOption('#a-action', 'record.import');
+  await page.click('form.filters button[type=submit]');
+  const imports = await ok('GET', '/v1/audit?action=record.import&limit=100', STEWARD);
+  check(imports.items.length > 0 && imports.items[0].subject.startsWith('job:'), `the demo import is audited: ${JSON.stringify(imports.items[0]?.subject)}`);
+  await eventually(async () => {
+    const subjects = await page.locator('[data-testid=audit] tbody tr .col-subject').allTextContents();
+    check(subjects.length === imports.items.length && subjects[0] === `ジョブ ${imports.items[0].subject.slice(4)}`, `import subjects: ${subjects.slice(0, 2)}`);
+    const actions = await page.locator('[data-testid=audit] tbody tr .col-action').allTextContents();
+    check(actions.every((x) => x === 'レコード取込'), `record.import → レコード取込: ${actions.slice(0, 2)}`);
+  });
+  // The server's own reasons: a merge by the import, a merge by a proposal.
+  const reasonOf = (seq) => page.locator(`[data-testid=audit] tbody tr:has(td.num:text-is("${seq}")) .col-reason`).textContent();
+  await page.selectOption('#a-action', 'entity.merge');
+  await page.click('form.filters button[type=submit]');
+  const byImport = (await ok('GET', '/v1/audit?action=entity.merge&limit=100', STEWARD)).items
+    .find((x) => /^import \S+$/.test(x.reason || ''));
+  check(byImport, 'a merge by the import is audited');
+  await eventually(async () => {
+    const reason = await reasonOf(byImport.seq);
+    check(reason === `取込ジョブ ${byImport.reason.split(' ')[1]}`, `reason ${byImport.reason} shown as ${reason}`);
+  });
+  await page.fill('#a-actor', 'stella');
+  await page.click('form.filters button[type=submit]');
+  const byProposal = (await ok('GET', '/v1/audit?action=entity.merge&actor=stella&limit=100', STEWARD)).items
+    .find((x) => /^proposal \d+$/.test(x.reason || ''));
+  check(byProposal, 'a merge by a proposal is audited');
+  await eventually(async () => {
+    const reason = await reasonOf(byProposal.seq);
+    check(reason === `提案 ${byProposal.reason.split(' ')[1]}`, `reason ${byProposal.reason} shown as ${reason}`);
+  });
+  await page.selectOption('#a-action', '');
   await page.fill('#a-actor', 'stella');
   await page.click('form.filters button[type=submit]');
   await eventually(async () => check(page.url().includes('actor=stella'), 'filter in the URL'));
@@ -365,12 +615,32 @@ async function englishFlow(page) {
   flow = 'English switch';
   await page.click('#lang');
   await heading(page, 'Audit log');
+  await expectTitle(page, 'Audit log — nayose');
   check(await page.evaluate(() => document.documentElement.lang) === 'en', 'html lang=en');
+  await eventually(async () => {
+    const actions = await page.locator('[data-testid=audit] tbody tr .col-action').allTextContents();
+    check(actions.length > 0 && actions.every((x) => /^[a-z -]+$/.test(x)), `English action names: ${actions.slice(0, 3)}`);
+  });
   await expectText(page, '#nav', 'Review queue');
   await page.click('#nav a[href="#/queue"]');
   await heading(page, 'Review queue');
+  await expectTitle(page, 'Review queue — nayose');
   await expectText(page, 'thead', 'Probability');
+  await expectText(page, 'thead', 'Score (bits)');
+  await expectText(page, '[data-testid=numbers-help]', 'log2');
   await shot(page, 'queue-en');
+  // A proposal in English: levels in English words too.
+  const one = (await ok('GET', '/v1/proposals?status=open&limit=1', STEWARD)).items[0];
+  if (one) {
+    await page.goto(`${base}/#/proposal/${one.id}`);
+    await heading(page, `Proposal #${one.id}`);
+    await expectText(page, '[data-testid=score]', 'bits');
+    const shown = await page.locator('[data-testid=bars] li[data-level] .term-detail').allTextContents();
+    check(shown.length > 0 && !shown.some((x) => /[぀-ヿ]/.test(x)), `English levels: ${shown}`);
+    await shot(page, 'proposal-en');
+    await page.click('#nav a[href="#/queue"]');
+    await heading(page, 'Review queue');
+  }
   await page.click('#lang');
   await heading(page, '審査キュー');
   check(await page.evaluate(() => document.documentElement.lang) === 'ja', 'html lang=ja');
@@ -394,16 +664,120 @@ async function searchEraseFlow(page) {
   await page.click('form[role=search] button[type=submit]');
   await eventually(async () => check(new URLSearchParams(page.url().split('?')[1]).get('q') === name, 'the query is in the URL'));
   await page.locator('[data-testid=results] tr[data-id="R0000123"]').waitFor();
+  await expectTitle(page, 'レコード検索 — 名寄せ');
+  const rowsNow = () => page.locator('[data-testid=results] tbody tr').count();
+  const before = (await ok('GET', `/v1/records?q=${encodeURIComponent(name)}&limit=100`, ADMIN)).items.length;
+  check(before < 100, `a name finds a few records: ${before}`);
+  await eventually(async () => {
+    check(await rowsNow() === before, `rows shown: ${await rowsNow()}, API ${before}`);
+    check(await page.locator('[data-testid=search-count]').getAttribute('data-count') === String(before), 'the count is the rows shown');
+  });
+  await expectText(page, '[data-testid=search-count]', `${before} 件`);
   await shot(page, 'search');
-  await page.click('[data-testid=results] tr[data-id="R0000123"] button[data-action=erase]');
+  const erase = '[data-testid=results] tr[data-id="R0000123"] button[data-action=erase]';
+  // The dialog starts on Cancel: Enter there cancels, and erases nothing.
+  await page.click(erase);
   await page.locator('dialog[open]').waitFor();
   const message = await textOf(page, '[data-testid=confirm-message]');
   check(message.includes('R0000123') && message.includes('取り消せません'), `the confirmation names the record: ${message}`);
+  check(await page.evaluate(() => document.activeElement?.dataset.testid) === 'confirm-cancel', 'the focus starts on Cancel');
+  await shot(page, 'erase-dialog');
+  await page.keyboard.press('Enter');
+  await page.locator('dialog[open]').waitFor({ state: 'detached' });
+  check((await api('GET', '/v1/records/R0000123', ADMIN)).status === 200, 'Enter on the dialog did not erase');
+  check(await rowsNow() === before, 'the row is still listed');
+  // The reason is required, and blank is not a reason; Enter in it does not erase either.
+  await page.click(erase);
+  await page.locator('dialog[open]').waitFor();
+  check(await page.locator('#erase-reason[required]').count() === 1, 'the reason is required');
+  await page.click('[data-testid=confirm-ok]');
+  check(await page.locator('dialog[open]').count() === 1 && await page.locator('#erase-reason:invalid').count() === 1, 'no reason: the dialog stays');
+  await page.fill('#erase-reason', '   ');
+  await page.click('[data-testid=confirm-ok]');
+  check(await page.locator('dialog[open]').count() === 1, 'a blank reason: the dialog stays');
+  await page.fill('#erase-reason', '本人からの消去請求 REQ-1');
+  await page.press('#erase-reason', 'Enter');
+  check(await page.locator('dialog[open]').count() === 1, 'Enter in the reason does not erase');
+  check((await api('GET', '/v1/records/R0000123', ADMIN)).status === 200, 'nothing erased yet');
   await page.click('[data-testid=confirm-ok]');
   await expectText(page, '#status', 'R0000123 を消去しました');
   check(await page.locator('[data-testid=results] tr[data-id="R0000123"]').count() === 0, 'the row is gone');
   const r = await api('GET', '/v1/records/R0000123', ADMIN);
   check(r.status === 404, `GET the erased record: ${r.status}`);
+  const erased = (await ok('GET', '/v1/audit?action=record.erase&limit=100', ADMIN)).items;
+  check(erased.some((x) => x.reason === '本人からの消去請求 REQ-1'), `the reason is in the audit log: ${JSON.stringify(erased.map((x) => x.reason))}`);
+  // The count follows: the rows left, or the empty message when none is.
+  const left = await rowsNow();
+  check(left === before - 1, `rows after the erasure: ${left}`);
+  if (left === 0) {
+    await page.locator('[data-testid=search-empty]').waitFor();
+    check(await page.locator('[data-testid=search-count]').count() === 0, 'no count over an empty table');
+  } else {
+    check(await page.locator('[data-testid=search-count]').getAttribute('data-count') === String(left), 'the count is the rows left');
+    await expectText(page, '[data-testid=search-count]', `${left} 件`);
+  }
+  await shot(page, 'search-after-erase');
+
+  flow = 'search at its limit';
+  // A query that fills the page: the count says there may be more.
+  let full = null;
+  for (const q of ['@', '-', '株式会社', '市', '区', '0']) {
+    const found = await ok('GET', `/v1/records?q=${encodeURIComponent(q)}&limit=100`, ADMIN);
+    if (found.items.length === 100) { full = q; break; }
+  }
+  check(full, 'some query finds 100 records in the demo');
+  await page.fill('#search-q', full);
+  await page.click('form[role=search] button[type=submit]');
+  await expectText(page, '[data-testid=search-count]', '100 件以上');
+  check(await page.locator('[data-testid=results] tbody tr').count() === 100, '100 rows shown');
+}
+
+/** Error pages: in Japanese whatever the server said, with a way back. */
+async function errorFlow(page) {
+  flow = 'error pages';
+  // Not found (a real 404 from the API).
+  await page.goto(`${base}/#/proposal/99999999`);
+  await heading(page, 'エラー');
+  await expectTitle(page, 'エラー — 名寄せ');
+  await expectText(page, '[data-testid=error]', '見つかりません');
+  await shot(page, 'error-404');
+  await page.click('[data-testid=error-back]');
+  await heading(page, '審査キュー');
+  // A refusal the server words in English (400 invalid_request: q is too long).
+  await page.goto(`${base}/#/search?q=${'あ'.repeat(201)}`);
+  await heading(page, 'エラー');
+  await expectText(page, '[data-testid=error]', '入力内容が正しくありません');
+  check(!/[a-z]{3,}/.test(await textOf(page, '[data-testid=error]')), 'no English from the server');
+  // An error code the page maps (503 no_model), whatever the message.
+  await page.route('**/v1/proposals/counts', (route) => route.fulfill({
+    status: 503, contentType: 'application/json',
+    body: JSON.stringify({ error: { code: 'no_model', message: 'matching needs a model and there is none yet' } }) }));
+  await page.goto(`${base}/#/queue?status=open`);
+  await heading(page, 'エラー');
+  await expectText(page, '[data-testid=error]', '照合モデルがまだありません');
+  check(!(await textOf(page, 'main')).includes('matching needs'), 'the server\'s English message is not shown');
+  await page.unroute('**/v1/proposals/counts');
+  // No answer at all (`Failed to fetch`).
+  await page.route('**/v1/proposals/counts', (route) => route.abort('failed'));
+  await page.goto(`${base}/#/queue?status=deferred`);
+  await heading(page, 'エラー');
+  await expectText(page, '[data-testid=error]', 'サーバーに接続できません');
+  check(!(await textOf(page, 'main')).includes('Failed to fetch'), 'no "Failed to fetch"');
+  await shot(page, 'error-network');
+  await page.unroute('**/v1/proposals/counts');
+  await page.click('[data-testid=error-back]');
+  await heading(page, '審査キュー');
+  // A later page that does not come: said in the status line, in Japanese.
+  await page.goto(`${base}/#/audit`);
+  await heading(page, '監査ログ');
+  const more = page.locator('main button:text-is("さらに表示")');
+  await more.waitFor();
+  const later = (url) => url.pathname === '/v1/audit' && url.searchParams.has('cursor');
+  await page.route(later, (route) => route.abort('failed'));
+  await more.click();
+  await expectText(page, '#status', 'サーバーに接続できません');
+  check(await more.isEnabled(), 'the button can be tried again');
+  await page.unroute(later);
 }
 
 async function viewerFlow(page) {
@@ -421,6 +795,7 @@ async function viewerFlow(page) {
   await page.locator('[data-testid=readonly]').waitFor();
   const table = await textOf(page, '[data-testid=compare]');
   check(table.includes('＊'), 'personal data is masked');
+  await checkDiffMarks(page, await ok('GET', `/v1/proposals/${first}`, VIEWER));
   check(await page.locator('button[data-action=approve], button[data-action=reject], button[data-action=defer], input[type=radio]').count() === 0, 'no decision controls');
   await shot(page, 'proposal-viewer');
   const before = await ok('GET', `/v1/proposals/${first}`, VIEWER);
@@ -434,6 +809,7 @@ async function viewerFlow(page) {
   await heading(page, x.entity_id);
   check(await page.locator('button[data-action=split]').count() === 0, 'no split buttons');
   check((await textOf(page, '[data-testid=golden]')).includes('＊'), 'golden record masked');
+  await shot(page, 'entity-viewer');
 }
 
 async function tabletFlow(browser) {
@@ -480,7 +856,9 @@ async function main() {
     const page = await ctx.newPage();
     watch(page);
     await signInFlow(page);
+    await axeCanFail(page);
     await queueFlow(page);
+    await diffFlow(page);
     const merged = await approveFlow(page);
     const rejected = await rejectFlow(page, merged.approved);
     await keyboardFlow(page, rejected);
@@ -490,15 +868,20 @@ async function main() {
     await auditFlow(page);
     await englishFlow(page);
     await searchEraseFlow(page);
+    await errorFlow(page);
     await viewerFlow(page);
     await ctx.close();
     await tabletFlow(browser);
     flow = 'console';
     check(problems.length === 0, problems.join('\n'));
+    flow = 'axe-core';
+    for (const page of ['signin-error', 'queue', 'proposal', 'entity', 'search', 'erase-dialog', 'audit', 'error-404', 'proposal-viewer', 'queue-en']) {
+      check(axed.includes(page), `axe-core ran on ${page}`);
+    }
   } finally {
     await browser.close();
   }
-  console.log(`e2e: all flows passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${shots}`);
+  console.log(`e2e: all flows passed in ${((Date.now() - started) / 1000).toFixed(1)} s; axe-core: 0 violations on ${axed.length} pages (${axed.join(', ')}); screenshots in ${shots}`);
 }
 
 main().catch((e) => {
