@@ -1961,11 +1961,9 @@ fn a_new_model_rescores_the_open_proposals() {
         }
         let entries = s
             .audit(&AuditFilter {
-                actor: None,
                 action: Some(nayose::store::AuditAction::ProposalRescore),
-                subject: None,
-                after: None,
                 limit: 1000,
+                ..AuditFilter::default()
             })
             .unwrap();
         assert_eq!(
@@ -2925,4 +2923,214 @@ fn search_finds_every_record_of_a_customer_in_another_notation() {
     eprintln!("search: {whole} of {asked} customers found whole ({rate:.4}); missed: {missed:#?}");
     assert_eq!(asked, 200);
     assert!(rate >= 0.99, "{rate}: {missed:#?}");
+}
+
+/// A person's request is answered whole: the disclosure holds every record
+/// of the customer, the golden record and the audit entries about them;
+/// the erasure takes every record in one action; both are audited under
+/// the request id with their reason, which is required.
+#[test]
+fn a_disclosure_and_an_erasure_cover_the_whole_customer() {
+    use nayose::service::requests::DataRequest;
+    let app = app();
+    let s = &app.state.service;
+    let admin = Actor {
+        name: "ada".into(),
+        role: Role::Admin,
+    };
+    // A customer of several records.
+    let p = first_open(&app);
+    let id = p["id"].as_str().unwrap();
+    let (st, _) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/approve"),
+        Some(&app.steward),
+        Some(json!({})),
+    );
+    assert_eq!(st, StatusCode::OK);
+    let rid = p["record_ids"][0].as_str().unwrap();
+    let entity = s.crosswalk(rid).unwrap().1;
+    let members: Vec<String> = s
+        .entity(&entity)
+        .unwrap()
+        .members
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    assert!(members.len() >= 2);
+    assert!(
+        DataRequest::new("REQ-1", "  ").is_err(),
+        "a reason is required"
+    );
+    assert!(DataRequest::new("REQ/1", "本人から").is_err());
+    let req = DataRequest::new("REQ-2026-001", "本人からの開示請求").unwrap();
+    let d = s.disclose(&admin, &entity, &req).unwrap();
+    let disclosed: Vec<&str> = d.entity.members.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(
+        disclosed,
+        members.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert!(!d.entity.golden.is_empty());
+    for m in &members {
+        let named = format!("\"{m}\"");
+        assert!(
+            d.audit.iter().any(|a| a.subject == format!("record:{m}")
+                || a.before.to_string().contains(&named)
+                || a.after.to_string().contains(&named)),
+            "the audit entries about {m}"
+        );
+    }
+    assert!(d
+        .audit
+        .iter()
+        .any(|a| a.subject == format!("proposal:{id}")));
+    // Over HTTP: CSV too; a viewer may not; the reason is required.
+    let body =
+        json!({"request_id": "REQ-2026-001", "reason": "本人からの開示請求", "format": "csv"});
+    let (st, ct, csv) = text_answer(
+        &app,
+        post(
+            &format!("/v1/entities/{entity}/disclose"),
+            Some(&app.steward),
+            "application/json",
+            &body.to_string(),
+        ),
+    );
+    assert_eq!(st, StatusCode::OK, "{csv}");
+    assert!(ct.starts_with("text/csv"), "{ct}");
+    assert!(csv.starts_with("section,id,field,value\n"));
+    for m in &members {
+        assert!(csv.contains(&format!("record,{m},")), "{m} in the CSV");
+    }
+    let (st, _) = app.call(
+        "POST",
+        &format!("/v1/entities/{entity}/disclose"),
+        Some(&app.viewer),
+        Some(body.clone()),
+    );
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/entities/{entity}/erase"),
+        Some(ADMIN),
+        Some(json!({"request_id": "REQ-2026-002", "reason": " "})),
+    );
+    assert!(st.is_client_error(), "{st} {v}");
+    assert_eq!(
+        s.entity(&entity).unwrap().members.len(),
+        members.len(),
+        "nothing erased"
+    );
+    // Erasure: every record at once.
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/entities/{entity}/erase"),
+        Some(ADMIN),
+        Some(json!({"request_id": "REQ-2026-002", "reason": "本人からの消去請求"})),
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["erased"].as_array().unwrap().len(), members.len());
+    for m in &members {
+        assert!(s.record(m).is_err(), "{m} erased");
+    }
+    let requests: Vec<_> = s
+        .audit(&nayose::store::AuditFilter {
+            action: Some(nayose::store::AuditAction::RequestErase),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].subject, "request:REQ-2026-002");
+    assert_eq!(requests[0].reason.as_deref(), Some("本人からの消去請求"));
+    let disclosed = s
+        .audit(&nayose::store::AuditFilter {
+            subject: Some("request:REQ-2026-001".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(disclosed.len(), 2, "the service's and the HTTP disclosure");
+}
+
+/// The audit log reads newest first by default, oldest first on request,
+/// by time range and by record (wherever an entry names it), and exports
+/// as CSV.
+#[test]
+fn the_audit_log_is_filtered_ordered_and_exported() {
+    let app = app();
+    let p = first_open(&app);
+    let id = p["id"].as_str().unwrap();
+    let rid = p["record_ids"][0].as_str().unwrap();
+    let (st, _) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/reject"),
+        Some(&app.steward),
+        Some(json!({"reason": "別人"})),
+    );
+    assert_eq!(st, StatusCode::OK);
+    let (_, newest) = app.call("GET", "/v1/audit?limit=5", Some(&app.steward), None);
+    let seqs: Vec<u64> = newest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
+    assert_eq!(newest["items"][0]["action"], "proposal.reject");
+    // The next page goes on below the cursor.
+    let cursor = newest["next_cursor"].as_str().unwrap();
+    let (_, next) = app.call(
+        "GET",
+        &format!("/v1/audit?limit=5&cursor={cursor}"),
+        Some(&app.steward),
+        None,
+    );
+    assert!(next["items"][0]["seq"].as_u64().unwrap() < *seqs.last().unwrap());
+    let (_, oldest) = app.call(
+        "GET",
+        "/v1/audit?limit=5&order=oldest",
+        Some(&app.steward),
+        None,
+    );
+    assert_eq!(oldest["items"][0]["seq"], 1);
+    // By record: the import that stored it and the decision about it.
+    let (_, by_record) = app.call(
+        "GET",
+        &format!("/v1/audit?record={rid}&limit=100"),
+        Some(&app.steward),
+        None,
+    );
+    let actions: Vec<&str> = by_record["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"record.import"), "{actions:?}");
+    // Time: nothing before 2000, everything since then.
+    let (_, none) = app.call(
+        "GET",
+        "/v1/audit?until=2000-01-01",
+        Some(&app.steward),
+        None,
+    );
+    assert!(none["items"].as_array().unwrap().is_empty());
+    let (_, all) = app.call(
+        "GET",
+        "/v1/audit?since=2000-01-01&limit=5",
+        Some(&app.steward),
+        None,
+    );
+    assert_eq!(all["items"].as_array().unwrap().len(), 5);
+    let (st, ct, csv) = text_answer(
+        &app,
+        get("/v1/audit?format=csv&action=proposal.reject", &app.steward),
+    );
+    assert_eq!(st, StatusCode::OK);
+    assert!(ct.starts_with("text/csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "seq,at,actor,action,subject,before,after,reason");
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].contains("proposal.reject") && lines[1].ends_with("別人"));
 }

@@ -17,14 +17,15 @@ use crate::service::golden::Golden;
 use crate::service::import::{ImportFormat, ImportRequest};
 use crate::service::labels::{LabelImport, LabelsFormat, LABELS_PAGE_MAX};
 use crate::service::limits::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
+use crate::service::requests::{DataRequest, Disclosure, DisclosureFormat, Erasure};
 use crate::service::review::{
     BulkOutcome, Decision, DecisionRequest, EntityView, GroupDecision, GroupOutcome, GroupView,
     ProposalDetail, ProposalItem, RecordSummary, SearchResult,
 };
 use crate::service::{Candidate, CreateOutcome, FieldSchema, IdemKey, RecordInput, Reply, Service};
 use crate::store::{
-    AuditAction, AuditEntry, AuditFilter, Job, Label, Proposal, ProposalFilter, ProposalSort,
-    ProposalSource, ProposalStatus, Record, Role,
+    AuditAction, AuditEntry, AuditFilter, AuditFormat, AuditOrder, Job, Label, Proposal,
+    ProposalFilter, ProposalSort, ProposalSource, ProposalStatus, Record, Role,
 };
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -1052,6 +1053,121 @@ pub struct SplitBody {
     reason: Option<String>,
 }
 
+/// A request from the person the data is about.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    /// The request's id (your ticket number): 1–128 characters, no `/`.
+    #[schema(min_length = 1, max_length = 128)]
+    request_id: String,
+    /// Why it is answered (kept in the audit log): not blank, at most 1000 characters.
+    #[schema(min_length = 1, max_length = 1000)]
+    reason: String,
+    /// Disclosure only: `json` (default) or `csv`.
+    #[serde(default)]
+    format: Option<DisclosureFormat>,
+}
+
+fn data_request(b: &RequestBody) -> Result<DataRequest, ApiError> {
+    body_text("reason", &Some(b.reason.clone()), MAX_TEXT_CHARS)?;
+    Ok(DataRequest::new(&b.request_id, &b.reason)?)
+}
+
+/// A disclosure request (開示): everything held about a customer — the
+/// entity, its golden record, every record with its history, and every
+/// audit entry about them — as JSON or CSV. The request is audited.
+#[utoipa::path(post, path = "/v1/entities/{id}/disclose", params(("id" = String, Path)),
+    request_body = RequestBody,
+    responses((status = 200, content((Disclosure = "application/json"), (String = "text/csv"))), (status = 403, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn disclose_entity(
+    caller: Caller<Steward>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    body: ApiJson<RequestBody>,
+) -> Result<Response, ApiError> {
+    let request = data_request(&body.value)?;
+    let format = body.value.format.unwrap_or_default();
+    let actor = caller.actor;
+    let d = blocking(&state, move |s| s.disclose(&actor, &id, &request)).await?;
+    if format == DisclosureFormat::Json {
+        return Ok(Json(d).into_response());
+    }
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    for (field, g) in &d.entity.golden {
+        rows.push([
+            "golden".into(),
+            d.entity.entity.id.clone(),
+            field.clone(),
+            g.value.clone(),
+        ]);
+    }
+    for r in &d.entity.members {
+        for (field, v) in &r.fields {
+            rows.push(["record".into(), r.id.clone(), field.clone(), v.clone()]);
+        }
+        rows.push([
+            "record".into(),
+            r.id.clone(),
+            "source".into(),
+            r.source.clone(),
+        ]);
+        rows.push([
+            "record".into(),
+            r.id.clone(),
+            "created_at".into(),
+            r.created_at.clone(),
+        ]);
+    }
+    for h in &d.entity.history {
+        let v = serde_json::json!({"at": h.at, "actor": h.actor, "detail": h.detail});
+        rows.push([
+            "history".into(),
+            d.entity.entity.id.clone(),
+            h.action.as_str().into(),
+            v.to_string(),
+        ]);
+    }
+    for a in &d.audit {
+        let v = serde_json::json!({
+            "at": a.at, "actor": a.actor, "subject": a.subject,
+            "before": a.before, "after": a.after, "reason": a.reason,
+        });
+        rows.push([
+            "audit".into(),
+            a.seq.to_string(),
+            a.action.as_str().into(),
+            v.to_string(),
+        ]);
+    }
+    let mut out = String::from("section,id,field,value\n");
+    for r in &rows {
+        let line: Vec<String> = r.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
+}
+
+/// An erasure request (消去): every record of a customer erased in one
+/// action, each as `POST /v1/records/{id}/erase` erases one; the request
+/// and what it erased (ids only) are audited.
+#[utoipa::path(post, path = "/v1/entities/{id}/erase", params(("id" = String, Path)),
+    request_body = RequestBody,
+    responses((status = 200, body = Erasure), (status = 403, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn erase_entity(
+    caller: Caller<Admin>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    body: ApiJson<RequestBody>,
+) -> Result<Json<Erasure>, ApiError> {
+    let request = data_request(&body.value)?;
+    let actor = caller.actor;
+    let e = blocking(&state, move |s| s.erase_entity(&actor, &id, &request)).await?;
+    Ok(Json(e))
+}
+
 /// The most records one split names.
 const MAX_SPLIT_RECORDS: usize = 1000;
 
@@ -1092,6 +1208,24 @@ pub struct ModelView {
     /// recall with 95% intervals (of the labelled pairs — mostly the review
     /// band, where stewards look).
     pub labels: LabelEstimates,
+    /// The bands in use: where a pair's score puts it.
+    pub bands: BandsView,
+}
+
+/// The band thresholds in use, as a score (bits: log2 of the odds of a
+/// match) and as a probability, and where they come from.
+#[derive(Serialize, ToSchema)]
+pub struct BandsView {
+    /// At or above this score a pair is merged by itself.
+    pub match_score: f64,
+    pub match_probability: f64,
+    /// At or above this score (and below `match_score`) a pair is proposed
+    /// to a steward; below it, it is left alone.
+    pub review_score: f64,
+    pub review_probability: f64,
+    /// `rules` (the rule file's `match_threshold` and `review_threshold`)
+    /// or `labels` (calibrated from the stewards' labels).
+    pub source: String,
 }
 
 /// The model in use (m and u per comparison level, prior) and its precision and recall estimated from the stewards' labels.
@@ -1105,7 +1239,21 @@ pub async fn get_model(
     let view = blocking(&state, |s| {
         let m = s.model().ok_or(crate::service::ServiceError::NoModel)?;
         let labels = s.label_estimates(&m)?;
+        let b = s.bands_of(&m);
+        let p = crate::matching::model::Model::probability;
         Ok(ModelView {
+            bands: BandsView {
+                match_score: b.match_weight,
+                match_probability: p(b.match_weight),
+                review_score: b.review_weight,
+                review_probability: p(b.review_weight),
+                source: if m.calibrated.is_some() {
+                    "labels"
+                } else {
+                    "rules"
+                }
+                .into(),
+            },
             model: (*m).clone(),
             labels,
         })
@@ -1276,6 +1424,19 @@ pub struct AuditQuery {
     /// `record:R1`, `entity:E0000001`, `proposal:3`, `job:J0000001`, …
     #[param(min_length = 1, max_length = 200)]
     subject: Option<String>,
+    /// Entries naming this record anywhere (its own, an import's, a merge's).
+    #[param(min_length = 1, max_length = 128)]
+    record: Option<String>,
+    /// Entries at or after this time (RFC 3339, e.g. `2026-12-01T00:00:00Z`, or a date `2026-12-01`).
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+Z?)?$")]
+    since: Option<String>,
+    /// Entries before this time (same form as `since`).
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+Z?)?$")]
+    until: Option<String>,
+    /// `newest` (the default) or `oldest` first.
+    order: Option<AuditOrder>,
+    /// `json` (default: pages) or `csv` (every matching entry, up to 100,000).
+    format: Option<AuditFormat>,
     /// A `next_cursor` from the page before.
     #[param(pattern = "^[0-9]{1,18}$")]
     cursor: Option<String>,
@@ -1285,6 +1446,9 @@ pub struct AuditQuery {
     limit: Option<u32>,
 }
 
+/// The most entries a CSV export of the audit log holds.
+pub const MAX_AUDIT_EXPORT: usize = 100_000;
+
 #[derive(Serialize, ToSchema)]
 pub struct AuditList {
     pub items: Vec<AuditEntry>,
@@ -1292,28 +1456,85 @@ pub struct AuditList {
     pub next_cursor: Option<String>,
 }
 
-/// The audit log, oldest first.
+/// The audit log, newest first (or oldest), filtered by actor, action, subject, record and time; as JSON pages or one CSV.
 #[utoipa::path(get, path = "/v1/audit", params(AuditQuery),
-    responses((status = 200, body = AuditList), (status = 403, body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, content((AuditList = "application/json"), (String = "text/csv"))), (status = 403, body = ErrorBody)), security(("token" = [])))]
 pub async fn list_audit(
     _caller: Caller<Steward>,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<AuditQuery>,
-) -> Result<Json<AuditList>, ApiError> {
+) -> Result<Response, ApiError> {
     let after = cursor_of(q.cursor.as_deref())?;
-    let limit = limit_of(q.limit, 100, MAX_AUDIT_PAGE)?;
+    let csv = q.format.unwrap_or_default() == AuditFormat::Csv;
+    let limit = if csv {
+        MAX_AUDIT_EXPORT
+    } else {
+        limit_of(q.limit, 100, MAX_AUDIT_PAGE)?
+    };
+    // A date alone is the start of that day (UTC), as `at` is written.
+    let time = |name: &str, t: Option<String>| -> Result<Option<String>, ApiError> {
+        let Some(t) = t else { return Ok(None) };
+        let b = t.as_bytes();
+        let date = b.len() >= 10
+            && b[..10].iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                _ => c.is_ascii_digit(),
+            });
+        let clock = b.get(11..).map(|r| r.strip_suffix(b"Z").unwrap_or(r));
+        let rest_ok = b.len() == 10
+            || (b.len() > 11
+                && (b[10] == b'T' || b[10] == b' ')
+                && clock.is_some_and(|c| {
+                    !c.is_empty()
+                        && c.iter()
+                            .all(|c| c.is_ascii_digit() || matches!(c, b':' | b'.'))
+                }));
+        if !date || !rest_ok {
+            return Err(ApiError::invalid(format!(
+                "{name}: a date (2026-12-01) or a time (2026-12-01T09:00:00Z)"
+            )));
+        }
+        Ok(Some(if b.len() == 10 {
+            format!("{t}T00:00:00Z")
+        } else {
+            t.replace(' ', "T")
+        }))
+    };
     let filter = AuditFilter {
         actor: text_param("actor", q.actor, MAX_NAME_CHARS)?,
         action: q.action,
         subject: text_param("subject", q.subject, 200)?,
+        mentions: text_param("record", q.record, limits::MAX_ID_CHARS)?,
+        since: time("since", q.since)?,
+        until: time("until", q.until)?,
+        newest_first: q.order.unwrap_or_default() == AuditOrder::Newest,
         after,
         limit,
     };
     let items = blocking(&state, move |s| s.audit(&filter)).await?;
+    if csv {
+        let mut out = String::from("seq,at,actor,action,subject,before,after,reason\n");
+        for e in &items {
+            let cells = [
+                e.seq.to_string(),
+                e.at.clone(),
+                e.actor.clone(),
+                e.action.as_str().to_string(),
+                e.subject.clone(),
+                e.before.to_string(),
+                e.after.to_string(),
+                e.reason.clone().unwrap_or_default(),
+            ];
+            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            out.push_str(&line.join(","));
+            out.push('\n');
+        }
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response());
+    }
     let next_cursor = (items.len() == limit)
         .then(|| items.last().map(|e| e.seq.to_string()))
         .flatten();
-    Ok(Json(AuditList { items, next_cursor }))
+    Ok(Json(AuditList { items, next_cursor }).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -113,6 +113,8 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(search_entities))
         .route("/entities/{id}", get(get_entity))
         .route("/entities/{id}/split", post(split_entity))
+        .route("/entities/{id}/disclose", post(disclose_entity))
+        .route("/entities/{id}/erase", post(erase_entity))
         .route("/audit", get(list_audit))
         .route("/tokens", post(create_token))
         .route("/model", get(get_model))

@@ -35,14 +35,14 @@ use utoipa::{Modify, OpenApi};
         handlers::get_proposal, handlers::bulk_approve, handlers::approve_proposal, handlers::reject_proposal,
         handlers::defer_proposal, handlers::reopen_proposal, handlers::assign_proposal,
         handlers::get_group, handlers::decide_group,
-        handlers::get_entity, handlers::split_entity, handlers::list_audit,
+        handlers::get_entity, handlers::split_entity, handlers::disclose_entity, handlers::erase_entity, handlers::list_audit,
         handlers::create_token, handlers::whoami, handlers::healthz,
         handlers::get_model, handlers::train_model, handlers::list_labels, handlers::import_labels,
     ),
     components(schemas(
         ErrorCode, crate::matching::Band, crate::store::ProposalStatus,
         crate::store::ProposalSource, crate::store::ProposalSort, crate::store::AuditAction,
-        crate::service::labels::LabelsFormat, crate::store::LabelKind, crate::store::LabelSource,
+        crate::service::labels::LabelsFormat, crate::service::requests::DisclosureFormat, crate::store::AuditOrder, crate::store::AuditFormat, crate::store::LabelKind, crate::store::LabelSource,
     )),
     modifiers(&BearerToken)
 )]
@@ -154,11 +154,14 @@ pub fn document(schema: &FieldSchema) -> String {
         "AssignBody",
         "SplitBody",
         "GroupBody",
+        "RequestBody",
         "TokenBody",
     ] {
         schemas[body]["additionalProperties"] = json!(false);
     }
     schemas["TokenBody"]["properties"]["name"]["pattern"] = json!(limits::VALUE_PATTERN);
+    schemas["RequestBody"]["properties"]["request_id"]["pattern"] = json!(limits::ID_PATTERN);
+    schemas["RequestBody"]["properties"]["reason"]["pattern"] = json!(limits::VALUE_PATTERN);
 
     let paths = doc["paths"].as_object_mut().expect("paths");
     for (path, item) in paths.iter_mut() {

@@ -307,6 +307,11 @@ crate::stable_names! {
         /// the auto-merge band (merged).
         ProposalRescore = "proposal.rescore",
         ModelTrain = "model.train",
+        /// A disclosure request answered: what was disclosed (ids only).
+        RequestDisclose = "request.disclose",
+        /// An erasure request answered: every record of a customer erased
+        /// (ids only).
+        RequestErase = "request.erase",
         /// A labels file stored (`POST /v1/labels`).
         LabelsImport = "labels.import",
         TokenCreate = "token.create",
@@ -368,11 +373,41 @@ pub struct AuditEntry {
     pub reason: Option<String>,
 }
 
+crate::stable_names! {
+    /// Which end of the audit log comes first.
+    #[derive(Default)]
+    pub enum AuditOrder {
+        #[default]
+        Newest = "newest",
+        Oldest = "oldest",
+    }
+}
+
+crate::stable_names! {
+    /// How the audit log is written.
+    #[derive(Default)]
+    pub enum AuditFormat {
+        #[default]
+        Json = "json",
+        Csv = "csv",
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<AuditAction>,
     pub subject: Option<String>,
+    /// Entries whose subject, before or after names this (a record id: as
+    /// a JSON string, so `R1` does not find `R10`).
+    pub mentions: Option<String>,
+    /// Entries at or after this time (RFC 3339, as `at` is written).
+    pub since: Option<String>,
+    /// Entries before this time.
+    pub until: Option<String>,
+    /// Newest first (then `after` is the cursor from the other side: entries
+    /// numbered below it).
+    pub newest_first: bool,
     pub after: Option<u64>,
     pub limit: usize,
 }

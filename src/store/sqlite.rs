@@ -725,6 +725,15 @@ impl Conditions {
             self.and(column_op, arg);
         }
     }
+
+    /// A condition that uses its argument inside: `expr(n)` writes it with
+    /// placeholder `?n`.
+    fn and_expr(&mut self, expr: impl Fn(usize) -> String, arg: Value) {
+        self.args.push(arg);
+        let keyword = if self.args.len() == 1 { "WHERE" } else { "AND" };
+        self.sql
+            .push_str(&format!(" {keyword} {}", expr(self.args.len())));
+    }
 }
 
 struct SqlTx<'c> {
@@ -1385,14 +1394,36 @@ impl Tx for SqlTx<'_> {
     /// Oldest first, from `after` (a `seq`) on: a cursor over a log that
     /// only grows never skips or repeats an entry.
     fn audit_entries(&mut self, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut c = Conditions::new("seq >", Value::Integer(int(f.after.unwrap_or(0))));
+        let mut c = if f.newest_first {
+            Conditions::new(
+                "seq <",
+                Value::Integer(int(f.after.unwrap_or(i64::MAX as u64))),
+            )
+        } else {
+            Conditions::new("seq >", Value::Integer(int(f.after.unwrap_or(0))))
+        };
         c.and_some("actor =", f.actor.clone().map(Value::Text));
         c.and_some("action =", f.action.map(|a| Value::Text(a.as_str().into())));
         c.and_some("subject =", f.subject.clone().map(Value::Text));
+        c.and_some("at >=", f.since.clone().map(Value::Text));
+        c.and_some("at <", f.until.clone().map(Value::Text));
+        if let Some(m) = &f.mentions {
+            // The subject names it after a colon; the values as a JSON string.
+            c.and_expr(
+                |n| {
+                    format!(
+                        "(substr(subject, instr(subject, ':') + 1) = json_extract(?{n}, '$') \
+                         OR instr(before, ?{n}) > 0 OR instr(after, ?{n}) > 0)"
+                    )
+                },
+                Value::Text(to_json(m)?),
+            );
+        }
         let sql = format!(
             "SELECT seq, at, actor, action, subject, before, after, reason FROM audit\
-             {} ORDER BY seq LIMIT ?{}",
+             {} ORDER BY seq {} LIMIT ?{}",
             c.sql,
+            if f.newest_first { "DESC" } else { "ASC" },
             c.args.len() + 1
         );
         c.args.push(Value::Integer(sql_limit(f.limit)));
