@@ -1254,6 +1254,25 @@ fn bulk_approve_counts_first_then_approves_each_with_its_own_audit_entry() {
         assert_eq!(a["items"].as_array().unwrap().len(), 1, "{a}");
         assert_eq!(a["items"][0]["actor"], "stella");
     }
+    // The filters a steward sees: only the proposals assigned to her.
+    let below = open_above(None);
+    let mine = below[0]["id"].as_str().unwrap();
+    let (st, _) = app.call(
+        "POST",
+        &format!("/v1/proposals/{mine}/assign"),
+        Some(&app.steward),
+        Some(json!({"assignee": "stella"})),
+    );
+    assert_eq!(st, StatusCode::OK);
+    let (st, done) = app.call(
+        "POST",
+        "/v1/proposals/bulk-approve",
+        Some(&app.steward),
+        Some(json!({"min_score": -1000.0, "assignee": "stella"})),
+    );
+    assert_eq!(st, StatusCode::OK, "{done}");
+    assert_eq!(done["approved"], json!([mine]), "{done}");
+    assert_eq!(open_above(None).len(), below.len() - 1);
     let (st, v) = app.call(
         "POST",
         "/v1/proposals/bulk-approve",

@@ -958,12 +958,19 @@ pub struct BulkApproveBody {
     /// Only this band.
     #[serde(default)]
     band: Option<Band>,
+    /// Only proposals from this source (as the list filters).
+    #[serde(default)]
+    source: Option<ProposalSource>,
+    /// Only proposals assigned to this steward (as the list filters).
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
+    assignee: Option<String>,
     /// Count only: what a confirmation says before anything is approved.
     #[serde(default)]
     dry_run: bool,
 }
 
-/// Approve every open proposal at or above a score, strongest first (each one audited); `dry_run` counts them.
+/// Approve every open proposal at or above a score that the band, source and assignee filters select, strongest first (each one audited); `dry_run` counts them. The answer lists what was approved and what was passed over.
 #[utoipa::path(post, path = "/v1/proposals/bulk-approve", request_body = BulkApproveBody,
     responses((status = 200, body = BulkOutcome), (status = 403, body = ErrorBody)),
     security(("token" = [])))]
@@ -974,9 +981,15 @@ pub async fn bulk_approve(
 ) -> Result<Json<BulkOutcome>, ApiError> {
     let b = body.value;
     let actor = caller.actor;
+    let filter = ProposalFilter {
+        band: b.band,
+        source: b.source,
+        assignee: text_param("assignee", b.assignee, MAX_NAME_CHARS)?,
+        ..ProposalFilter::default()
+    };
     Ok(Json(
         blocking(&state, move |s| {
-            s.bulk_approve(&actor, b.min_score, b.band, b.dry_run)
+            s.bulk_approve(&actor, b.min_score, &filter, b.dry_run)
         })
         .await?,
     ))

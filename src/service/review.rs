@@ -1092,15 +1092,16 @@ impl Service {
         Ok(())
     }
 
-    /// Approve every open proposal with `score >= min_score` (in `band`
-    /// when given), strongest first, each as its own decision with its own
-    /// audit entry. Deferred proposals are left alone: a steward set them
-    /// aside on purpose.
+    /// Approve every open proposal with `score >= min_score` that the
+    /// filter's band, source and assignee (when given) select — the filters
+    /// a steward sees — strongest first, each as its own decision with its
+    /// own audit entry. Deferred proposals are left alone: a steward set
+    /// them aside on purpose.
     pub fn bulk_approve(
         &self,
         actor: &Actor,
         min_score: f64,
-        band: Option<Band>,
+        filter: &ProposalFilter,
         dry_run: bool,
     ) -> Result<BulkOutcome> {
         if !min_score.is_finite() {
@@ -1110,12 +1111,14 @@ impl Service {
         loop {
             let page = self.proposals(&ProposalFilter {
                 status: Some(ProposalStatus::Open),
-                band,
+                band: filter.band,
+                source: filter.source,
+                assignee: filter.assignee.clone(),
                 min_score: Some(min_score),
                 sort: ProposalSort::Score,
                 offset: todo.len(),
                 limit: 1000,
-                ..Default::default()
+                after: None,
             })?;
             let done = page.len() < 1000;
             todo.extend(page);
