@@ -3153,3 +3153,61 @@ fn the_audit_log_is_filtered_ordered_and_exported() {
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(lines[1].contains("proposal.reject") && lines[1].ends_with("別人"));
 }
+
+/// A comment stays with its proposal, is audited without its text, and
+/// goes when an erasure takes the proposal.
+#[test]
+fn comments_stay_with_the_proposal_and_go_with_an_erasure() {
+    let app = app();
+    let p = first_open(&app);
+    let id = p["id"].as_str().unwrap();
+    let (st, c) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/comments"),
+        Some(&app.steward),
+        Some(json!({"text": "電話で本人確認済み"})),
+    );
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    assert_eq!(c["actor"], "stella");
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/comments"),
+        Some(&app.viewer),
+        Some(json!({"text": "見ました"})),
+    );
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/comments"),
+        Some(&app.steward),
+        Some(json!({"text": "   "})),
+    );
+    assert!(st.is_client_error(), "{v}");
+    let (_, d) = app.call(
+        "GET",
+        &format!("/v1/proposals/{id}"),
+        Some(&app.viewer),
+        None,
+    );
+    let comments = d["comments"].as_array().unwrap();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0]["text"], "電話で本人確認済み");
+    let (_, a) = app.call(
+        "GET",
+        "/v1/audit?action=proposal.comment",
+        Some(&app.steward),
+        None,
+    );
+    assert_eq!(a["items"].as_array().unwrap().len(), 1);
+    assert!(!a["items"][0].to_string().contains("本人確認"), "{a}");
+    let rid = p["record_ids"][0].as_str().unwrap();
+    let (st, _) = app.call(
+        "POST",
+        &format!("/v1/records/{rid}/erase"),
+        Some(ADMIN),
+        Some(json!({"reason": "請求"})),
+    );
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let gone = app.store.read(|tx| tx.comments(id)).unwrap();
+    assert!(gone.is_empty(), "{gone:?}");
+}

@@ -24,7 +24,7 @@ use crate::service::review::{
 };
 use crate::service::{Candidate, CreateOutcome, FieldSchema, IdemKey, RecordInput, Reply, Service};
 use crate::store::{
-    AuditAction, AuditEntry, AuditFilter, AuditFormat, AuditOrder, Job, Label, Proposal,
+    AuditAction, AuditEntry, AuditFilter, AuditFormat, AuditOrder, Comment, Job, Label, Proposal,
     ProposalFilter, ProposalSort, ProposalSource, ProposalStatus, Record, Role,
 };
 use axum::extract::{Request, State};
@@ -765,6 +765,32 @@ pub async fn approve_proposal(
     body: ApiJson<ApproveBody>,
 ) -> Result<Response, ApiError> {
     decide(caller, state, headers, id, body, Decision::Approve).await
+}
+
+/// A comment on a proposal.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentBody {
+    /// 1–1000 characters, not blank.
+    #[schema(min_length = 1, max_length = 1000)]
+    text: String,
+}
+
+/// Comment on a proposal (shown with it, oldest first; the audit log names the comment, not its text).
+#[utoipa::path(post, path = "/v1/proposals/{id}/comments", params(("id" = String, Path)),
+    request_body = CommentBody,
+    responses((status = 201, body = Comment), (status = 403, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn comment_proposal(
+    caller: Caller<Steward>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    body: ApiJson<CommentBody>,
+) -> Result<(StatusCode, Json<Comment>), ApiError> {
+    let text = body.value.text;
+    let actor = caller.actor;
+    let c = blocking(&state, move |s| s.comment(&actor, &id, &text)).await?;
+    Ok((StatusCode::CREATED, Json(c)))
 }
 
 /// The most proposals or excluded records a group decision names.

@@ -110,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/proposals/{id}/reopen", post(reopen_proposal))
         .route("/proposals/{id}/assign", post(assign_proposal))
         .route("/proposals/{id}/group", get(get_group).post(decide_group))
+        .route("/proposals/{id}/comments", post(comment_proposal))
         .route("/search", get(search_entities))
         .route("/entities/{id}", get(get_entity))
         .route("/entities/{id}/split", post(split_entity))

@@ -34,7 +34,7 @@ use utoipa::{Modify, OpenApi};
         handlers::get_job, handlers::cancel_job, handlers::list_proposals, handlers::proposal_counts,
         handlers::get_proposal, handlers::bulk_approve, handlers::approve_proposal, handlers::reject_proposal,
         handlers::defer_proposal, handlers::reopen_proposal, handlers::assign_proposal,
-        handlers::get_group, handlers::decide_group,
+        handlers::get_group, handlers::decide_group, handlers::comment_proposal,
         handlers::get_entity, handlers::split_entity, handlers::disclose_entity, handlers::erase_entity, handlers::list_audit,
         handlers::create_token, handlers::whoami, handlers::healthz,
         handlers::get_model, handlers::train_model, handlers::list_labels, handlers::import_labels,
@@ -155,6 +155,7 @@ pub fn document(schema: &FieldSchema) -> String {
         "SplitBody",
         "GroupBody",
         "RequestBody",
+        "CommentBody",
         "TokenBody",
     ] {
         schemas[body]["additionalProperties"] = json!(false);
@@ -162,6 +163,7 @@ pub fn document(schema: &FieldSchema) -> String {
     schemas["TokenBody"]["properties"]["name"]["pattern"] = json!(limits::VALUE_PATTERN);
     schemas["RequestBody"]["properties"]["request_id"]["pattern"] = json!(limits::ID_PATTERN);
     schemas["RequestBody"]["properties"]["reason"]["pattern"] = json!(limits::VALUE_PATTERN);
+    schemas["CommentBody"]["properties"]["text"]["pattern"] = json!(limits::VALUE_PATTERN);
 
     let paths = doc["paths"].as_object_mut().expect("paths");
     for (path, item) in paths.iter_mut() {

@@ -11,8 +11,8 @@ use super::{Actor, IdemKey, Reply, Result, Service, ServiceError, Written};
 use crate::matching::prepare::PreparedRecord;
 use crate::matching::Band;
 use crate::store::{
-    now, AuditAction, AuditEntry, AuditFilter, Entity, HistoryAction, HistoryEntry, LabelKind,
-    Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record, StoreError, Tx,
+    now, AuditAction, AuditEntry, AuditFilter, Comment, Entity, HistoryAction, HistoryEntry,
+    LabelKind, Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record, StoreError, Tx,
     INFORMATIVE_POOL,
 };
 use serde::Serialize;
@@ -113,6 +113,8 @@ pub struct ProposalDetail {
     pub fields: Vec<FieldPair>,
     /// The golden record of the two entities merged.
     pub proposed_golden: Golden,
+    /// Stewards' comments, oldest first.
+    pub comments: Vec<Comment>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -532,11 +534,13 @@ impl Service {
                 .collect();
             let proposed_golden =
                 golden(&self.schema, &self.rules.survivorship, &members, &overrides);
+            let comments = tx.comments(&p.id)?;
             Ok(ProposalDetail {
                 proposal: p,
                 records: vec![a, b],
                 fields,
                 proposed_golden,
+                comments,
             })
         })
     }
@@ -760,6 +764,40 @@ impl Service {
         Ok(match written {
             Written::Fresh(o, ()) => Reply::Fresh(o),
             Written::Replay(body) => Reply::Replay(body),
+        })
+    }
+
+    /// Comment on a proposal (any status): kept with it and audited (the
+    /// entry names the comment, not its text).
+    pub fn comment(&self, actor: &Actor, id: &str, text: &str) -> Result<Comment> {
+        if super::limits::is_blank(text) || text.chars().count() > super::limits::MAX_TEXT_CHARS {
+            return Err(ServiceError::Invalid(format!(
+                "text: 1–{} characters, not blank",
+                super::limits::MAX_TEXT_CHARS
+            )));
+        }
+        let _w = self.writer.lock().expect("writer");
+        self.write(|tx| {
+            let p = Self::proposal_in(tx, id)?;
+            let mut c = Comment {
+                seq: 0,
+                proposal: p.id.clone(),
+                actor: actor.name.clone(),
+                at: now(),
+                text: text.trim().to_string(),
+            };
+            c.seq = tx.add_comment(&c)?;
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at: c.at.clone(),
+                actor: actor.name.clone(),
+                action: AuditAction::ProposalComment,
+                subject: format!("proposal:{}", p.id),
+                before: serde_json::Value::Null,
+                after: serde_json::json!({ "comment": c.seq }),
+                reason: None,
+            })?;
+            Ok(c)
         })
     }
 

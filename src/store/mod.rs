@@ -230,6 +230,16 @@ pub struct Label {
     pub created_at: String,
 }
 
+/// A steward's comment on a proposal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Comment {
+    pub seq: u64,
+    pub proposal: String,
+    pub actor: String,
+    pub at: String,
+    pub text: String,
+}
+
 /// A new proposal.
 #[derive(Debug, Clone)]
 pub struct NewProposal {
@@ -302,6 +312,9 @@ crate::stable_names! {
         ProposalDefer = "proposal.defer",
         ProposalReopen = "proposal.reopen",
         ProposalAssign = "proposal.assign",
+        /// A steward commented on a proposal (the entry names the comment,
+        /// not its text).
+        ProposalComment = "proposal.comment",
         /// A new model scored an open proposal again: it took the new
         /// score, or fell below the review band (superseded), or rose into
         /// the auto-merge band (merged).
@@ -552,6 +565,11 @@ pub trait Tx {
     fn forget_label_of_proposal(&mut self, proposal: &str) -> Result<(), StoreError>;
     /// Erasure: every label of a record goes with it.
     fn forget_labels_of(&mut self, num: u64) -> Result<(), StoreError>;
+
+    /// Store a comment (its `seq` is given here); returns the seq.
+    fn add_comment(&mut self, c: &Comment) -> Result<u64, StoreError>;
+    /// A proposal's comments, oldest first.
+    fn comments(&mut self, proposal: &str) -> Result<Vec<Comment>, StoreError>;
 
     // What undoing an approval needs (the service's JSON; gone with the
     // proposal).

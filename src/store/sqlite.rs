@@ -37,10 +37,10 @@
 //! has seen, and `limit` the most rows to return (0 returns none).
 
 use super::{
-    AuditAction, AuditEntry, AuditFilter, Entity, HistoryAction, HistoryEntry, Idempotent, Job,
-    JobKind, JobStage, JobStatus, Label, LabelKind, LabelSource, MatchRow, NewProposal, Proposal,
-    ProposalFilter, ProposalSort, ProposalSource, ProposalStatus, Record, Role, Store, StoreError,
-    Token, Tx,
+    AuditAction, AuditEntry, AuditFilter, Comment, Entity, HistoryAction, HistoryEntry, Idempotent,
+    Job, JobKind, JobStage, JobStatus, Label, LabelKind, LabelSource, MatchRow, NewProposal,
+    Proposal, ProposalFilter, ProposalSort, ProposalSource, ProposalStatus, Record, Role, Store,
+    StoreError, Token, Tx,
 };
 use crate::matching::Band;
 use rusqlite::types::{Type, Value};
@@ -72,8 +72,22 @@ const NEXT_ENTITY: &str = "store.next_entity_id";
 /// Schema steps, oldest first. Never edit a released step: a database that
 /// already applied it would not see the change; add a step instead.
 const MIGRATIONS: &[&str] = &[
-    SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7,
+    SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7, SCHEMA_8,
 ];
+
+/// Stewards' comments on proposals; gone with their proposal (an erasure
+/// deletes a record's proposals, and so what was said about them).
+const SCHEMA_8: &str = r#"
+CREATE TABLE comments (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    proposal INTEGER NOT NULL
+        REFERENCES proposals(num) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL,
+    text TEXT NOT NULL
+) STRICT;
+CREATE INDEX comments_proposal ON comments(proposal);
+"#;
 
 /// Each record's match keys, for search (filled when the service prepares
 /// the records again at start).
@@ -1282,6 +1296,36 @@ impl Tx for SqlTx<'_> {
             .prepare_cached("DELETE FROM labels WHERE proposal = ?1 AND source = 'proposal'")?
             .execute([num])?;
         Ok(())
+    }
+
+    fn add_comment(&mut self, c: &Comment) -> Result<u64, StoreError> {
+        let num: u64 = c
+            .proposal
+            .parse()
+            .map_err(|_| StoreError::Backend(format!("{:?} is not a proposal id", c.proposal)))?;
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO comments (proposal, actor, at, text) VALUES (?1, ?2, ?3, ?4) RETURNING seq",
+        )?;
+        Ok(stmt.query_row(params![num, c.actor, c.at, c.text], |row| row.get(0))?)
+    }
+
+    fn comments(&mut self, proposal: &str) -> Result<Vec<Comment>, StoreError> {
+        let Ok(num) = proposal.parse::<u64>() else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, actor, at, text FROM comments WHERE proposal = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([num], |row| {
+            Ok(Comment {
+                seq: row.get(0)?,
+                proposal: proposal.to_string(),
+                actor: row.get(1)?,
+                at: row.get(2)?,
+                text: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn put_merge_undo(&mut self, proposal: &str, body: &str) -> Result<(), StoreError> {
