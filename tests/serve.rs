@@ -3211,3 +3211,59 @@ fn comments_stay_with_the_proposal_and_go_with_an_erasure() {
     let gone = app.store.read(|tx| tx.comments(id)).unwrap();
     assert!(gone.is_empty(), "{gone:?}");
 }
+
+/// A company's branch is part of the name a steward sees and the golden
+/// record keeps, and a proposal compares it on its own row.
+#[test]
+fn a_branch_is_shown_kept_and_compared_on_its_own_row() {
+    let app = app();
+    let s = &app.state.service;
+    let open = s
+        .proposals(&nayose::store::ProposalFilter {
+            limit: 10_000,
+            ..Default::default()
+        })
+        .unwrap();
+    let mut rows = 0;
+    for p in &open {
+        let d = s.proposal(&p.id).unwrap();
+        for (i, f) in d.fields.iter().enumerate() {
+            if f.part.as_deref() != Some("branch") {
+                continue;
+            }
+            rows += 1;
+            // Right after the company name's own row, compared as written.
+            assert_eq!(d.fields[i - 1].field, f.field);
+            assert!(d.fields[i - 1].part.is_none());
+            assert_eq!(f.same, f.values[0] == f.values[1]);
+            for (side, v) in f.values.iter().enumerate() {
+                if let Some(b) = v {
+                    let whole = d.fields[i - 1].values[side].as_deref().unwrap();
+                    assert!(whole.ends_with(b.as_str()), "{whole} shows {b}");
+                }
+            }
+        }
+    }
+    assert!(rows > 0, "the demo file has branches in proposals");
+    // The golden record keeps the branch of the record it takes the name from.
+    let r = s.record("R0000001").unwrap();
+    let e = s.entity(&r.entity_id).unwrap();
+    let g = &e.golden["company_name"];
+    let from = e.members.iter().find(|m| m.id == g.record_id).unwrap();
+    assert_eq!(
+        Some(&g.value),
+        from.normalized["company_name"].value.as_ref()
+    );
+    let with_branch = s
+        .search("営業所", 500)
+        .unwrap()
+        .into_iter()
+        .find(|r| {
+            r.normalized
+                .get("company_name")
+                .is_some_and(|f| f.parts.contains_key("branch"))
+        })
+        .expect("a record with a branch");
+    let f = &with_branch.normalized["company_name"];
+    assert!(f.value.as_ref().unwrap().ends_with(&f.parts["branch"]));
+}

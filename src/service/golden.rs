@@ -137,6 +137,7 @@ mod tests {
                         StoredField {
                             value: Some(v.to_string()),
                             issues: vec![],
+                            parts: Default::default(),
                         },
                     )
                 })

@@ -694,7 +694,19 @@ impl Service {
                 (
                     self.schema.fields[c].name.clone(),
                     StoredField {
-                        value: n.value,
+                        // A branch is part of the name a customer goes by:
+                        // shown, kept in the golden record, compared on its own.
+                        value: match (n.value.clone(), n.part("branch")) {
+                            (Some(v), Some(b)) if !b.is_empty() && !v.contains(b) => {
+                                Some(format!("{v} {b}"))
+                            }
+                            (v, _) => v,
+                        },
+                        parts: n
+                            .part("branch")
+                            .filter(|b| !b.is_empty())
+                            .map(|b| BTreeMap::from([("branch".to_string(), b.to_string())]))
+                            .unwrap_or_default(),
                         issues: n
                             .issues
                             .iter()

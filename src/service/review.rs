@@ -120,6 +120,10 @@ pub struct ProposalDetail {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldPair {
     pub field: String,
+    /// A part of the field compared on its own row (`branch`); null for
+    /// the field's whole value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
     pub values: [Option<String>; 2],
     pub same: bool,
 }
@@ -513,25 +517,35 @@ impl Service {
                     }
                 }
             }
-            let fields = self
-                .schema
-                .fields
-                .iter()
-                .filter_map(|f| {
-                    let va = a.normalized.get(&f.name).and_then(|x| x.value.clone());
-                    let vb = b.normalized.get(&f.name).and_then(|x| x.value.clone());
-                    let ra = a.fields.get(&f.name);
-                    let rb = b.fields.get(&f.name);
-                    if ra.is_none() && rb.is_none() {
-                        return None;
-                    }
-                    Some(FieldPair {
+            let mut fields = Vec::new();
+            for f in &self.schema.fields {
+                let (na, nb) = (a.normalized.get(&f.name), b.normalized.get(&f.name));
+                let va = na.and_then(|x| x.value.clone());
+                let vb = nb.and_then(|x| x.value.clone());
+                let ra = a.fields.get(&f.name);
+                let rb = b.fields.get(&f.name);
+                if ra.is_none() && rb.is_none() {
+                    continue;
+                }
+                fields.push(FieldPair {
+                    field: f.name.clone(),
+                    part: None,
+                    same: va.is_some() && va == vb,
+                    values: [va.or_else(|| ra.cloned()), vb.or_else(|| rb.cloned())],
+                });
+                let branch = |n: Option<&crate::store::StoredField>| {
+                    n.and_then(|x| x.parts.get("branch").cloned())
+                };
+                let (ba, bb) = (branch(na), branch(nb));
+                if ba.is_some() || bb.is_some() {
+                    fields.push(FieldPair {
                         field: f.name.clone(),
-                        same: va.is_some() && va == vb,
-                        values: [va.or_else(|| ra.cloned()), vb.or_else(|| rb.cloned())],
-                    })
-                })
-                .collect();
+                        part: Some("branch".into()),
+                        same: ba == bb,
+                        values: [ba, bb],
+                    });
+                }
+            }
             let proposed_golden =
                 golden(&self.schema, &self.rules.survivorship, &members, &overrides);
             let comments = tx.comments(&p.id)?;

@@ -67,6 +67,10 @@ pub struct StoredField {
     pub value: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<String>,
+    /// Parts a steward compares on their own: a company name's branch
+    /// (支店・営業所・事業所…), also written at the end of `value`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parts: BTreeMap<String, String>,
 }
 
 /// A customer record as stored.

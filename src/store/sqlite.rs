@@ -1670,6 +1670,7 @@ mod tests {
                 StoredField {
                     value: Some(name.to_uppercase()),
                     issues: vec!["trimmed".into()],
+                    parts: Default::default(),
                 },
             )]),
             entity_id: entity.into(),
