@@ -11,6 +11,7 @@ use nayose::service::{Actor, Service};
 use nayose::store::sqlite::SqliteStore;
 use nayose::store::{JobStatus, Role, Store, StoreExt};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
@@ -1943,6 +1944,7 @@ fn a_new_model_rescores_the_open_proposals() {
             &rejected.id,
             nayose::service::review::DecisionRequest {
                 decision: nayose::service::review::Decision::Reject,
+                values: Default::default(),
                 winners: Default::default(),
                 reason: None,
                 version: None,
@@ -2046,6 +2048,7 @@ fn decisions_are_labels_exported_imported_and_counted() {
             id,
             nayose::service::review::DecisionRequest {
                 decision: d,
+                values: Default::default(),
                 winners: Default::default(),
                 reason: None,
                 version: None,
@@ -2413,6 +2416,7 @@ fn simulated_steward() {
                 &p.id,
                 DecisionRequest {
                     decision,
+                    values: Default::default(),
                     winners: Default::default(),
                     reason: None,
                     version: Some(p.version),
@@ -2498,6 +2502,7 @@ fn an_approval_is_undone_exactly_or_refused_once_the_entity_changed() {
             id,
             DecisionRequest {
                 decision,
+                values: Default::default(),
                 winners: winners
                     .iter()
                     .map(|(f, r)| (f.to_string(), r.to_string()))
@@ -2623,6 +2628,7 @@ fn a_split_after_an_approval_remembers_the_parts_apart() {
         .remove(0);
     let request = |decision| DecisionRequest {
         decision,
+        values: Default::default(),
         winners: Default::default(),
         reason: None,
         version: None,
@@ -3266,4 +3272,114 @@ fn a_branch_is_shown_kept_and_compared_on_its_own_row() {
         .expect("a record with a branch");
     let f = &with_branch.normalized["company_name"];
     assert!(f.value.as_ref().unwrap().ends_with(&f.parts["branch"]));
+}
+
+/// A golden record is shaped before approving: a preview with typed values
+/// and warnings, the approval keeps the typed value with who and why, its
+/// undo takes it back, and an entity can be shaped afterwards.
+#[test]
+fn a_golden_record_is_shaped_previewed_and_warned_about() {
+    use nayose::service::review::{Decision, DecisionRequest};
+    let app = app();
+    let s = &app.state.service;
+    let steward = Actor {
+        name: "stella".into(),
+        role: Role::Steward,
+    };
+    let p = s
+        .proposals(&nayose::store::ProposalFilter {
+            status: Some(nayose::store::ProposalStatus::Open),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .find(|p| {
+            let d = s.proposal(&p.id).unwrap();
+            d.proposed_golden
+                .get("address")
+                .is_some_and(|a| !a.value.contains("千代田区"))
+                && d.proposed_golden.contains_key("postal_code")
+                && d.warnings.is_empty()
+        })
+        .expect("a proposal with an address outside 千代田区");
+    let none = BTreeMap::new();
+    let typed: BTreeMap<String, String> =
+        [("postal_code".to_string(), "100-0001".to_string())].into();
+    let pv = s.preview(&steward, &p.id, &none, &typed).unwrap();
+    assert_eq!(pv.golden["postal_code"].value, "100-0001");
+    assert_eq!(pv.golden["postal_code"].rule, "typed");
+    assert_eq!(pv.warnings.len(), 1, "{:?}", pv.warnings);
+    assert_eq!(pv.warnings[0].code, "postal_code_mismatch");
+    // Nothing was stored by the preview.
+    assert!(s.proposal(&p.id).unwrap().warnings.is_empty());
+    // Over HTTP too.
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/proposals/{}/preview", p.id),
+        Some(&app.steward),
+        Some(json!({"values": {"postal_code": "100-0001"}})),
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["warnings"][0]["code"], "postal_code_mismatch");
+    let entity = s.crosswalk(&p.record_ids[0]).unwrap().1;
+    let before = entity_state(s, &entity);
+    s.decide(
+        &steward,
+        &p.id,
+        DecisionRequest {
+            decision: Decision::Approve,
+            values: typed.clone(),
+            winners: BTreeMap::new(),
+            reason: Some("本人に確認".into()),
+            version: None,
+        },
+        None,
+    )
+    .unwrap();
+    let e = s.entity(&entity).unwrap();
+    let m = &e.entity.manual["postal_code"];
+    assert_eq!((m.value.as_str(), m.by.as_str()), ("100-0001", "stella"));
+    assert_eq!(m.reason.as_deref(), Some("本人に確認"));
+    assert_eq!(e.warnings.len(), 1);
+    // Undone: the typed value goes with the merge.
+    s.decide(
+        &steward,
+        &p.id,
+        DecisionRequest {
+            decision: Decision::Reopen,
+            values: BTreeMap::new(),
+            winners: BTreeMap::new(),
+            reason: None,
+            version: None,
+        },
+        None,
+    )
+    .unwrap();
+    assert_eq!(entity_state(s, &entity), before);
+    // Shaped afterwards: typed, then given back to the rules.
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/entities/{entity}/golden"),
+        Some(&app.steward),
+        Some(json!({"values": {"phone": "03-1234-5678"}, "reason": "電話で確認"})),
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["golden"]["phone"]["value"], "03-1234-5678");
+    assert_eq!(v["golden"]["phone"]["rule"], "typed");
+    assert_eq!(v["manual"]["phone"]["by"], "stella");
+    let (_, v) = app.call(
+        "POST",
+        &format!("/v1/entities/{entity}/golden"),
+        Some(&app.steward),
+        Some(json!({"clear": ["phone"]})),
+    );
+    assert_ne!(v["golden"]["phone"]["rule"], "typed", "{v}");
+    let (_, a) = app.call(
+        "GET",
+        &format!("/v1/audit?action=entity.shape&subject=entity:{entity}"),
+        Some(&app.steward),
+        None,
+    );
+    assert_eq!(a["items"].as_array().unwrap().len(), 2);
 }

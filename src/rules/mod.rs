@@ -297,6 +297,9 @@ pub struct SurvivorshipOptions {
     pub default: Survivorship,
     /// Sources, most trusted first, for `source_priority`.
     pub sources: Vec<String>,
+    /// Fields that travel together (an address, its postal code, the
+    /// phone): a golden record takes them from one record.
+    pub groups: Vec<Vec<String>>,
 }
 
 impl Default for SurvivorshipOptions {
@@ -304,6 +307,7 @@ impl Default for SurvivorshipOptions {
         SurvivorshipOptions {
             default: Survivorship::MostComplete,
             sources: Vec::new(),
+            groups: Vec::new(),
         }
     }
 }
@@ -444,10 +448,29 @@ impl Rules {
             }
             None => Rules::default_rules().start,
         };
+        let fields = fields_of(&raw.fields, &at)?;
+        // A group names fields the file defines (or, without field
+        // definitions, field types, which are then the field names).
+        for group in &raw.survivorship.groups {
+            for f in group {
+                let known = if fields.is_empty() {
+                    f.parse::<FieldType>().is_ok()
+                } else {
+                    fields.iter().any(|d| &d.name == f)
+                };
+                if !known {
+                    let span = text.find(&format!("\"{f}\"")).map(|i| i..i + f.len() + 2);
+                    return Err(at.error(
+                        span,
+                        format!("[survivorship] groups: no field is named `{f}`"),
+                    ));
+                }
+            }
+        }
         Ok(Rules {
             source: None,
             dictionary: dictionary_of(&raw.dictionary, &at)?,
-            fields: fields_of(&raw.fields, &at)?,
+            fields,
             options: raw.options,
             matching: raw.matching,
             survivorship: raw.survivorship,
@@ -718,6 +741,21 @@ mod tests {
     fn default_rules_load() {
         let r = Rules::default_rules();
         assert!(!r.fields.is_empty());
+    }
+
+    #[test]
+    fn a_survivorship_group_names_known_fields() {
+        let r = Rules::default_rules();
+        assert!(r.survivorship.groups.iter().flatten().count() >= 3);
+        let text = "[survivorship]\ngroups = [[\"address\", \"phone\"]]\n";
+        assert!(
+            Rules::parse(text, "x.toml").is_ok(),
+            "field types without definitions"
+        );
+        let text = "[survivorship]\ngroups = [[\"address\",\n  \"telephone\"]]\n";
+        let e = Rules::parse(text, "x.toml").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("telephone"), "{e}");
     }
 
     #[test]

@@ -19,8 +19,8 @@ use crate::service::labels::{LabelImport, LabelsFormat, LABELS_PAGE_MAX};
 use crate::service::limits::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use crate::service::requests::{DataRequest, Disclosure, DisclosureFormat, Erasure};
 use crate::service::review::{
-    BulkOutcome, Decision, DecisionRequest, EntityView, GroupDecision, GroupOutcome, GroupView,
-    ProposalDetail, ProposalItem, RecordSummary, SearchResult,
+    BulkOutcome, Decision, DecisionRequest, EntityView, GoldenPreview, GroupDecision, GroupOutcome,
+    GroupView, ProposalDetail, ProposalItem, RecordSummary, SearchResult,
 };
 use crate::service::{Candidate, CreateOutcome, FieldSchema, IdemKey, RecordInput, Reply, Service};
 use crate::store::{
@@ -680,6 +680,9 @@ pub struct ApproveBody {
     /// Field → the record whose value the golden record keeps (a member of either entity).
     #[serde(default)]
     winners: BTreeMap<String, String>,
+    /// Field → a value the steward typed (a correction no member holds; kept with who, when and why).
+    #[serde(default)]
+    values: BTreeMap<String, String>,
     /// Why (kept with the decision and in the audit log); at most 1000 characters.
     #[serde(default)]
     #[schema(max_length = 1000)]
@@ -725,6 +728,7 @@ async fn decide(
     let b = body.value;
     let request = DecisionRequest {
         decision,
+        values: b.values,
         winners: b.winners,
         reason: b.reason,
         version: b.version,
@@ -745,6 +749,7 @@ fn without_winners(body: ApiJson<DecisionBody>) -> ApiJson<ApproveBody> {
     ApiJson {
         value: ApproveBody {
             winners: BTreeMap::new(),
+            values: BTreeMap::new(),
             reason: body.value.reason,
             version: body.value.version,
         },
@@ -791,6 +796,70 @@ pub async fn comment_proposal(
     let actor = caller.actor;
     let c = blocking(&state, move |s| s.comment(&actor, &id, &text)).await?;
     Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// Choices for a golden record: records per field, typed values.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShapeBody {
+    /// Field → the member whose value the golden record keeps.
+    #[serde(default)]
+    winners: BTreeMap<String, String>,
+    /// Field → a value typed by the steward.
+    #[serde(default)]
+    values: BTreeMap<String, String>,
+    /// Entity only: fields given back to the survivorship rules.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    clear: Vec<String>,
+    /// Why (kept in the audit log); at most 1000 characters.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    reason: Option<String>,
+}
+
+/// What approving this proposal with these choices would make of the golden record, and the values in it that contradict each other (a postal code for another place than the address). Nothing is stored.
+#[utoipa::path(post, path = "/v1/proposals/{id}/preview", params(("id" = String, Path)),
+    request_body = ShapeBody,
+    responses((status = 200, body = GoldenPreview), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "a winner is not a member")),
+    security(("token" = [])))]
+pub async fn preview_proposal(
+    caller: Caller<Steward>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    body: ApiJson<ShapeBody>,
+) -> Result<Json<GoldenPreview>, ApiError> {
+    let b = body.value;
+    let actor = caller.actor;
+    let p = blocking(&state, move |s| {
+        s.preview(&actor, &id, &b.winners, &b.values)
+    })
+    .await?;
+    Ok(Json(p))
+}
+
+/// Shape an entity's golden record: a member's value for a field, a typed value (kept with who, when and why), or a field given back to the rules. Audited.
+#[utoipa::path(post, path = "/v1/entities/{id}/golden", params(("id" = String, Path)),
+    request_body = ShapeBody,
+    responses((status = 200, body = EntityView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "a winner is not a member")),
+    security(("token" = [])))]
+pub async fn shape_entity(
+    caller: Caller<Steward>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    body: ApiJson<ShapeBody>,
+) -> Result<Json<EntityView>, ApiError> {
+    body_text("reason", &body.value.reason, MAX_TEXT_CHARS)?;
+    let b = body.value;
+    if b.clear.len() > 100 {
+        return Err(ApiError::invalid("clear: at most 100 fields"));
+    }
+    let actor = caller.actor;
+    let e = blocking(&state, move |s| {
+        s.shape_entity(&actor, &id, &b.winners, &b.values, &b.clear, b.reason)
+    })
+    .await?;
+    Ok(Json(e))
 }
 
 /// The most proposals or excluded records a group decision names.

@@ -35,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         handlers::get_proposal, handlers::bulk_approve, handlers::approve_proposal, handlers::reject_proposal,
         handlers::defer_proposal, handlers::reopen_proposal, handlers::assign_proposal,
         handlers::get_group, handlers::decide_group, handlers::comment_proposal,
+        handlers::preview_proposal, handlers::shape_entity,
         handlers::get_entity, handlers::split_entity, handlers::disclose_entity, handlers::erase_entity, handlers::list_audit,
         handlers::create_token, handlers::whoami, handlers::healthz,
         handlers::get_model, handlers::train_model, handlers::list_labels, handlers::import_labels,
@@ -142,6 +143,31 @@ pub fn document(schema: &FieldSchema) -> String {
     schemas["GroupBody"]["properties"]["winners"] =
         schemas["ApproveBody"]["properties"]["winners"].clone();
     schemas["GroupBody"]["properties"]["exclude"]["items"] = id_schema();
+    schemas["ShapeBody"]["properties"]["winners"] =
+        schemas["ApproveBody"]["properties"]["winners"].clone();
+    let typed: Map<String, Value> = schema
+        .fields
+        .iter()
+        .map(|f| {
+            let v = json!({
+                "type": "string",
+                "minLength": 1,
+                "maxLength": limits::MAX_VALUE_CHARS,
+                "pattern": limits::VALUE_PATTERN,
+            });
+            (f.name.clone(), v)
+        })
+        .collect();
+    let typed = json!({
+        "type": "object",
+        "description": "Field → a value the steward typed.",
+        "properties": typed,
+        "additionalProperties": false,
+    });
+    schemas["ShapeBody"]["properties"]["values"] = typed.clone();
+    schemas["ApproveBody"]["properties"]["values"] = typed;
+    let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+    schemas["ShapeBody"]["properties"]["clear"]["items"] = json!({"type": "string", "enum": names});
     let group = &mut schemas["GroupBody"]["properties"]["proposals"];
     group["minProperties"] = json!(1);
     group["maxProperties"] = json!(handlers::MAX_GROUP_ITEMS);
@@ -156,6 +182,7 @@ pub fn document(schema: &FieldSchema) -> String {
         "GroupBody",
         "RequestBody",
         "CommentBody",
+        "ShapeBody",
         "TokenBody",
     ] {
         schemas[body]["additionalProperties"] = json!(false);

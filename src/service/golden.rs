@@ -2,13 +2,18 @@
 //! the field's survivorship rule, with where it came from.
 //!
 //! Pure: members and rules in, golden record out. A steward's choice
-//! (`overrides`) wins over the rule; a consent flag's restrictive value
-//! (`連絡可否 = 不可`) wins over everything, since keeping a customer who
-//! said no from being contacted matters more than any other choice.
+//! (`overrides`: the record whose value a field keeps) wins over the rule,
+//! and a value a steward typed (`manual`) over that; a consent flag's
+//! restrictive value (`連絡可否 = 不可`) wins over everything, since keeping
+//! a customer who said no from being contacted matters more than any other
+//! choice. Fields of a survivorship group (`[survivorship] groups`: an
+//! address, its postal code and the phone) travel together: they come from
+//! the record the group's first chosen (or first) field comes from, so a
+//! golden record never pairs one person's address with another's phone.
 
 use super::FieldSchema;
 use crate::rules::{Survivorship, SurvivorshipOptions};
-use crate::store::Record;
+use crate::store::{ManualValue, Record};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -16,9 +21,11 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct GoldenField {
     pub value: String,
-    /// The member whose value this is.
+    /// The member whose value this is (empty for a value a steward typed).
     pub record_id: String,
-    /// Why: `manual`, `restrictive`, or the survivorship rule's name.
+    /// Why: `restrictive`, `typed` (a steward typed it), `manual` (a
+    /// steward chose the record), `with {field}` (a survivorship group
+    /// follows that field's record), or the survivorship rule's name.
     pub rule: String,
 }
 
@@ -40,6 +47,63 @@ pub fn golden(
     opts: &SurvivorshipOptions,
     members: &[Record],
     overrides: &BTreeMap<String, String>,
+) -> Golden {
+    shaped(schema, opts, members, overrides, &BTreeMap::new())
+}
+
+/// [`golden`] with the values stewards typed (`manual`).
+pub fn shaped(
+    schema: &FieldSchema,
+    opts: &SurvivorshipOptions,
+    members: &[Record],
+    overrides: &BTreeMap<String, String>,
+    manual: &BTreeMap<String, ManualValue>,
+) -> Golden {
+    let mut out = by_field(schema, opts, members, overrides, manual);
+    // Groups travel together: from the record of the group's first chosen
+    // field, else of its first field; a field with its own choice keeps it.
+    for group in &opts.groups {
+        let lead = group
+            .iter()
+            .find(|f| overrides.contains_key(*f) && out.get(*f).is_some_and(|g| g.rule == "manual"))
+            .or_else(|| {
+                group
+                    .iter()
+                    .find(|f| out.get(*f).is_some_and(|g| !g.record_id.is_empty()))
+            });
+        let Some(lead) = lead else { continue };
+        let from = out[lead].record_id.clone();
+        let Some(r) = members.iter().find(|r| r.id == from) else {
+            continue;
+        };
+        for f in group {
+            if f == lead || overrides.contains_key(f) || manual.contains_key(f) {
+                continue;
+            }
+            if out.get(f).is_some_and(|g| g.rule == "restrictive") {
+                continue;
+            }
+            if let Some(v) = value_of(r, f) {
+                out.insert(
+                    f.clone(),
+                    GoldenField {
+                        value: v.to_string(),
+                        record_id: r.id.clone(),
+                        rule: format!("with {lead}"),
+                    },
+                );
+            }
+        }
+    }
+    out
+}
+
+fn by_field(
+    schema: &FieldSchema,
+    opts: &SurvivorshipOptions,
+    members: &[Record],
+    overrides: &BTreeMap<String, String>,
+    manual: &BTreeMap<String, ManualValue>,
 ) -> Golden {
     // Most recent first, then by id: every rule's tie-break.
     let mut members: Vec<&Record> = members.iter().collect();
@@ -64,6 +128,17 @@ pub fn golden(
                 out.insert(f.name.clone(), pick(r, v, "restrictive"));
                 continue;
             }
+        }
+        if let Some(m) = manual.get(&f.name) {
+            out.insert(
+                f.name.clone(),
+                GoldenField {
+                    value: m.value.clone(),
+                    record_id: String::new(),
+                    rule: "typed".into(),
+                },
+            );
+            continue;
         }
         if let Some(chosen) = overrides.get(&f.name) {
             if let Some((r, v)) = held.iter().find(|(r, _)| &r.id == chosen) {
@@ -189,6 +264,63 @@ mod tests {
         assert_eq!(g["address"].value, "千代田区霞が関");
         assert_eq!(g["address"].rule, "manual");
         assert_eq!(g["contact_ok"].value, "不可");
+    }
+
+    #[test]
+    fn a_group_travels_together_and_a_typed_value_wins() {
+        // The longest address is b's, the longest phone a's: field by field
+        // they would pair b's address with a's phone.
+        let a = rec(
+            "a",
+            "crm",
+            "2026-01-01T00:00:00Z",
+            &[
+                ("address", "岡山県岡山市北区"),
+                ("postal_code", "700-0001"),
+                ("phone", "086-222-3333"),
+            ],
+        );
+        let b = rec(
+            "b",
+            "web",
+            "2026-02-01T00:00:00Z",
+            &[
+                ("address", "香川県高松市番町一丁目1-1"),
+                ("postal_code", "760-0017"),
+                ("phone", "087-1-2"),
+            ],
+        );
+        let mut opts = SurvivorshipOptions::default();
+        let alone = golden(&schema(), &opts, &[a.clone(), b.clone()], &BTreeMap::new());
+        assert_eq!(alone["address"].record_id, "b");
+        assert_eq!(alone["phone"].record_id, "a");
+        opts.groups = vec![vec!["address".into(), "postal_code".into(), "phone".into()]];
+        let g = golden(&schema(), &opts, &[a.clone(), b.clone()], &BTreeMap::new());
+        for f in ["address", "postal_code", "phone"] {
+            assert_eq!(g[f].record_id, "b", "{f}");
+        }
+        assert_eq!(g["phone"].rule, "with address");
+        // A steward's choice of the phone's record leads the group.
+        let chosen: BTreeMap<String, String> = [("phone".to_string(), "a".to_string())].into();
+        let g = golden(&schema(), &opts, &[a.clone(), b.clone()], &chosen);
+        for f in ["address", "postal_code", "phone"] {
+            assert_eq!(g[f].record_id, "a", "{f}");
+        }
+        // A typed value wins over the choice, and names no record.
+        let typed: BTreeMap<String, ManualValue> = [(
+            "phone".to_string(),
+            ManualValue {
+                value: "086-111-2222".into(),
+                by: "stella".into(),
+                at: "2026-03-01T00:00:00Z".into(),
+                reason: Some("本人に確認".into()),
+            },
+        )]
+        .into();
+        let g = shaped(&schema(), &opts, &[a, b], &chosen, &typed);
+        assert_eq!(g["phone"].value, "086-111-2222");
+        assert_eq!(g["phone"].rule, "typed");
+        assert_eq!(g["phone"].record_id, "");
     }
 
     #[test]

@@ -1296,6 +1296,12 @@ impl Service {
             let mut entity = tx.entity(&rec.entity_id)?;
             if let Some(e) = entity.as_mut() {
                 e.overrides.retain(|_, r| r != id);
+                // The last record erased: what stewards typed about the
+                // person goes too, with the log's copies of it.
+                if erase && tx.records_of_entity(&e.id)?.is_empty() {
+                    e.manual.clear();
+                    tx.redact_audit(&format!("entity:{}", e.id))?;
+                }
                 e.version += 1;
                 e.updated_at = now();
                 tx.update_entity(e)?;
@@ -1395,6 +1401,7 @@ pub(crate) fn new_entity(tx: &mut dyn Tx, at: &str) -> Result<String> {
         id: tx.next_entity_id()?,
         merged_into: None,
         overrides: BTreeMap::new(),
+        manual: Default::default(),
         version: 1,
         created_at: at.to_string(),
         updated_at: at.to_string(),

@@ -5,15 +5,15 @@
 //! deciding one proposal at once, one wins and the other gets
 //! [`ServiceError::Conflict`] with the proposal as it now is.
 
-use super::golden::{golden, Golden};
+use super::golden::{golden, shaped, Golden};
 use super::labels::{label_decision, label_split};
 use super::{Actor, IdemKey, Reply, Result, Service, ServiceError, Written};
 use crate::matching::prepare::PreparedRecord;
 use crate::matching::Band;
 use crate::store::{
     now, AuditAction, AuditEntry, AuditFilter, Comment, Entity, HistoryAction, HistoryEntry,
-    LabelKind, Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record, StoreError, Tx,
-    INFORMATIVE_POOL,
+    LabelKind, ManualValue, Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record,
+    StoreError, Tx, INFORMATIVE_POOL,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -113,8 +113,27 @@ pub struct ProposalDetail {
     pub fields: Vec<FieldPair>,
     /// The golden record of the two entities merged.
     pub proposed_golden: Golden,
+    /// Values of the proposed golden record that contradict each other.
+    pub warnings: Vec<GoldenWarning>,
     /// Stewards' comments, oldest first.
     pub comments: Vec<Comment>,
+}
+
+/// Two values of a golden record that contradict each other.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GoldenWarning {
+    /// `postal_code_mismatch`: the postal code is for another place than
+    /// the address.
+    pub code: String,
+    pub fields: Vec<String>,
+    pub message: String,
+}
+
+/// A golden record shaped but not stored: what an approval would give.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GoldenPreview {
+    pub golden: Golden,
+    pub warnings: Vec<GoldenWarning>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -134,6 +153,8 @@ pub struct EntityView {
     #[serde(flatten)]
     pub entity: Entity,
     pub golden: Golden,
+    /// Values of the golden record that contradict each other.
+    pub warnings: Vec<GoldenWarning>,
     pub members: Vec<Record>,
     pub history: Vec<HistoryEntry>,
 }
@@ -169,6 +190,9 @@ pub struct DecisionRequest {
     pub decision: Decision,
     /// Approve only: field → the record whose value the golden record keeps.
     pub winners: BTreeMap<String, String>,
+    /// Approve only: field → a value the steward typed (a correction no
+    /// member holds), kept with who, when and why.
+    pub values: BTreeMap<String, String>,
     /// Why (kept with the decision and in the audit log).
     pub reason: Option<String>,
     /// The proposal version the steward saw; a stale one is a conflict.
@@ -230,6 +254,11 @@ struct MergeUndo {
     before: [BTreeMap<String, String>; 2],
     /// Overrides of `keep` after it.
     after: BTreeMap<String, String>,
+    /// Typed values (`keep`, `gone`) before, and of `keep` after.
+    #[serde(default)]
+    manual_before: [BTreeMap<String, ManualValue>; 2],
+    #[serde(default)]
+    manual_after: BTreeMap<String, ManualValue>,
     superseded: Vec<(String, ProposalStatus)>,
 }
 
@@ -300,7 +329,14 @@ impl Service {
                             Some("below the review band under the new model")
                         }
                         Band::Match if merge => {
-                            self.approve_in(tx, actor, &p, &BTreeMap::new(), &at)?;
+                            let plain = DecisionRequest {
+                                decision: Decision::Approve,
+                                values: BTreeMap::new(),
+                                winners: BTreeMap::new(),
+                                reason: None,
+                                version: None,
+                            };
+                            self.approve_in(tx, actor, &p, &plain, &at)?;
                             p.status = ProposalStatus::Approved;
                             Some("in the auto-merge band under the new model")
                         }
@@ -504,19 +540,7 @@ impl Service {
             let (Some(a), Some(b)) = (a, b) else {
                 return Err(ServiceError::not_found("proposal", id));
             };
-            let mut members = tx.records_of_entity(&a.entity_id)?;
-            let mut overrides = tx
-                .entity(&a.entity_id)?
-                .map(|e| e.overrides)
-                .unwrap_or_default();
-            if b.entity_id != a.entity_id {
-                members.extend(tx.records_of_entity(&b.entity_id)?);
-                if let Some(e) = tx.entity(&b.entity_id)? {
-                    for (k, v) in e.overrides {
-                        overrides.entry(k).or_insert(v);
-                    }
-                }
-            }
+            let (members, overrides, manual) = merged_shape(tx, &a.entity_id, &b.entity_id)?;
             let mut fields = Vec::new();
             for f in &self.schema.fields {
                 let (na, nb) = (a.normalized.get(&f.name), b.normalized.get(&f.name));
@@ -546,13 +570,19 @@ impl Service {
                     });
                 }
             }
-            let proposed_golden =
-                golden(&self.schema, &self.rules.survivorship, &members, &overrides);
+            let proposed_golden = shaped(
+                &self.schema,
+                &self.rules.survivorship,
+                &members,
+                &overrides,
+                &manual,
+            );
             let comments = tx.comments(&p.id)?;
             Ok(ProposalDetail {
                 proposal: p,
                 records: vec![a, b],
                 fields,
+                warnings: self.golden_warnings(&proposed_golden),
                 proposed_golden,
                 comments,
             })
@@ -602,12 +632,23 @@ impl Service {
         entities.sort();
         records.sort_by(|a, b| a.id.cmp(&b.id));
         let mut overrides = BTreeMap::new();
+        let mut manual = BTreeMap::new();
         for e in &entities {
-            for (k, v) in entity_in(tx, e)?.overrides {
+            let e = entity_in(tx, e)?;
+            for (k, v) in e.overrides {
                 overrides.entry(k).or_insert(v);
             }
+            for (k, v) in e.manual {
+                manual.entry(k).or_insert(v);
+            }
         }
-        let proposed_golden = golden(&self.schema, &self.rules.survivorship, &records, &overrides);
+        let proposed_golden = shaped(
+            &self.schema,
+            &self.rules.survivorship,
+            &records,
+            &overrides,
+            &manual,
+        );
         let by_num: HashMap<u64, &Record> = records.iter().map(|r| (r.num, r)).collect();
         let mut items = Vec::with_capacity(proposals.len());
         for p in proposals.into_values() {
@@ -726,6 +767,7 @@ impl Service {
                 }
                 let one = DecisionRequest {
                     decision,
+                    values: Default::default(),
                     winners: if Some(i) == last {
                         request.winners.clone()
                     } else {
@@ -815,6 +857,111 @@ impl Service {
         })
     }
 
+    /// What approving proposal `id` with these choices would make of the
+    /// golden record, and what in it contradicts itself; nothing is stored.
+    pub fn preview(
+        &self,
+        actor: &Actor,
+        id: &str,
+        winners: &BTreeMap<String, String>,
+        values: &BTreeMap<String, String>,
+    ) -> Result<GoldenPreview> {
+        self.check_shape_fields(winners, values)?;
+        self.read(|tx| {
+            let p = Self::proposal_in(tx, id)?;
+            let (a, b) = (record_in(tx, p.a)?, record_in(tx, p.b)?);
+            let (members, mut overrides, mut manual) =
+                merged_shape(tx, &a.entity_id, &b.entity_id)?;
+            for (f, r) in winners {
+                if !members.iter().any(|m| &m.id == r) {
+                    return Err(ServiceError::Refused(format!(
+                        "winner `{}` is not a member of the merged entity",
+                        super::limits::shown(r)
+                    )));
+                }
+                overrides.insert(f.clone(), r.clone());
+            }
+            for (f, v) in values {
+                overrides.remove(f);
+                manual.insert(
+                    f.clone(),
+                    ManualValue {
+                        value: v.clone(),
+                        by: actor.name.clone(),
+                        at: now(),
+                        reason: None,
+                    },
+                );
+            }
+            let golden = shaped(
+                &self.schema,
+                &self.rules.survivorship,
+                &members,
+                &overrides,
+                &manual,
+            );
+            Ok(GoldenPreview {
+                warnings: self.golden_warnings(&golden),
+                golden,
+            })
+        })
+    }
+
+    /// Winners and typed values name fields of the schema; a typed value
+    /// is not blank and fits a value's limit.
+    fn check_shape_fields(
+        &self,
+        winners: &BTreeMap<String, String>,
+        values: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        for f in winners.keys().chain(values.keys()) {
+            if self.schema.position(f).is_none() {
+                return Err(ServiceError::UnknownField {
+                    field: super::limits::shown(f),
+                    known: self.schema.names(),
+                });
+            }
+        }
+        for (f, v) in values {
+            if super::limits::is_blank(v) || v.chars().count() > super::limits::MAX_VALUE_CHARS {
+                return Err(ServiceError::Invalid(format!(
+                    "values.{f}: 1–{} characters, not blank",
+                    super::limits::MAX_VALUE_CHARS
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The values of a golden record that contradict each other: a postal
+    /// code for another place than the address.
+    pub fn golden_warnings(&self, g: &Golden) -> Vec<GoldenWarning> {
+        use crate::record::FieldType;
+        let mut out = Vec::new();
+        let of = |t: FieldType| self.schema.fields.iter().find(|f| f.field_type == t);
+        if let (Some(addr), Some(postal)) = (of(FieldType::Address), of(FieldType::PostalCode)) {
+            if let (Some(a), Some(p)) = (g.get(&addr.name), g.get(&postal.name)) {
+                let n = self.normalizer.normalize_address_with_postal(
+                    FieldType::Address,
+                    &a.value,
+                    Some(&p.value),
+                );
+                if let Some(i) = n
+                    .issues
+                    .iter()
+                    .find(|i| i.kind == crate::normalize::IssueKind::PostalCodeMismatch)
+                {
+                    out.push(GoldenWarning {
+                        code: "postal_code_mismatch".into(),
+                        fields: vec![postal.name.clone(), addr.name.clone()],
+                        message: i.message.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// Assign a proposal to a steward (`None`: unassign). Conditional on
     /// `expected_version` when given.
     pub fn assign(
@@ -857,14 +1004,7 @@ impl Service {
         request: DecisionRequest,
         idem: Option<&IdemKey>,
     ) -> Result<Reply<Proposal>> {
-        for f in request.winners.keys() {
-            if self.schema.position(f).is_none() {
-                return Err(ServiceError::UnknownField {
-                    field: super::limits::shown(f),
-                    known: self.schema.names(),
-                });
-            }
-        }
+        self.check_shape_fields(&request.winners, &request.values)?;
         let _w = self.writer.lock().expect("writer");
         let written = self.write_once(actor, idem, |tx| {
             let mut p = Self::proposal_in(tx, id)?;
@@ -910,7 +1050,7 @@ impl Service {
         let at = now();
         p.status = match request.decision {
             Decision::Approve => {
-                self.approve_in(tx, actor, p, &request.winners, &at)?;
+                self.approve_in(tx, actor, p, request, &at)?;
                 label_decision(tx, p, LabelKind::Match, actor, &at)?;
                 ProposalStatus::Approved
             }
@@ -963,9 +1103,10 @@ impl Service {
         tx: &mut dyn Tx,
         actor: &Actor,
         p: &Proposal,
-        winners: &BTreeMap<String, String>,
+        request: &DecisionRequest,
         at: &str,
     ) -> Result<()> {
+        let (winners, values, reason) = (&request.winners, &request.values, &request.reason);
         let a = record_in(tx, p.a)?;
         let b = record_in(tx, p.b)?;
         for rid in winners.values() {
@@ -980,10 +1121,9 @@ impl Service {
                 }
             }
         }
-        let before = [
-            entity_in(tx, &a.entity_id)?.overrides,
-            entity_in(tx, &b.entity_id)?.overrides,
-        ];
+        let (ea, eb) = (entity_in(tx, &a.entity_id)?, entity_in(tx, &b.entity_id)?);
+        let before = [ea.overrides, eb.overrides];
+        let manual_before = [ea.manual, eb.manual];
         let merged = self.merge_entities(
             tx,
             actor,
@@ -993,15 +1133,35 @@ impl Service {
             Some(&p.id),
         )?;
         let mut e = entity_in(tx, &merged.keep)?;
-        if !winners.is_empty() {
+        if !winners.is_empty() || !values.is_empty() {
             e.overrides.extend(winners.clone());
+            for (f, v) in values {
+                // A typed value replaces a chosen record for its field.
+                e.overrides.remove(f);
+                e.manual.insert(
+                    f.clone(),
+                    ManualValue {
+                        value: v.clone(),
+                        by: actor.name.clone(),
+                        at: at.to_string(),
+                        reason: reason.clone(),
+                    },
+                );
+            }
             e.version += 1;
             e.updated_at = at.to_string();
             tx.update_entity(&e)?;
         }
         let keep_was_a = merged.keep == a.entity_id;
         let [ob_a, ob_b] = before;
+        let [mb_a, mb_b] = manual_before;
         let undo = MergeUndo {
+            manual_before: if keep_was_a {
+                [mb_a, mb_b]
+            } else {
+                [mb_b, mb_a]
+            },
+            manual_after: e.manual,
             members: tx
                 .records_of_entity(&merged.keep)?
                 .iter()
@@ -1059,7 +1219,7 @@ impl Service {
                 keep.id
             ));
         }
-        if keep.overrides != undo.after {
+        if keep.overrides != undo.after || keep.manual != undo.manual_after {
             return refuse(format!(
                 "the golden record of entity {} was shaped again since",
                 keep.id
@@ -1088,11 +1248,13 @@ impl Service {
             }
             g.merged_into = None;
             g.overrides = undo.before[1].clone();
+            g.manual = undo.manual_before[1].clone();
             g.version += 1;
             g.updated_at = at.clone();
             tx.update_entity(g)?;
         }
         keep.overrides = undo.before[0].clone();
+        keep.manual = undo.manual_before[0].clone();
         keep.version += 1;
         keep.updated_at = at.clone();
         tx.update_entity(&keep)?;
@@ -1191,6 +1353,7 @@ impl Service {
         for p in todo {
             let request = DecisionRequest {
                 decision: Decision::Approve,
+                values: Default::default(),
                 winners: BTreeMap::new(),
                 reason: Some(reason.clone()),
                 version: Some(p.version),
@@ -1234,6 +1397,9 @@ impl Service {
         let mut k = entity_in(tx, keep)?;
         for (f, r) in std::mem::take(&mut g.overrides) {
             k.overrides.entry(f).or_insert(r);
+        }
+        for (f, m) in std::mem::take(&mut g.manual) {
+            k.manual.entry(f).or_insert(m);
         }
         g.merged_into = Some(keep.to_string());
         g.version += 1;
@@ -1310,19 +1476,87 @@ impl Service {
             }
             let members = tx.records_of_entity(&e.id)?;
             let history = tx.history(&e.id)?;
-            let golden = golden(
+            let golden = shaped(
                 &self.schema,
                 &self.rules.survivorship,
                 &members,
                 &e.overrides,
+                &e.manual,
             );
             Ok(EntityView {
                 entity: e,
+                warnings: self.golden_warnings(&golden),
                 golden,
                 members,
                 history,
             })
         })
+    }
+
+    /// `POST /v1/entities/{id}/golden`: shape an entity's golden record —
+    /// the record a field takes its value from (`winners`), a value typed
+    /// for a field (`values`, kept with who, when and why), or back to the
+    /// rules (`clear`). Audited.
+    pub fn shape_entity(
+        &self,
+        actor: &Actor,
+        id: &str,
+        winners: &BTreeMap<String, String>,
+        values: &BTreeMap<String, String>,
+        clear: &[String],
+        reason: Option<String>,
+    ) -> Result<EntityView> {
+        self.check_shape_fields(winners, values)?;
+        let id = self.entity(id)?.entity.id;
+        let _w = self.writer.lock().expect("writer");
+        self.write(|tx| {
+            let mut e = entity_in(tx, &id)?;
+            let members = tx.records_of_entity(&id)?;
+            let before = serde_json::json!({ "overrides": e.overrides, "manual": e.manual });
+            let at = now();
+            for f in clear {
+                e.overrides.remove(f);
+                e.manual.remove(f);
+            }
+            for (f, r) in winners {
+                if !members.iter().any(|m| &m.id == r) {
+                    return Err(ServiceError::Refused(format!(
+                        "winner `{}` is not a member of entity {id}",
+                        super::limits::shown(r)
+                    )));
+                }
+                e.manual.remove(f);
+                e.overrides.insert(f.clone(), r.clone());
+            }
+            for (f, v) in values {
+                e.overrides.remove(f);
+                e.manual.insert(
+                    f.clone(),
+                    ManualValue {
+                        value: v.trim().to_string(),
+                        by: actor.name.clone(),
+                        at: at.clone(),
+                        reason: reason.clone(),
+                    },
+                );
+            }
+            e.version += 1;
+            e.updated_at = at.clone();
+            tx.update_entity(&e)?;
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at,
+                actor: actor.name.clone(),
+                action: AuditAction::EntityShape,
+                subject: format!("entity:{id}"),
+                before,
+                after: serde_json::json!({ "overrides": e.overrides, "manual": e.manual }),
+                reason,
+            })?;
+            Ok(())
+        })?;
+        drop(_w);
+        self.entity(&id)
     }
 
     /// `POST /v1/entities/{id}/split`: move `records` to a new entity.
@@ -1562,6 +1796,32 @@ fn reopen_in(tx: &mut dyn Tx, p: &Proposal) -> Result<()> {
         tx.forget_rejection(p.a, p.b)?;
     }
     Ok(())
+}
+
+/// The members of two entities and their choices, as one merged entity
+/// would hold them (the first entity's choice wins a field both made).
+/// Members, chosen records per field, typed values per field.
+type Shape = (
+    Vec<Record>,
+    BTreeMap<String, String>,
+    BTreeMap<String, ManualValue>,
+);
+
+fn merged_shape(tx: &mut dyn Tx, x: &str, y: &str) -> Result<Shape> {
+    let mut members = tx.records_of_entity(x)?;
+    let e = entity_in(tx, x)?;
+    let (mut overrides, mut manual) = (e.overrides, e.manual);
+    if y != x {
+        members.extend(tx.records_of_entity(y)?);
+        let e = entity_in(tx, y)?;
+        for (k, v) in e.overrides {
+            overrides.entry(k).or_insert(v);
+        }
+        for (k, v) in e.manual {
+            manual.entry(k).or_insert(v);
+        }
+    }
+    Ok((members, overrides, manual))
 }
 
 fn conflict(p: &Proposal, message: &str) -> ServiceError {

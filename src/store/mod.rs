@@ -123,9 +123,22 @@ pub struct Entity {
     pub merged_into: Option<String>,
     /// Field name → record id whose value a steward chose.
     pub overrides: BTreeMap<String, String>,
+    /// Field name → a value a steward typed (a correction no member holds).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub manual: BTreeMap<String, ManualValue>,
     pub version: u64,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A value a steward typed into a golden record: who, when and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ManualValue {
+    pub value: String,
+    pub by: String,
+    pub at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 crate::stable_names! {
@@ -311,6 +324,9 @@ crate::stable_names! {
         EntitySplit = "entity.split",
         /// An approval undone: its merge reverted.
         EntityUnmerge = "entity.unmerge",
+        /// A steward shaped a golden record: chose a member's value, typed
+        /// one, or gave a field back to the rules.
+        EntityShape = "entity.shape",
         ProposalApprove = "proposal.approve",
         ProposalReject = "proposal.reject",
         ProposalDefer = "proposal.defer",

@@ -72,8 +72,11 @@ const NEXT_ENTITY: &str = "store.next_entity_id";
 /// Schema steps, oldest first. Never edit a released step: a database that
 /// already applied it would not see the change; add a step instead.
 const MIGRATIONS: &[&str] = &[
-    SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7, SCHEMA_8,
+    SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7, SCHEMA_8, SCHEMA_9,
 ];
+
+/// Values stewards typed into golden records.
+const SCHEMA_9: &str = "ALTER TABLE entities ADD COLUMN manual TEXT NOT NULL DEFAULT '{}';";
 
 /// Stewards' comments on proposals; gone with their proposal (an erasure
 /// deletes a record's proposals, and so what was said about them).
@@ -608,7 +611,8 @@ fn record_row(row: &Row<'_>) -> rusqlite::Result<Record> {
 macro_rules! select_entities {
     ($rest:literal) => {
         concat!(
-            "SELECT id, merged_into, overrides, version, created_at, updated_at FROM entities ",
+            "SELECT id, merged_into, overrides, version, created_at, updated_at, manual \
+             FROM entities ",
             $rest
         )
     };
@@ -619,6 +623,7 @@ fn entity_row(row: &Row<'_>) -> rusqlite::Result<Entity> {
         id: row.get(0)?,
         merged_into: row.get(1)?,
         overrides: json_column(row, 2)?,
+        manual: json_column(row, 6)?,
         version: row.get(3)?,
         created_at: row.get(4)?,
         updated_at: row.get(5)?,
@@ -978,8 +983,9 @@ impl Tx for SqlTx<'_> {
 
     fn insert_entity(&mut self, e: &Entity) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO entities (id, merged_into, overrides, version, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO entities \
+             (id, merged_into, overrides, version, created_at, updated_at, manual) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         stmt.execute(params![
             e.id,
@@ -987,7 +993,8 @@ impl Tx for SqlTx<'_> {
             to_json(&e.overrides)?,
             e.version,
             e.created_at,
-            e.updated_at
+            e.updated_at,
+            to_json(&e.manual)?
         ])
         .map_err(or_duplicate(|| format!("entity {}", e.id)))?;
         Ok(())
@@ -996,7 +1003,7 @@ impl Tx for SqlTx<'_> {
     fn update_entity(&mut self, e: &Entity) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "UPDATE entities SET merged_into = ?2, overrides = ?3, version = ?4, \
-             created_at = ?5, updated_at = ?6 WHERE id = ?1",
+             created_at = ?5, updated_at = ?6, manual = ?7 WHERE id = ?1",
         )?;
         let changed = stmt.execute(params![
             e.id,
@@ -1004,7 +1011,8 @@ impl Tx for SqlTx<'_> {
             to_json(&e.overrides)?,
             e.version,
             e.created_at,
-            e.updated_at
+            e.updated_at,
+            to_json(&e.manual)?
         ])?;
         if changed == 0 {
             return Err(missing(format!("entity {}", e.id)));
@@ -1653,6 +1661,7 @@ mod tests {
             id: id.into(),
             merged_into: None,
             overrides: BTreeMap::new(),
+            manual: Default::default(),
             version: 1,
             created_at: AT.into(),
             updated_at: AT.into(),
