@@ -1,5 +1,5 @@
 // The audit log, newest first (or oldest), filtered by date range, actor,
-// action and subject (kept in the URL), paged with the API's cursor, and
+// action, subject and record (every entry naming it; kept in the URL), paged with the API's cursor, and
 // exported whole as CSV (fetched with the token, saved as a file).
 // Actions, subjects and the reasons the server writes itself are shown in
 // the page's language; the API's names stay on the rows (data-action) and
@@ -24,6 +24,7 @@ export async function render(main, route, ctx) {
     actor: route.params.get('actor') || '',
     action: route.params.get('action') || '',
     subject: route.params.get('subject') || '',
+    record: route.params.get('record') || '',
     since: route.params.get('since') || '',
     until: route.params.get('until') || '',
     order: route.params.get('order') === 'oldest' ? 'oldest' : '',
@@ -36,19 +37,21 @@ export async function render(main, route, ctx) {
   const known = ACTIONS.includes(f.action) || !f.action ? ACTIONS : [...ACTIONS, f.action];
   const action = select('a-action', [['', t('audit.action.all')], ...known.map((a) => [a, actionName(a)])], f.action);
   const subject = h('input', { id: 'a-subject', name: 'subject', type: 'text', value: f.subject, autocomplete: 'off', placeholder: 'proposal:3' });
+  const record = h('input', { id: 'a-record', name: 'record', type: 'text', value: f.record, autocomplete: 'off', placeholder: 'R0000001' });
   const since = h('input', { id: 'a-since', name: 'since', type: 'date', value: f.since });
   const until = h('input', { id: 'a-until', name: 'until', type: 'date', value: f.until });
   const order = select('a-order', [['', t('audit.order.newest')], ['oldest', t('audit.order.oldest')]], f.order);
   const form = h('form', { class: 'card filters', onsubmit: (ev) => {
     ev.preventDefault();
     ctx.go('#/audit' + query({ since: since.value, until: until.value, actor: actor.value.trim(), action: action.value.trim(),
-      subject: subject.value.trim(), order: order.value }));
+      subject: subject.value.trim(), record: record.value.trim(), order: order.value }));
   } },
   field(t('audit.since'), since),
   field(t('audit.until'), until, t('audit.until.hint')),
   field(t('audit.actor'), actor),
   field(t('audit.action'), action),
   field(t('audit.subject'), subject, t('audit.subject.hint')),
+  field(t('audit.record'), record, t('audit.record.hint')),
   field(t('audit.order'), order),
   h('div', { class: 'field buttons' },
     h('button', { type: 'submit', class: 'primary' }, t('audit.apply')),
