@@ -704,6 +704,23 @@ async function groupFlow(page) {
     await expectText(page, `[data-testid=group-records] td.golden[data-field="${win.f}"]`, shown(win.r, win.f));
   }
   await shot(page, 'group-exclude');
+  // All or nothing: a proposal of the group decided meanwhile (another
+  // steward defers it) makes the server refuse; the page says so in words
+  // and shows the group as it is now.
+  const stale = approvedIds[0];
+  const sd = await ok('GET', `/v1/proposals/${stale}`, STEWARD);
+  await ok('POST', `/v1/proposals/${stale}/defer`, ADMIN, { version: sd.version });
+  await page.click('[data-testid=group-submit]');
+  await expectText(page, '[data-testid=outcome]', '何も変更していません');
+  check(!/[a-z]{3,}/.test(await textOf(page, '[data-testid=outcome]')), 'the refusal is all Japanese');
+  for (const id of rejectedIds) check((await ok('GET', `/v1/proposals/${id}`, STEWARD)).status === 'open', `nothing was decided: ${id}`);
+  await shot(page, 'group-conflict');
+  // Again, on the group as it is now (the deferred proposal is still pending).
+  await page.check(`[data-exclude="${out.id}"]`);
+  if (win) {
+    await page.locator(`[data-testid=group-records] input[type=radio][data-field="${win.f}"][value="${win.r.id}"]`).check();
+    await expectText(page, `[data-testid=group-records] td.golden[data-field="${win.f}"]`, shown(win.r, win.f));
+  }
   await page.fill('#group-reason', '一件は別人');
   await page.click('[data-testid=group-submit]');
   await expectText(page, '[data-testid=outcome]', `却下 ${rejectedIds.length} 件`);
@@ -864,6 +881,17 @@ async function auditFlow(page) {
   check(csv[0] === 'seq,at,actor,action,subject,before,after,reason', `the CSV's header: ${csv[0]}`);
   check(csv.length - 1 === ranged.items.length, `CSV rows ${csv.length - 1} vs API ${ranged.items.length}`);
   check(csv.slice(1).every((l) => l.includes(',proposal.approve,')), 'only the filtered action');
+  // Every entry naming one record (the import's too).
+  const rid = (await ok('GET', `/v1/proposals/${rej.subject.split(':')[1]}`, STEWARD)).record_ids[0];
+  await page.goto(`${base}/#/audit?record=${rid}`);
+  await heading(page, '監査ログ');
+  check(await page.locator('#a-record').inputValue() === rid, 'the record filter is shown');
+  const named = await ok('GET', `/v1/audit?record=${rid}&limit=100`, STEWARD);
+  check(named.items.some((x) => x.action === 'record.import'), `the import names ${rid}`);
+  await eventually(async () => {
+    const seqs = await page.locator('[data-testid=audit] tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.seq)));
+    check(JSON.stringify(seqs) === JSON.stringify(named.items.map((x) => x.seq)), `rows naming ${rid}: ${seqs.length} vs ${named.items.length}`);
+  });
 }
 
 async function englishFlow(page) {
@@ -1077,6 +1105,12 @@ async function viewerFlow(page) {
   await heading(page, '審査キュー');
   await page.locator('[data-testid=queue] tbody tr').first().waitFor();
   check(await page.locator('button[data-action=claim]').count() === 0, 'no claim buttons');
+  // Queue items name both records as the API gives them to a viewer: the
+  // person's name masked, the company's not.
+  const vq = (await ok('GET', '/v1/proposals?status=open&sort=uncertainty&limit=50', VIEWER)).items;
+  const vnames = await page.locator('[data-testid=queue] tbody tr .rec-name').allTextContents();
+  check(JSON.stringify(vnames) === JSON.stringify(vq.flatMap((p) => p.records.map((r) => r.name || '(名前なし)'))), 'the viewer sees the API\'s names');
+  check(vnames.some((n) => n.includes('＊')) && vnames.some((n) => /株式会社/.test(n)), `masked persons, plain companies: ${vnames.slice(0, 4)}`);
   check(await page.locator('[data-testid=bulk-submit]').count() === 0, 'no bulk approval');
   check(await page.locator('#nav a[href="#/audit"]').count() === 0, 'no audit link');
   const first = await page.locator('[data-testid=queue] tbody tr').first().getAttribute('data-id');
@@ -1178,7 +1212,7 @@ async function main() {
     check(problems.length === 0, problems.join('\n'));
     flow = 'axe-core';
     for (const page of ['signin-error', 'queue', 'queue-mine', 'proposal', 'entity', 'search', 'request-dialog', 'erase-dialog', 'audit', 'audit-filtered',
-      'error-404', 'proposal-viewer', 'queue-en', 'bulk-done', 'proposal-comment', 'group-viewer', 'undo-dialog', 'undo-refused', 'undo-done', 'group', 'group-exclude', 'group-done']) {
+      'error-404', 'proposal-viewer', 'queue-en', 'bulk-done', 'proposal-comment', 'group-viewer', 'group-conflict', 'undo-dialog', 'undo-refused', 'undo-done', 'group', 'group-exclude', 'group-done']) {
       check(axed.includes(page), `axe-core ran on ${page}`);
     }
   } finally {
