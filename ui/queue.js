@@ -213,10 +213,14 @@ export function recordsCell(p) {
     h('span', { class: 'rec-id' }, r.id))));
 }
 
-/** The fields that tell customers apart, besides the name (at most three). */
+/** The fields that tell customers apart, besides the name: the contact
+ * first (phone, e-mail, address), at most three. */
+const KEY_ORDER = ['phone', 'email', 'address', 'postal_code', 'corporate_number', 'birth_date'];
 function keyFields(r) {
+  const held = Object.entries(r.fields || {}).filter(([, v]) => v);
+  const rank = (f) => (KEY_ORDER.includes(f) ? KEY_ORDER.indexOf(f) : KEY_ORDER.length);
   const skip = new Set(['company_name', 'person_name', 'company_kana', 'person_kana']);
-  return Object.entries(r.fields || {}).filter(([f, v]) => v && !skip.has(f)).slice(0, 3);
+  return held.filter(([f]) => !skip.has(f)).sort((a, b) => rank(a[0]) - rank(b[0])).slice(0, 3);
 }
 
 function renderBulk(ctx, f, model) {
