@@ -1,5 +1,6 @@
 // The page's shell: sign-in, the header, routing by the URL's hash
-// (#/queue, #/proposal/12, #/entity/E0000003, #/search?q=…, #/audit), the
+// (#/queue, #/proposal/12, #/group/12, #/entity/E0000003, #/search?q=…,
+// #/audit), the
 // status line that screen readers announce. Each view is a module with
 // `render(main, params, ctx)`.
 
@@ -11,6 +12,7 @@ import * as proposal from './proposal.js';
 import * as entity from './entity.js';
 import * as search from './search.js';
 import * as audit from './audit.js';
+import * as group from './group.js';
 
 const main = document.getElementById('main');
 const statusLine = document.getElementById('status');
@@ -38,6 +40,7 @@ function clearStatus() {
 const routes = {
   queue: { view: queue, nav: 'queue' },
   proposal: { view: proposal, nav: 'queue' },
+  group: { view: group, nav: 'queue' },
   entity: { view: entity, nav: 'queue' },
   record: { view: entity, nav: 'search' },
   search: { view: search, nav: 'search' },

@@ -1,5 +1,6 @@
-// An entity (one customer): the golden record with each field's source
-// record and rule, the member records, the history; a steward can split a
+// An entity (one customer), titled by its golden name: the golden record
+// with each field's source record and rule, the member records, the
+// history; a steward can split a
 // member off (undoing a merge). `#/record/ID` lands here through the
 // crosswalk.
 
@@ -18,7 +19,7 @@ export async function render(main, route, ctx) {
   const asked = route.id;
   let e = await api('GET', `/v1/entities/${encodeURIComponent(asked)}`);
   if (!ctx.isCurrent()) return;
-  document.title = pageTitle(t('entity.title', { id: e.id }));
+  document.title = pageTitle(entityTitle(e));
   let outcome = null;
   const draw = () => replace(main, view(e, asked, outcome, split));
 
@@ -52,7 +53,7 @@ function view(e, asked, outcome, split) {
   const steward = can('steward');
   const golden = Object.entries(e.golden);
   return [
-    h('h1', {}, t('entity.title', { id: e.id })),
+    h('h1', {}, entityTitle(e)),
     asked !== e.id ? h('p', { class: 'outcome info' }, t('entity.merged', { from: asked, into: e.id })) : null,
     outcome ? h('p', { class: `outcome ${outcome.kind}`, 'data-testid': 'outcome' }, outcome.text,
       outcome.to ? [' ', h('a', { href: `#/entity/${encodeURIComponent(outcome.to)}` }, outcome.to)] : null) : null,
@@ -96,6 +97,12 @@ function view(e, asked, outcome, split) {
           h('td', {}, historyName(x.action)),
           h('td', { class: 'detail' }, detailText(x.detail)))))))),
   ];
+}
+
+/** An entity is called by its golden record's name, its id beside it. */
+export function entityTitle(e) {
+  const name = ['company_name', 'person_name'].map((f) => e.golden?.[f]?.value).filter(Boolean).join(' ');
+  return name ? t('entity.title.named', { name, id: e.id }) : t('entity.title', { id: e.id });
 }
 
 export function summary(r) {

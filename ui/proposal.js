@@ -7,9 +7,9 @@
 // at the help that says what they mean and where the bands start.
 
 import { api, query, can } from './api.js';
-import { h, replace } from './dom.js';
+import { h, replace, field, confirmDialog } from './dom.js';
 import { diffChars, diffWorthShowing } from './diff.js';
-import { t, label, fieldName, formatNumber, percent, dateTime, pageTitle, errorMessage, bits, levelName, comparisonName } from './i18n.js';
+import { t, label, fieldName, formatNumber, percent, dateTime, pageTitle, errorMessage, bits, levelName, comparisonName, reasonText, actorName } from './i18n.js';
 import { lastQueue, filtersOf, numbersHelp } from './queue.js';
 
 const KEYS = { a: 'approve', r: 'reject', d: 'defer', n: 'next' };
@@ -27,8 +27,36 @@ export async function render(main, route, ctx) {
   let busy = false;
 
   const draw = () => {
-    replace(main, view(d, outcome, act, model));
+    replace(main, view(d, outcome, act, model, comment));
   };
+
+  async function comment(text) {
+    if (busy) return;
+    busy = true;
+    try {
+      await api('POST', `/v1/proposals/${encodeURIComponent(d.id)}/comments`, { text });
+      d = await api('GET', `/v1/proposals/${encodeURIComponent(d.id)}`);
+      outcome = { text: t('comments.added'), kind: 'ok' };
+    } catch (e) {
+      outcome = { text: t('error', { message: errorMessage(e) }), kind: 'error' };
+    } finally {
+      busy = false;
+    }
+    if (!ctx.isCurrent()) return;
+    // A comment does not cost the steward the winners chosen or the reason typed.
+    const checked = [...main.querySelectorAll('input[type=radio]:checked')].map((i) => i.id);
+    const typed = main.querySelector('#reason')?.value || '';
+    draw();
+    for (const rid of checked) {
+      const input = main.querySelector(`#${CSS.escape(rid)}`);
+      if (input && !input.checked) {
+        input.checked = true;
+        input.dispatchEvent(new Event('change'));
+      }
+    }
+    if (main.querySelector('#reason')) main.querySelector('#reason').value = typed;
+    ctx.announce(outcome.text, outcome.kind, { quiet: true });
+  }
 
   async function act(verb) {
     if (busy) return;
@@ -37,12 +65,27 @@ export async function render(main, route, ctx) {
     }
     if (!can('steward')) return;
     const pending = d.status === 'open' || d.status === 'deferred';
-    if (verb === 'reopen' ? pending : !pending) return;
+    const undoable = d.status === 'approved' || d.status === 'rejected' || d.status === 'deferred';
+    if (verb === 'reopen' ? !undoable : !pending) return;
+    const body = { version: d.version };
+    let reason = main.querySelector('#reason')?.value.trim();
+    if (verb === 'reopen') {
+      // An undo says what it undoes first: an approval's merge is reverted.
+      const input = h('input', { id: 'undo-reason', name: 'reason', type: 'text', autocomplete: 'off' });
+      const ok = await confirmDialog({
+        title: t('proposal.undo.title'),
+        message: t(`proposal.undo.confirm.${d.status}`, { id: d.id }),
+        confirmLabel: t('proposal.undo.ok'),
+        cancelLabel: t('cancel'),
+        extra: field(t('reason'), input),
+      });
+      if (!ok) return;
+      reason = (ok.reason || '').trim();
+    }
     busy = true;
     main.querySelectorAll('.decision button').forEach((b) => { b.disabled = true; });
-    const body = { version: d.version };
-    const reason = main.querySelector('#reason')?.value.trim();
     if (reason) body.reason = reason;
+    const was = d.status;
     if (verb === 'approve') {
       const winners = chosenWinners(main, d);
       if (Object.keys(winners).length) body.winners = winners;
@@ -53,9 +96,14 @@ export async function render(main, route, ctx) {
       if (verb === 'approve') {
         entity = (await api('GET', `/v1/records/${encodeURIComponent(d.record_ids[0])}/entity`)).entity_id;
       }
-      outcome = { text: t(`proposal.decided.${verb}`, { id: d.id, entity }), kind: 'ok', entity };
+      outcome = { text: verb === 'reopen' ? t(`proposal.undone.${was}`, { id: d.id }) : t(`proposal.decided.${verb}`, { id: d.id, entity }), kind: 'ok', entity };
     } catch (e) {
-      if (e.status === 409) {
+      if (e.status === 409 && verb === 'reopen' && e.current && e.current.id !== d.id) {
+        // Another proposal for the same pair is open: that one is decided instead.
+        outcome = { text: t('proposal.undo.other', { other: e.current.id }), kind: 'error', other: e.current.id };
+      } else if (e.status === 409 && verb === 'reopen' && e.current?.status === 'approved' && e.current.version === d.version) {
+        outcome = { text: t('proposal.undo.refused'), kind: 'error' };
+      } else if (e.status === 409) {
         outcome = { text: t('proposal.conflict', { status: label('status', e.current?.status || '?') }), kind: 'error' };
       } else {
         outcome = { text: t('error', { message: errorMessage(e) }), kind: 'error' };
@@ -106,7 +154,7 @@ function chosenWinners(main, d) {
   return winners;
 }
 
-function view(d, outcome, act, model) {
+function view(d, outcome, act, model, onComment) {
   const steward = can('steward');
   const pending = d.status === 'open' || d.status === 'deferred';
   const [a, b] = d.records;
@@ -121,15 +169,40 @@ function view(d, outcome, act, model) {
       d.assignee ? [' · ', t('proposal.assignee', { name: d.assignee })] : null,
       d.decided_by ? [' · ', t('proposal.decidedby', { by: d.decided_by, at: dateTime(d.decided_at) })] : null),
     outcome ? h('p', { class: `outcome ${outcome.kind}`, 'data-testid': 'outcome' }, outcome.text,
-      outcome.entity ? [' ', h('a', { href: `#/entity/${encodeURIComponent(outcome.entity)}` }, t('proposal.entity', { id: outcome.entity }))] : null) : null,
+      outcome.entity ? [' ', h('a', { href: `#/entity/${encodeURIComponent(outcome.entity)}` }, t('proposal.entity', { id: outcome.entity }))] : null,
+      outcome.other ? [' ', h('a', { href: `#/proposal/${encodeURIComponent(outcome.other)}` }, t('proposal.title', { id: '#' + outcome.other }))] : null) : null,
+    d.reason ? h('p', { class: 'decision-reason', 'data-testid': 'decision-reason' },
+      t(d.status === 'superseded' ? 'proposal.superseded.reason' : 'proposal.reason.shown', { reason: reasonText(d.reason) })) : null,
+    pending ? h('p', { class: 'crumbs' }, h('a', { href: `#/group/${encodeURIComponent(d.id)}`, 'data-testid': 'group-link' }, t('proposal.group'))) : null,
     !outcome && !pending && d.status === 'approved'
       ? h('p', { class: 'outcome info' }, h('a', { href: `#/record/${encodeURIComponent(a.id)}` }, t('proposal.entity.of')))
       : null,
     steward ? decisionBar(d, pending, act) : h('p', { class: 'readonly', 'data-testid': 'readonly' }, t('proposal.readonly'), ' ', nextButton(act)),
     compareTable(d, a, b, steward && pending),
     explanation(d),
+    comments(d, steward, onComment),
     numbersHelp(model),
   ];
+}
+
+/** The stewards' comments on the proposal, oldest first, and a box to add
+ * one (when the server keeps comments: `comments` in the proposal). */
+function comments(d, steward, onComment) {
+  if (!Array.isArray(d.comments)) return null;
+  const text = h('textarea', { id: 'comment-text', name: 'text', rows: 3, maxlength: 1000, required: true });
+  return h('section', { class: 'card comments', 'aria-labelledby': 'comments-h' },
+    h('h2', { id: 'comments-h' }, t('comments.title', { n: d.comments.length })),
+    d.comments.length
+      ? h('ol', { class: 'comment-list', 'data-testid': 'comments' }, d.comments.map((c) => h('li', { 'data-seq': c.seq },
+        h('p', { class: 'comment-meta' }, t('comments.meta', { actor: actorName(c.actor), at: dateTime(c.at) })),
+        h('p', { class: 'comment-text' }, c.text))))
+      : h('p', { class: 'empty', 'data-testid': 'comments-empty' }, t('comments.empty')),
+    steward ? h('form', { class: 'comment-form', onsubmit: (ev) => {
+      ev.preventDefault();
+      const v = text.value.trim();
+      if (v) onComment(v);
+    } }, field(t('comments.add'), text), h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'secondary', 'data-testid': 'comment-submit' }, t('comments.submit')))) : null);
 }
 
 function nextButton(act) {
@@ -150,9 +223,10 @@ function decisionBar(d, pending, act) {
         keyButton('approve', 'a', 'primary', act),
         keyButton('reject', 'r', 'danger', act),
         keyButton('defer', 'd', 'secondary', act),
-      ] : (d.status === 'rejected' || d.status === 'deferred'
-        ? h('button', { type: 'button', class: 'secondary', 'data-action': 'reopen', onclick: () => act('reopen') }, t('proposal.reopen'))
-        : null),
+      ] : null,
+      d.status === 'approved' || d.status === 'rejected' || d.status === 'deferred'
+        ? h('button', { type: 'button', class: 'secondary', 'data-action': 'reopen', onclick: () => act('reopen') }, t(`proposal.undo.${d.status}`))
+        : null,
       nextButton(act)),
     h('div', { class: 'field reason' }, h('label', { for: 'reason' }, t('proposal.reason')), reason),
     h('p', { class: 'hint' }, t('proposal.shortcuts')));

@@ -1,10 +1,14 @@
 // The review queue: pending counts per band, filters (kept in the URL, so
 // a filtered queue can be bookmarked and "next" on a proposal follows it),
-// the list with claim/unassign, paging, and bulk approval above a score.
+// "my queue" (the proposals assigned to the signed-in steward), the list
+// with both records' names and key fields, claim/unassign, a link to the
+// customer's group, paging, and bulk approval of what the filters show
+// above a score (by default the auto-merge threshold), listing what it
+// approved and what it skipped.
 
 import { api, query, session, can } from './api.js';
 import { h, replace, field, select, confirmDialog } from './dom.js';
-import { t, label, formatNumber, percent, pageTitle, errorMessage } from './i18n.js';
+import { t, label, fieldName, formatNumber, percent, pageTitle, errorMessage } from './i18n.js';
 
 const QUEUE = 'nayose.queue';
 
@@ -80,28 +84,23 @@ export async function render(main, route, ctx) {
       countList),
     model ? renderEstimates(model.labels) : null,
     filterForm,
-    can('steward') ? renderBulk(ctx) : null,
+    can('steward') ? renderBulk(ctx, f, model) : null,
     page.items.length ? [h('div', { class: 'table-wrap card flush' }, table), more] : h('p', { class: 'empty', 'data-testid': 'queue-empty' }, t('queue.empty')),
     numbersHelp(model));
 }
 
 /**
- * The band thresholds in use, as probabilities, when the server says what
- * they are: `GET /v1/model` carries them only when the model was
- * calibrated on the stewards' labels (`calibrated`); otherwise they are the
- * rules' `match_threshold` / `review_threshold`, which no route returns.
+ * The band thresholds in use, as `GET /v1/model` reports them (`bands`):
+ * score (bits) and probability of each, and where they come from (the
+ * rules file, or calibrated on the stewards' labels). Null without a model.
  */
 export function bandThresholds(model) {
-  const c = model && model.calibrated;
-  if (c && Number.isFinite(c.match_threshold) && Number.isFinite(c.review_threshold)) {
-    return { match: c.match_threshold, review: c.review_threshold, labels: c.labels };
+  const b = model && model.bands;
+  if (b && Number.isFinite(b.match_score) && Number.isFinite(b.review_score)) {
+    return { match: b.match_probability, matchScore: b.match_score, review: b.review_probability, reviewScore: b.review_score,
+      source: b.source, labels: model.calibrated?.labels };
   }
   return null;
-}
-
-/** The weight (bits) at which the probability is `p`: log2(p / (1 − p)). */
-export function weightFor(p) {
-  return Math.log2(p / (1 - p));
 }
 
 /**
@@ -118,11 +117,11 @@ export function numbersHelp(model, id = 'numbers-help') {
       h('p', {}, t('numbers.score')),
       h('p', {}, t('numbers.probability')),
       b
-        ? h('p', { 'data-testid': 'bands' }, t('numbers.bands', {
-          match: percent(b.match), matchScore: formatNumber(weightFor(b.match)),
-          review: percent(b.review), reviewScore: formatNumber(weightFor(b.review)),
-        }), ' ', t('numbers.bands.calibrated', { n: b.labels }))
-        : h('p', { 'data-testid': 'bands' }, t('numbers.bands.rules'))));
+        ? h('p', { 'data-testid': 'bands', 'data-source': b.source }, t('numbers.bands', {
+          match: percent(b.match), matchScore: formatNumber(b.matchScore),
+          review: percent(b.review), reviewScore: formatNumber(b.reviewScore),
+        }), ' ', b.source === 'labels' && b.labels ? t('numbers.bands.calibrated', { n: b.labels }) : t('numbers.bands.from_rules'))
+        : h('p', { 'data-testid': 'bands' }, t('numbers.bands.none'))));
 }
 
 /** What the stewards' labels say about the model in use: each estimate
@@ -163,13 +162,15 @@ function renderFilters(f, ctx, me) {
     field(t('queue.sort'), sort),
     h('div', { class: 'field buttons' },
       h('button', { type: 'submit', class: 'secondary' }, t('queue.apply')),
-      me ? h('button', { type: 'button', class: 'secondary', onclick: () => apply({ assignee: me.name }) }, t('queue.mine')) : null));
+      me ? h('button', { type: 'button', class: 'secondary', 'data-testid': 'my-queue', 'aria-pressed': f.assignee === me.name ? 'true' : 'false',
+        onclick: () => apply({ assignee: f.assignee === me.name ? '' : me.name }) }, t('queue.mine')) : null));
 }
 
 function row(p, ctx, me) {
   const assigneeCell = h('td', { class: 'col-assignee' }, p.assignee || t('none'));
   const actions = h('td', { class: 'col-actions' },
-    h('a', { class: 'button-link', href: `#/proposal/${encodeURIComponent(p.id)}`, 'aria-label': t('queue.open.label', { id: p.id }) }, t('queue.open')));
+    h('a', { class: 'button-link', href: `#/proposal/${encodeURIComponent(p.id)}`, 'aria-label': t('queue.open.label', { id: p.id }) }, t('queue.open')),
+    h('a', { class: 'button-link', 'data-action': 'group', href: `#/group/${encodeURIComponent(p.id)}`, 'aria-label': t('queue.group.label', { id: p.id }) }, t('queue.group')));
   const pending = p.status === 'open' || p.status === 'deferred';
   if (can('steward') && pending) {
     const mine = p.assignee === me.name;
@@ -190,7 +191,7 @@ function row(p, ctx, me) {
   }
   const tr = h('tr', { 'data-id': p.id, 'data-band': p.band, 'data-status': p.status, 'data-source': p.source },
     h('th', { scope: 'row', class: 'col-id' }, h('a', { href: `#/proposal/${encodeURIComponent(p.id)}` }, '#' + p.id)),
-    h('td', { class: 'col-records' }, p.record_ids.join(' ⇄ ')),
+    h('td', { class: 'col-records' }, recordsCell(p)),
     h('td', { class: 'col-score num' }, formatNumber(p.score)),
     h('td', { class: 'col-probability num' }, percent(p.probability)),
     h('td', { class: 'col-band' }, h('span', { class: `badge band-${p.band}` }, label('band', p.band))),
@@ -201,16 +202,48 @@ function row(p, ctx, me) {
   return tr;
 }
 
-function renderBulk(ctx) {
-  const min = h('input', { id: 'bulk-min', name: 'min_score', type: 'number', step: 'any', required: true, value: '2', inputMode: 'decimal',
-    'aria-describedby': 'numbers-help' });
-  const band = select('bulk-band', [['', t('all')], ['review', label('band', 'review')], ['match', label('band', 'match')]], '');
+/** Both records of a proposal: each one's name and key fields (masked
+ * for viewers by the API), its id underneath. */
+export function recordsCell(p) {
+  const recs = p.records && p.records.length ? p.records : p.record_ids.map((id) => ({ id, name: '', fields: {} }));
+  return h('ul', { class: 'pair' }, recs.map((r, i) => h('li', { class: 'rec', 'data-record': r.id },
+    h('span', { class: 'side', 'aria-hidden': 'true' }, i === 0 ? 'A' : 'B'),
+    h('span', { class: 'rec-name' }, r.name || t('queue.noname')),
+    keyFields(r).map(([f, v]) => h('span', { class: 'rec-field', title: fieldName(f) }, v)),
+    h('span', { class: 'rec-id' }, r.id))));
+}
+
+/** The fields that tell customers apart, besides the name: the contact
+ * first (phone, e-mail, address), at most three. */
+const KEY_ORDER = ['phone', 'email', 'address', 'postal_code', 'corporate_number', 'birth_date'];
+function keyFields(r) {
+  const held = Object.entries(r.fields || {}).filter(([, v]) => v);
+  const rank = (f) => (KEY_ORDER.includes(f) ? KEY_ORDER.indexOf(f) : KEY_ORDER.length);
+  const skip = new Set(['company_name', 'person_name', 'company_kana', 'person_kana']);
+  return held.filter(([f]) => !skip.has(f)).sort((a, b) => rank(a[0]) - rank(b[0])).slice(0, 3);
+}
+
+function renderBulk(ctx, f, model) {
+  // The default is the auto-merge threshold: what the rules would merge by
+  // themselves, never below it.
+  const b = bandThresholds(model);
+  const dflt = b ? String(Math.round(b.matchScore * 100) / 100) : '';
+  const min = h('input', { id: 'bulk-min', name: 'min_score', type: 'number', step: 'any', required: true, value: dflt, inputMode: 'decimal',
+    'aria-describedby': 'numbers-help bulk-scope' });
+  const result = h('div', { class: 'bulk-result', 'data-testid': 'bulk-result' });
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'bulk-submit' }, t('bulk.submit'));
+  // What the queue shows is what bulk approval takes: its band, source and
+  // assignee filters (only open proposals are approved in any case).
+  const scope = [
+    f.band ? `${t('queue.band')}: ${label('band', f.band)}` : null,
+    f.source ? `${t('queue.source')}: ${label('source', f.source)}` : null,
+    f.assignee ? `${t('queue.assignee')}: ${f.assignee}` : null,
+  ].filter(Boolean);
   return h('form', { class: 'card bulk', 'aria-labelledby': 'bulk-h', onsubmit: async (ev) => {
     ev.preventDefault();
     const minScore = Number(min.value);
     if (!Number.isFinite(minScore)) return;
-    const body = { min_score: minScore, band: band.value || undefined };
+    const body = { min_score: minScore, band: f.band || undefined, source: f.source || undefined, assignee: f.assignee || undefined };
     submit.disabled = true;
     try {
       const dry = await api('POST', '/v1/proposals/bulk-approve', { ...body, dry_run: true });
@@ -227,7 +260,9 @@ function renderBulk(ctx) {
       if (!ok) return;
       const done = await api('POST', '/v1/proposals/bulk-approve', body);
       await ctx.rerender();
-      ctx.announce(t('bulk.done', { n: done.approved.length, skipped: done.skipped.length }));
+      ctx.announce(t('bulk.done', { n: done.approved.length, skipped: done.skipped.length }), 'ok', { quiet: true });
+      const target = document.querySelector('[data-testid=bulk-result]');
+      if (target) replace(target, bulkResult(done));
     } catch (e) {
       ctx.announce(t('error', { message: errorMessage(e) }), 'error');
     } finally {
@@ -235,5 +270,23 @@ function renderBulk(ctx) {
     }
   } },
   h('h2', { id: 'bulk-h' }, t('bulk.title')),
-  h('div', { class: 'row' }, field(t('bulk.min'), min), field(t('bulk.band'), band), h('div', { class: 'field buttons' }, submit)));
+  h('p', { class: 'hint', id: 'bulk-scope', 'data-testid': 'bulk-scope' },
+    scope.length ? t('bulk.scope', { filters: scope.join('、') }) : t('bulk.scope.all'),
+    b ? [' ', t('bulk.default', { score: formatNumber(b.matchScore) })] : null),
+  h('div', { class: 'row' }, field(t('bulk.min'), min), h('div', { class: 'field buttons' }, submit)),
+  result);
+}
+
+/** What a bulk approval did: the approved and the skipped proposals, as links. */
+function bulkResult(done) {
+  const links = (ids) => ids.length
+    ? h('ul', { class: 'id-list' }, ids.map((id) => h('li', {}, h('a', { href: `#/proposal/${encodeURIComponent(id)}` }, '#' + id))))
+    : h('p', { class: 'hint' }, t('none'));
+  return h('div', { class: 'outcome ok', 'data-testid': 'bulk-done' },
+    h('p', {}, t('bulk.done', { n: done.approved.length, skipped: done.skipped.length })),
+    h('h3', {}, t('bulk.approved', { n: done.approved.length })),
+    h('div', { 'data-testid': 'bulk-approved' }, links(done.approved)),
+    h('h3', {}, t('bulk.skipped', { n: done.skipped.length })),
+    h('div', { 'data-testid': 'bulk-skipped' }, links(done.skipped)),
+    h('p', { class: 'hint' }, t('bulk.skipped.why')));
 }

@@ -56,6 +56,7 @@ const ASSETS: &[Asset] = &[
     asset!("/ui/entity.js", "entity.js", JS),
     asset!("/ui/search.js", "search.js", JS),
     asset!("/ui/audit.js", "audit.js", JS),
+    asset!("/ui/group.js", "group.js", JS),
 ];
 
 pub fn routes() -> Router<AppState> {
