@@ -247,6 +247,18 @@ function compareTable(d, a, b, choose) {
   const rows = d.fields.map((f, i) => {
     const [va, vb] = f.values;
     const [ca, cb] = diffPair(va, vb);
+    if (f.part) {
+      // A part compared on its own row (a company's branch): no choice of
+      // its own, it goes with the field's value.
+      const name = t(`proposal.part.${f.part}`, { field: fieldName(f.field) });
+      return h('tr', { class: f.same ? 'same part' : 'differs part', 'data-field': `${f.field}.${f.part}` },
+        h('th', { scope: 'row' }, name,
+          h('span', { class: f.same ? 'tag same' : 'tag differs' }, f.same ? t('proposal.same') : t('proposal.differs'))),
+        h('td', { class: 'value a' }, ca),
+        h('td', { class: 'value b' }, cb),
+        h('td', { class: 'golden' }),
+        choose ? h('td', { class: 'choose' }) : null);
+    }
     const rawA = a.fields[f.field];
     const rawB = b.fields[f.field];
     const showRaw = (rawA && rawA !== va) || (rawB && rawB !== vb);

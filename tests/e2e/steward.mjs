@@ -191,10 +191,11 @@ async function checkDiffMarks(page, d) {
   for (const f of d.fields) {
     const [va, vb] = f.values;
     // The compared values' marks (the raw values below them have their own).
-    const n = await page.locator(`[data-testid=compare] tr[data-field="${f.field}"] td.value mark.diff`)
+    const row = f.part ? `${f.field}.${f.part}` : f.field;
+    const n = await page.locator(`[data-testid=compare] tr[data-field="${row}"] td.value mark.diff`)
       .evaluateAll((marks) => marks.filter((m) => !m.closest('.raw')).length);
     const should = va !== vb && diffWorthShowing(va, vb);
-    check(should ? n > 0 : n === 0, `${f.field}: ${JSON.stringify(va)} / ${JSON.stringify(vb)} (similarity ${similarity(va, vb).toFixed(2)}) has ${n} marks`);
+    check(should ? n > 0 : n === 0, `${row}: ${JSON.stringify(va)} / ${JSON.stringify(vb)} (similarity ${similarity(va, vb).toFixed(2)}) has ${n} marks`);
     if (should) marked += 1;
     else if (va && vb && va !== vb) plain += 1;
   }
@@ -470,6 +471,20 @@ async function diffFlow(page) {
     check(d === plain ? n.plain > 0 : n.marked > 0, `proposal ${d.id}: ${JSON.stringify(n)}`);
   }
   await shot(page, 'proposal-diff');
+  // A company's branch is its own row, and says when the branches differ.
+  let branched = null;
+  for (const p of list.items) {
+    const d = await ok('GET', `/v1/proposals/${p.id}`, STEWARD);
+    if (d.fields.some((f) => f.part === 'branch')) { branched = d; break; }
+  }
+  check(branched, 'the demo has an open proposal with a branch');
+  await page.goto(`${base}/#/proposal/${branched.id}`);
+  await page.locator('[data-testid=compare]').waitFor();
+  for (const f of branched.fields.filter((x) => x.part === 'branch')) {
+    const tag = await textOf(page, `[data-testid=compare] tr[data-field="${f.field}.branch"] th .tag`);
+    check(tag === (f.same ? '一致' : '相違'), `branch row of ${branched.id} says ${tag}, same=${f.same}`);
+  }
+  await shot(page, 'proposal-branch');
 }
 
 async function rejectFlow(page, approved) {
