@@ -156,6 +156,8 @@ const ja = {
   'entity.history.action': '操作',
   'entity.history.detail': '内容',
   'rule.manual': '手動選択',
+  'rule.typed': '手入力',
+  'rule.with': '{field}と同じレコード',
   'rule.restrictive': '制限優先',
   'rule.most_complete': '最も完全',
   'rule.most_recent': '最新',
@@ -572,6 +574,8 @@ const en = {
   'entity.history.detail': 'Detail',
   'rule.manual': 'manual',
   'rule.restrictive': 'restrictive',
+  'rule.typed': 'typed',
+  'rule.with': 'with {field}',
   'rule.most_complete': 'most complete',
   'rule.most_recent': 'most recent',
   'rule.most_frequent': 'most frequent',
@@ -857,6 +861,9 @@ export function t(key, vars) {
 
 /** A label for a value from a closed set (`status.open`), else the value. */
 export function label(prefix, value) {
+  // A survivorship group's field follows another: `with address`.
+  const follows = prefix === 'rule' && /^with (\w+)$/.exec(value || '');
+  if (follows) return t('rule.with', { field: fieldName(follows[1]) });
   const key = `${prefix}.${value}`;
   const d = dictionaries[lang()];
   return d[key] ?? value;

@@ -718,6 +718,8 @@ async function groupFlow(page) {
     await radio.check();
     await expectText(page, `[data-testid=group-records] td.golden[data-field="${win.f}"]`, shown(win.r, win.f));
   }
+  const goldenText = await textOf(page, '[data-testid=group-records]');
+  check(!/with \w+|typed/.test(goldenText), 'survivorship rules are named in Japanese');
   await shot(page, 'group-exclude');
   // All or nothing: a proposal of the group decided meanwhile (another
   // steward defers it) makes the server refuse; the page says so in words
