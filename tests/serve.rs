@@ -2030,10 +2030,7 @@ fn decisions_are_labels_exported_imported_and_counted() {
     use nayose::store::{LabelKind, LabelSource};
     let app = app();
     let s = &app.state.service;
-    let steward = Actor {
-        name: "stella".into(),
-        role: Role::Steward,
-    };
+    let steward = stella();
     let open = s
         .proposals(&nayose::store::ProposalFilter {
             status: Some(nayose::store::ProposalStatus::Open),
@@ -2492,10 +2489,7 @@ fn an_approval_is_undone_exactly_or_refused_once_the_entity_changed() {
     use nayose::service::ServiceError;
     let app = app();
     let s = &app.state.service;
-    let steward = Actor {
-        name: "stella".into(),
-        role: Role::Steward,
-    };
+    let steward = stella();
     let decide = |id: &str, decision: Decision, winners: &[(&str, &str)]| {
         s.decide(
             &steward,
@@ -2513,13 +2507,7 @@ fn an_approval_is_undone_exactly_or_refused_once_the_entity_changed() {
             None,
         )
     };
-    let open = s
-        .proposals(&nayose::store::ProposalFilter {
-            status: Some(nayose::store::ProposalStatus::Open),
-            limit: 10_000,
-            ..Default::default()
-        })
-        .unwrap();
+    let open = open_proposals(s);
     let entity_of = |rid: &str| s.crosswalk(rid).unwrap().1;
     // Two proposals that share a record: approving both merges three
     // entities through one.
@@ -2614,10 +2602,7 @@ fn a_split_after_an_approval_remembers_the_parts_apart() {
     use nayose::service::review::{Decision, DecisionRequest};
     let app = app();
     let s = &app.state.service;
-    let steward = Actor {
-        name: "stella".into(),
-        role: Role::Steward,
-    };
+    let steward = stella();
     let p = s
         .proposals(&nayose::store::ProposalFilter {
             status: Some(nayose::store::ProposalStatus::Open),
@@ -2728,17 +2713,8 @@ fn a_group_is_viewed_and_decided_together() {
     use nayose::service::ServiceError;
     let app = app();
     let s = &app.state.service;
-    let steward = Actor {
-        name: "stella".into(),
-        role: Role::Steward,
-    };
-    let open = s
-        .proposals(&nayose::store::ProposalFilter {
-            status: Some(nayose::store::ProposalStatus::Open),
-            limit: 10_000,
-            ..Default::default()
-        })
-        .unwrap();
+    let steward = stella();
+    let open = open_proposals(s);
     // The largest group of the demo file.
     let group = open
         .iter()
@@ -3282,17 +3258,8 @@ fn a_golden_record_is_shaped_previewed_and_warned_about() {
     use nayose::service::review::{Decision, DecisionRequest};
     let app = app();
     let s = &app.state.service;
-    let steward = Actor {
-        name: "stella".into(),
-        role: Role::Steward,
-    };
-    let p = s
-        .proposals(&nayose::store::ProposalFilter {
-            status: Some(nayose::store::ProposalStatus::Open),
-            limit: 10_000,
-            ..Default::default()
-        })
-        .unwrap()
+    let steward = stella();
+    let p = open_proposals(s)
         .into_iter()
         .find(|p| {
             let d = s.proposal(&p.id).unwrap();
@@ -3382,4 +3349,22 @@ fn a_golden_record_is_shaped_previewed_and_warned_about() {
         None,
     );
     assert_eq!(a["items"].as_array().unwrap().len(), 2);
+}
+
+/// The steward the tests decide as.
+fn stella() -> Actor {
+    Actor {
+        name: "stella".into(),
+        role: Role::Steward,
+    }
+}
+
+/// Every open proposal, oldest first.
+fn open_proposals(s: &Service) -> Vec<nayose::store::Proposal> {
+    s.proposals(&nayose::store::ProposalFilter {
+        status: Some(nayose::store::ProposalStatus::Open),
+        limit: 10_000,
+        ..Default::default()
+    })
+    .unwrap()
 }

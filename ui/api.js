@@ -41,8 +41,10 @@ export function can(role) {
 export let onUnauthorized = () => {};
 export function setOnUnauthorized(f) { onUnauthorized = f; }
 
-export async function api(method, path, body, token = session.token()) {
-  const headers = { Accept: 'application/json' };
+/** One request with the token; an answer that is not 2xx is thrown as an
+ * `ApiError` with the server's code. */
+async function send(method, path, body, token, accept) {
+  const headers = { Accept: accept };
   if (token) headers.Authorization = `Bearer ${token}`;
   const init = { method, headers, cache: 'no-store', credentials: 'omit' };
   if (body !== undefined) {
@@ -55,19 +57,33 @@ export async function api(method, path, body, token = session.token()) {
   } catch (e) {
     throw new ApiError(0, 'network', String(e.message || e));
   }
-  if (resp.status === 204) return null;
-  let data = null;
-  try {
-    data = await resp.json();
-  } catch {
-    data = null;
-  }
   if (!resp.ok) {
-    const err = (data && data.error) || {};
+    let err = {};
+    try {
+      err = (await resp.json()).error || {};
+    } catch {
+      err = {};
+    }
     if (resp.status === 401 && token === session.token()) onUnauthorized();
     throw new ApiError(resp.status, err.code || 'http_' + resp.status, err.message || resp.statusText, err.current);
   }
-  return data;
+  return resp;
+}
+
+export async function api(method, path, body, token = session.token()) {
+  const resp = await send(method, path, body, token, 'application/json');
+  if (resp.status === 204) return null;
+  try {
+    return await resp.json();
+  } catch {
+    return null;
+  }
+}
+
+/** The answer as a blob (a JSON or CSV export to save). */
+export async function download(path, body, method = 'POST') {
+  const resp = await send(method, path, body, session.token(), 'application/json, text/csv');
+  return resp.blob();
 }
 
 /** `?a=1&b=2` from an object, leaving out empty values. */

@@ -6,8 +6,8 @@
 // in the filter's values. A decision's entry links to its proposal, where
 // it can be undone.
 
-import { api, query } from './api.js';
-import { download, save } from './search.js';
+import { api, query, download } from './api.js';
+import { save } from './search.js';
 import { h, replace, field, select } from './dom.js';
 import { t, dateTime, pageTitle, errorMessage, actionName, subjectText, reasonText, detailText, actorName } from './i18n.js';
 

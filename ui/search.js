@@ -6,7 +6,7 @@
 // disclosure (JSON or CSV, downloaded) or, for admins, the erasure of
 // every record, behind a confirmation that starts on Cancel.
 
-import { api, query, can, session, ApiError } from './api.js';
+import { api, query, can, download } from './api.js';
 import { h, replace, field, confirmDialog } from './dom.js';
 import { t, pageTitle, errorMessage } from './i18n.js';
 import { summary } from './entity.js';
@@ -134,32 +134,6 @@ async function request(hit, name, ctx, result, card, gone) {
     replace(result, h('p', { class: 'outcome error', 'data-testid': 'request-error' }, text));
     ctx.announce(text, 'error', { quiet: true });
   }
-}
-
-/** POST with the token, the answer as a blob (JSON or CSV). */
-export async function download(path, body, method = 'POST') {
-  const headers = { Authorization: `Bearer ${session.token()}` };
-  const init = { method, headers, cache: 'no-store', credentials: 'omit' };
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let resp;
-  try {
-    resp = await fetch(path, init);
-  } catch (e) {
-    throw new ApiError(0, 'network', String(e.message || e));
-  }
-  if (!resp.ok) {
-    let err = {};
-    try {
-      err = (await resp.json()).error || {};
-    } catch {
-      err = {};
-    }
-    throw new ApiError(resp.status, err.code || 'http_' + resp.status, err.message || resp.statusText, err.current);
-  }
-  return resp.blob();
 }
 
 /** Hand a blob to the browser as a download. */

@@ -881,18 +881,7 @@ impl Service {
                 }
                 overrides.insert(f.clone(), r.clone());
             }
-            for (f, v) in values {
-                overrides.remove(f);
-                manual.insert(
-                    f.clone(),
-                    ManualValue {
-                        value: v.clone(),
-                        by: actor.name.clone(),
-                        at: now(),
-                        reason: None,
-                    },
-                );
-            }
+            put_typed(&mut overrides, &mut manual, values, actor, &now(), &None);
             let golden = shaped(
                 &self.schema,
                 &self.rules.survivorship,
@@ -1135,19 +1124,7 @@ impl Service {
         let mut e = entity_in(tx, &merged.keep)?;
         if !winners.is_empty() || !values.is_empty() {
             e.overrides.extend(winners.clone());
-            for (f, v) in values {
-                // A typed value replaces a chosen record for its field.
-                e.overrides.remove(f);
-                e.manual.insert(
-                    f.clone(),
-                    ManualValue {
-                        value: v.clone(),
-                        by: actor.name.clone(),
-                        at: at.to_string(),
-                        reason: reason.clone(),
-                    },
-                );
-            }
+            put_typed(&mut e.overrides, &mut e.manual, values, actor, at, reason);
             e.version += 1;
             e.updated_at = at.to_string();
             tx.update_entity(&e)?;
@@ -1279,19 +1256,10 @@ impl Service {
         let detail = serde_json::json!({
             "from": keep.id, "to": undo.gone, "records": back, "because": because,
         });
-        let mut touched = vec![keep.id.clone()];
-        touched.extend(undo.gone.clone());
-        for e in &touched {
-            tx.add_history(
-                e,
-                &HistoryEntry {
-                    at: at.clone(),
-                    actor: actor.name.clone(),
-                    action: HistoryAction::Unmerge,
-                    detail: detail.clone(),
-                },
-            )?;
-        }
+        let mut touched = vec![keep.id.as_str()];
+        touched.extend(undo.gone.as_deref());
+        let entry = history(actor, HistoryAction::Unmerge, &at, &detail);
+        add_history_to(tx, &touched, &entry)?;
         tx.audit(&AuditEntry {
             seq: 0,
             at,
@@ -1412,17 +1380,8 @@ impl Service {
         let detail = serde_json::json!({
             "merged": gone, "into": keep, "records": ids(&moved), "because": because,
         });
-        for e in [keep, gone] {
-            tx.add_history(
-                e,
-                &HistoryEntry {
-                    at: at.clone(),
-                    actor: actor.name.clone(),
-                    action: HistoryAction::Merge,
-                    detail: detail.clone(),
-                },
-            )?;
-        }
+        let entry = history(actor, HistoryAction::Merge, &at, &detail);
+        add_history_to(tx, &[keep, gone], &entry)?;
         tx.audit(&AuditEntry {
             seq: 0,
             at: at.clone(),
@@ -1528,18 +1487,7 @@ impl Service {
                 e.manual.remove(f);
                 e.overrides.insert(f.clone(), r.clone());
             }
-            for (f, v) in values {
-                e.overrides.remove(f);
-                e.manual.insert(
-                    f.clone(),
-                    ManualValue {
-                        value: v.trim().to_string(),
-                        by: actor.name.clone(),
-                        at: at.clone(),
-                        reason: reason.clone(),
-                    },
-                );
-            }
+            put_typed(&mut e.overrides, &mut e.manual, values, actor, &at, &reason);
             e.version += 1;
             e.updated_at = at.clone();
             tx.update_entity(&e)?;
@@ -1633,17 +1581,8 @@ impl Service {
             e.updated_at = at.clone();
             tx.update_entity(&e)?;
             let detail = serde_json::json!({ "from": id, "to": new_id, "records": records });
-            for ent in [id, new_id.as_str()] {
-                tx.add_history(
-                    ent,
-                    &HistoryEntry {
-                        at: at.clone(),
-                        actor: actor.name.clone(),
-                        action: HistoryAction::Split,
-                        detail: detail.clone(),
-                    },
-                )?;
-            }
+            let entry = history(actor, HistoryAction::Split, &at, &detail);
+            add_history_to(tx, &[id, new_id.as_str()], &entry)?;
             tx.audit(&AuditEntry {
                 seq: 0,
                 at,
@@ -1800,6 +1739,53 @@ fn reopen_in(tx: &mut dyn Tx, p: &Proposal) -> Result<()> {
 
 /// The members of two entities and their choices, as one merged entity
 /// would hold them (the first entity's choice wins a field both made).
+fn history(
+    actor: &Actor,
+    action: HistoryAction,
+    at: &str,
+    detail: &serde_json::Value,
+) -> HistoryEntry {
+    HistoryEntry {
+        at: at.to_string(),
+        actor: actor.name.clone(),
+        action,
+        detail: detail.clone(),
+    }
+}
+
+/// One entry in the history of each of `entities` (a merge, split or undo
+/// touches two).
+fn add_history_to(tx: &mut dyn Tx, entities: &[&str], entry: &HistoryEntry) -> Result<()> {
+    for e in entities {
+        tx.add_history(e, entry)?;
+    }
+    Ok(())
+}
+
+/// Keep the values a steward typed (trimmed), with who, when and why; a
+/// typed value replaces a chosen record for its field.
+fn put_typed(
+    overrides: &mut BTreeMap<String, String>,
+    manual: &mut BTreeMap<String, ManualValue>,
+    values: &BTreeMap<String, String>,
+    actor: &Actor,
+    at: &str,
+    reason: &Option<String>,
+) {
+    for (f, v) in values {
+        overrides.remove(f);
+        manual.insert(
+            f.clone(),
+            ManualValue {
+                value: v.trim().to_string(),
+                by: actor.name.clone(),
+                at: at.to_string(),
+                reason: reason.clone(),
+            },
+        );
+    }
+}
+
 /// Members, chosen records per field, typed values per field.
 type Shape = (
     Vec<Record>,
