@@ -28,6 +28,12 @@ export async function render(main, route, ctx) {
 
   const draw = () => {
     replace(main, view(d, outcome, act, model, comment));
+    // A changed choice or typed value asks the server for the golden
+    // record it gives, and what in it contradicts itself.
+    const compare = main.querySelector('[data-testid=compare]');
+    compare?.addEventListener('change', (ev) => {
+      if (ev.target.matches('input.typed, input[type=radio][data-field]')) refreshPreview(main, d);
+    });
   };
 
   async function comment(text) {
@@ -89,6 +95,8 @@ export async function render(main, route, ctx) {
     if (verb === 'approve') {
       const winners = chosenWinners(main, d);
       if (Object.keys(winners).length) body.winners = winners;
+      const values = typedValues(main);
+      if (Object.keys(values).length) body.values = values;
     }
     try {
       await api('POST', `/v1/proposals/${encodeURIComponent(d.id)}/${verb}`, body);
@@ -143,6 +151,42 @@ async function next(d, ctx) {
   else ctx.announce(t('proposal.nonext'), 'info');
 }
 
+/** Values the steward typed for the golden record, by field. */
+function typedValues(main) {
+  const values = {};
+  for (const input of main.querySelectorAll('input.typed[data-field]')) {
+    const v = input.value.trim();
+    if (v) values[input.dataset.field] = v;
+  }
+  return values;
+}
+
+/** The golden record and its warnings for the choices made so far, from
+ * the server (`POST …/preview`); shown in the golden column and the
+ * warnings box. */
+async function refreshPreview(main, d) {
+  const body = { winners: chosenWinners(main, d), values: typedValues(main) };
+  let p;
+  try {
+    p = await api('POST', `/v1/proposals/${encodeURIComponent(d.id)}/preview`, body);
+  } catch (e) {
+    replace(main.querySelector('[data-testid=warnings]'), h('p', { class: 'outcome error' }, t('error', { message: errorMessage(e) })));
+    return;
+  }
+  for (const cell of main.querySelectorAll('[data-testid=compare] td.golden[data-field]')) {
+    const g = p.golden[cell.dataset.field];
+    cell.textContent = g ? g.value : t('none');
+    cell.classList.toggle('chosen', !!g && g.rule !== d.proposed_golden[cell.dataset.field]?.rule);
+  }
+  replace(main.querySelector('[data-testid=warnings]'), warningList(p.warnings));
+}
+
+function warningList(warnings) {
+  if (!warnings || !warnings.length) return null;
+  return h('ul', { class: 'warnings' }, warnings.map((w) => h('li', { 'data-code': w.code },
+    t(`warning.${w.code}`, { fields: w.fields.map(fieldName).join('・') }))));
+}
+
 /** Fields whose chosen record differs from what the golden record would pick anyway. */
 function chosenWinners(main, d) {
   const winners = {};
@@ -179,6 +223,7 @@ function view(d, outcome, act, model, onComment) {
       : null,
     steward ? decisionBar(d, pending, act) : h('p', { class: 'readonly', 'data-testid': 'readonly' }, t('proposal.readonly'), ' ', nextButton(act)),
     compareTable(d, a, b, steward && pending),
+    h('div', { class: 'card golden-warnings', 'data-testid': 'warnings', role: 'status' }, warningList(d.warnings)),
     explanation(d),
     comments(d, steward, onComment),
     numbersHelp(model),
@@ -281,13 +326,17 @@ function compareTable(d, a, b, choose) {
             h('label', { for: inputId, 'aria-label': t('proposal.winner.label', { field: fieldName(f.field), side }) }, side));
         }));
     }
+    const typed = choose
+      ? h('input', { type: 'text', class: 'typed', 'data-field': f.field, id: `typed-${i}`, maxlength: 1000, autocomplete: 'off',
+        'aria-label': t('proposal.typed.label', { field: fieldName(f.field) }), placeholder: t('proposal.typed') })
+      : null;
     return h('tr', { class: f.same ? 'same' : 'differs', 'data-field': f.field },
       h('th', { scope: 'row' }, fieldName(f.field),
         h('span', { class: f.same ? 'tag same' : 'tag differs' }, f.same ? t('proposal.same') : t('proposal.differs'))),
       h('td', { class: 'value a' }, ca, showRaw ? h('div', { class: 'raw' }, h('span', { class: 'raw-label' }, t('proposal.raw') + ': '), rawA ? ra : t('none')) : null),
       h('td', { class: 'value b' }, cb, showRaw ? h('div', { class: 'raw' }, h('span', { class: 'raw-label' }, t('proposal.raw') + ': '), rawB ? rb : t('none')) : null),
       goldenCell,
-      choose ? h('td', { class: 'choose' }, choice) : null);
+      choose ? h('td', { class: 'choose' }, choice, typed) : null);
   });
   const head = (key, r) => h('th', { scope: 'col' }, t(key), r ? h('span', { class: 'rec-id' }, `${r.id} · ${r.source}`) : null);
   return h('section', { class: 'card compare', 'aria-labelledby': 'compare-h' },

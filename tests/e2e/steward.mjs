@@ -596,6 +596,45 @@ async function undoOnPage(page, reason) {
   await page.click('[data-testid=confirm-ok]');
 }
 
+async function shapeFlow(page) {
+  flow = 'shape the golden record: a typed value, its warning, kept with who and why';
+  const open = (await ok('GET', '/v1/proposals?status=open&limit=500', STEWARD)).items;
+  const alone = (p) => !open.some((x) => x.id !== p.id && x.records.some((r) => p.records.some((s) => s.entity_id === r.entity_id)));
+  let d = null;
+  for (const p of open.filter(alone)) {
+    const x = await ok('GET', `/v1/proposals/${p.id}`, STEWARD);
+    const g = x.proposed_golden;
+    if (g.address && g.postal_code && !g.address.value.includes('千代田区') && x.warnings.length === 0) { d = x; break; }
+  }
+  check(d, 'the demo has a proposal alone in its group with an address outside 千代田区');
+  const ents = [...new Set(d.records.map((r) => r.entity_id))];
+  const before = await Promise.all(ents.map(entityState));
+  await page.goto(`${base}/#/proposal/${d.id}`);
+  await heading(page, `提案 #${d.id}`);
+  const typed = page.locator('[data-testid=compare] input.typed[data-field=postal_code]');
+  await typed.fill('100-0001');
+  await typed.press('Tab');
+  await expectText(page, '[data-testid=warnings]', '食い違っています');
+  await expectText(page, '[data-testid=compare] td.golden[data-field=postal_code]', '100-0001');
+  await shot(page, 'proposal-typed-warning');
+  await page.fill('#reason', '本人に電話で確認');
+  await page.click('.decision button[data-action=approve]');
+  await expectText(page, '[data-testid=outcome]', '承認しました');
+  const entity = (await ok('GET', `/v1/records/${d.record_ids[0]}/entity`, STEWARD)).entity_id;
+  const e = await ok('GET', `/v1/entities/${entity}`, STEWARD);
+  check(e.manual?.postal_code?.value === '100-0001' && e.manual.postal_code.by === 'stella', `typed value kept with who: ${JSON.stringify(e.manual)}`);
+  check(e.golden.postal_code.rule === 'typed', 'the golden record takes the typed value');
+  check(e.warnings.some((w) => w.code === 'postal_code_mismatch'), 'the entity warns too');
+  await page.goto(`${base}/#/entity/${entity}`);
+  await expectText(page, 'main', '手入力');
+  await shot(page, 'entity-typed');
+  // Undone: the entities, golden records included, are as they were.
+  const now = await ok('GET', `/v1/proposals/${d.id}`, STEWARD);
+  await ok('POST', `/v1/proposals/${d.id}/reopen`, STEWARD, { version: now.version });
+  const after = await Promise.all(ents.map(entityState));
+  check(JSON.stringify(before) === JSON.stringify(after), 'undo gave the typed value back');
+}
+
 async function undoFlow(page) {
   flow = 'undo an approval (entities restored exactly)';
   // A proposal with another open proposal on one of its customers: after
@@ -1210,6 +1249,7 @@ async function main() {
     // Undo first (it leaves what it touched as it was), then the group: the
     // demo's one chain of proposals across three customers is used by both.
     await undoFlow(page);
+    await shapeFlow(page);
     await groupFlow(page);
     const merged = await approveFlow(page);
     const rejected = await rejectFlow(page, merged.approved);
