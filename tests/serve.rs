@@ -1390,6 +1390,14 @@ fn prepared_values_from_other_rules_are_not_used_and_are_rewritten_at_start() {
     };
     let before = answer(&service);
     assert!(!before.is_empty());
+    // Search by a notation only the match keys find (a variant kanji).
+    let found = |s: &Service| {
+        s.search("学校法人早稲田髙等学校", 100)
+            .unwrap()
+            .iter()
+            .any(|r| r.id == "R0000121")
+    };
+    assert!(found(&service));
     let nums: Vec<u64> = store
         .read(|tx| tx.records_after(0, 10_000))
         .unwrap()
@@ -1409,9 +1417,11 @@ fn prepared_values_from_other_rules_are_not_used_and_are_rewritten_at_start() {
         .unwrap();
     assert_eq!(answer(&service), before);
 
+    assert!(!found(&service), "the search keys were blanked");
     drop(service);
     let (store, service) = open();
     assert_eq!(answer(&service), before);
+    assert!(found(&service), "the search keys are made again at start");
     let records = store.read(|tx| tx.records_after(0, 10_000)).unwrap();
     assert_eq!(records.len(), nums.len());
     for r in records {
