@@ -631,17 +631,8 @@ impl Service {
         }
         entities.sort();
         records.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut overrides = BTreeMap::new();
-        let mut manual = BTreeMap::new();
-        for e in &entities {
-            let e = entity_in(tx, e)?;
-            for (k, v) in e.overrides {
-                overrides.entry(k).or_insert(v);
-            }
-            for (k, v) in e.manual {
-                manual.entry(k).or_insert(v);
-            }
-        }
+        let names: Vec<&str> = entities.iter().map(String::as_str).collect();
+        let (overrides, manual) = union_choices(tx, &names)?;
         let proposed_golden = shaped(
             &self.schema,
             &self.rules.survivorship,
@@ -1663,8 +1654,10 @@ impl Service {
     /// record of its entity (not only the ones that matched) and its golden
     /// record — what a disclosure or erasure request must cover.
     pub fn search_entities(&self, text: &str, limit: usize) -> Result<SearchResult> {
-        let found = self.search(text, limit.saturating_mul(4).max(limit))?;
-        let more = found.len() >= limit.saturating_mul(4).max(limit);
+        // Records, not customers, are searched: room for a few per customer.
+        let records = limit.saturating_mul(4);
+        let found = self.search(text, records)?;
+        let more = found.len() >= records;
         self.read(|tx| {
             let mut by_entity: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for r in &found {
@@ -1794,12 +1787,24 @@ type Shape = (
 );
 
 fn merged_shape(tx: &mut dyn Tx, x: &str, y: &str) -> Result<Shape> {
-    let mut members = tx.records_of_entity(x)?;
-    let e = entity_in(tx, x)?;
-    let (mut overrides, mut manual) = (e.overrides, e.manual);
-    if y != x {
-        members.extend(tx.records_of_entity(y)?);
-        let e = entity_in(tx, y)?;
+    let entities: &[&str] = if x == y { &[x] } else { &[x, y] };
+    let mut members = Vec::new();
+    for e in entities {
+        members.extend(tx.records_of_entity(e)?);
+    }
+    let (overrides, manual) = union_choices(tx, entities)?;
+    Ok((members, overrides, manual))
+}
+
+/// The stewards' choices of entities about to be one: chosen records and
+/// typed values per field, the first entity's winning a field both made.
+fn union_choices(
+    tx: &mut dyn Tx,
+    entities: &[&str],
+) -> Result<(BTreeMap<String, String>, BTreeMap<String, ManualValue>)> {
+    let (mut overrides, mut manual) = (BTreeMap::new(), BTreeMap::new());
+    for id in entities {
+        let e = entity_in(tx, id)?;
         for (k, v) in e.overrides {
             overrides.entry(k).or_insert(v);
         }
@@ -1807,7 +1812,7 @@ fn merged_shape(tx: &mut dyn Tx, x: &str, y: &str) -> Result<Shape> {
             manual.entry(k).or_insert(v);
         }
     }
-    Ok((members, overrides, manual))
+    Ok((overrides, manual))
 }
 
 fn conflict(p: &Proposal, message: &str) -> ServiceError {
