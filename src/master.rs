@@ -35,6 +35,8 @@ const TOWNS_GZ: &[u8] = include_bytes!("../rules/master/towns.txt.gz");
 const POSTAL_GZ: &[u8] = include_bytes!("../rules/master/postal.tsv.gz");
 const OFFICE_CODES_GZ: &[u8] = include_bytes!("../rules/master/office_codes.txt.gz");
 const ADDRESS_VARIANTS: &str = include_str!("../rules/address_variants.tsv");
+const PHONE_AREAS: &str = include_str!("../rules/master/phone_areas.tsv");
+const PREFECTURE_NEIGHBOURS: &str = include_str!("../rules/prefecture_neighbours.tsv");
 
 /// A prefecture and the range of its cities in [`Master::cities`].
 #[derive(Debug)]
@@ -464,6 +466,78 @@ pub fn address_key(s: &str) -> String {
     s.chars().map(key_char).collect()
 }
 
+/// The numbering area (番号区画) of a Japanese fixed-line number, from
+/// `rules/master/phone_areas.tsv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhoneArea {
+    /// The leading digits of the national number, without its 0 (`827`).
+    pub prefix: &'static str,
+    pub prefecture: &'static str,
+    /// The area's name as the 総務省 list writes it (`岩国`).
+    pub area: &'static str,
+}
+
+fn phone_areas() -> &'static [PhoneArea] {
+    static AREAS: OnceLock<Vec<PhoneArea>> = OnceLock::new();
+    AREAS.get_or_init(|| {
+        let mut v: Vec<PhoneArea> = PHONE_AREAS
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let mut c = l.split('\t');
+                let (Some(prefix), Some(prefecture), Some(area)) = (c.next(), c.next(), c.next())
+                else {
+                    panic!("phone_areas.tsv: a row has three columns (checked by tests): {l}")
+                };
+                PhoneArea {
+                    prefix,
+                    prefecture,
+                    area,
+                }
+            })
+            .collect();
+        v.sort_by_key(|a| a.prefix);
+        v
+    })
+}
+
+/// The area of a national number (digits, without the leading 0: `827123456`
+/// for 0827-12-3456): the longest listed prefix it starts with. `None` for
+/// numbers tied to no place (mobile, IP, free dial) and unknown prefixes.
+pub fn phone_area(national: &str) -> Option<PhoneArea> {
+    let areas = phone_areas();
+    (1..=national.len().min(6)).rev().find_map(|n| {
+        let head = national.get(..n)?;
+        areas
+            .binary_search_by_key(&head, |a| a.prefix)
+            .ok()
+            .map(|i| areas[i])
+    })
+}
+
+/// Whether two prefectures are one or share a land border
+/// (`rules/prefecture_neighbours.tsv`).
+pub fn same_or_neighbouring(a: &str, b: &str) -> bool {
+    static PAIRS: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    let pairs = PAIRS.get_or_init(|| {
+        let mut v = Vec::new();
+        for line in PREFECTURE_NEIGHBOURS.lines() {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut cols = line.split('\t');
+            let first = cols.next().unwrap_or_default();
+            for other in cols {
+                v.push((first, other));
+                v.push((other, first));
+            }
+        }
+        v.sort_unstable();
+        v
+    });
+    a == b || pairs.binary_search(&(a, b)).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,6 +614,66 @@ mod tests {
         assert!(m.postal("abc").is_empty());
         // a business (事業所) code
         assert_eq!(m.postal("0608621")[0].town, "北一条西");
+    }
+
+    #[test]
+    fn phone_areas_name_master_prefectures() {
+        let m = master();
+        for a in phone_areas() {
+            assert!(m.prefecture(a.prefecture).is_some(), "{a:?}");
+            assert!(a.prefix.bytes().all(|b| b.is_ascii_digit()), "{a:?}");
+        }
+        let at = |n: &str| phone_area(n).map(|a| (a.prefecture, a.area));
+        assert_eq!(at("312345678"), Some(("東京都", "東京")));
+        assert_eq!(at("827123456"), Some(("山口県", "岩国")));
+        assert_eq!(at("427123456"), Some(("神奈川県", "相模原")));
+        assert_eq!(at("422221234"), Some(("東京都", "武蔵野三鷹")));
+        // libphonenumber says Shimonoseki; 下市町 is in Nara (a correction).
+        assert_eq!(at("747521234"), Some(("奈良県", "下市")));
+        // Mobile, IP, free dial and navi dial numbers belong to no place.
+        for n in [
+            "9012345678",
+            "8012345678",
+            "7012345678",
+            "5012345678",
+            "120123456",
+            "570123456",
+        ] {
+            assert_eq!(phone_area(n), None, "{n}");
+        }
+        assert_eq!(phone_area(""), None);
+    }
+
+    #[test]
+    fn neighbouring_prefectures() {
+        let m = master();
+        for line in PREFECTURE_NEIGHBOURS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+        {
+            for p in line.split('\t') {
+                assert!(m.prefecture(p).is_some(), "{p}");
+            }
+        }
+        assert!(same_or_neighbouring("東京都", "東京都"));
+        assert!(same_or_neighbouring("東京都", "神奈川県"));
+        assert!(same_or_neighbouring("神奈川県", "東京都"));
+        assert!(same_or_neighbouring("兵庫県", "大阪府"));
+        assert!(!same_or_neighbouring("岡山県", "香川県"));
+        assert!(!same_or_neighbouring("北海道", "青森県"));
+        assert!(!same_or_neighbouring("山口県", "福岡県"));
+        // Every prefecture but the islands has a neighbour.
+        let lonely: Vec<_> = m
+            .prefectures()
+            .iter()
+            .filter(|p| {
+                !m.prefectures()
+                    .iter()
+                    .any(|o| o.name != p.name && same_or_neighbouring(p.name, o.name))
+            })
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(lonely, ["北海道", "沖縄県"]);
     }
 
     #[test]

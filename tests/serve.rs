@@ -3361,6 +3361,104 @@ fn a_golden_record_is_shaped_previewed_and_warned_about() {
     assert_eq!(a["items"].as_array().unwrap().len(), 2);
 }
 
+/// A fixed-line phone whose area code is far from the address is warned
+/// about; a neighbouring prefecture's code (numbering areas cross prefecture
+/// lines), a mobile number and an address that is not placed are not.
+#[test]
+fn a_phone_area_far_from_the_address_is_warned_about() {
+    use nayose::service::golden::{Golden, GoldenField};
+    let app = app();
+    let s = &app.state.service;
+    let golden = |address: &str, phone: &str| -> Golden {
+        [("address", address), ("phone", phone)]
+            .into_iter()
+            .map(|(f, v)| {
+                let g = GoldenField {
+                    value: v.into(),
+                    record_id: String::new(),
+                    rule: "typed".into(),
+                };
+                (f.to_string(), g)
+            })
+            .collect()
+    };
+    let codes = |address: &str, phone: &str| -> Vec<String> {
+        s.golden_warnings(&golden(address, phone))
+            .into_iter()
+            .map(|w| w.code)
+            .collect()
+    };
+    // An Okayama address with a Takamatsu (香川県) number.
+    let w = s.golden_warnings(&golden("岡山県岡山市北区大供1-1-1", "087-811-1111"));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].code, "phone_area_mismatch");
+    assert_eq!(w[0].fields, ["phone", "address"]);
+    let params: Vec<(&str, &str)> = w[0]
+        .params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        params,
+        [
+            ("address_prefecture", "岡山県"),
+            ("area", "高松"),
+            ("area_code", "087"),
+            ("phone_prefecture", "香川県")
+        ]
+    );
+    // The area code as written, though the listed prefix is longer (04222).
+    let w = s.golden_warnings(&golden("大阪府大阪市北区中之島1-3-20", "0422-22-1234"));
+    assert_eq!(w[0].params["area_code"], "0422", "{w:?}");
+    // Written another way: full width, +81, the prefecture left out.
+    assert_eq!(
+        codes("岡山市北区大供1-1-1", "＋８１ ８７－８１１－１１１１"),
+        ["phone_area_mismatch"]
+    );
+    // 町田市 (東京都) dials 相模原's 042-7 (神奈川県): neighbours, no warning.
+    assert!(codes("東京都町田市森野2-2-22", "042-722-3111").is_empty());
+    assert!(codes("東京都千代田区霞が関1-2-1", "03-3581-4321").is_empty());
+    // Mobile and IP numbers belong to no place.
+    assert!(codes("岡山県岡山市北区大供1-1-1", "090-1234-5678").is_empty());
+    assert!(codes("岡山県岡山市北区大供1-1-1", "050-1234-5678").is_empty());
+    // An address the normalizer cannot place says nothing about the phone.
+    assert!(codes("どこか遠く", "087-811-1111").is_empty());
+    // A second phone field (fax) is checked too.
+    let mut g = golden("北海道札幌市中央区北1条西2丁目", "011-211-2111");
+    g.insert(
+        "fax".into(),
+        GoldenField {
+            value: "06-6208-8181".into(),
+            record_id: String::new(),
+            rule: "typed".into(),
+        },
+    );
+    let w = s.golden_warnings(&g);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].fields, ["fax", "address"]);
+    // Through a preview over HTTP: a typed phone from far away.
+    let p = open_proposals(s)
+        .into_iter()
+        .find(|p| {
+            let d = s.proposal(&p.id).unwrap();
+            d.warnings.is_empty()
+                && d.proposed_golden.get("address").is_some_and(|a| {
+                    s.golden_warnings(&golden(&a.value, "098-866-2333")).len() == 1
+                })
+        })
+        .expect("a proposal with an address far from Okinawa");
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/proposals/{}/preview", p.id),
+        Some(&app.steward),
+        Some(json!({"values": {"phone": "098-866-2333"}})),
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["warnings"][0]["code"], "phone_area_mismatch", "{v}");
+    assert_eq!(v["warnings"][0]["fields"], json!(["phone", "address"]));
+    assert_eq!(v["warnings"][0]["params"]["phone_prefecture"], "沖縄県");
+}
+
 /// The steward the tests decide as.
 fn stella() -> Actor {
     Actor {

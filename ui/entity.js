@@ -7,6 +7,7 @@
 import { api, can } from './api.js';
 import { h, replace, field, confirmDialog } from './dom.js';
 import { t, label, fieldName, dateTime, pageTitle, errorMessage, historyName, detailText, actorName } from './i18n.js';
+import { warningList } from './proposal.js';
 
 const SUMMARY_FIELDS = ['company_name', 'person_name', 'phone', 'email', 'address'];
 
@@ -69,7 +70,8 @@ function view(e, asked, outcome, split) {
           h('th', { scope: 'row' }, fieldName(f)),
           h('td', { class: 'value' }, g.value),
           h('td', {}, g.record_id),
-          h('td', {}, h('span', { class: `badge rule-${g.rule}`, 'data-rule': g.rule }, label('rule', g.rule))))))))),
+          h('td', {}, h('span', { class: `badge rule-${g.rule}`, 'data-rule': g.rule }, label('rule', g.rule)))))))),
+      e.warnings?.length ? h('div', { class: 'golden-warnings', 'data-testid': 'warnings', role: 'status' }, warningList(e.warnings)) : null),
     h('section', { class: 'card', 'aria-labelledby': 'members-h' },
       h('h2', { id: 'members-h' }, t('entity.members', { n: e.members.length })),
       h('div', { class: 'table-wrap' }, h('table', { class: 'list members', 'data-testid': 'members' },

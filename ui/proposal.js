@@ -181,10 +181,11 @@ async function refreshPreview(main, d) {
   replace(main.querySelector('[data-testid=warnings]'), warningList(p.warnings));
 }
 
-function warningList(warnings) {
+/** The warnings of a golden record, worded from their codes and params. */
+export function warningList(warnings) {
   if (!warnings || !warnings.length) return null;
   return h('ul', { class: 'warnings' }, warnings.map((w) => h('li', { 'data-code': w.code },
-    t(`warning.${w.code}`, { fields: w.fields.map(fieldName).join('・') }))));
+    t(`warning.${w.code}`, { ...w.params, fields: w.fields.map(fieldName).join('・') }))));
 }
 
 /** Fields whose chosen record differs from what the golden record would pick anyway. */

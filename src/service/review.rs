@@ -123,10 +123,16 @@ pub struct ProposalDetail {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GoldenWarning {
     /// `postal_code_mismatch`: the postal code is for another place than
-    /// the address.
+    /// the address; `phone_area_mismatch`: a fixed-line phone's area code
+    /// is in a prefecture that is neither the address's nor a neighbour.
     pub code: String,
     pub fields: Vec<String>,
     pub message: String,
+    /// The facts the message names, for a client to word it in its own
+    /// language: for `phone_area_mismatch`, `area_code` (`087`), `area`
+    /// (`高松`), `phone_prefecture` and `address_prefecture`; empty for
+    /// the others.
+    pub params: BTreeMap<String, String>,
 }
 
 /// A golden record shaped but not stored: what an approval would give.
@@ -914,30 +920,74 @@ impl Service {
     }
 
     /// The values of a golden record that contradict each other: a postal
-    /// code for another place than the address.
+    /// code for another place than the address (`postal_code_mismatch`), a
+    /// fixed-line phone whose area code is in a prefecture that is neither
+    /// the address's nor one of its neighbours (`phone_area_mismatch`;
+    /// numbering areas cross prefecture lines only between neighbours:
+    /// 町田市 dials 相模原's 042-7).
     pub fn golden_warnings(&self, g: &Golden) -> Vec<GoldenWarning> {
+        use crate::normalize::IssueKind;
         use crate::record::FieldType;
         let mut out = Vec::new();
-        let of = |t: FieldType| self.schema.fields.iter().find(|f| f.field_type == t);
-        if let (Some(addr), Some(postal)) = (of(FieldType::Address), of(FieldType::PostalCode)) {
-            if let (Some(a), Some(p)) = (g.get(&addr.name), g.get(&postal.name)) {
-                let n = self.normalizer.normalize_address_with_postal(
-                    FieldType::Address,
-                    &a.value,
-                    Some(&p.value),
-                );
-                if let Some(i) = n
-                    .issues
-                    .iter()
-                    .find(|i| i.kind == crate::normalize::IssueKind::PostalCodeMismatch)
-                {
-                    out.push(GoldenWarning {
-                        code: "postal_code_mismatch".into(),
-                        fields: vec![postal.name.clone(), addr.name.clone()],
-                        message: i.message.clone(),
-                    });
-                }
+        let of = |t: FieldType| self.schema.fields.iter().filter(move |f| f.field_type == t);
+        let Some((addr, a)) = of(FieldType::Address).find_map(|f| g.get(&f.name).map(|v| (f, v)))
+        else {
+            return out;
+        };
+        let postal = of(FieldType::PostalCode).find_map(|f| g.get(&f.name).map(|v| (f, v)));
+        let n = self.normalizer.normalize_address_with_postal(
+            FieldType::Address,
+            &a.value,
+            postal.map(|(_, p)| p.value.as_str()),
+        );
+        if let Some(((postal, _), i)) = postal.zip(
+            n.issues
+                .iter()
+                .find(|i| i.kind == IssueKind::PostalCodeMismatch),
+        ) {
+            out.push(GoldenWarning {
+                code: "postal_code_mismatch".into(),
+                fields: vec![postal.name.clone(), addr.name.clone()],
+                message: i.message.clone(),
+                params: BTreeMap::new(),
+            });
+        }
+        let Some(prefecture) = n.part("prefecture").filter(|p| !p.is_empty()) else {
+            return out;
+        };
+        for (phone, v) in of(FieldType::Phone).filter_map(|f| g.get(&f.name).map(|v| (f, v))) {
+            let p = self.normalizer.normalize(FieldType::Phone, &v.value);
+            let Some(national) = p.part("e164").and_then(|e| e.strip_prefix("+81")) else {
+                continue;
+            };
+            let Some(area) = crate::master::phone_area(national) else {
+                continue;
+            };
+            if crate::master::same_or_neighbouring(area.prefecture, prefecture) {
+                continue;
             }
+            // The area code as the number is written (`0422`), not the
+            // listed prefix (`04222`).
+            let code = crate::normalize::phone_jp::format_valid(national)
+                .and_then(|f| f.split('-').next().map(str::to_string))
+                .unwrap_or_else(|| format!("0{}", area.prefix));
+            out.push(GoldenWarning {
+                code: "phone_area_mismatch".into(),
+                fields: vec![phone.name.clone(), addr.name.clone()],
+                message: format!(
+                    "the area code {code} is {} in {}, the address is in {prefecture}",
+                    area.area, area.prefecture
+                ),
+                params: [
+                    ("area_code", code),
+                    ("area", area.area.to_string()),
+                    ("phone_prefecture", area.prefecture.to_string()),
+                    ("address_prefecture", prefecture.to_string()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            });
         }
         out
     }

@@ -616,6 +616,12 @@ async function shapeFlow(page) {
   await typed.press('Tab');
   await expectText(page, '[data-testid=warnings]', '食い違っています');
   await expectText(page, '[data-testid=compare] td.golden[data-field=postal_code]', '100-0001');
+  // A phone from far away (北海道 and 沖縄県 border no prefecture) is warned about too.
+  const far = d.proposed_golden.address.value.startsWith('沖縄') ? ['011-211-2111', '北海道'] : ['098-866-2333', '沖縄県'];
+  const phone = page.locator('[data-testid=compare] input.typed[data-field=phone]');
+  await phone.fill(far[0]);
+  await phone.press('Tab');
+  await expectText(page, '[data-testid=warnings] li[data-code=phone_area_mismatch]', `は${far[1]}の`);
   await shot(page, 'proposal-typed-warning');
   await page.fill('#reason', '本人に電話で確認');
   await page.click('.decision button[data-action=approve]');
@@ -625,8 +631,10 @@ async function shapeFlow(page) {
   check(e.manual?.postal_code?.value === '100-0001' && e.manual.postal_code.by === 'stella', `typed value kept with who: ${JSON.stringify(e.manual)}`);
   check(e.golden.postal_code.rule === 'typed', 'the golden record takes the typed value');
   check(e.warnings.some((w) => w.code === 'postal_code_mismatch'), 'the entity warns too');
+  check(e.warnings.some((w) => w.code === 'phone_area_mismatch'), 'the entity warns about the phone');
   await page.goto(`${base}/#/entity/${entity}`);
   await expectText(page, 'main', '手入力');
+  await expectText(page, '[data-testid=warnings]', '市外局番');
   await shot(page, 'entity-typed');
   // Undone: the entities, golden records included, are as they were.
   const now = await ok('GET', `/v1/proposals/${d.id}`, STEWARD);
