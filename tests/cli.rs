@@ -568,3 +568,199 @@ fn an_xlsx_bomb_is_refused_with_its_memory_bounded() {
     assert!(peak_kib < 100 * 1024, "peak {peak_kib} KiB");
     assert!(!out.exists());
 }
+
+/// A CSV file's header and rows, as nayose's CSV reader reads them.
+fn csv_table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let t = nayose::import::read_path(path, &Default::default()).unwrap();
+    assert!(t.rejects.is_empty());
+    (t.headers, t.rows.into_iter().map(|r| r.fields).collect())
+}
+
+/// Write a Parquet file with the parquet crate's own writer (not nayose's):
+/// text columns (an empty value as null), plus any extra typed columns.
+fn write_parquet(
+    path: &Path,
+    headers: &[String],
+    rows: &[Vec<String>],
+    extra: Vec<(&str, arrow_array::ArrayRef)>,
+) {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use arrow_schema::{Field, Schema};
+    use std::sync::Arc;
+    let mut fields: Vec<Field> = headers
+        .iter()
+        .map(|h| Field::new(h, arrow_schema::DataType::Utf8, true))
+        .collect();
+    let mut columns: Vec<ArrayRef> = (0..headers.len())
+        .map(|c| {
+            let values: Vec<Option<&str>> = rows
+                .iter()
+                .map(|r| Some(r[c].as_str()).filter(|v| !v.is_empty()))
+                .collect();
+            Arc::new(StringArray::from(values)) as ArrayRef
+        })
+        .collect();
+    for (name, array) in extra {
+        fields.push(Field::new(name, array.data_type().clone(), true));
+        columns.push(array);
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(path).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// Every row of a Parquet file, each value as text (a null as empty).
+fn read_parquet(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    use arrow_array::{Array, StringArray};
+    let file = std::fs::File::open(path).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let headers = arrow_array::RecordBatchReader::schema(&reader)
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        for i in 0..batch.num_rows() {
+            rows.push(
+                batch
+                    .columns()
+                    .iter()
+                    .map(|c| {
+                        let c = c
+                            .as_any()
+                            .downcast_ref::<StringArray>()
+                            .expect("text columns");
+                        if c.is_null(i) {
+                            String::new()
+                        } else {
+                            c.value(i).to_string()
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    (headers, rows)
+}
+
+/// A Parquet file gives what the same data as CSV gives, byte for byte, in
+/// `clean` and in `dedupe`; a `.parquet` output holds the CSV output's rows.
+#[test]
+fn parquet_in_and_out_agree_with_csv() {
+    let d = Dir::new();
+    let csv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample/demo.csv");
+    let pq = d.path("in.parquet");
+    let (headers, rows) = csv_table(&csv);
+    write_parquet(&pq, &headers, &rows, vec![]);
+    assert_eq!(
+        clean_ok(&d, &pq, "a.csv", &[]),
+        clean_ok(&d, &csv, "b.csv", &[])
+    );
+    for (input, out) in [(&pq, "c.csv"), (&csv, "d.csv")] {
+        let o = nayose(&["dedupe", s(input), "-o", s(&d.path(out)), "-q"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_eq!(d.read("c.csv"), d.read("d.csv"));
+    // Out as Parquet: the CSV output's rows, an empty value as a null.
+    clean_ok(&d, &csv, "e.parquet", &[]);
+    let got = read_parquet(&d.path("e.parquet"));
+    assert_eq!(got.1.len(), 3000);
+    assert_eq!(got, csv_table(&d.path("b.csv")));
+    let o = nayose(&["dedupe", s(&pq), "-o", s(&d.path("f.parquet")), "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        read_parquet(&d.path("f.parquet")),
+        csv_table(&d.path("d.csv"))
+    );
+}
+
+/// Typed Parquet columns are read as their text; a value that is not UTF-8
+/// rejects its row (kept in the rejects file); a nested column and a file
+/// that is not Parquet are errors that say so.
+#[test]
+fn parquet_types_rejects_and_errors() {
+    use arrow_array::{ArrayRef, BinaryArray, Date32Array, Int64Array, ListArray};
+    use std::sync::Arc;
+    let d = Dir::new();
+    let pq = d.path("typed.parquet");
+    let extra: Vec<(&str, ArrayRef)> = vec![
+        ("no", Arc::new(Int64Array::from(vec![Some(7), None]))),
+        (
+            "生年月日",
+            Arc::new(Date32Array::from(vec![Some(19448), Some(0)])),
+        ),
+        (
+            "memo",
+            Arc::new(BinaryArray::from(vec![
+                Some(&b"ok"[..]),
+                Some(&b"\xff"[..]),
+            ])),
+        ),
+    ];
+    let owned = |rows: &[&[&str]]| -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|v| v.to_string()).collect())
+            .collect()
+    };
+    let headers = owned(&[&["会社名", "電話番号"]]).remove(0);
+    let rows = owned(&[&["㈱ＸＹＺ", "0312345678"], &["㈱ABC", "0312345679"]]);
+    write_parquet(&pq, &headers, &rows, extra);
+    let text = String::from_utf8(clean_ok(
+        &d,
+        &pq,
+        "out.csv",
+        &["--rejects", s(&d.path("rejects.csv"))],
+    ))
+    .unwrap();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "会社名,会社名_branch,電話番号,no,生年月日,memo",
+            "株式会社XYZ,,03-1234-5678,7,2023-04-01,ok"
+        ]
+    );
+    let rejects = d.read("rejects.csv");
+    assert!(
+        rejects.contains("3,5,the value is not UTF-8 text"),
+        "{rejects}"
+    );
+    // Nested.
+    let list =
+        ListArray::from_iter_primitive::<arrow_array::types::Int32Type, _, _>(vec![Some(vec![
+            Some(1),
+        ])]);
+    write_parquet(
+        &d.path("nested.parquet"),
+        &headers[..1],
+        &owned(&[&["X"]]),
+        vec![("tags", Arc::new(list))],
+    );
+    let o = nayose(&[
+        "clean",
+        s(&d.path("nested.parquet")),
+        "-o",
+        s(&d.path("n.csv")),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("column `tags`"), "{}", stderr(&o));
+    // Not Parquet: the magic, then garbage.
+    let bad = d.write("bad.parquet", b"PAR1 this is not a parquet file");
+    let o = nayose(&["clean", s(&bad), "-o", s(&d.path("b.csv"))]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("bad.parquet") && err.contains("Parquet"),
+        "{err}"
+    );
+}

@@ -1,5 +1,5 @@
-//! Import and export of tabular files: reading CSV, TSV and XLSX into a
-//! [`Table`] of raw string rows, writing CSV/TSV output ([`TableWriter`],
+//! Import and export of tabular files: reading CSV, TSV, XLSX and Parquet
+//! into a [`Table`] of raw string rows, writing CSV/TSV/Parquet output ([`TableWriter`],
 //! [`write_rejects`]), and guessing each column's field type
 //! ([`detect_columns`]).
 //!
@@ -11,7 +11,8 @@
 //! # Reading
 //!
 //! - [`read_path`] picks the format: `opts.format` if set; else an XLSX by its
-//!   ZIP signature (`PK\x03\x04`) whatever the extension; a file named
+//!   ZIP signature (`PK\x03\x04`) and a Parquet file by its (`PAR1`)
+//!   whatever the extension (`arrow.rs` reads its columns as text); a file named
 //!   `.xlsx`/`.xlsm` without that signature is [`ImportErrorKind::NotXlsx`];
 //!   else a delimited file whose delimiter comes from the extension (`.tsv` →
 //!   tab, `.csv` → comma) unless the header line contains only the other one,
@@ -90,6 +91,7 @@
 //! `Vec` per row, nothing else per field; a CP932 file is decoded whole
 //! first (in parallel). Figures: `benches/RESULTS.md`.
 
+pub mod arrow;
 mod delimited;
 mod detect;
 mod encoding;
@@ -118,6 +120,7 @@ pub enum Format {
     Csv,
     Tsv,
     Xlsx,
+    Parquet,
 }
 
 impl Format {
@@ -126,6 +129,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Tsv => "tsv",
             Format::Xlsx => "xlsx",
+            Format::Parquet => "parquet",
         }
     }
 
@@ -137,15 +141,16 @@ impl Format {
             "csv" => Some(Format::Csv),
             "tsv" | "tab" => Some(Format::Tsv),
             "xlsx" | "xlsm" => Some(Format::Xlsx),
+            "parquet" | "parq" => Some(Format::Parquet),
             _ => None,
         }
     }
 
-    /// The delimited format to write to `path`: TSV for `.tsv`/`.tab`, CSV
-    /// otherwise.
+    /// The format to write to `path`: TSV for `.tsv`/`.tab`, Parquet for
+    /// `.parquet`, CSV otherwise.
     pub fn for_output(path: &Path) -> Format {
         match Format::from_extension(path) {
-            Some(Format::Tsv) => Format::Tsv,
+            Some(f @ (Format::Tsv | Format::Parquet)) => f,
             _ => Format::Csv,
         }
     }
@@ -261,6 +266,12 @@ pub enum ImportErrorKind {
     },
     #[error("the workbook is too large to read safely: {0}")]
     XlsxTooLarge(String),
+    #[error("not a Parquet file nayose can read: {0}")]
+    Parquet(String),
+    #[error("cannot read the table: {0}")]
+    Arrow(String),
+    #[error("column `{name}` is of type {data_type}; nayose reads columns of text, numbers, dates and booleans (flatten it first)")]
+    UnsupportedColumn { name: String, data_type: String },
     #[error("line {line}{}: {reason}", column.map(|c| format!(", column {c}")).unwrap_or_default())]
     BadLabels {
         line: usize,
@@ -305,6 +316,7 @@ impl std::error::Error for ImportError {
 }
 
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const PARQUET_MAGIC: &[u8] = b"PAR1";
 const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
 /// Read a file, detecting its format (see the module docs).
@@ -402,7 +414,7 @@ fn open<'a>(
                 source: Source::Delimited(r),
             })
         }
-        Format::Xlsx => {
+        Format::Xlsx | Format::Parquet => {
             let table = read_bytes(&bytes, format, opts)?;
             let total = table.rows.len();
             Ok(TableReader {
@@ -423,9 +435,12 @@ fn detect_format(path: &Path, bytes: &[u8]) -> Format {
     if bytes.starts_with(ZIP_MAGIC) {
         return Format::Xlsx;
     }
+    if bytes.starts_with(PARQUET_MAGIC) {
+        return Format::Parquet;
+    }
     match Format::from_extension(path) {
-        // Not a ZIP: `read_bytes` says why it is not an XLSX.
-        Some(Format::Xlsx) => Format::Xlsx,
+        // Not a ZIP or a Parquet file: `read_bytes` says why.
+        Some(f @ (Format::Xlsx | Format::Parquet)) => f,
         hint => delimited::sniff_format(bytes, hint),
     }
 }
@@ -447,8 +462,32 @@ pub fn read_bytes(bytes: &[u8], format: Format, opts: &ReadOptions) -> Result<Ta
             }
             xlsx::read(bytes, opts)
         }
+        Format::Parquet => read_parquet(bytes, opts),
         Format::Csv | Format::Tsv => Ok(open(Cow::Borrowed(bytes), format, opts)?.read_all()),
     }
+}
+
+/// A Parquet file, every column as text ([`arrow`]).
+fn read_parquet(bytes: &[u8], opts: &ReadOptions) -> Result<Table, ImportError> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    if bytes.is_empty() {
+        return Err(ImportErrorKind::Empty.into());
+    }
+    let not_parquet = |e: parquet::errors::ParquetError| ImportErrorKind::Parquet(e.to_string());
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes))
+        .map_err(not_parquet)?
+        .with_batch_size(8192)
+        .build()
+        .map_err(not_parquet)?;
+    let schema = arrow_array::RecordBatchReader::schema(&reader);
+    let read = arrow::read_batches(&schema, reader, opts)?;
+    Ok(Table {
+        format: Format::Parquet,
+        encoding: None,
+        headers: read.headers,
+        rows: read.rows,
+        rejects: read.rejects,
+    })
 }
 
 /// Header names as the table exposes them: trimmed, an empty one named

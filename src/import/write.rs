@@ -62,7 +62,10 @@ impl WriteStats {
 /// one writer only copies bytes.
 #[derive(Debug, Clone)]
 pub struct EncodedRows {
-    delim: u8,
+    /// `None` for a Parquet file: the rows are kept as cells.
+    delim: Option<u8>,
+    /// Parquet: the rows' values, row after row.
+    cells: Vec<String>,
     encoding: OutputEncoding,
     bytes: Vec<u8>,
     rows: usize,
@@ -73,11 +76,12 @@ pub struct EncodedRows {
 }
 
 impl EncodedRows {
-    /// An empty block. `format` must be CSV or TSV.
+    /// An empty block. `format` must be CSV, TSV or Parquet.
     pub fn new(format: Format, encoding: OutputEncoding) -> io::Result<EncodedRows> {
         let delim = match format {
-            Format::Csv => b',',
-            Format::Tsv => b'\t',
+            Format::Csv => Some(b','),
+            Format::Tsv => Some(b'\t'),
+            Format::Parquet => None,
             Format::Xlsx => {
                 return Err(io::Error::new(
                     io::ErrorKind::Unsupported,
@@ -87,6 +91,7 @@ impl EncodedRows {
         };
         Ok(EncodedRows {
             delim,
+            cells: Vec::new(),
             encoding,
             bytes: Vec::new(),
             rows: 0,
@@ -98,14 +103,18 @@ impl EncodedRows {
     /// Append one row.
     pub fn push(&mut self, fields: &[&str]) {
         self.rows += 1;
+        let Some(delim) = self.delim else {
+            self.cells.extend(fields.iter().map(|f| f.to_string()));
+            return;
+        };
         for (i, value) in fields.iter().enumerate() {
             if i > 0 {
-                self.bytes.push(self.delim);
+                self.bytes.push(delim);
             }
             // A lone blank field would be a blank line, which readers skip:
             // quote it so the row survives a round trip.
             let lone_blank = fields.len() == 1 && value.trim().is_empty();
-            let text: &str = if lone_blank || needs_quotes(value, self.delim) {
+            let text: &str = if lone_blank || needs_quotes(value, delim) {
                 self.field.clear();
                 self.field.push('"');
                 for c in value.chars() {
@@ -146,35 +155,99 @@ impl EncodedRows {
     /// Empty the block for reuse (its buffers are kept).
     pub fn clear(&mut self) {
         self.bytes.clear();
+        self.cells.clear();
         self.rows = 0;
         self.unmappable.clear();
     }
 }
 
-/// Writes a CSV or TSV file, a row or a block of [`EncodedRows`] at a time.
+/// Writes a CSV, TSV or Parquet file, a row or a block of [`EncodedRows`]
+/// at a time. A Parquet file's first row names its columns (all text; an
+/// empty value is a null), its rows are written in row groups of 65,536,
+/// Snappy-compressed (what Spark writes).
 pub struct TableWriter {
-    out: BufWriter<File>,
+    sink: Sink,
     stats: WriteStats,
     /// The row being written by `write_row`, reused.
     row: EncodedRows,
 }
 
+enum Sink {
+    Delimited(BufWriter<File>),
+    Parquet(Box<ParquetSink>),
+}
+
+struct ParquetSink {
+    /// Until the header row names the columns.
+    file: Option<File>,
+    writer: Option<parquet::arrow::ArrowWriter<File>>,
+    batch: Option<super::arrow::BatchBuilder>,
+}
+
+/// Rows in one Parquet row group.
+const PARQUET_ROWS: usize = 65_536;
+
+impl ParquetSink {
+    fn push(&mut self, fields: &[&str]) -> io::Result<()> {
+        let Some(batch) = &mut self.batch else {
+            // The header: the schema.
+            let schema = super::arrow::text_schema(fields);
+            let props = parquet::file::properties::WriterProperties::builder()
+                .set_compression(parquet::basic::Compression::SNAPPY)
+                .set_max_row_group_row_count(Some(PARQUET_ROWS))
+                .build();
+            let file = self.file.take().expect("a file until the header");
+            self.writer = Some(
+                parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props))
+                    .map_err(io::Error::other)?,
+            );
+            self.batch = Some(super::arrow::BatchBuilder::new(schema));
+            return Ok(());
+        };
+        batch.push(fields);
+        if batch.rows() >= PARQUET_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if let (Some(w), Some(b)) = (&mut self.writer, &mut self.batch) {
+            if b.rows() > 0 {
+                w.write(&b.take()).map_err(io::Error::other)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl TableWriter {
-    /// Create (truncate) `path`. `format` must be CSV or TSV; pass
-    /// [`Format::for_output`] of the path to follow its extension.
+    /// Create (truncate) `path`. `format` must be CSV, TSV or Parquet; pass
+    /// [`Format::for_output`] of the path to follow its extension. The
+    /// encoding applies to CSV and TSV (Parquet text is UTF-8).
     pub fn create(
         path: &Path,
         format: Format,
         encoding: OutputEncoding,
     ) -> io::Result<TableWriter> {
         let row = EncodedRows::new(format, encoding)?;
-        let mut out = BufWriter::with_capacity(256 * 1024, File::create(path)?);
+        let file = File::create(path)?;
         let mut stats = WriteStats::default();
-        if encoding == OutputEncoding::Utf8Bom {
-            out.write_all(UTF8_BOM)?;
-            stats.bytes += UTF8_BOM.len() as u64;
-        }
-        Ok(TableWriter { out, stats, row })
+        let sink = if format == Format::Parquet {
+            Sink::Parquet(Box::new(ParquetSink {
+                file: Some(file),
+                writer: None,
+                batch: None,
+            }))
+        } else {
+            let mut out = BufWriter::with_capacity(256 * 1024, file);
+            if encoding == OutputEncoding::Utf8Bom {
+                out.write_all(UTF8_BOM)?;
+                stats.bytes += UTF8_BOM.len() as u64;
+            }
+            Sink::Delimited(out)
+        };
+        Ok(TableWriter { sink, stats, row })
     }
 
     /// A block for this file's format and encoding, to fill with rows (on
@@ -188,29 +261,56 @@ impl TableWriter {
     pub fn write_row(&mut self, fields: &[&str]) -> io::Result<()> {
         self.row.clear();
         self.row.push(fields);
-        let TableWriter { out, stats, row } = self;
-        write_block(out, stats, row)
+        let TableWriter { sink, stats, row } = self;
+        write_block(sink, stats, row)
     }
 
     /// Write a block of encoded rows after the rows written so far.
     pub fn write_rows(&mut self, block: &EncodedRows) -> io::Result<()> {
-        write_block(&mut self.out, &mut self.stats, block)
+        write_block(&mut self.sink, &mut self.stats, block)
     }
 
     /// Flush the file and return what was written.
     pub fn finish(mut self) -> io::Result<WriteStats> {
-        self.out.flush()?;
-        self.out.get_ref().sync_all().ok();
+        match self.sink {
+            Sink::Delimited(mut out) => {
+                out.flush()?;
+                out.get_ref().sync_all().ok();
+            }
+            Sink::Parquet(mut p) => {
+                if p.writer.is_none() {
+                    return Err(io::Error::other("a Parquet file needs a header row"));
+                }
+                p.flush()?;
+                let file = p
+                    .writer
+                    .take()
+                    .expect("checked above")
+                    .into_inner()
+                    .map_err(io::Error::other)?;
+                file.sync_all().ok();
+                self.stats.bytes = file.metadata()?.len();
+            }
+        }
         Ok(self.stats)
     }
 }
 
-fn write_block(
-    out: &mut BufWriter<File>,
-    stats: &mut WriteStats,
-    block: &EncodedRows,
-) -> io::Result<()> {
-    out.write_all(&block.bytes)?;
+fn write_block(sink: &mut Sink, stats: &mut WriteStats, block: &EncodedRows) -> io::Result<()> {
+    match sink {
+        Sink::Delimited(out) => {
+            out.write_all(&block.bytes)?;
+            stats.bytes += block.bytes.len() as u64;
+        }
+        Sink::Parquet(p) => {
+            if let Some(width) = block.cells.len().checked_div(block.rows).filter(|&w| w > 0) {
+                for row in block.cells.chunks(width) {
+                    let fields: Vec<&str> = row.iter().map(String::as_str).collect();
+                    p.push(&fields)?;
+                }
+            }
+        }
+    }
     let before = stats.rows;
     stats
         .unmappable
@@ -219,7 +319,6 @@ fn write_block(
             ..u.clone()
         }));
     stats.rows += block.rows;
-    stats.bytes += block.bytes.len() as u64;
     Ok(())
 }
 

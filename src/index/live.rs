@@ -597,7 +597,7 @@ mod tests {
     #[test]
     fn ties_beyond_the_first_fetch_go_by_record_number_whatever_the_segments() {
         let names = |n: u64| {
-            if n % 9 == 0 {
+            if n.is_multiple_of(9) {
                 "東京物産"
             } else {
                 "東京商事"
