@@ -485,7 +485,6 @@ pub fn clean_file(
     // `DETECT_ROWS`, fewer once every column has its sample of values),
     // and on a large file as many as can be read while the normalizers'
     // tables are built on the other core (up to `AHEAD_ROWS`).
-    const DETECT_ROWS: usize = 65_536;
     const AHEAD_ROWS: usize = 131_072;
     let large = std::fs::metadata(&job.input).is_ok_and(|m| m.len() > 1 << 20);
     let loaded = AtomicBool::new(!large);
@@ -599,6 +598,44 @@ pub fn clean_file(
 
 /// Records read at a time by `clean`.
 const READ_BATCH: usize = 16_384;
+
+/// At most this many rows tell the column types.
+const DETECT_ROWS: usize = 65_536;
+
+/// What [`clean_table`] gives: the output's column names, its rows (input
+/// order), and the per-column summary.
+pub struct CleanedTable {
+    pub headers: Vec<String>,
+    pub rows: Vec<CleanRow>,
+    pub columns: Vec<ColumnSummary>,
+}
+
+/// Clean a table in memory (the Python package): the column types detected
+/// and every row cleaned as [`clean_file`] does; nothing is read or written.
+pub fn clean_table(
+    table: &import::Table,
+    overrides: &[(String, FieldType)],
+    rules: &Rules,
+    normalizer: &Normalizer,
+    opts: &CleanOptions,
+) -> Result<CleanedTable, CleanError> {
+    if let Some(column) = import::unknown_override(&table.headers, overrides) {
+        return Err(CleanError::UnknownColumn {
+            column: column.to_string(),
+            columns: table.headers.clone(),
+        });
+    }
+    let detect_rows = &table.rows[..table.rows.len().min(DETECT_ROWS)];
+    let detected =
+        import::detect_columns(&table.headers, detect_rows, rules, normalizer, overrides);
+    let cleaner = Cleaner::new(normalizer, rules, &table.headers, &detected, opts);
+    let (rows, columns) = cleaner.clean_rows(&table.rows, &|_| {});
+    Ok(CleanedTable {
+        headers: cleaner.output_headers().to_vec(),
+        rows,
+        columns,
+    })
+}
 
 /// Read the next batch of records; false when there were none left.
 fn read_batch(

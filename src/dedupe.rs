@@ -184,103 +184,169 @@ impl DedupeResult {
     }
 }
 
-/// Run the job: [`DedupeRun`]'s stages in order.
+/// Run the job on its file: [`DedupeRun`]'s stages in order, then the
+/// clusters, pairs and rejects files.
 pub fn dedupe_file(
     job: &DedupeJob,
     rules: &Rules,
     normalizer: &Normalizer,
     progress: &dyn StageProgress,
 ) -> Result<DedupeResult, DedupeError> {
-    let mut run = DedupeRun {
-        job,
-        rules,
-        normalizer,
-        progress,
-        bands: Bands::new(&rules.matching),
-        stages: Vec::new(),
-        clock: Instant::now(),
-    };
-    let input = run.read()?;
-    let mut labels = run.labels(&input)?;
-    run.lap("read");
-    let (batch, builder) = run.prepare(&input)?;
-    run.lap("normalize");
-    let index = run.index(builder)?;
-    run.lap("index");
-    let (pairs, oversized) = run.block(&index, &batch)?;
-    drop(index);
-    run.lap("block");
-    let plan = &input.preparer.plan;
-    let mut pairs = pairs;
-    let mut levels = run.compare(plan, &batch, &pairs);
-    run.lap("compare");
-    let mut model = run.train(plan, &batch, &levels);
-    if let Some(decided) = &labels {
-        // What the labels teach, as the service trains: m blended with the
-        // labelled matches' levels (once there are enough of them).
-        let mut matches: Vec<Pair> = decided
-            .pairs
-            .iter()
-            .filter(|(_, &m)| m)
-            .map(|(&(a, b), _)| Pair { a, b })
-            .collect();
-        matches.sort();
-        let flat = batch::compare(plan, &batch, &matches, &NoProgress);
-        let matched: Vec<Vec<u8>> = flat.chunks(plan.len().max(1)).map(<[u8]>::to_vec).collect();
-        crate::matching::model::learn_from_labels(&mut model, &matched);
-    }
-    run.lap("train");
-    let mut scored = run.score(&model, plan, &batch, &pairs, &levels);
-    run.lap("score");
-    let clusters = match &mut labels {
-        Some(decided) => {
-            let weights = bind_labels(
-                &model,
-                plan,
-                &batch,
-                &decided.pairs,
-                &mut pairs,
-                &mut levels,
-                &mut scored,
-            );
-            // The model's own weights of the labelled pairs calibrate the
-            // bands and estimate how the model does on them.
-            let labelled: Vec<(f64, bool)> = pairs
-                .iter()
-                .zip(&scored.weights)
-                .filter_map(|(p, &w)| {
-                    decided
-                        .pairs
-                        .get(&(p.a.min(p.b), p.a.max(p.b)))
-                        .map(|&m| (w, m))
-                })
-                .collect();
-            let m = &rules.matching;
-            run.bands = run
-                .bands
-                .calibrated(&labelled, m.auto_merge_precision, m.review_recall);
-            decided.used.bands = run.bands;
-            decided.used.estimates = LabelEstimates::count(&run.bands, &labelled);
-            run.cluster(&batch, &pairs, &weights)
-        }
-        None => run.cluster(&batch, &pairs, &scored.weights),
-    };
-    run.lap("cluster");
-    let matched = Matched {
-        model,
-        batch,
-        pairs,
-        levels,
-        scored,
-        clusters,
-        oversized,
-    };
+    // The clock starts before the file is read: the `read` stage is its time.
+    let mut run = DedupeRun::new(job, rules, normalizer, progress);
+    progress.stage("reading", 0);
+    let table = import::read_path(&job.input, &job.read)?;
+    let (input, matched, labels) = run.stages(table)?;
     run.write(&input, &matched)?;
     run.lap("write");
     progress.finish();
     let mut result = run.result(input, matched);
     result.labels = labels.map(|d| d.used);
     Ok(result)
+}
+
+/// The clusters file's columns.
+pub const CLUSTER_COLUMNS: [&str; 5] = [
+    "id",
+    "cluster_id",
+    "cluster_size",
+    "best_score",
+    "best_match_id",
+];
+
+/// What [`dedupe_table`] gives: the run's result, the rows the clusters
+/// file would hold ([`CLUSTER_COLUMNS`], input row order), the rows that
+/// could not be read.
+pub struct DedupedTable {
+    pub result: DedupeResult,
+    pub clusters: Vec<[String; 5]>,
+    pub rejects: Vec<import::Reject>,
+}
+
+/// Run the job on a table in memory (the Python package): the same stages
+/// as [`dedupe_file`]; `job.input` and the output paths are not used,
+/// nothing is written.
+pub fn dedupe_table(
+    table: Table,
+    job: &DedupeJob,
+    rules: &Rules,
+    normalizer: &Normalizer,
+    progress: &dyn StageProgress,
+) -> Result<DedupedTable, DedupeError> {
+    let mut run = DedupeRun::new(job, rules, normalizer, progress);
+    let (input, matched, labels) = run.stages(table)?;
+    let clusters = cluster_rows(&input, &matched.clusters);
+    let rejects = input.table.rejects.clone();
+    progress.finish();
+    let mut result = run.result(input, matched);
+    result.labels = labels.map(|d| d.used);
+    Ok(DedupedTable {
+        result,
+        clusters,
+        rejects,
+    })
+}
+
+impl<'a> DedupeRun<'a> {
+    fn new(
+        job: &'a DedupeJob,
+        rules: &'a Rules,
+        normalizer: &'a Normalizer,
+        progress: &'a dyn StageProgress,
+    ) -> DedupeRun<'a> {
+        DedupeRun {
+            job,
+            rules,
+            normalizer,
+            progress,
+            bands: Bands::new(&rules.matching),
+            stages: Vec::new(),
+            clock: Instant::now(),
+        }
+    }
+
+    /// Every stage from the table to the clusters.
+    fn stages(&mut self, table: Table) -> Result<(Input, Matched, Option<Decided>), DedupeError> {
+        let run = self;
+        let rules = run.rules;
+        let input = run.read(table)?;
+        let mut labels = run.labels(&input)?;
+        run.lap("read");
+        let (batch, builder) = run.prepare(&input)?;
+        run.lap("normalize");
+        let index = run.index(builder)?;
+        run.lap("index");
+        let (pairs, oversized) = run.block(&index, &batch)?;
+        drop(index);
+        run.lap("block");
+        let plan = &input.preparer.plan;
+        let mut pairs = pairs;
+        let mut levels = run.compare(plan, &batch, &pairs);
+        run.lap("compare");
+        let mut model = run.train(plan, &batch, &levels);
+        if let Some(decided) = &labels {
+            // What the labels teach, as the service trains: m blended with the
+            // labelled matches' levels (once there are enough of them).
+            let mut matches: Vec<Pair> = decided
+                .pairs
+                .iter()
+                .filter(|(_, &m)| m)
+                .map(|(&(a, b), _)| Pair { a, b })
+                .collect();
+            matches.sort();
+            let flat = batch::compare(plan, &batch, &matches, &NoProgress);
+            let matched: Vec<Vec<u8>> =
+                flat.chunks(plan.len().max(1)).map(<[u8]>::to_vec).collect();
+            crate::matching::model::learn_from_labels(&mut model, &matched);
+        }
+        run.lap("train");
+        let mut scored = run.score(&model, plan, &batch, &pairs, &levels);
+        run.lap("score");
+        let clusters = match &mut labels {
+            Some(decided) => {
+                let weights = bind_labels(
+                    &model,
+                    plan,
+                    &batch,
+                    &decided.pairs,
+                    &mut pairs,
+                    &mut levels,
+                    &mut scored,
+                );
+                // The model's own weights of the labelled pairs calibrate the
+                // bands and estimate how the model does on them.
+                let labelled: Vec<(f64, bool)> = pairs
+                    .iter()
+                    .zip(&scored.weights)
+                    .filter_map(|(p, &w)| {
+                        decided
+                            .pairs
+                            .get(&(p.a.min(p.b), p.a.max(p.b)))
+                            .map(|&m| (w, m))
+                    })
+                    .collect();
+                let m = &rules.matching;
+                run.bands =
+                    run.bands
+                        .calibrated(&labelled, m.auto_merge_precision, m.review_recall);
+                decided.used.bands = run.bands;
+                decided.used.estimates = LabelEstimates::count(&run.bands, &labelled);
+                run.cluster(&batch, &pairs, &weights)
+            }
+            None => run.cluster(&batch, &pairs, &scored.weights),
+        };
+        run.lap("cluster");
+        let matched = Matched {
+            model,
+            batch,
+            pairs,
+            levels,
+            scored,
+            clusters,
+            oversized,
+        };
+        Ok((input, matched, labels))
+    }
 }
 
 /// Make the labels bind: a labelled match that blocking did not find
@@ -380,10 +446,8 @@ impl DedupeRun<'_> {
 
     /// Read the file, decide what each column is and which are compared,
     /// and put the records in order of their id (rank).
-    fn read(&self) -> Result<Input, DedupeError> {
+    fn read(&self, table: Table) -> Result<Input, DedupeError> {
         let (job, rules) = (self.job, self.rules);
-        self.progress.stage("reading", 0);
-        let table = import::read_path(&job.input, &job.read)?;
         if let Some(column) = import::unknown_override(&table.headers, &job.overrides) {
             return Err(DedupeError::UnknownColumn {
                 column: column.to_string(),
@@ -763,40 +827,42 @@ fn write_clusters(
 ) -> Result<(), DedupeError> {
     let mut w = TableWriter::create(path, Format::for_output(path), Default::default())
         .map_err(write_err(path))?;
-    w.write_row(&[
-        "id",
-        "cluster_id",
-        "cluster_size",
-        "best_score",
-        "best_match_id",
-    ])
-    .map_err(write_err(path))?;
+    w.write_row(&CLUSTER_COLUMNS).map_err(write_err(path))?;
+    for row in cluster_rows(input, clusters) {
+        let fields: Vec<&str> = row.iter().map(String::as_str).collect();
+        w.write_row(&fields).map_err(write_err(path))?;
+    }
+    w.finish().map_err(write_err(path))?;
+    Ok(())
+}
+
+/// Each input row's cluster ([`CLUSTER_COLUMNS`]), in input row order.
+fn cluster_rows(input: &Input, clusters: &Clusters) -> Vec<[String; 5]> {
     let mut rank_of_row = vec![0u32; input.ids.len()];
     for (rank, &row) in input.row_of_rank.iter().enumerate() {
         rank_of_row[row] = rank as u32;
     }
     let ids = &input.ids;
-    for rank in rank_of_row {
-        let rep = clusters.reps[rank as usize];
-        let size = clusters.size_of[&rep].to_string();
-        let (score, with) = match clusters.best[rank as usize] {
-            Some((w, o)) => (
-                format!("{:.4}", Model::probability(w)),
-                ids[o as usize].as_str(),
-            ),
-            None => (String::new(), ""),
-        };
-        w.write_row(&[
-            ids[rank as usize].as_str(),
-            ids[rep as usize].as_str(),
-            size.as_str(),
-            score.as_str(),
-            with,
-        ])
-        .map_err(write_err(path))?;
-    }
-    w.finish().map_err(write_err(path))?;
-    Ok(())
+    rank_of_row
+        .into_iter()
+        .map(|rank| {
+            let rep = clusters.reps[rank as usize];
+            let (score, with) = match clusters.best[rank as usize] {
+                Some((w, o)) => (
+                    format!("{:.4}", Model::probability(w)),
+                    ids[o as usize].clone(),
+                ),
+                None => (String::new(), String::new()),
+            };
+            [
+                ids[rank as usize].clone(),
+                ids[rep as usize].clone(),
+                clusters.size_of[&rep].to_string(),
+                score,
+                with,
+            ]
+        })
+        .collect()
 }
 
 /// The pairs file: every pair in the match and review bands, strongest

@@ -9,6 +9,7 @@ mod eval;
 mod gen;
 mod golden;
 mod properties;
+mod python;
 mod serve;
 mod serve_faults;
 mod serve_limits;
