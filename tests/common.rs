@@ -42,6 +42,38 @@ pub fn run(cmd: &mut Command) -> Ready {
     }
 }
 
+/// Install Debian packages with apt-get (updating the package lists first
+/// when the install fails: a fresh machine may have none); `Ok` once
+/// `provides` exists.
+pub fn apt_install(packages: &[&str], provides: &Path) -> Ready {
+    if provides.exists() {
+        return Ok(());
+    }
+    eprintln!(
+        "{} is missing; installing {} with apt-get …",
+        provides.display(),
+        packages.join(" ")
+    );
+    let apt = |args: &[&str]| {
+        run(Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive"))
+    };
+    let mut install = vec!["install", "-y", "-q"];
+    install.extend_from_slice(packages);
+    apt(&install)
+        .or_else(|_| apt(&["update", "-q"]).and_then(|_| apt(&install)))
+        .and_then(|_| {
+            provides.exists().then_some(()).ok_or_else(|| {
+                format!(
+                    "apt-get installed {} but {} is missing",
+                    packages.join(" "),
+                    provides.display()
+                )
+            })
+        })
+}
+
 /// Kills the server when the test ends, however it ends.
 pub struct Server(pub Child);
 

@@ -2,23 +2,32 @@
 //! it (`pip install ./python`, maturin building the Rust core), then its
 //! pytest suite: `normalize`, `clean` and `dedupe` give what the command
 //! line gives, on the sample and on a generated file, from Arrow, Parquet
-//! and pandas.
+//! and pandas; and `nayose.spark` on a real multi-process Spark (a
+//! standalone master and two worker JVMs, `local-cluster[2,1,1024]`) gives
+//! what the embedded jobs give.
 //!
-//! pyarrow, pandas, pytest and maturin (PyPI, pinned) are installed into
-//! `target/python-venv` when missing. Where that cannot be done the test
-//! says so and passes as skipped — except under `CI=true`, where it fails.
+//! pyarrow, pandas, pytest, maturin and pyspark (PyPI, pinned) are
+//! installed into `target/python-venv`, and a JDK (Debian's
+//! `openjdk-17-jre-headless`), when missing. Where that cannot be done the
+//! test says so and passes as skipped — except under `CI=true`, where it
+//! fails.
 
-use crate::common::{run, under_ci, Ready};
-use std::path::PathBuf;
+use crate::common::{apt_install, run, under_ci, Ready};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// What the package is tested with.
-const PACKAGES: [&str; 4] = [
+/// What the package is tested with (pandas 2: PySpark 4.3 does not support
+/// pandas 3 yet).
+const PACKAGES: [&str; 5] = [
     "pyarrow==26.0.1",
-    "pandas==3.1.1",
+    "pandas==2.3.3",
     "pytest==9.2.0",
     "maturin==1.16.0",
+    "pyspark==4.3.0",
 ];
+
+/// Spark runs on this JVM.
+const JAVA: &str = "/usr/bin/java";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -42,6 +51,7 @@ fn path_with_venv() -> String {
 fn ensure_package() -> Result<PathBuf, String> {
     let python = venv().join("bin/python");
     let ready: Ready = (|| {
+        apt_install(&["openjdk-17-jre-headless"], Path::new(JAVA))?;
         if !python.exists() {
             eprintln!("python: creating {} …", venv().display());
             run(Command::new("python3").arg("-m").arg("venv").arg(venv()))?;
@@ -59,7 +69,10 @@ fn ensure_package() -> Result<PathBuf, String> {
             .env("PATH", path_with_venv());
             c
         };
-        if !venv().join("bin/maturin").exists() || !venv().join("bin/pytest").exists() {
+        let installed = ["maturin", "pytest", "pyspark"]
+            .iter()
+            .all(|b| venv().join("bin").join(b).exists());
+        if !installed {
             run(&mut pip(&PACKAGES))?;
         }
         // As a user installs it: maturin builds the core in release.
@@ -87,6 +100,7 @@ fn python_package_agrees_with_the_command_line() {
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .arg(root().join("python/tests"))
         .env("NAYOSE_BIN", env!("CARGO_BIN_EXE_nayose"))
+        .env("SPARK_LOCAL_IP", "127.0.0.1")
         .env("PATH", path_with_venv())
         .current_dir(root())
         .output()

@@ -12,7 +12,7 @@
 //! passes as skipped — except under `CI=true`, where it fails: CI must
 //! never report a browser test green that did not run.
 
-use crate::common::{run, start_demo_server, under_ci, wait_at_most, Ready};
+use crate::common::{apt_install, run, start_demo_server, under_ci, wait_at_most, Ready};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,29 +25,7 @@ fn repo() -> PathBuf {
 }
 
 fn ensure_chromium() -> Ready {
-    if Path::new(CHROMIUM).exists() {
-        return Ok(());
-    }
-    eprintln!("ui_e2e: {CHROMIUM} is missing; installing it with apt-get …");
-    let install = || {
-        run(Command::new("apt-get")
-            .args(["install", "-y", "-q", "chromium", "fonts-ipafont-gothic"])
-            .env("DEBIAN_FRONTEND", "noninteractive"))
-    };
-    // A fresh machine may have no package lists yet.
-    install()
-        .or_else(|_| {
-            run(Command::new("apt-get")
-                .args(["update", "-q"])
-                .env("DEBIAN_FRONTEND", "noninteractive"))
-            .and_then(|_| install())
-        })
-        .and_then(|_| {
-            Path::new(CHROMIUM)
-                .exists()
-                .then_some(())
-                .ok_or_else(|| format!("apt-get installed chromium but {CHROMIUM} is missing"))
-        })
+    apt_install(&["chromium", "fonts-ipafont-gothic"], Path::new(CHROMIUM))
 }
 
 fn ensure_playwright(e2e: &Path) -> Ready {

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Union
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 import pyarrow as pa
 
@@ -77,8 +77,14 @@ def _back(table: pa.Table, like: Any) -> Any:
     return table.to_pandas() if _is_pandas(like) else table
 
 
-def _rules(rules: Optional[PathLike]) -> Optional[str]:
-    return None if rules is None else os.fspath(rules)
+def _rules(rules: Optional[PathLike]) -> Optional[Tuple[str, str]]:
+    """A rules file as (its text, its name): the core parses the text, so a
+    Spark job can ship it to executors that cannot see the file."""
+    if rules is None:
+        return None
+    path = os.fspath(rules)
+    with open(path, encoding="utf-8") as f:
+        return f.read(), path
 
 
 def _fields(fields: Optional[Mapping[str, str]]) -> Optional[List[tuple]]:

@@ -7,10 +7,10 @@ import pyarrow as pa
 
 __version__: str
 
-def normalize(values: pa.Array, field_type: str, rules: Optional[str] = None) -> pa.Array: ...
+def normalize(values: pa.Array, field_type: str, rules: Optional[Tuple[str, str]] = None) -> pa.Array: ...
 def clean(
     table: pa.Table,
-    rules: Optional[str] = None,
+    rules: Optional[Tuple[str, str]] = None,
     fields: Optional[Sequence[Tuple[str, str]]] = None,
     keep_raw: bool = False,
     address_parts: bool = False,
@@ -19,7 +19,7 @@ def clean(
 ) -> Tuple[pa.Table, pa.Table, str]: ...
 def dedupe(
     table: pa.Table,
-    rules: Optional[str] = None,
+    rules: Optional[Tuple[str, str]] = None,
     fields: Optional[Sequence[Tuple[str, str]]] = None,
     id_column: Optional[str] = None,
     labels: Optional[str] = None,

@@ -27,9 +27,11 @@ fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
-fn load_rules(rules: Option<PathBuf>) -> PyResult<Rules> {
+/// The rules: `(TOML text, the name errors give it)`, or the built-in
+/// default. Text, not a path, so a Spark job ships it to its executors.
+fn load_rules(rules: Option<(String, String)>) -> PyResult<Rules> {
     match rules {
-        Some(p) => Rules::load(&p).map_err(value_error),
+        Some((text, name)) => Rules::parse(&text, &name).map_err(value_error),
         None => Ok(Rules::default_rules()),
     }
 }
@@ -111,7 +113,7 @@ fn normalize(
     py: Python<'_>,
     values: PyArrowType<arrow_data::ArrayData>,
     field_type: &str,
-    rules: Option<PathBuf>,
+    rules: Option<(String, String)>,
 ) -> PyResult<PyArrowType<arrow_data::ArrayData>> {
     let t = field_type.parse::<FieldType>().map_err(value_error)?;
     let array: ArrayRef = arrow_array::make_array(values.0);
@@ -171,7 +173,7 @@ fn arrow_cast_to_text(array: &ArrayRef) -> PyResult<StringArray> {
 fn clean(
     py: Python<'_>,
     table: PyArrowType<PyTable>,
-    rules: Option<PathBuf>,
+    rules: Option<(String, String)>,
     fields: Option<Vec<(String, String)>>,
     keep_raw: bool,
     address_parts: bool,
@@ -220,7 +222,7 @@ fn clean(
 fn dedupe(
     py: Python<'_>,
     table: PyArrowType<PyTable>,
-    rules: Option<PathBuf>,
+    rules: Option<(String, String)>,
     fields: Option<Vec<(String, String)>>,
     id_column: Option<String>,
     labels: Option<PathBuf>,
