@@ -260,6 +260,8 @@ fn parse(
 
     // 2. City, as written, else from the postal code.
     let hint_prefecture = prefecture.or(hint.map(|h| h.0));
+    // Whether the city is the postal code's alone (nothing written named it).
+    let mut city_from_postal = false;
     let city = match written_city(input, pos, prefecture, hint) {
         CityFound::One(c, end) => {
             pos = input.skip_spaces(end);
@@ -284,9 +286,11 @@ fn parse(
                 pos = end;
                 Some(c)
             }
-            None => hint
-                .filter(|h| prefecture.is_none_or(|p| p == h.0))
-                .and_then(|(p, c)| master().city(p, c)),
+            None => {
+                city_from_postal = true;
+                hint.filter(|h| prefecture.is_none_or(|p| p == h.0))
+                    .and_then(|(p, c)| master().city(p, c))
+            }
         },
     };
     let Some(city) = city else {
@@ -317,6 +321,23 @@ fn parse(
     // 3. Town, with Kyoto's streets before or after it.
     let Some(found) = written_town(input, pos, city) else {
         let rest = input.text(pos, input.chars.len());
+        if city_from_postal && !rest.is_empty() {
+            // Only a town of the postal code's city would confirm that city;
+            // without one, putting it in front of what is written would be a
+            // guess (`富山岩市瀬福来町` is no town of 富山市: a misspelt city,
+            // not a missing one). Keep the address as written.
+            n.parts.clear();
+            let written = written_prefecture(input).0.unwrap_or("");
+            n.push_part("prefecture", written);
+            n.issue(
+                IssueKind::UnknownCity,
+                format!(
+                    "no city found in the master; `{rest}` is no town of the postal code's {prefecture}{}",
+                    city.name
+                ),
+            );
+            return keep_as_written(n, input, written, &rest, &notes);
+        }
         if !rest.is_empty() {
             n.issue(
                 IssueKind::UnknownTown,
@@ -1566,6 +1587,36 @@ mod tests {
             Some("長野県長野市大字稲葉中千田2142")
         );
         assert_eq!(with.key, without.key);
+    }
+
+    #[test]
+    fn a_postal_code_completes_the_city_only_before_a_town_of_it() {
+        // The city is missing and the town is one of the postal code's city:
+        // completed.
+        let n = normalize_with_postal("富山県新桜町7-38", Some("930-0005"), &kanji());
+        assert_eq!(n.part("city"), Some("富山市"), "{n:?}");
+        assert!(
+            n.value
+                .as_deref()
+                .unwrap()
+                .starts_with("富山県富山市新桜町"),
+            "{n:?}"
+        );
+        // A misspelt city (`富山岩市`, `みりど市`) is no town of the postal
+        // code's city: kept as written, not `富山県富山市富山岩市…`.
+        for (written, postal) in [
+            ("富山県富山岩市瀬福来町259-1", "931-8357"),
+            ("群馬県みりど市大間々町浅原1398-26 光ビル5F", "376-0114"),
+        ] {
+            let n = normalize_with_postal(written, Some(postal), &kanji());
+            assert_eq!(n.value.as_deref(), Some(written), "{n:?}");
+            assert_eq!(kinds(&n), ["unknown_city"], "{n:?}");
+            assert_eq!(n.part("city"), None);
+            assert_eq!(
+                n.part("prefecture"),
+                Some(&written[..written.find('県').unwrap() + 3])
+            );
+        }
     }
 
     #[test]
