@@ -11,7 +11,7 @@ use arrow_schema::ArrowError;
 use nayose::clean::{clean_table, CleanOptions};
 use nayose::dedupe::{dedupe_table, DedupeJob, NoProgress, CLUSTER_COLUMNS};
 use nayose::import::arrow::{read_batches, text_schema, BatchBuilder};
-use nayose::import::{Format, ReadOptions, Reject, Table};
+use nayose::import::{ReadOptions, Reject, Table};
 use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
 use nayose::rules::Rules;
@@ -19,9 +19,6 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// Rows of a batch: how many rows go into one output record batch.
-const BATCH_ROWS: usize = 65_536;
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -57,15 +54,7 @@ fn to_table(table: PyTable, max_field_bytes: usize) -> PyResult<Table> {
         max_field_bytes,
         ..ReadOptions::default()
     };
-    let rows = read_batches(&schema, batches.into_iter().map(Ok::<_, ArrowError>), &opts)
-        .map_err(value_error)?;
-    Ok(Table {
-        format: Format::Parquet,
-        encoding: None,
-        headers: rows.headers,
-        rows: rows.rows,
-        rejects: rows.rejects,
-    })
+    read_batches(&schema, batches.into_iter().map(Ok::<_, ArrowError>), &opts).map_err(value_error)
 }
 
 /// Rows of text as a pyarrow table (an empty value as null).
@@ -74,14 +63,9 @@ fn from_rows<'r>(headers: &[&str], rows: impl Iterator<Item = Vec<&'r str>>) -> 
     let mut builder = BatchBuilder::new(schema.clone());
     let mut batches = Vec::new();
     for row in rows {
-        builder.push(&row);
-        if builder.rows() >= BATCH_ROWS {
-            batches.push(builder.take());
-        }
+        batches.extend(builder.push(&row));
     }
-    if builder.rows() > 0 || batches.is_empty() {
-        batches.push(builder.take());
-    }
+    batches.extend(builder.finish());
     PyTable::try_new(batches, schema).map_err(value_error)
 }
 

@@ -11,17 +11,12 @@
 //!
 //! Writing: every column is text; an empty value is written as null.
 
-use super::{unique_headers, ImportError, ImportErrorKind, ReadOptions, Reject, Row};
+use super::{
+    unique_headers, Format, ImportError, ImportErrorKind, ReadOptions, Reject, Row, Table,
+};
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use std::sync::Arc;
-
-/// Rows of text read from record batches, and the records rejected.
-pub struct Rows {
-    pub headers: Vec<String>,
-    pub rows: Vec<Row>,
-    pub rejects: Vec<Reject>,
-}
 
 /// Whether nayose can read a column of this type as text.
 fn readable(t: &DataType) -> bool {
@@ -51,7 +46,7 @@ fn is_binary(t: &DataType) -> bool {
 }
 
 /// Check a schema before reading: unique names, readable types.
-pub fn check_schema(schema: &Schema) -> Result<Vec<String>, ImportError> {
+fn check_schema(schema: &Schema) -> Result<Vec<String>, ImportError> {
     for f in schema.fields() {
         if !readable(f.data_type()) {
             return Err(ImportErrorKind::UnsupportedColumn {
@@ -66,15 +61,17 @@ pub fn check_schema(schema: &Schema) -> Result<Vec<String>, ImportError> {
     )?)
 }
 
-/// Read record batches into rows of text; `first_row` is the sheet-style
-/// number of the first record (2 when the header is row 1).
+/// Read record batches into a table of text rows (its format: Parquet, the
+/// columnar kind); the first record is row 2, the header being row 1.
 pub fn read_batches(
     schema: &Schema,
     batches: impl IntoIterator<Item = Result<RecordBatch, ArrowError>>,
     opts: &ReadOptions,
-) -> Result<Rows, ImportError> {
+) -> Result<Table, ImportError> {
     let headers = check_schema(schema)?;
-    let mut out = Rows {
+    let mut out = Table {
+        format: Format::Parquet,
+        encoding: None,
         headers,
         rows: Vec::new(),
         rejects: Vec::new(),
@@ -220,7 +217,11 @@ pub fn text_schema(headers: &[&str]) -> SchemaRef {
     ))
 }
 
-/// Columns of text collected a row at a time, taken as record batches.
+/// Rows in one record batch out (and one Parquet row group).
+pub const BATCH_ROWS: usize = 65_536;
+
+/// Columns of text collected a row at a time, taken as record batches of
+/// [`BATCH_ROWS`].
 pub struct BatchBuilder {
     schema: SchemaRef,
     columns: Vec<arrow_array::builder::StringBuilder>,
@@ -241,8 +242,9 @@ impl BatchBuilder {
         }
     }
 
-    /// Add a row (as many values as columns; an empty one is a null).
-    pub fn push(&mut self, fields: &[&str]) {
+    /// Add a row (as many values as columns; an empty one is a null); the
+    /// batch it completes, when it completes one.
+    pub fn push(&mut self, fields: &[&str]) -> Option<RecordBatch> {
         for (b, v) in self.columns.iter_mut().zip(fields) {
             if v.is_empty() {
                 b.append_null();
@@ -251,14 +253,15 @@ impl BatchBuilder {
             }
         }
         self.rows += 1;
+        (self.rows >= BATCH_ROWS).then(|| self.take())
     }
 
-    pub fn rows(&self) -> usize {
-        self.rows
+    /// The rows pushed since the last batch, if any.
+    pub fn finish(&mut self) -> Option<RecordBatch> {
+        (self.rows > 0).then(|| self.take())
     }
 
-    /// The rows pushed since the last batch, as a batch.
-    pub fn take(&mut self) -> RecordBatch {
+    fn take(&mut self) -> RecordBatch {
         let arrays: Vec<ArrayRef> = self
             .columns
             .iter_mut()
@@ -364,9 +367,9 @@ mod tests {
     #[test]
     fn rows_go_out_as_text_with_nulls_for_empty_values() {
         let mut b = BatchBuilder::new(text_schema(&["id", "name"]));
-        b.push(&["1", "ABC"]);
-        b.push(&["2", ""]);
-        let batch = b.take();
+        assert!(b.push(&["1", "ABC"]).is_none());
+        assert!(b.push(&["2", ""]).is_none());
+        let batch = b.finish().unwrap();
         assert_eq!(batch.num_rows(), 2);
         let names = batch
             .column(1)
@@ -375,6 +378,6 @@ mod tests {
             .unwrap();
         assert_eq!(names.value(0), "ABC");
         assert!(names.is_null(1));
-        assert_eq!(b.rows(), 0);
+        assert!(b.finish().is_none());
     }
 }

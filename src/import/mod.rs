@@ -415,7 +415,11 @@ fn open<'a>(
             })
         }
         Format::Xlsx | Format::Parquet => {
-            let table = read_bytes(&bytes, format, opts)?;
+            let table = match (format, bytes) {
+                // The file's bytes handed over, not copied.
+                (Format::Parquet, Cow::Owned(v)) => read_parquet(bytes::Bytes::from(v), opts)?,
+                (_, bytes) => read_bytes(&bytes, format, opts)?,
+            };
             let total = table.rows.len();
             Ok(TableReader {
                 format,
@@ -462,32 +466,25 @@ pub fn read_bytes(bytes: &[u8], format: Format, opts: &ReadOptions) -> Result<Ta
             }
             xlsx::read(bytes, opts)
         }
-        Format::Parquet => read_parquet(bytes, opts),
+        Format::Parquet => read_parquet(bytes::Bytes::copy_from_slice(bytes), opts),
         Format::Csv | Format::Tsv => Ok(open(Cow::Borrowed(bytes), format, opts)?.read_all()),
     }
 }
 
 /// A Parquet file, every column as text ([`arrow`]).
-fn read_parquet(bytes: &[u8], opts: &ReadOptions) -> Result<Table, ImportError> {
+fn read_parquet(bytes: bytes::Bytes, opts: &ReadOptions) -> Result<Table, ImportError> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     if bytes.is_empty() {
         return Err(ImportErrorKind::Empty.into());
     }
     let not_parquet = |e: parquet::errors::ParquetError| ImportErrorKind::Parquet(e.to_string());
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes))
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
         .map_err(not_parquet)?
         .with_batch_size(8192)
         .build()
         .map_err(not_parquet)?;
     let schema = arrow_array::RecordBatchReader::schema(&reader);
-    let read = arrow::read_batches(&schema, reader, opts)?;
-    Ok(Table {
-        format: Format::Parquet,
-        encoding: None,
-        headers: read.headers,
-        rows: read.rows,
-        rejects: read.rejects,
-    })
+    arrow::read_batches(&schema, reader, opts)
 }
 
 /// Header names as the table exposes them: trimmed, an empty one named

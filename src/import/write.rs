@@ -184,9 +184,6 @@ struct ParquetSink {
     batch: Option<super::arrow::BatchBuilder>,
 }
 
-/// Rows in one Parquet row group.
-const PARQUET_ROWS: usize = 65_536;
-
 impl ParquetSink {
     fn push(&mut self, fields: &[&str]) -> io::Result<()> {
         let Some(batch) = &mut self.batch else {
@@ -194,7 +191,7 @@ impl ParquetSink {
             let schema = super::arrow::text_schema(fields);
             let props = parquet::file::properties::WriterProperties::builder()
                 .set_compression(parquet::basic::Compression::SNAPPY)
-                .set_max_row_group_row_count(Some(PARQUET_ROWS))
+                .set_max_row_group_row_count(Some(super::arrow::BATCH_ROWS))
                 .build();
             let file = self.file.take().expect("a file until the header");
             self.writer = Some(
@@ -204,17 +201,16 @@ impl ParquetSink {
             self.batch = Some(super::arrow::BatchBuilder::new(schema));
             return Ok(());
         };
-        batch.push(fields);
-        if batch.rows() >= PARQUET_ROWS {
-            self.flush()?;
+        match (batch.push(fields), &mut self.writer) {
+            (Some(full), Some(w)) => w.write(&full).map_err(io::Error::other),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
         if let (Some(w), Some(b)) = (&mut self.writer, &mut self.batch) {
-            if b.rows() > 0 {
-                w.write(&b.take()).map_err(io::Error::other)?;
+            if let Some(rest) = b.finish() {
+                w.write(&rest).map_err(io::Error::other)?;
             }
         }
         Ok(())
