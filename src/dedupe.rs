@@ -42,6 +42,24 @@ pub struct DedupeJob {
     pub labels: Option<PathBuf>,
 }
 
+impl DedupeJob {
+    /// A job over a table in memory (no files): the Python package's and
+    /// the Spark driver's.
+    pub fn for_table(overrides: Vec<(String, FieldType)>, id_column: Option<String>) -> DedupeJob {
+        DedupeJob {
+            input: PathBuf::new(),
+            output: PathBuf::new(),
+            pairs: None,
+            rejects: None,
+            overrides,
+            id_column,
+            read: ReadOptions::default(),
+            model: None,
+            labels: None,
+        }
+    }
+}
+
 /// What the labels file gave the run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LabelUse {
@@ -247,6 +265,69 @@ pub fn dedupe_table(
     })
 }
 
+/// What a job compares in a table, decided from its header and rows (the
+/// first 200 non-empty values of a column tell its type): each column's
+/// type, whether it is compared, the id column, and the [`Preparer`].
+pub struct ColumnPlan {
+    pub types: Vec<FieldType>,
+    pub compare: Vec<bool>,
+    pub id_column: Option<usize>,
+    pub preparer: Preparer,
+}
+
+pub fn plan_columns(
+    table: &Table,
+    rules: &Rules,
+    normalizer: &Normalizer,
+    job: &DedupeJob,
+) -> Result<ColumnPlan, DedupeError> {
+    if let Some(column) = import::unknown_override(&table.headers, &job.overrides) {
+        return Err(DedupeError::UnknownColumn {
+            column: column.to_string(),
+            columns: table.headers.clone(),
+        });
+    }
+    let detected = import::detect_columns(
+        &table.headers,
+        &table.rows,
+        rules,
+        normalizer,
+        &job.overrides,
+    );
+    let types: Vec<FieldType> = detected.iter().map(|d| d.field_type).collect();
+    let id_column = match &job.id_column {
+        Some(c) => Some(import::find_column(&table.headers, c).ok_or_else(|| {
+            DedupeError::UnknownIdColumn {
+                column: c.clone(),
+                columns: table.headers.clone(),
+            }
+        })?),
+        None => detected
+            .iter()
+            .position(|d| d.rule.as_deref() == Some("id"))
+            .or_else(|| table.headers.iter().position(|h| header_key(h) == "id")),
+    };
+    let compare: Vec<bool> = (0..table.headers.len())
+        .map(|c| {
+            let rule = detected[c]
+                .rule
+                .as_deref()
+                .and_then(|r| rules.fields.iter().find(|f| f.name == r));
+            Some(c) != id_column && rules.is_compared(&table.headers[c], rule)
+        })
+        .collect();
+    let preparer = Preparer::new(&table.headers, &types, &compare, &rules.matching);
+    if preparer.plan.is_empty() {
+        return Err(DedupeError::NothingToCompare(table.headers.clone()));
+    }
+    Ok(ColumnPlan {
+        types,
+        compare,
+        id_column,
+        preparer,
+    })
+}
+
 impl<'a> DedupeRun<'a> {
     fn new(
         job: &'a DedupeJob,
@@ -447,47 +528,12 @@ impl DedupeRun<'_> {
     /// Read the file, decide what each column is and which are compared,
     /// and put the records in order of their id (rank).
     fn read(&self, table: Table) -> Result<Input, DedupeError> {
-        let (job, rules) = (self.job, self.rules);
-        if let Some(column) = import::unknown_override(&table.headers, &job.overrides) {
-            return Err(DedupeError::UnknownColumn {
-                column: column.to_string(),
-                columns: table.headers.clone(),
-            });
-        }
-        let detected = import::detect_columns(
-            &table.headers,
-            &table.rows,
-            rules,
-            self.normalizer,
-            &job.overrides,
-        );
-        let types: Vec<FieldType> = detected.iter().map(|d| d.field_type).collect();
-        let id_col = match &job.id_column {
-            Some(c) => Some(import::find_column(&table.headers, c).ok_or_else(|| {
-                DedupeError::UnknownIdColumn {
-                    column: c.clone(),
-                    columns: table.headers.clone(),
-                }
-            })?),
-            None => detected
-                .iter()
-                .position(|d| d.rule.as_deref() == Some("id"))
-                .or_else(|| table.headers.iter().position(|h| header_key(h) == "id")),
-        };
-        let compare: Vec<bool> = (0..table.headers.len())
-            .map(|c| {
-                let rule = detected[c]
-                    .rule
-                    .as_deref()
-                    .and_then(|r| rules.fields.iter().find(|f| f.name == r));
-                Some(c) != id_col && rules.is_compared(&table.headers[c], rule)
-            })
-            .collect();
-        let preparer = Preparer::new(&table.headers, &types, &compare, &rules.matching);
-        if preparer.plan.is_empty() {
-            return Err(DedupeError::NothingToCompare(table.headers.clone()));
-        }
-        if let Some(m) = &job.model {
+        let ColumnPlan {
+            id_column: id_col,
+            preparer,
+            ..
+        } = plan_columns(&table, self.rules, self.normalizer, self.job)?;
+        if let Some(m) = &self.job.model {
             m.check_fits(&preparer.plan)?;
         }
         let ids: Vec<String> = match id_col {

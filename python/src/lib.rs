@@ -20,6 +20,8 @@ use pyo3::prelude::*;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod spark;
+
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
@@ -215,15 +217,8 @@ fn dedupe(
     let rules = load_rules(rules)?;
     let table = to_table(table.0, max_field_bytes)?;
     let job = DedupeJob {
-        input: PathBuf::new(),
-        output: PathBuf::new(),
-        pairs: None,
-        rejects: None,
-        overrides: overrides(fields)?,
-        id_column,
-        read: ReadOptions::default(),
-        model: None,
         labels,
+        ..DedupeJob::for_table(overrides(fields)?, id_column)
     };
     let done = py
         .detach(|| {
@@ -263,6 +258,7 @@ fn _nayose(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(clean, m)?)?;
     m.add_function(wrap_pyfunction!(dedupe, m)?)?;
     m.add_function(wrap_pyfunction!(field_types, m)?)?;
+    m.add_class::<spark::DedupeStages>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -88,3 +88,103 @@ def test_spark_clean_keeps_every_row(spark):
     rejects = result.rejects.collect()
     assert len(rejects) == 1
     assert rejects[0]["column"] == "memo" and "UTF-8" in rejects[0]["error"]
+
+
+BIN = os.environ.get("NAYOSE_BIN", str(ROOT / "target" / "release" / "nayose"))
+
+
+def read_text(path: Path) -> pa.Table:
+    with open(path, encoding="utf-8") as f:
+        header = f.readline().rstrip("\r\n").split(",")
+    return pacsv.read_csv(
+        path, convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header})
+    )
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """Generated files with known duplicates: consumers (2,000, as a CRM
+    holds them) and businesses (1,500)."""
+    import subprocess
+
+    d = tmp_path_factory.mktemp("gen")
+    files = {}
+    for name, args in {
+        "btoc_crm": ["--kind", "btoc", "--profile", "crm", "--records", "2000", "--seed", "7"],
+        "btob": ["--kind", "btob", "--records", "1500", "--seed", "3"],
+    }.items():
+        out = d / f"{name}.csv"
+        subprocess.run(
+            [BIN, "gen", *args, "-o", str(out), "--truth", str(d / f"{name}.truth.csv"), "-q"],
+            check=True,
+            capture_output=True,
+        )
+        files[name] = out
+    return files
+
+
+def embedded_clusters(table: pa.Table) -> list:
+    result = nayose.dedupe(table, full=True)
+    rows = [tuple("" if v is None else v for v in r.values()) for r in result.clusters.to_pylist()]
+    return sorted(rows), result.summary
+
+
+def spark_clusters(result) -> list:
+    return sorted(tuple("" if v is None else v for v in r) for r in result.clusters.collect())
+
+
+@pytest.mark.parametrize("which,partitions", [("sample", 1), ("sample", 7), ("btoc_crm", 3), ("btob", 5)])
+def test_spark_dedupe_equals_embedded_dedupe(spark, generated, which, partitions):
+    table = sample_table() if which == "sample" else read_text(generated[which])
+    want, summary = embedded_clusters(table)
+    df = spark.createDataFrame(table.to_pandas()).repartition(partitions)
+    result = nayose.spark.dedupe(df, max_df=None)
+    # The same candidate pairs, the same model, the same clusters.
+    assert result.summary["candidate_pairs"] == summary["candidate_pairs"]
+    assert result.summary["records"] == table.num_rows
+    assert spark_clusters(result) == want
+    assert result.summary["clusters"] == summary["clusters"]
+    assert result.rejects.count() == 0
+    pairs = result.pairs.collect()
+    assert len(pairs) == summary["candidate_pairs"]
+    assert {p["band"] for p in pairs} <= {"match", "review", "no_match"}
+
+
+def test_spark_dedupe_does_not_depend_on_partitions(spark, generated):
+    table = read_text(generated["btoc_crm"])
+    pdf = table.to_pandas()
+    first = nayose.spark.dedupe(spark.createDataFrame(pdf).repartition(2), max_df=20)
+    second = nayose.spark.dedupe(
+        spark.createDataFrame(pdf.sample(frac=1.0, random_state=1)).repartition(6), max_df=20
+    )
+    assert spark_clusters(first) == spark_clusters(second)
+    assert first.summary["model"] == second.summary["model"]
+    assert sorted(map(tuple, first.pairs.collect())) == sorted(map(tuple, second.pairs.collect()))
+
+
+def test_a_lower_term_cap_costs_candidates_it_reports(spark, generated):
+    table = read_text(generated["btoc_crm"])
+    df = spark.createDataFrame(table.to_pandas()).repartition(3)
+    full = nayose.spark.dedupe(df, max_df=None)
+    capped = nayose.spark.dedupe(df, max_df=5)
+    assert capped.summary["max_df"] == 5 and full.summary["max_df"] == 1000
+    assert capped.summary["join_rows"] < full.summary["join_rows"]
+    assert capped.summary["candidate_pairs"] != full.summary["candidate_pairs"]
+    assert capped.clusters.count() == full.clusters.count() == table.num_rows
+
+
+def test_spark_dedupe_keeps_every_row_and_refuses_twice_an_id(spark):
+    rows = [
+        (str(i), "山田太郎" if i % 2 else "佐藤花子", "03-1234-56%02d" % (i % 3), b"ok" if i != 4 else b"\xff")
+        for i in range(12)
+    ]
+    df = spark.createDataFrame(rows, "id string, `氏名` string, `電話番号` string, memo binary").repartition(3)
+    result = nayose.spark.dedupe(df)
+    assert result.clusters.count() == 11
+    rejects = result.rejects.collect()
+    assert len(rejects) == 1 and rejects[0]["column"] == "memo"
+    twice = spark.createDataFrame(rows[:3] + [rows[1]], df.schema)
+    with pytest.raises(ValueError, match="ids must be unique: `1`"):
+        nayose.spark.dedupe(twice)
+    with pytest.raises(ValueError, match="id_column 'code'"):
+        nayose.spark.dedupe(df, id_column="code")

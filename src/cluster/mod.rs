@@ -53,8 +53,11 @@ pub fn cluster(n: usize, edges: &[Edge], min_density: f64) -> Vec<u32> {
     result
 }
 
-/// Greedy, density-guarded agglomeration of one component.
-fn split_component(edges: &mut [Edge], min_density: f64) -> Vec<(u32, u32)> {
+/// Greedy, density-guarded agglomeration of one connected component's
+/// edges: each record of it with its group's representative (the smallest
+/// record number in the group). An engine that finds the components
+/// elsewhere calls this per component, as [`cluster`] does.
+pub fn split_component(edges: &mut [Edge], min_density: f64) -> Vec<(u32, u32)> {
     for e in edges.iter_mut() {
         if e.a > e.b {
             std::mem::swap(&mut e.a, &mut e.b);

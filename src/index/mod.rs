@@ -18,6 +18,7 @@
 
 pub mod bigram;
 pub mod live;
+pub mod postings;
 
 use std::collections::HashSet;
 use tantivy::collector::{DocSetCollector, TopDocs};
@@ -279,6 +280,12 @@ fn tied(a: f32, b: f32) -> bool {
 /// Relative difference below which two scores count as one.
 const TIE_EPSILON: f32 = 1e-5;
 
+/// The document frequency above which a bigram is left out of the BM25
+/// query, among `records` records: `max_term_share` of them, at least 1000.
+pub fn common_df(records: u64, max_term_share: f64) -> u64 {
+    ((records as f64 * max_term_share) as u64).max(1000)
+}
+
 /// Hits best first, records whose scores are [`tied`] in record-number
 /// order.
 fn rank_ties(mut hits: Vec<(f32, u64)>) -> Vec<(f32, u64)> {
@@ -345,7 +352,7 @@ pub(crate) fn search(
 
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut seen = HashSet::new();
-    let common = ((searcher.num_docs() as f64 * schema.max_term_share) as u64).max(1000);
+    let common = common_df(searcher.num_docs(), schema.max_term_share);
     for (f, v) in fields.text.iter().zip(&keys.text) {
         let Some(v) = v.as_deref() else { continue };
         for g in bigram::bigrams(v) {

@@ -212,56 +212,84 @@ pub fn train(
                 x
             },
         );
-    let n = batch.len();
     let random = random_patterns(plan, opts, batch);
+    train_patterns(plan, opts, &candidates, &random, batch.len())
+}
+
+/// The model of `records` records from their candidate pairs' level
+/// patterns and their random pairs' ([`random_pairs`]).
+pub fn train_patterns(
+    plan: &[Comparison],
+    opts: &MatchingOptions,
+    candidates: &Patterns,
+    random: &Patterns,
+    records: usize,
+) -> Model {
+    let n = records as f64;
     model::train(
         &super::specs(plan),
-        &candidates,
-        &random,
-        n as f64 * (n as f64 - 1.0) / 2.0,
+        candidates,
+        random,
+        n * (n - 1.0) / 2.0,
         opts.em_iterations,
     )
 }
 
-/// Level patterns of random pairs of the batch (all pairs when there are
-/// few records).
-fn random_patterns(plan: &[Comparison], opts: &MatchingOptions, batch: &PreparedBatch) -> Patterns {
-    let (n, width) = (batch.len(), plan.len());
-    let levels_of = |a: u32, b: u32, out: &mut Vec<u8>| {
-        compare_values(plan, batch.values(a), batch.values(b), out)
-    };
-    let all = (n as u64) * (n as u64).saturating_sub(1) / 2;
-    let mut patterns = Patterns::new(width);
-    let mut buf = Vec::with_capacity(width);
-    if all <= opts.random_pairs {
-        for a in 0..n as u32 {
-            for b in a + 1..n as u32 {
-                buf.clear();
-                levels_of(a, b, &mut buf);
-                patterns.add(&buf, 1);
-            }
-        }
-        return patterns;
+/// Random pairs are drawn in chunks of this many, each from its own seeded
+/// stream, so chunks can be drawn in parallel or on other machines.
+const RANDOM_CHUNK: u64 = 65_536;
+
+/// How many chunks of [`random_pairs`] training draws among `records`.
+pub fn random_pair_chunks(records: usize, opts: &MatchingOptions) -> u64 {
+    let n = records as u64;
+    if n * n.saturating_sub(1) / 2 <= opts.random_pairs {
+        1
+    } else {
+        opts.random_pairs.div_ceil(RANDOM_CHUNK)
     }
-    const CHUNK: u64 = 65_536;
-    let chunks = opts.random_pairs.div_ceil(CHUNK);
-    (0..chunks)
+}
+
+/// Chunk `chunk` of the random pairs (by rank, the lower first) whose
+/// levels give u: every pair when there are at most `random_pairs` of them,
+/// else `random_pairs` pairs drawn with `seed`.
+pub fn random_pairs(records: usize, opts: &MatchingOptions, chunk: u64) -> Vec<Pair> {
+    let n = records as u32;
+    let all = (n as u64) * (n as u64).saturating_sub(1) / 2;
+    if all <= opts.random_pairs {
+        return (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| Pair { a, b }))
+            .collect();
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+        opts.seed ^ chunk.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
+    let count = RANDOM_CHUNK.min(opts.random_pairs - chunk * RANDOM_CHUNK);
+    (0..count)
+        .map(|_| {
+            let a = rng.gen_range(0..n);
+            let mut b = rng.gen_range(0..n - 1);
+            if b >= a {
+                b += 1;
+            }
+            Pair {
+                a: a.min(b),
+                b: a.max(b),
+            }
+        })
+        .collect()
+}
+
+/// Level patterns of the random pairs of the batch.
+fn random_patterns(plan: &[Comparison], opts: &MatchingOptions, batch: &PreparedBatch) -> Patterns {
+    let width = plan.len();
+    (0..random_pair_chunks(batch.len(), opts))
         .into_par_iter()
         .map(|chunk| {
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
-                opts.seed ^ chunk.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            );
             let mut p = Patterns::new(width);
             let mut buf = Vec::with_capacity(width);
-            let count = CHUNK.min(opts.random_pairs - chunk * CHUNK);
-            for _ in 0..count {
-                let a = rng.gen_range(0..n as u32);
-                let mut b = rng.gen_range(0..n as u32 - 1);
-                if b >= a {
-                    b += 1;
-                }
+            for pair in random_pairs(batch.len(), opts, chunk) {
                 buf.clear();
-                levels_of(a.min(b), a.max(b), &mut buf);
+                compare_values(plan, batch.values(pair.a), batch.values(pair.b), &mut buf);
                 p.add(&buf, 1);
             }
             p

@@ -370,6 +370,52 @@ impl Frequencies for TermFrequencies {
     }
 }
 
+/// The places a record's values have a term frequency: each comparison's
+/// term-frequency levels, as `(comparison, level)`, in plan order. An engine
+/// that counts values across machines counts a record's [`tf_keys`] per
+/// slot and scores with [`SlotFrequencies`].
+pub fn tf_slots(plan: &[Comparison]) -> Vec<(usize, u8)> {
+    plan.iter()
+        .enumerate()
+        .flat_map(|(ci, c)| c.comparator.tf_levels().iter().map(move |&l| (ci, l)))
+        .collect()
+}
+
+/// A record's value at each slot of [`tf_slots`] (by slot number) that it
+/// has, as [`TermFrequencies`] counts it.
+pub fn tf_keys(plan: &[Comparison], values: &[Option<Value>]) -> Vec<(u16, String)> {
+    tf_slots(plan)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(slot, (ci, level))| {
+            let v = values[ci].as_ref()?;
+            Some((
+                slot as u16,
+                v.tf_key(plan[ci].comparator, level).into_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// One record's frequencies: how many of `records` hold its value at each
+/// slot of [`tf_slots`]. Scoring looks frequencies up on the left record
+/// only, so a pair is scored with its left record's counts.
+pub struct SlotFrequencies<'a> {
+    pub slots: &'a [(usize, u8)],
+    pub counts: &'a [u64],
+    pub records: u64,
+}
+
+impl Frequencies for SlotFrequencies<'_> {
+    fn freq(&self, comparison: usize, level: u8, _key: &str) -> f64 {
+        let slot = self.slots.iter().position(|&s| s == (comparison, level));
+        match slot.and_then(|s| self.counts.get(s)) {
+            Some(&n) if self.records > 0 => n as f64 / self.records as f64,
+            _ => 0.0,
+        }
+    }
+}
+
 /// A scored pair: the total weight (log2 odds) and each comparison's term.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Score {
