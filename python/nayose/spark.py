@@ -200,7 +200,6 @@ def dedupe(
     distinct level patterns (at most the product of the comparisons' level
     counts) and the model; never the records or the pairs. ``id_column`` is
     required: ranks are ids in byte order."""
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     spark = df.sparkSession
@@ -344,20 +343,38 @@ def dedupe(
     )
     bm25_pairs = None
     if top_k > 0:
-        q = weighted.select("kind", "field", "term", F.col("rank").alias("q"))
-        d = weighted.select("kind", "field", "term", F.col("rank").alias("d"), "w")
-        sums = (
-            q.join(d, ["kind", "field", "term"])
-            .filter(F.col("q") != F.col("d"))
-            .groupBy("q", "d")
-            .agg(F.sum(F.col("w").cast("double")).alias("s"))
-            .withColumn("s", F.col("s").cast("float"))
+        # Each term's postings packed into one value (8 bytes a record),
+        # joined to the records that hold the term, then gathered by
+        # record: Spark moves one row per (record, term), and the executors
+        # sum the weights per candidate and keep the top k.
+        def pack(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for b in batches:
+                packed = _nayose.DedupeStages.pack_postings(b.column("hits"))
+                yield pa.RecordBatch.from_arrays(
+                    [b.column("kind"), b.column("field"), b.column("term"), pa.array(packed)],
+                    names=["kind", "field", "term", "hits"],
+                )
+
+        def top(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            acc = _stages(rules_text, plan).top_hits()
+            for b in batches:
+                a, bb = acc.feed(b.column("q"), b.column("hits"))
+                yield pa.RecordBatch.from_arrays([pa.array(a), pa.array(bb)], names=["a", "b"])
+            a, bb = acc.finish()
+            yield pa.RecordBatch.from_arrays([pa.array(a), pa.array(bb)], names=["a", "b"])
+
+        lists = (
+            weighted.groupBy("kind", "field", "term")
+            .agg(F.collect_list(F.struct("rank", "w")).alias("hits"))
+            .mapInArrow(pack, "kind byte, field int, term string, hits binary")
         )
-        best_first = Window.partitionBy("q").orderBy(F.col("s").desc(), F.col("d").asc())
         bm25_pairs = (
-            sums.withColumn("_r", F.row_number().over(best_first))
-            .filter(F.col("_r") <= int(top_k))
-            .select(F.least("q", "d").alias("a"), F.greatest("q", "d").alias("b"))
+            weighted.select("kind", "field", "term", F.col("rank").alias("q"))
+            .join(lists, ["kind", "field", "term"])
+            .select("q", "hits")
+            .repartition("q")
+            .sortWithinPartitions("q")
+            .mapInArrow(top, "a int, b int")
         )
     candidates = exact_pairs if bm25_pairs is None else exact_pairs.unionByName(bm25_pairs)
     candidates = candidates.distinct().localCheckpoint()

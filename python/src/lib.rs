@@ -259,6 +259,7 @@ fn _nayose(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedupe, m)?)?;
     m.add_function(wrap_pyfunction!(field_types, m)?)?;
     m.add_class::<spark::DedupeStages>()?;
+    m.add_class::<spark::TopHits>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -10,13 +10,13 @@
 use crate::{load_rules, overrides, to_table, value_error};
 use arrow_array::builder::{BinaryBuilder, Int32Builder, Int8Builder, StringBuilder};
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int32Type, Int64Type, Int8Type};
+use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type, Int8Type};
 use arrow_array::{Array, ArrayRef, BinaryArray, Float32Array, Float64Array, RecordBatch};
 use arrow_pyarrow::{PyArrowType, Table as PyTable};
 use nayose::cluster::{split_component, Edge};
 use nayose::dedupe::{plan_columns, DedupeJob};
 use nayose::import::ReadOptions;
-use nayose::index::postings::{key_terms, Bm25Stats, TermKind};
+use nayose::index::postings::{hit_order, key_terms, Bm25Stats, TermKind};
 use nayose::matching::batch::{compare_values, random_pair_chunks, random_pairs, train_patterns};
 use nayose::matching::model::{Model, Patterns};
 use nayose::matching::prepare::{PreparedRecord, Preparer};
@@ -25,7 +25,73 @@ use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
 use nayose::rules::Rules;
 use pyo3::prelude::*;
+use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The BM25 candidates of query records, fed rows `(q, postings)` sorted
+/// by `q` (each row one of q's terms with that term's packed postings,
+/// [`DedupeStages::pack_postings`]): the weights of each other record are
+/// summed exactly (as `f64`), and when q's rows end its top k in
+/// [`hit_order`] become pairs `(lower, higher)`. A query's rows may span
+/// batches: the sums carry over until `finish`.
+#[pyclass]
+pub struct TopHits {
+    k: usize,
+    q: Option<u32>,
+    sums: HashMap<u32, f64>,
+}
+
+impl TopHits {
+    fn close(&mut self, a: &mut Int32Builder, b: &mut Int32Builder) {
+        let Some(q) = self.q.take() else { return };
+        let mut hits: Vec<(f32, u32)> = self.sums.drain().map(|(d, s)| (s as f32, d)).collect();
+        hits.sort_by(|x, y| hit_order(*x, *y));
+        for (_, d) in hits.into_iter().take(self.k) {
+            a.append_value(q.min(d) as i32);
+            b.append_value(q.max(d) as i32);
+        }
+    }
+}
+
+#[pymethods]
+impl TopHits {
+    /// Feed a batch of `(q, postings)` rows; arrays `a`, `b` of the pairs
+    /// of the queries it completes.
+    fn feed(
+        &mut self,
+        py: Python<'_>,
+        q: PyArrowType<arrow_data::ArrayData>,
+        postings: PyArrowType<arrow_data::ArrayData>,
+    ) -> Arrays {
+        let (q, postings) = (array(q), array(postings));
+        let (q, postings) = (q.as_primitive::<Int32Type>(), postings.as_binary::<i32>());
+        py.detach(|| {
+            let (mut a, mut b) = (Int32Builder::new(), Int32Builder::new());
+            for i in 0..q.len() {
+                let query = q.value(i) as u32;
+                if self.q != Some(query) {
+                    self.close(&mut a, &mut b);
+                    self.q = Some(query);
+                }
+                for e in postings.value(i).chunks_exact(8) {
+                    let d = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+                    if d != query {
+                        let w = f32::from_le_bytes([e[4], e[5], e[6], e[7]]);
+                        *self.sums.entry(d).or_default() += w as f64;
+                    }
+                }
+            }
+            out(vec![Arc::new(a.finish()), Arc::new(b.finish())])
+        })
+    }
+
+    /// The pairs of the last query.
+    fn finish(&mut self) -> Arrays {
+        let (mut a, mut b) = (Int32Builder::new(), Int32Builder::new());
+        self.close(&mut a, &mut b);
+        out(vec![Arc::new(a.finish()), Arc::new(b.finish())])
+    }
+}
 
 /// What every executor must agree on, decided once on the driver: the
 /// columns, each one's type, which are compared, the id column.
@@ -279,6 +345,46 @@ impl DedupeStages {
             })
             .collect();
         Ok(PyArrowType(w.into_data()))
+    }
+
+    /// Each term's postings (a list of `(rank, w)` per row) packed as one
+    /// binary value per row: little-endian `u32` rank and `f32` weight,
+    /// in rank order.
+    #[staticmethod]
+    fn pack_postings(
+        hits: PyArrowType<arrow_data::ArrayData>,
+    ) -> PyArrowType<arrow_data::ArrayData> {
+        let hits = array(hits);
+        let hits = hits.as_list::<i32>();
+        let mut out = BinaryBuilder::new();
+        let mut entries: Vec<(u32, f32)> = Vec::new();
+        for i in 0..hits.len() {
+            let list = hits.value(i);
+            let list = list.as_struct();
+            let (r, w) = (
+                list.column(0).as_primitive::<Int32Type>(),
+                list.column(1).as_primitive::<Float32Type>(),
+            );
+            entries.clear();
+            entries.extend((0..r.len()).map(|j| (r.value(j) as u32, w.value(j))));
+            entries.sort_by_key(|e| e.0);
+            let mut bytes = Vec::with_capacity(entries.len() * 8);
+            for (r, w) in &entries {
+                bytes.extend_from_slice(&r.to_le_bytes());
+                bytes.extend_from_slice(&w.to_le_bytes());
+            }
+            out.append_value(&bytes);
+        }
+        PyArrowType(out.finish().into_data())
+    }
+
+    /// A fresh BM25 top-k selection over rows sorted by query record.
+    fn top_hits(&self) -> TopHits {
+        TopHits {
+            k: self.rules.matching.top_k,
+            q: None,
+            sums: HashMap::new(),
+        }
     }
 
     /// Each record's term-frequency keys: arrays `rank`, `slot`, `key`.
