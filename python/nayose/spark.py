@@ -221,7 +221,6 @@ def dedupe(
     plan = _nayose.DedupeStages.plan(sample, rules_text, _fields(fields), id_column, max_field_bytes)
     stages = _nayose.DedupeStages(rules_text, plan)
     text_fields, scored_fields, exact_fields, slots = stages.fields()
-    top_k, max_block, max_term_share = stages.blocking()
     del sample
     lap("plan")
 
@@ -299,7 +298,7 @@ def dedupe(
             "scored_holders": [int(holders.get(f, 0)) for f in range(len(scored_fields))],
         }
     )
-    common = max(int(n * max_term_share), 1000)
+    top_k, max_block, common = stages.blocking(n)
     cap = common if max_df is None else min(int(max_df), common)
     df_of = keyed.groupBy("kind", "field", "term").agg(F.count(F.lit(1)).alias("df"))
     postings = keyed.join(df_of, ["kind", "field", "term"])

@@ -16,6 +16,7 @@ use arrow_pyarrow::{PyArrowType, Table as PyTable};
 use nayose::cluster::{split_component, Edge};
 use nayose::dedupe::{plan_columns, DedupeJob};
 use nayose::import::ReadOptions;
+use nayose::index::common_df;
 use nayose::index::postings::{hit_order, key_terms, Bm25Stats, TermKind};
 use nayose::matching::batch::{compare_values, random_pair_chunks, random_pairs, train_patterns};
 use nayose::matching::model::{Model, Patterns};
@@ -197,10 +198,11 @@ impl DedupeStages {
     }
 
     /// The matching options the plan needs on the driver: (top_k,
-    /// max_block, max_term_share).
-    fn blocking(&self) -> (usize, usize, f64) {
+    /// max_block, the document frequency above which the embedded search
+    /// leaves a bigram out among `records` records).
+    fn blocking(&self, records: u64) -> (usize, usize, u64) {
         let m = &self.rules.matching;
-        (m.top_k, m.max_block, m.max_term_share)
+        (m.top_k, m.max_block, common_df(records, m.max_term_share))
     }
 
     /// Prepare a batch of input rows: arrays `id`, `prep` (the encoded

@@ -101,34 +101,6 @@ pub struct Bm25Stats {
 }
 
 impl Bm25Stats {
-    /// The statistics of `keys` (what an engine sums over its partitions).
-    pub fn count(keys: &[BlockingKeys], text_fields: usize, scored_fields: usize) -> Bm25Stats {
-        let mut s = Bm25Stats {
-            records: keys.len() as u64,
-            text_tokens: vec![0; text_fields],
-            scored_holders: vec![0; scored_fields],
-        };
-        for k in keys {
-            s.add(&key_terms(k));
-        }
-        s
-    }
-
-    /// Count one record's terms in.
-    pub fn add(&mut self, terms: &[KeyTerm]) {
-        let mut last_text = None;
-        for t in terms {
-            match t.kind {
-                TermKind::Text if last_text != Some(t.field) => {
-                    self.text_tokens[t.field as usize] += t.len as u64;
-                    last_text = Some(t.field);
-                }
-                TermKind::Scored => self.scored_holders[t.field as usize] += 1,
-                _ => {}
-            }
-        }
-    }
-
     /// The BM25 weight of a term held by `df` records, in a record holding
     /// it `tf` times in a field of `len` tokens — what tantivy adds to the
     /// record's score for it. `None` for an exact term (it does not score).
@@ -182,11 +154,36 @@ mod tests {
         assert_eq!(t.iter().filter(|t| t.kind == TermKind::Exact).count(), 0);
     }
 
+    /// The statistics of `keys`, counted in memory as an engine counts
+    /// them over its partitions: token totals per text field (each
+    /// record's field length once), holders per scored field.
+    fn count_stats(keys: &[BlockingKeys], text_fields: usize, scored_fields: usize) -> Bm25Stats {
+        let mut s = Bm25Stats {
+            records: keys.len() as u64,
+            text_tokens: vec![0; text_fields],
+            scored_holders: vec![0; scored_fields],
+        };
+        for k in keys {
+            let mut last_text = None;
+            for t in key_terms(k) {
+                match t.kind {
+                    TermKind::Text if last_text != Some(t.field) => {
+                        s.text_tokens[t.field as usize] += t.len as u64;
+                        last_text = Some(t.field);
+                    }
+                    TermKind::Scored => s.scored_holders[t.field as usize] += 1,
+                    _ => {}
+                }
+            }
+        }
+        s
+    }
+
     /// The BM25 candidates of every record through the postings join, as an
     /// engine computes them: global counts, the join on the term, sums per
     /// pair, the top k in [`hit_order`].
     fn joined_candidates(schema: &BlockingSchema, all: &[BlockingKeys]) -> Vec<BTreeSet<u32>> {
-        let stats = Bm25Stats::count(all, schema.text_fields.len(), schema.scored_fields.len());
+        let stats = count_stats(all, schema.text_fields.len(), schema.scored_fields.len());
         let terms: Vec<Vec<KeyTerm>> = all.iter().map(key_terms).collect();
         type TermOf<'a> = (TermKind, u16, &'a str);
         let mut df: HashMap<TermOf, u64> = HashMap::new();
