@@ -105,6 +105,33 @@ def evaluate(truth, clusters):
         return json.load(f)
 
 
+def du_mib(path):
+    total = 0
+    for d, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(d, f)).st_size
+            except OSError:
+                pass
+    return total / 2**20
+
+
+def progress(spark, peaks, start, every, work):
+    """One line per interval: elapsed time, the active stages with their
+    finished/total tasks, the peaks so far and the size of Spark's local
+    directory (the shuffle files)."""
+    status = spark.sparkContext.statusTracker()
+    while not peaks.done.wait(every):
+        stages = []
+        for sid in sorted(status.getActiveStageIds()):
+            info = status.getStageInfo(sid)
+            if info is not None:
+                stages.append(f"{sid}:{info.numCompletedTasks}/{info.numTasks}")
+        print(f"[{time.perf_counter() - start:7.0f} s] stages {' '.join(stages) or '-'}"
+              f" driver {peaks.driver:.0f} MiB executors {sorted(round(v) for v in peaks.executors.values())}"
+              f" MiB local {du_mib(os.path.join(work, 'spark-local')):.0f} MiB", file=sys.stderr, flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=100_000)
@@ -117,6 +144,8 @@ def main():
     ap.add_argument("--partitions", type=int, default=16)
     ap.add_argument("--embedded", action="store_true", help="also run `nayose dedupe` on the file")
     ap.add_argument("--work", default=os.path.expanduser("~/.cache/nayose/bench"))
+    ap.add_argument("--progress", type=float, default=0,
+                    help="every N seconds, print the active Spark stages and the peaks so far to stderr")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     data, truth = generated(a.work, a.records, a.seed, a.kind, a.profile)
@@ -157,10 +186,16 @@ def main():
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", str(a.partitions))
         .config("spark.local.dir", os.path.join(a.work, "spark-local"))
+        # The shuffle files of a step no DataFrame refers to any more are
+        # removed after a driver GC; by default one comes every 30 minutes,
+        # and a 10M run fills its disk before that.
+        .config("spark.cleaner.periodicGC.interval", "5min")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
     t = time.perf_counter()
+    if a.progress > 0:
+        threading.Thread(target=progress, args=(spark, peaks, t, a.progress, a.work), daemon=True).start()
     df = spark.read.option("header", True).csv(data)
     cap = {"default": nayose.spark.DEFAULT_MAX_DF, "none": None}.get(a.max_df) if not a.max_df.isdigit() \
         else int(a.max_df)
