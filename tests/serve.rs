@@ -2330,13 +2330,202 @@ fn informative_order_puts_the_least_labelled_levels_first() {
     assert!(!ranked_by(&before, &labelled));
 }
 
+/// The audit of merges draws pairs held as one customer in a fixed order,
+/// leaves labelled pairs out, keeps answers as audit labels (audited), and
+/// `merged_precision` counts them; answers about records not in one entity,
+/// unknown records or one record twice are refused.
+#[test]
+fn the_audit_of_merges_samples_merged_pairs_and_keeps_answers_as_labels() {
+    use nayose::matching::model::Model;
+    use nayose::service::ServiceError;
+    use nayose::store::{AuditAction, AuditFilter, LabelKind, LabelSource};
+    use std::collections::HashSet;
+    let app = app();
+    let s = &app.state.service;
+    let steward = stella();
+    let sample = s.audit_sample(100).unwrap();
+    let counts = s.merged_pairs().unwrap();
+    assert_eq!(
+        (sample.pairs, sample.labelled, sample.audited),
+        (counts.pairs, counts.known, 0)
+    );
+    assert!(sample.items.len() >= 3, "the demo file merges: {sample:?}");
+    assert_eq!(
+        sample.items.len() as u64,
+        (counts.pairs - counts.known).min(100)
+    );
+    let labelled: HashSet<(String, String)> = s
+        .all_labels()
+        .unwrap()
+        .into_iter()
+        .flat_map(|l| [(l.id_a.clone(), l.id_b.clone()), (l.id_b, l.id_a)])
+        .collect();
+    let pair = |p: &nayose::service::merge_audit::MergeAuditPair| p.record_ids.clone();
+    for p in &sample.items {
+        let [a, b] = &p.record_ids;
+        assert_eq!(s.crosswalk(a).unwrap().1, p.entity_id);
+        assert_eq!(s.crosswalk(b).unwrap().1, p.entity_id);
+        assert!(!labelled.contains(&(a.clone(), b.clone())));
+        assert!((p.probability - Model::probability(p.score)).abs() < 1e-12);
+    }
+    let first: Vec<[String; 2]> = sample.items.iter().map(pair).collect();
+    let again: Vec<[String; 2]> = s
+        .audit_sample(100)
+        .unwrap()
+        .items
+        .iter()
+        .map(pair)
+        .collect();
+    assert_eq!(first, again, "the same order each time");
+
+    // Two answers: labels from the audit, audited; they leave the sample
+    // and the rest keep their order.
+    let [a0, b0] = &first[0];
+    let [a1, b1] = &first[1];
+    let l = s
+        .answer_audit(&steward, [a0.as_str(), b0.as_str()], LabelKind::Match)
+        .unwrap();
+    assert_eq!((l.source, l.label), (LabelSource::Audit, LabelKind::Match));
+    s.answer_audit(&steward, [b1.as_str(), a1.as_str()], LabelKind::NonMatch)
+        .unwrap();
+    let next: Vec<[String; 2]> = s
+        .audit_sample(100)
+        .unwrap()
+        .items
+        .iter()
+        .map(pair)
+        .collect();
+    let want = &first[2..];
+    assert_eq!(&next[..want.len()], want);
+    let entries = s
+        .audit(&AuditFilter {
+            action: Some(AuditAction::EntityAudit),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].actor, "stella");
+
+    // The estimate: the labelled stratum as labelled, the rest by the
+    // audit's share (1 of 2).
+    let counts = s.merged_pairs().unwrap();
+    assert_eq!((counts.audited, counts.audited_matches), (2, 1));
+    let model = s.model().unwrap();
+    let e = s.label_estimates(&model).unwrap().merged_precision.unwrap();
+    let want = (counts.known_matches as f64 + (counts.pairs - counts.known) as f64 * 0.5)
+        / counts.pairs as f64;
+    assert!((e.value - want).abs() < 1e-12, "{e:?} {counts:?}");
+    assert!(e.low < e.value && e.value < e.high);
+
+    // Refused: one record twice, an unknown record, two customers.
+    assert!(matches!(
+        s.answer_audit(&steward, [a0.as_str(), a0.as_str()], LabelKind::Match),
+        Err(ServiceError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.answer_audit(&steward, [a0.as_str(), "no-such-record"], LabelKind::Match),
+        Err(ServiceError::NotFound { .. })
+    ));
+    let stranger = s
+        .all_labels()
+        .unwrap()
+        .into_iter()
+        .find(|l| s.crosswalk(&l.id_a).unwrap().1 != s.crosswalk(&l.id_b).unwrap().1);
+    let outside = match &stranger {
+        Some(l) => [l.id_a.clone(), l.id_b.clone()],
+        None => {
+            let other = open_proposals(s)
+                .into_iter()
+                .find(|p| {
+                    s.crosswalk(&p.record_ids[0]).unwrap().1
+                        != s.crosswalk(&p.record_ids[1]).unwrap().1
+                })
+                .expect("an open proposal is between two entities");
+            other.record_ids.clone()
+        }
+    };
+    assert!(matches!(
+        s.answer_audit(
+            &steward,
+            [outside[0].as_str(), outside[1].as_str()],
+            LabelKind::Match
+        ),
+        Err(ServiceError::Refused(_))
+    ));
+}
+
+#[test]
+fn the_audit_routes_answer_with_their_codes() {
+    let app = app();
+    let (st, v) = app.call("GET", "/v1/merge-audit?limit=2", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let ids = items[0]["record_ids"].clone();
+    for limit in ["0", "101", "x"] {
+        let (st, v) = app.call(
+            "GET",
+            &format!("/v1/merge-audit?limit={limit}"),
+            Some(&app.viewer),
+            None,
+        );
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{limit}: {v}");
+    }
+    let answer = json!({"record_ids": ids, "label": "match"});
+    let (st, v) = app.call(
+        "POST",
+        "/v1/merge-audit",
+        Some(&app.viewer),
+        Some(answer.clone()),
+    );
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let (st, v) = app.call("POST", "/v1/merge-audit", Some(&app.steward), Some(answer));
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["source"].as_str(), v["label"].as_str()),
+        (Some("audit"), Some("match"))
+    );
+    let (st, v) = app.call("GET", "/v1/merge-audit?limit=2", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["audited"], 1);
+    assert_ne!(v["items"][0]["record_ids"], ids);
+    let (st, v) = app.call("GET", "/v1/model", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(v["labels"]["merged_precision"]["value"].is_number(), "{v}");
+
+    let p = first_open(&app);
+    let apart = json!({"record_ids": p["record_ids"], "label": "non_match"});
+    let (st, v) = app.call("POST", "/v1/merge-audit", Some(&app.steward), Some(apart));
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict")),
+        "{v}"
+    );
+    let unknown = json!({"record_ids": ["nobody", ids[0]], "label": "match"});
+    let (st, v) = app.call("POST", "/v1/merge-audit", Some(&app.steward), Some(unknown));
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "{v}"
+    );
+    let three = json!({"record_ids": [ids[0], ids[1], ids[0]], "label": "match"});
+    let (st, v) = app.call("POST", "/v1/merge-audit", Some(&app.steward), Some(three));
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "invalid_json", "{v}");
+}
+
 /// A simulated steward: a service imports a generated file, then a steward
 /// decides 300 open proposals, most uncertain first, from the ground truth
 /// (approve when the truth says one customer, else reject); the service
 /// retrains by itself every 100 labels and scores the open proposals again.
 /// Measured: pairwise F1 of the service's entities before and after, the
-/// open proposals, and the estimated auto-merge precision from the labels
-/// against the true precision of the merged pairs. Run with
+/// open proposals; then `SIM_AUDIT` (default 100) answers to the audit of
+/// merges, and the precision of the merged pairs estimated from the labels
+/// against the true one. Run with
 /// `cargo test --release --test integration -- --ignored simulated_steward --nocapture`;
 /// `SIM_NO_TRAIN=1` leaves the retraining out, to measure what it adds;
 /// `SIM_SORT=informative` decides the most informative first instead.
@@ -2440,8 +2629,39 @@ fn simulated_steward() {
         }
         let after = figures(&s);
         let open_after = open(&s);
+        // Then the audit of merges: `SIM_AUDIT` answers (default 100), in
+        // the audit's order, from the truth.
+        let audits: usize = std::env::var("SIM_AUDIT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100);
+        let mut audited = 0;
+        while audited < audits {
+            let sample = s.audit_sample(audits - audited).unwrap();
+            if sample.items.is_empty() {
+                break;
+            }
+            for p in &sample.items {
+                let [a, b] = &p.record_ids;
+                let label = if truth_of[a.as_str()] == truth_of[b.as_str()] {
+                    nayose::store::LabelKind::Match
+                } else {
+                    nayose::store::LabelKind::NonMatch
+                };
+                s.answer_audit(&steward, [a.as_str(), b.as_str()], label)
+                    .unwrap();
+                audited += 1;
+            }
+        }
         let model = s.model().unwrap();
         let est = s.label_estimates(&model).unwrap();
+        eprintln!(
+            "  audit of merges: {audited} answers; merged pairs {:?}; estimated precision {:?}; \
+             true {:.4}",
+            s.merged_pairs().unwrap(),
+            est.merged_precision,
+            after.precision.unwrap_or(0.0),
+        );
         eprintln!(
             "simulated steward {kind:?}/{profile:?} {n}: {decided} decisions, {} labels; \
              F1 {:.4} → {:.4} (P {:.4} → {:.4}, R {:.4} → {:.4}); open proposals {open_before} → {open_after}; \

@@ -1,6 +1,6 @@
 // The page's shell: sign-in, the header, routing by the URL's hash
 // (#/queue, #/proposal/12, #/group/12, #/entity/E0000003, #/search?q=…,
-// #/audit), the
+// #/merges, #/audit), the
 // status line that screen readers announce. Each view is a module with
 // `render(main, params, ctx)`.
 
@@ -13,6 +13,7 @@ import * as entity from './entity.js';
 import * as search from './search.js';
 import * as audit from './audit.js';
 import * as group from './group.js';
+import * as merges from './merges.js';
 
 const main = document.getElementById('main');
 const statusLine = document.getElementById('status');
@@ -45,6 +46,7 @@ const routes = {
   record: { view: entity, nav: 'search' },
   search: { view: search, nav: 'search' },
   audit: { view: audit, nav: 'audit' },
+  merges: { view: merges, nav: 'merges' },
 };
 
 /** '#/proposal/12?x=1' → {name: 'proposal', id: '12', params: URLSearchParams} */
@@ -135,7 +137,7 @@ function renderNav(current) {
   const nav = document.getElementById('nav');
   nav.setAttribute('aria-label', t('nav.label'));
   nav.hidden = false;
-  const items = [['queue', '#/queue'], ['search', '#/search']];
+  const items = [['queue', '#/queue'], ['search', '#/search'], ['merges', '#/merges']];
   if (can('steward')) items.push(['audit', '#/audit']);
   replace(nav, h('ul', {}, items.map(([k, href]) =>
     h('li', {}, h('a', { href, 'aria-current': k === current ? 'page' : null }, t(`nav.${k}`))))));

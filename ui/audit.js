@@ -15,7 +15,7 @@ import { t, dateTime, pageTitle, errorMessage, actionName, subjectText, reasonTe
 const ACTIONS = ['proposal.approve', 'proposal.reject', 'proposal.defer', 'proposal.reopen', 'proposal.assign', 'proposal.comment', 'proposal.rescore',
   'entity.merge', 'entity.auto_merge', 'entity.split', 'record.create', 'record.import', 'record.update',
   'record.delete', 'record.erase', 'entity.unmerge', 'request.disclose', 'request.erase',
-  'labels.import', 'token.create', 'model.train', 'job.cancel', 'job.resume'];
+  'labels.import', 'entity.audit', 'token.create', 'model.train', 'job.cancel', 'job.resume'];
 
 const DECISIONS = ['proposal.approve', 'proposal.reject', 'proposal.defer'];
 

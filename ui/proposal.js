@@ -352,7 +352,7 @@ function compareTable(d, a, b, choose) {
         h('tbody', {}, rows))));
 }
 
-function explanation(d) {
+export function explanation(d) {
   const ex = d.explanation || {};
   const terms = ex.terms || [];
   const max = Math.max(1, Math.abs(ex.prior || 0), ...terms.map((x) => Math.abs(x.weight)));

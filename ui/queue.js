@@ -134,7 +134,7 @@ function renderEstimates(labels) {
   return h('section', { class: 'card summary', 'aria-labelledby': 'estimates-h', 'data-testid': 'estimates' },
     h('h2', { id: 'estimates-h' }, t('estimates.title')),
     h('p', { class: 'hint' }, t('estimates.labels', { matches: labels.matches, non_matches: labels.non_matches })),
-    h('ul', {}, ['auto_merge_precision', 'review_precision', 'auto_merge_recall', 'review_recall']
+    h('ul', {}, ['merged_precision', 'auto_merge_precision', 'review_precision', 'auto_merge_recall', 'review_recall']
       .map((k) => line(k, labels[k]))));
 }
 

@@ -113,6 +113,63 @@ pub struct LabelEstimates {
     /// Of the labelled matches, the share the model merges or proposes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review_recall: Option<Estimate>,
+    /// Of the pairs of records the service holds as one customer, the
+    /// share that are one customer (the pairwise precision of its
+    /// entities): labelled pairs as labelled, the others estimated from
+    /// the audit of merges ([`MergedPairs`]). Absent in batch, and until
+    /// the audit has an answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_precision: Option<Estimate>,
+}
+
+/// The pairs of records held as one customer, and what labels say of
+/// them. Two strata: pairs a steward decided for another reason (a
+/// proposal, an import), counted as labelled; and the rest, of which the
+/// audit of merges draws a uniform random sample. The estimate adds the
+/// first stratum's matches to the second's size times the audit's share
+/// of matches; its interval is the audit share's Wilson interval carried
+/// the same way (the finite population is not corrected for: the interval
+/// errs wide).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergedPairs {
+    /// Pairs of records in one entity.
+    pub pairs: u64,
+    /// Of them, labelled other than by the audit, and how many a match.
+    pub known: u64,
+    pub known_matches: u64,
+    /// Of the others, answered in the audit, and how many a match.
+    pub audited: u64,
+    pub audited_matches: u64,
+}
+
+impl MergedPairs {
+    /// The share of the pairs that are one customer, or `None` when there
+    /// are no pairs, or pairs no label speaks for and no audit answer.
+    pub fn precision(&self) -> Option<Estimate> {
+        if self.pairs == 0 {
+            return None;
+        }
+        let total = self.pairs as f64;
+        let rest = self.pairs.saturating_sub(self.known);
+        let known = self.known_matches as f64;
+        if rest == 0 {
+            let value = known / total;
+            return Some(Estimate {
+                value,
+                low: value,
+                high: value,
+                n: self.known,
+            });
+        }
+        let audit = Estimate::of(self.audited_matches, self.audited)?;
+        let carry = |share: f64| (known + rest as f64 * share) / total;
+        Some(Estimate {
+            value: carry(audit.value),
+            low: carry(audit.low),
+            high: carry(audit.high),
+            n: self.known + self.audited,
+        })
+    }
 }
 
 impl LabelEstimates {
@@ -137,6 +194,7 @@ impl LabelEstimates {
             review_precision: Estimate::of(yes[1] + yes[2], yes[1] + yes[2] + non[1] + non[2]),
             auto_merge_recall: Estimate::of(yes[2], matches),
             review_recall: Estimate::of(yes[1] + yes[2], matches),
+            merged_precision: None,
         }
     }
 }
@@ -326,6 +384,51 @@ mod tests {
 #[cfg(test)]
 mod calibration_tests {
     use super::*;
+
+    #[test]
+    fn merged_precision_adds_the_labelled_stratum_to_the_audited_one() {
+        // No pairs, or no audit answer for unlabelled pairs: nothing to say.
+        assert_eq!(MergedPairs::default().precision(), None);
+        let unaudited = MergedPairs {
+            pairs: 10,
+            known: 4,
+            known_matches: 4,
+            ..Default::default()
+        };
+        assert_eq!(unaudited.precision(), None);
+        // Every pair labelled: exact.
+        let all = MergedPairs {
+            pairs: 4,
+            known: 4,
+            known_matches: 3,
+            ..Default::default()
+        };
+        assert_eq!(
+            all.precision(),
+            Some(Estimate {
+                value: 0.75,
+                low: 0.75,
+                high: 0.75,
+                n: 4
+            })
+        );
+        // 100 pairs: 20 approved (all matches), 80 others of which the
+        // audit found 9 of 10 one customer: (20 + 80 · 0.9) / 100.
+        let m = MergedPairs {
+            pairs: 100,
+            known: 20,
+            known_matches: 20,
+            audited: 10,
+            audited_matches: 9,
+        };
+        let e = m.precision().unwrap();
+        let w = Estimate::of(9, 10).unwrap();
+        assert!((e.value - 0.92).abs() < 1e-12, "{e:?}");
+        assert!((e.low - (20.0 + 80.0 * w.low) / 100.0).abs() < 1e-12);
+        assert!((e.high - (20.0 + 80.0 * w.high) / 100.0).abs() < 1e-12);
+        assert!(e.low < e.value && e.value < e.high && e.high <= 1.0);
+        assert_eq!(e.n, 30);
+    }
 
     #[test]
     fn wilson_intervals() {

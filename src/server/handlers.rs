@@ -17,6 +17,7 @@ use crate::service::golden::Golden;
 use crate::service::import::{ImportFormat, ImportRequest};
 use crate::service::labels::{LabelImport, LabelsFormat, LABELS_PAGE_MAX};
 use crate::service::limits::{self, MAX_NAME_CHARS, MAX_TEXT_CHARS};
+use crate::service::merge_audit::{MergeAuditSample, AUDIT_SAMPLE_MAX};
 use crate::service::requests::{DataRequest, Disclosure, DisclosureFormat, Erasure};
 use crate::service::review::{
     BulkOutcome, Decision, DecisionRequest, EntityView, GoldenPreview, GroupDecision, GroupOutcome,
@@ -24,8 +25,8 @@ use crate::service::review::{
 };
 use crate::service::{Candidate, CreateOutcome, FieldSchema, IdemKey, RecordInput, Reply, Service};
 use crate::store::{
-    AuditAction, AuditEntry, AuditFilter, AuditFormat, AuditOrder, Comment, Job, Label, Proposal,
-    ProposalFilter, ProposalSort, ProposalSource, ProposalStatus, Record, Role,
+    AuditAction, AuditEntry, AuditFilter, AuditFormat, AuditOrder, Comment, Job, Label, LabelKind,
+    Proposal, ProposalFilter, ProposalSort, ProposalSource, ProposalStatus, Record, Role,
 };
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -1495,6 +1496,67 @@ pub async fn import_labels(
             let r = s.import_labels(&actor, &bytes, format)?;
             train_if_due(&service);
             Ok(r)
+        })
+        .await?,
+    ))
+}
+
+// ---- audit of merges -----------------------------------------------------------
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MergeAuditQuery {
+    /// At most this many pairs (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "whole_param")]
+    limit: Option<u32>,
+}
+
+/// The next pairs of the audit of merges: pairs of records the service holds as one customer, drawn uniformly at random in a fixed order and not labelled yet, each scored by the model in use. Answered in order with `POST /v1/merge-audit`, they give the precision of the merges (`merged_precision` in `GET /v1/model`).
+#[utoipa::path(get, path = "/v1/merge-audit", params(MergeAuditQuery),
+    responses((status = 200, body = MergeAuditSample), (status = 503, body = ErrorBody, description = "no model yet")),
+    security(("token" = [])))]
+pub async fn merge_audit_sample(
+    _caller: Caller<Viewer>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<MergeAuditQuery>,
+) -> Result<Json<MergeAuditSample>, ApiError> {
+    let limit = limit_of(q.limit, 20, AUDIT_SAMPLE_MAX)?;
+    Ok(Json(
+        blocking(&state, move |s| s.audit_sample(limit)).await?,
+    ))
+}
+
+/// A steward's answer in the audit of merges.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeAuditAnswer {
+    /// Two different records of one entity.
+    #[schema(value_type = std::collections::BTreeSet<String>, min_items = 2, max_items = 2)]
+    record_ids: [String; 2],
+    /// `match`: one customer; `non_match`: two (split the entity to part them).
+    label: LabelKind,
+}
+
+/// Answer a pair of the audit of merges: one customer (`match`) or not (`non_match`). Kept as a label (source `audit`) and audited; it changes no entity.
+#[utoipa::path(post, path = "/v1/merge-audit",
+    request_body = MergeAuditAnswer,
+    responses((status = 200, body = Label), (status = 400, body = ErrorBody, description = "the same record twice"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "the two records are not in one entity")),
+    security(("token" = [])))]
+pub async fn answer_merge_audit(
+    caller: Caller<Steward>,
+    State(state): State<AppState>,
+    body: ApiJson<MergeAuditAnswer>,
+) -> Result<Json<Label>, ApiError> {
+    let MergeAuditAnswer { record_ids, label } = body.value;
+    let actor = caller.actor;
+    let service = Arc::clone(&state.service);
+    Ok(Json(
+        blocking(&state, move |s| {
+            let l = s.answer_audit(&actor, [&record_ids[0], &record_ids[1]], label)?;
+            train_if_due(&service);
+            Ok(l)
         })
         .await?,
     ))

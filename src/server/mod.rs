@@ -122,6 +122,10 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens", post(create_token))
         .route("/model", get(get_model))
         .route("/labels", get(list_labels).post(import_labels))
+        .route(
+            "/merge-audit",
+            get(merge_audit_sample).post(answer_merge_audit),
+        )
         .route("/model/train", post(train_model))
         .route("/me", get(whoami))
         .fallback(not_found);

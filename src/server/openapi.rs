@@ -39,6 +39,7 @@ use utoipa::{Modify, OpenApi};
         handlers::get_entity, handlers::split_entity, handlers::disclose_entity, handlers::erase_entity, handlers::list_audit,
         handlers::create_token, handlers::whoami, handlers::healthz,
         handlers::get_model, handlers::train_model, handlers::list_labels, handlers::import_labels,
+        handlers::merge_audit_sample, handlers::answer_merge_audit,
     ),
     components(schemas(
         ErrorCode, crate::matching::Band, crate::store::ProposalStatus,

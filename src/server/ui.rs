@@ -57,6 +57,7 @@ const ASSETS: &[Asset] = &[
     asset!("/ui/search.js", "search.js", JS),
     asset!("/ui/audit.js", "audit.js", JS),
     asset!("/ui/group.js", "group.js", JS),
+    asset!("/ui/merges.js", "merges.js", JS),
 ];
 
 pub fn routes() -> Router<AppState> {

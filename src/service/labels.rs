@@ -215,10 +215,13 @@ impl Service {
 
 impl Service {
     /// Score every labelled pair with `model` and count (labels whose
-    /// records are gone or not prepared are left out).
+    /// records are gone or not prepared are left out); and the precision of
+    /// the merged pairs, from the labels and the audit of merges.
     pub fn label_estimates(&self, model: &crate::matching::model::Model) -> Result<LabelEstimates> {
         let scored = self.score_labelled(model, &self.labelled_pairs()?);
-        Ok(LabelEstimates::count(&self.bands_of(model), &scored))
+        let mut out = LabelEstimates::count(&self.bands_of(model), &scored);
+        out.merged_precision = self.merged_pairs()?.precision();
+        Ok(out)
     }
 
     /// Labelled pairs scored by `model`: (weight, labelled a match).

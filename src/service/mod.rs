@@ -15,6 +15,7 @@ pub mod import;
 pub mod jobs;
 pub mod labels;
 pub mod limits;
+pub mod merge_audit;
 pub mod requests;
 pub mod review;
 pub mod train;

@@ -224,6 +224,9 @@ crate::stable_names! {
         Split = "split",
         /// A labels file (`POST /v1/labels`).
         Import = "import",
+        /// An answer to the audit of merges (`POST /v1/merge-audit`): two records
+        /// held as one customer, drawn at random, looked at by a steward.
+        Audit = "audit",
     }
 }
 
@@ -347,6 +350,9 @@ crate::stable_names! {
         RequestErase = "request.erase",
         /// A labels file stored (`POST /v1/labels`).
         LabelsImport = "labels.import",
+        /// A steward answered the audit of merges: whether two records of
+        /// one entity are one customer (`POST /v1/merge-audit`).
+        EntityAudit = "entity.audit",
         TokenCreate = "token.create",
         JobCancel = "job.cancel",
         /// An import cut off by a crash, finished at start-up.
@@ -532,6 +538,10 @@ pub trait Tx {
     /// change of the record.
     fn set_prepared(&mut self, num: u64, prepared: &[u8], search: &str) -> Result<(), StoreError>;
     fn records_of_entity(&mut self, entity: &str) -> Result<Vec<Record>, StoreError>;
+    /// Every entity of two or more records, with their record numbers
+    /// (ascending), by entity id: the pairs the service holds as one
+    /// customer.
+    fn merged_entities(&mut self) -> Result<Vec<(String, Vec<u64>)>, StoreError>;
     /// Records whose any normalized or raw value contains `text`, up to `limit`.
     fn search_records(&mut self, text: &str, limit: usize) -> Result<Vec<Record>, StoreError>;
     /// Records whose search keys hold any of `keys` (each as a substring),

@@ -73,7 +73,35 @@ const NEXT_ENTITY: &str = "store.next_entity_id";
 /// already applied it would not see the change; add a step instead.
 const MIGRATIONS: &[&str] = &[
     SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7, SCHEMA_8, SCHEMA_9,
+    SCHEMA_10,
 ];
+
+/// Labels may come from the audit of merges. SQLite cannot change a CHECK,
+/// so the table is built again; its rows keep their `seq`, and the sequence
+/// goes on from where it was (a number once handed out is not reused).
+const SCHEMA_10: &str = r#"
+CREATE TABLE labels_new (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    a INTEGER NOT NULL REFERENCES records(num) DEFERRABLE INITIALLY DEFERRED,
+    b INTEGER NOT NULL REFERENCES records(num) DEFERRABLE INITIALLY DEFERRED,
+    label TEXT NOT NULL CHECK (label IN ('match', 'non_match')),
+    source TEXT NOT NULL CHECK (source IN ('proposal', 'split', 'import', 'audit')),
+    proposal INTEGER,
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    CHECK (a < b)
+) STRICT;
+INSERT INTO labels_new (seq, a, b, label, source, proposal, actor, created_at)
+    SELECT seq, a, b, label, source, proposal, actor, created_at FROM labels ORDER BY seq;
+DELETE FROM sqlite_sequence WHERE name = 'labels_new';
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'labels_new', seq FROM sqlite_sequence WHERE name = 'labels';
+DROP TABLE labels;
+ALTER TABLE labels_new RENAME TO labels;
+CREATE UNIQUE INDEX labels_pair ON labels(a, b);
+CREATE INDEX labels_b ON labels(b);
+CREATE INDEX labels_proposal ON labels(proposal);
+"#;
 
 /// Values stewards typed into golden records.
 const SCHEMA_9: &str = "ALTER TABLE entities ADD COLUMN manual TEXT NOT NULL DEFAULT '{}';";
@@ -893,6 +921,24 @@ impl Tx for SqlTx<'_> {
             .prepare_cached(select_records!("WHERE entity = ?1 ORDER BY num"))?;
         let rows = stmt.query_map([entity], record_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn merged_entities(&mut self) -> Result<Vec<(String, Vec<u64>)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT entity, num FROM records WHERE entity IN \
+               (SELECT entity FROM records GROUP BY entity HAVING count(*) > 1) \
+             ORDER BY entity, num",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out: Vec<(String, Vec<u64>)> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let (entity, num): (String, u64) = (row.get(0)?, row.get(1)?);
+            match out.last_mut() {
+                Some((e, nums)) if *e == entity => nums.push(num),
+                _ => out.push((entity, vec![num])),
+            }
+        }
+        Ok(out)
     }
 
     /// Matches values only, not field names, ASCII case-insensitively (SQLite
@@ -2561,6 +2607,100 @@ mod tests {
         }
         assert_eq!(user_version(&path), MIGRATIONS.len() as i64);
         assert_eq!(schema(&path), before);
+    }
+
+    /// A store written before labels could come from the audit (schema 9)
+    /// opens with its labels in their order, takes an audit label, and
+    /// hands out no label number twice.
+    #[test]
+    fn labels_move_to_the_audit_schema_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let label = |a: u64, b: u64, source: LabelSource| Label {
+            a,
+            b,
+            id_a: String::new(),
+            id_b: String::new(),
+            label: LabelKind::Match,
+            source,
+            proposal: None,
+            actor: "t".into(),
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+        };
+        let (path, n) = {
+            let store = SqliteStore::open(dir.path()).unwrap();
+            let n = seed(&store, &["a", "b", "c", "d"]);
+            store
+                .write(|tx| {
+                    tx.put_label(&label(n[0], n[1], LabelSource::Import))?;
+                    tx.put_label(&label(n[1], n[2], LabelSource::Split))?;
+                    tx.put_label(&label(n[2], n[3], LabelSource::Import))?;
+                    // The last number handed out is now not in the table.
+                    tx.forget_labels_of(n[3])
+                })
+                .unwrap();
+            (store.path().to_path_buf(), n)
+        };
+        // Back to schema 9: the table as it was, without `audit`.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&SCHEMA_10.replace(", 'audit'", ""))
+            .unwrap();
+        conn.pragma_update(None, "user_version", 9).unwrap();
+        assert!(conn
+            .execute("UPDATE labels SET source = 'audit' WHERE a = ?1", [n[0]])
+            .is_err());
+        drop(conn);
+
+        let store = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(user_version(&path), MIGRATIONS.len() as i64);
+        let before: Vec<(u64, u64, LabelSource)> = store
+            .read(|tx| tx.labels(0, 10))
+            .unwrap()
+            .into_iter()
+            .map(|(seq, l)| (seq, l.a, l.source))
+            .collect();
+        assert_eq!(
+            before,
+            vec![
+                (1, n[0], LabelSource::Import),
+                (2, n[1], LabelSource::Split)
+            ]
+        );
+        store
+            .write(|tx| tx.put_label(&label(n[0], n[3], LabelSource::Audit)))
+            .unwrap();
+        let after = store.read(|tx| tx.labels(2, 10)).unwrap();
+        assert_eq!(after.len(), 1);
+        assert_eq!(after[0].1.source, LabelSource::Audit);
+        assert_eq!(after[0].0, 4, "number 3 was handed out before");
+        store.integrity_check().unwrap();
+    }
+
+    #[test]
+    fn merged_entities_list_the_entities_of_two_or_more_records() {
+        let (_dir, store) = open();
+        let n = seed(&store, &["a", "b", "c", "d", "e"]);
+        let entity_of = |num: u64| {
+            store
+                .read(|tx| tx.record_by_num(num))
+                .unwrap()
+                .unwrap()
+                .entity_id
+        };
+        // d and b join a's entity, e joins c's; nothing is left alone.
+        let (ea, ec) = (entity_of(n[0]), entity_of(n[2]));
+        store
+            .write(|tx| {
+                for (num, e) in [(n[3], &ea), (n[1], &ea), (n[4], &ec)] {
+                    let mut r = tx.record_by_num(num)?.unwrap();
+                    r.entity_id = e.clone();
+                    tx.update_record(&r)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let mut want = vec![(ea, vec![n[0], n[1], n[3]]), (ec, vec![n[2], n[4]])];
+        want.sort();
+        assert_eq!(store.read(|tx| tx.merged_entities()).unwrap(), want);
     }
 
     #[test]

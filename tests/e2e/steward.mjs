@@ -248,7 +248,10 @@ async function queueFlow(page) {
   // The model as the labels see it: the counts are the API's.
   const model = await ok('GET', '/v1/model', STEWARD);
   await expectText(page, '[data-testid=estimates] p', `一致 ${model.labels.matches} 件・不一致 ${model.labels.non_matches} 件`);
-  check(await page.locator('[data-testid=estimates] li').count() === 4, 'four estimates on the queue page');
+  check(await page.locator('[data-testid=estimates] li').count() === 5, 'five estimates on the queue page');
+  // No audit answer yet: the merged pairs' precision says so rather than a number.
+  await expectText(page, '[data-testid=estimates] li[data-estimate=merged_precision]',
+    model.labels.merged_precision ? '95%' : 'まだありません');
   for (const [band, n] of Object.entries(counts.pending)) {
     const shown = await page.locator(`[data-testid=counts] li[data-band=${band}]`).getAttribute('data-count');
     check(Number(shown) === n, `count for ${band}: page ${shown}, API ${n}`);
@@ -1162,6 +1165,42 @@ async function errorFlow(page) {
   await page.unroute(later);
 }
 
+/** The audit of merges: the pair shown is the API's next one; answering
+ * it moves to the next, is kept as an audit label, and the estimate
+ * appears. */
+async function mergesFlow(page) {
+  flow = 'audit of merges';
+  await page.click('#nav a[href="#/merges"]');
+  await heading(page, '統合の監査');
+  await expectTitle(page, '統合の監査 — 名寄せ');
+  const before = await ok('GET', '/v1/merge-audit?limit=2', STEWARD);
+  check(before.items.length === 2, `the demo leaves merged pairs to audit: ${JSON.stringify(before)}`);
+  const [first, second] = before.items;
+  await expectText(page, '[data-testid=merges-entity]', first.entity_id);
+  const heads = await page.locator('[data-testid=merges-pair] thead th a').allTextContents();
+  check(JSON.stringify(heads) === JSON.stringify(first.record_ids), `the pair shown is the API's first: ${heads}`);
+  await expectText(page, '[data-testid=merges-estimate]', 'まだありません');
+  await expectText(page, '[data-testid=total]', '%');
+  await shot(page, 'merges');
+  await page.click('button[data-answer=match]');
+  await expectText(page, '[data-testid=outcome]', '同じ顧客と回答しました');
+  await eventually(async () => {
+    const shown = await page.locator('[data-testid=merges-pair] thead th a').allTextContents();
+    check(JSON.stringify(shown) === JSON.stringify(second.record_ids), `the next pair: ${shown}`);
+  });
+  const after = await ok('GET', '/v1/merge-audit?limit=1', STEWARD);
+  check(after.audited === before.audited + 1, `one answer counted: ${after.audited}`);
+  const labels = (await ok('GET', '/v1/labels?limit=10000', STEWARD)).items;
+  check(labels.some((l) => l.source === 'audit' && l.label === 'match'
+    && [l.id_a, l.id_b].sort().join() === [...first.record_ids].sort().join()), 'the answer is an audit label');
+  await expectText(page, '[data-testid=merges-estimate]', '95%');
+  // Two customers: the outcome links to the entity, to split it.
+  await page.click('button[data-answer=non_match]');
+  await expectText(page, '[data-testid=outcome]', '別の顧客と回答しました');
+  check(await page.locator('[data-testid=outcome] a').getAttribute('href') === `#/entity/${encodeURIComponent(second.entity_id)}`, 'the outcome links to the entity');
+  await shot(page, 'merges-answered');
+}
+
 async function viewerFlow(page) {
   flow = 'viewer (masked, no actions)';
   await signOut(page);
@@ -1177,6 +1216,12 @@ async function viewerFlow(page) {
   check(vnames.some((n) => n.includes('＊')) && vnames.some((n) => /株式会社/.test(n)), `masked persons, plain companies: ${vnames.slice(0, 4)}`);
   check(await page.locator('[data-testid=bulk-submit]').count() === 0, 'no bulk approval');
   check(await page.locator('#nav a[href="#/audit"]').count() === 0, 'no audit link');
+  await page.click('#nav a[href="#/merges"]');
+  await heading(page, '統合の監査');
+  await page.locator('[data-testid=readonly]').waitFor();
+  check(await page.locator('button[data-answer]').count() === 0, 'no audit answers for a viewer');
+  await page.click('#nav a[href="#/queue"]');
+  await heading(page, '審査キュー');
   const first = await page.locator('[data-testid=queue] tbody tr').first().getAttribute('data-id');
   await page.goto(`${base}/#/proposal/${first}`);
   await heading(page, `#${first}`);
@@ -1266,6 +1311,7 @@ async function main() {
     // Split before bulk: a bulk merge could fold this entity into an older one.
     await splitFlow(page, merged);
     await bulkFlow(page);
+    await mergesFlow(page);
     await auditFlow(page);
     await englishFlow(page);
     await searchRequestFlow(page, []);
@@ -1277,7 +1323,7 @@ async function main() {
     check(problems.length === 0, problems.join('\n'));
     flow = 'axe-core';
     for (const page of ['signin-error', 'queue', 'queue-mine', 'proposal', 'entity', 'search', 'request-dialog', 'erase-dialog', 'audit', 'audit-filtered',
-      'error-404', 'proposal-viewer', 'queue-en', 'bulk-done', 'proposal-comment', 'group-viewer', 'group-conflict', 'undo-dialog', 'undo-refused', 'undo-done', 'group', 'group-exclude', 'group-done']) {
+      'error-404', 'proposal-viewer', 'queue-en', 'bulk-done', 'proposal-comment', 'group-viewer', 'group-conflict', 'undo-dialog', 'undo-refused', 'undo-done', 'group', 'group-exclude', 'group-done', 'merges', 'merges-answered']) {
       check(axed.includes(page), `axe-core ran on ${page}`);
     }
   } finally {
