@@ -218,9 +218,10 @@ impl Service {
     /// records are gone or not prepared are left out); and the precision of
     /// the merged pairs, from the labels and the audit of merges.
     pub fn label_estimates(&self, model: &crate::matching::model::Model) -> Result<LabelEstimates> {
-        let scored = self.score_labelled(model, &self.labelled_pairs()?);
+        let labels = self.all_labels()?;
+        let scored = self.score_labelled(model, &self.prepared_pairs(&labels)?);
         let mut out = LabelEstimates::count(&self.bands_of(model), &scored);
-        out.merged_precision = self.merged_pairs()?.precision();
+        out.merged_precision = self.merged_pairs_with(&labels)?.precision();
         Ok(out)
     }
 
@@ -269,7 +270,14 @@ impl Service {
     /// prepared values and whether it is labelled a match (read 500 labels
     /// at a time).
     pub(crate) fn labelled_pairs(&self) -> Result<Vec<(PreparedRecord, PreparedRecord, bool)>> {
-        let labels = self.all_labels()?;
+        self.prepared_pairs(&self.all_labels()?)
+    }
+
+    /// [`Self::labelled_pairs`] of labels already read.
+    pub(crate) fn prepared_pairs(
+        &self,
+        labels: &[Label],
+    ) -> Result<Vec<(PreparedRecord, PreparedRecord, bool)>> {
         let mut out = Vec::with_capacity(labels.len());
         for chunk in labels.chunks(500) {
             let nums: Vec<u64> = chunk.iter().flat_map(|l| [l.a, l.b]).collect();

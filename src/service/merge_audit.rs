@@ -69,7 +69,8 @@ fn pair_key(a: u64, b: u64) -> u64 {
 struct Merged {
     /// (entity, record numbers ascending) of every entity of two or more.
     entities: Vec<(String, Vec<u64>)>,
-    /// Label of each labelled pair (a < b): (source, a match).
+    /// Label of each labelled pair (a < b, as the store keeps them):
+    /// (source, a match).
     labels: HashMap<(u64, u64), (LabelSource, bool)>,
 }
 
@@ -140,24 +141,24 @@ impl Merged {
 }
 
 impl Service {
-    fn merged(&self) -> Result<Merged> {
+    /// The merged entities, with `labels` (every label) by pair.
+    fn merged(&self, labels: &[Label]) -> Result<Merged> {
         let entities = self.read(|tx| Ok(tx.merged_entities()?))?;
-        let labels = self
-            .all_labels()?
-            .into_iter()
-            .map(|l| {
-                (
-                    (l.a.min(l.b), l.a.max(l.b)),
-                    (l.source, l.label == LabelKind::Match),
-                )
-            })
+        let labels = labels
+            .iter()
+            .map(|l| ((l.a, l.b), (l.source, l.label == LabelKind::Match)))
             .collect();
         Ok(Merged { entities, labels })
     }
 
     /// What the labels and the audit say of the pairs held as one customer.
     pub fn merged_pairs(&self) -> Result<MergedPairs> {
-        Ok(self.merged()?.counts())
+        self.merged_pairs_with(&self.all_labels()?)
+    }
+
+    /// [`Self::merged_pairs`] with every label already read.
+    pub(crate) fn merged_pairs_with(&self, labels: &[Label]) -> Result<MergedPairs> {
+        Ok(self.merged(labels)?.counts())
     }
 
     /// `GET /v1/merge-audit`: the next `limit` (at most [`AUDIT_SAMPLE_MAX`])
@@ -166,7 +167,7 @@ impl Service {
     /// as one customer.
     pub fn audit_sample(&self, limit: usize) -> Result<MergeAuditSample> {
         let model = self.model().ok_or(ServiceError::NoModel)?;
-        let merged = self.merged()?;
+        let merged = self.merged(&self.all_labels()?)?;
         let counts = merged.counts();
         let next = merged.next(limit.clamp(1, AUDIT_SAMPLE_MAX));
         let nums: Vec<u64> = next.iter().flat_map(|&(_, a, b)| [a, b]).collect();
