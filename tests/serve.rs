@@ -2455,6 +2455,65 @@ fn the_audit_of_merges_samples_merged_pairs_and_keeps_answers_as_labels() {
     ));
 }
 
+/// An audit answer "two customers" leaves a conflict on the entity, with
+/// a split that keeps what stewards said together: the split as suggested
+/// parts the two records and clears the conflict.
+#[test]
+fn a_conflict_in_an_entity_suggests_the_split_the_labels_ask_for() {
+    use nayose::store::{LabelKind, LabelSource};
+    let app = app();
+    let s = &app.state.service;
+    let steward = stella();
+    // The largest entity the audit draws a pair from.
+    let mut entities: Vec<String> = s
+        .audit_sample(100)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|p| p.entity_id)
+        .collect();
+    entities.sort();
+    entities.dedup();
+    let view = entities
+        .iter()
+        .map(|e| s.entity(e).unwrap())
+        .max_by_key(|v| v.members.len())
+        .unwrap();
+    assert!(
+        view.members.len() >= 3,
+        "the demo file merges three: {view:?}"
+    );
+    assert!(view.conflicts.is_empty(), "{:?}", view.conflicts);
+    let id = view.entity.id.clone();
+    let m: Vec<String> = view.members.iter().map(|r| r.id.clone()).collect();
+    let (a, b, c) = (&m[0], &m[1], &m[2]);
+    s.answer_audit(&steward, [b.as_str(), a.as_str()], LabelKind::NonMatch)
+        .unwrap();
+    s.answer_audit(&steward, [b.as_str(), c.as_str()], LabelKind::Match)
+        .unwrap();
+    let view = s.entity(&id).unwrap();
+    assert_eq!(view.conflicts.len(), 1, "{:?}", view.conflicts);
+    let conflict = &view.conflicts[0];
+    assert_eq!(conflict.record_ids, [a.clone(), b.clone()]);
+    assert_eq!(
+        (conflict.source, conflict.actor.as_str()),
+        (LabelSource::Audit, "stella")
+    );
+    let split = conflict.split.clone().expect("a split for a small entity");
+    // a on one side, b with c on the other; the smaller side moves.
+    assert!(split.contains(a) != split.contains(b), "{split:?}");
+    assert_eq!(split.contains(b), split.contains(c), "{split:?}");
+    assert!(!split.is_empty() && 2 * split.len() <= m.len(), "{split:?}");
+    assert!(split.iter().all(|r| m.contains(r)));
+
+    let kept = s.split(&steward, &id, &split, None).unwrap();
+    assert!(kept.conflicts.is_empty(), "{:?}", kept.conflicts);
+    let (ea, eb) = (s.crosswalk(a).unwrap().1, s.crosswalk(b).unwrap().1);
+    assert_ne!(ea, eb);
+    assert!(s.entity(&ea).unwrap().conflicts.is_empty());
+    assert!(s.entity(&eb).unwrap().conflicts.is_empty());
+}
+
 #[test]
 fn the_audit_routes_answer_with_their_codes() {
     let app = app();

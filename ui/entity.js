@@ -1,8 +1,9 @@
 // An entity (one customer), titled by its golden name: the golden record
 // with each field's source record and rule, the member records, the
-// history; a steward can split a
-// member off (undoing a merge). `#/record/ID` lands here through the
-// crosswalk.
+// history; a steward can split a member off (undoing a merge). Members
+// labelled two customers (an audit answer) are listed as conflicts, each
+// with the split the server suggests, one click away. `#/record/ID` lands
+// here through the crosswalk.
 
 import { api, can } from './api.js';
 import { h, replace, field, confirmDialog } from './dom.js';
@@ -24,22 +25,23 @@ export async function render(main, route, ctx) {
   let outcome = null;
   const draw = () => replace(main, view(e, asked, outcome, split));
 
-  async function split(recordId) {
+  async function split(records) {
+    const ids = records.join('、');
     const reason = h('input', { id: 'split-reason', name: 'reason', type: 'text', autocomplete: 'off' });
     const ok = await confirmDialog({
       title: t('entity.split.title'),
-      message: t('entity.split.confirm', { id: recordId }),
+      message: t('entity.split.confirm', { id: ids }),
       confirmLabel: t('entity.split.ok'),
       cancelLabel: t('cancel'),
       extra: field(t('reason'), reason),
     });
     if (!ok) return;
     try {
-      const body = { records: [recordId] };
+      const body = { records };
       if (ok.reason && ok.reason.trim()) body.reason = ok.reason.trim();
       e = await api('POST', `/v1/entities/${encodeURIComponent(e.id)}/split`, body);
-      const to = (await api('GET', `/v1/records/${encodeURIComponent(recordId)}/entity`)).entity_id;
-      outcome = { text: t('entity.split.done', { id: recordId, to }), kind: 'ok', to };
+      const to = (await api('GET', `/v1/records/${encodeURIComponent(records[0])}/entity`)).entity_id;
+      outcome = { text: t('entity.split.done', { id: ids, to }), kind: 'ok', to };
     } catch (err) {
       outcome = { text: t('error', { message: errorMessage(err) }), kind: 'error' };
     }
@@ -58,6 +60,7 @@ function view(e, asked, outcome, split) {
     asked !== e.id ? h('p', { class: 'outcome info' }, t('entity.merged', { from: asked, into: e.id })) : null,
     outcome ? h('p', { class: `outcome ${outcome.kind}`, 'data-testid': 'outcome' }, outcome.text,
       outcome.to ? [' ', h('a', { href: `#/entity/${encodeURIComponent(outcome.to)}` }, outcome.to)] : null) : null,
+    e.conflicts?.length ? conflicts(e.conflicts, steward, split) : null,
     h('section', { class: 'card', 'aria-labelledby': 'golden-h' },
       h('h2', { id: 'golden-h' }, t('entity.golden')),
       h('div', { class: 'table-wrap' }, h('table', { class: 'list golden-table', 'data-testid': 'golden' },
@@ -86,7 +89,7 @@ function view(e, asked, outcome, split) {
           h('td', {}, summary(m)),
           steward && e.members.length > 1
             ? h('td', {}, h('button', { type: 'button', class: 'secondary small', 'data-action': 'split',
-              'aria-label': t('entity.split.label', { id: m.id }), onclick: () => split(m.id) }, t('entity.split')))
+              'aria-label': t('entity.split.label', { id: m.id }), onclick: () => split([m.id]) }, t('entity.split')))
             : null)))))),
     h('section', { class: 'card', 'aria-labelledby': 'history-h' },
       h('h2', { id: 'history-h' }, t('entity.history')),
@@ -99,6 +102,21 @@ function view(e, asked, outcome, split) {
           h('td', {}, historyName(x.action)),
           h('td', { class: 'detail' }, detailText(x.detail)))))))),
   ];
+}
+
+/** Members labelled two customers, each with the split that parts them. */
+function conflicts(list, steward, split) {
+  return h('section', { class: 'card conflicts', 'aria-labelledby': 'conflicts-h', 'data-testid': 'conflicts' },
+    h('h2', { id: 'conflicts-h' }, t('entity.conflicts')),
+    h('ul', {}, list.map((c) => h('li', { 'data-records': c.record_ids.join(' ') },
+      t('entity.conflict', { a: c.record_ids[0], b: c.record_ids[1], source: label('labelSource', c.source), actor: actorName(c.actor), at: dateTime(c.created_at) }),
+      ' ',
+      c.split
+        ? [t('entity.conflict.split', { records: c.split.join('、') }), steward
+          ? [' ', h('button', { type: 'button', class: 'secondary small', 'data-action': 'split-suggested',
+            onclick: () => split(c.split) }, t('entity.conflict.apply'))]
+          : null]
+        : t('entity.conflict.large')))));
 }
 
 /** An entity is called by its golden record's name, its id beside it. */

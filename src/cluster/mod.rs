@@ -53,6 +53,61 @@ pub fn cluster(n: usize, edges: &[Edge], min_density: f64) -> Vec<u32> {
     result
 }
 
+/// What is known of two records for [`two_sides`]: a steward's word, or
+/// the model's match weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Link {
+    /// Labelled one customer.
+    Same,
+    /// Labelled two customers.
+    Apart,
+    Weight(f64),
+}
+
+/// Part the records `0..n` of one entity in two around `a` and `b`, which a
+/// steward said are two customers: how to split it. The sides grow one
+/// record at a time, each time by the record with the strongest link to a
+/// member of a side (a `Same` link is the strongest there is); a record
+/// `Apart` from a member of a side joins it only when it is apart from
+/// both. Ties go to the lower record and to `a`'s side. Returns, per
+/// record, whether it is on `b`'s side. O(n²) calls of `link`.
+pub fn two_sides(n: usize, a: usize, b: usize, link: impl Fn(usize, usize) -> Link) -> Vec<bool> {
+    assert!(a < n && b < n && a != b, "two records of the {n}");
+    let mut side: Vec<Option<bool>> = vec![None; n];
+    // Per record and side: the strongest link to a member, and whether it is
+    // apart from one.
+    let mut best = vec![[f64::NEG_INFINITY; 2]; n];
+    let mut apart = vec![[false; 2]; n];
+    let mut next = Some((a, false));
+    let mut seeds = [(b, true)].into_iter();
+    while let Some((r, s)) = next {
+        side[r] = Some(s);
+        for u in (0..n).filter(|&u| side[u].is_none()) {
+            match link(r, u) {
+                Link::Same => best[u][s as usize] = f64::INFINITY,
+                Link::Apart => apart[u][s as usize] = true,
+                Link::Weight(w) => best[u][s as usize] = best[u][s as usize].max(w),
+            }
+        }
+        if let Some(seed) = seeds.next() {
+            next = Some(seed);
+            continue;
+        }
+        next = None;
+        let mut top = f64::NEG_INFINITY;
+        for u in (0..n).filter(|&u| side[u].is_none()) {
+            let both = apart[u][0] && apart[u][1];
+            for s in [false, true] {
+                let w = best[u][s as usize];
+                if (both || !apart[u][s as usize]) && (next.is_none() || w > top) {
+                    (top, next) = (w, Some((u, s)));
+                }
+            }
+        }
+    }
+    side.into_iter().map(|s| s == Some(true)).collect()
+}
+
 /// Greedy, density-guarded agglomeration of one connected component's
 /// edges: each record of it with its group's representative (the smallest
 /// record number in the group). An engine that finds the components
@@ -199,6 +254,47 @@ mod tests {
         assert_eq!(
             cluster(5, &edges, MIN_DENSITY),
             cluster(5, &reversed, MIN_DENSITY)
+        );
+    }
+
+    #[test]
+    fn two_sides_grow_by_the_strongest_link_and_keep_labels() {
+        use super::{two_sides, Link};
+        // 0 and 3 are two customers; 1 is close to 0, 2 to 3 and 4 to 2
+        // (a chain: 4 resembles 3 only through 2).
+        let w = |i: usize, j: usize| {
+            let (i, j) = (i.min(j), i.max(j));
+            match (i, j) {
+                (0, 1) => Link::Weight(20.0),
+                (2, 3) => Link::Weight(15.0),
+                (2, 4) => Link::Weight(12.0),
+                (0, 3) => Link::Apart,
+                _ => Link::Weight(-5.0),
+            }
+        };
+        assert_eq!(two_sides(5, 0, 3, w), [false, false, true, true, true]);
+        // A steward's word outweighs the model: 4 labelled one customer
+        // with 1, and 2 labelled apart from 3.
+        let labelled = |i: usize, j: usize| match (i.min(j), i.max(j)) {
+            (1, 4) => Link::Same,
+            (2, 3) => Link::Apart,
+            _ => w(i, j),
+        };
+        assert_eq!(
+            two_sides(5, 0, 3, labelled),
+            [false, false, false, true, false]
+        );
+        // Apart from both sides: it goes by its links (a tie to a's side).
+        let lost = |i: usize, j: usize| match (i.min(j), i.max(j)) {
+            (0, 2) | (1, 2) => Link::Apart,
+            (2, 3) => Link::Apart,
+            _ => w(i, j),
+        };
+        assert_eq!(two_sides(4, 0, 3, lost), [false, false, false, true]);
+        // Nothing known: every record with a.
+        assert_eq!(
+            two_sides(3, 2, 0, |_, _| Link::Weight(f64::NEG_INFINITY)),
+            [true, false, false]
         );
     }
 }

@@ -12,11 +12,18 @@
 //! nothing a steward sees and never changes: the first pairs not yet
 //! labelled are a uniform sample of the unlabelled pairs, as long as the
 //! steward answers them in order rather than picking.
+//!
+//! An answer "two customers" changes no entity by itself. The entity then
+//! holds a conflict — two members labelled apart — and its view
+//! ([`Service::conflicts`]) says how to split it: which members go with
+//! which of the two, from the labels and the model's weights
+//! ([`crate::cluster::two_sides`]).
 
 use super::{Actor, Result, Service, ServiceError};
+use crate::cluster::{two_sides, Link};
 use crate::matching::band::{Band, MergedPairs};
 use crate::matching::Explanation;
-use crate::store::{now, AuditAction, AuditEntry, Label, LabelKind, LabelSource};
+use crate::store::{now, AuditAction, AuditEntry, Label, LabelKind, LabelSource, Record};
 use serde::Serialize;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -50,6 +57,30 @@ pub struct MergeAuditSample {
     pub audited: u64,
     /// The next unlabelled pairs in the audit's order.
     pub items: Vec<MergeAuditPair>,
+}
+
+/// An entity's conflicts listed at most.
+pub const CONFLICTS_MAX: usize = 20;
+/// Labels within one entity read at most, for its conflicts.
+const LABELS_WITHIN_MAX: usize = 10_000;
+/// An entity of more members gets no split suggested (O(n²) pairs scored).
+pub const SPLIT_SUGGESTION_MAX: usize = 300;
+
+/// Two members of one entity labelled two customers (an audit answer, an
+/// imported label): what the entity holds against a steward's word, and
+/// how to split it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EntityConflict {
+    pub record_ids: [String; 2],
+    pub source: LabelSource,
+    pub actor: String,
+    pub created_at: String,
+    /// The members a split would move to a new entity (as
+    /// `POST /v1/entities/{id}/split` takes them): the smaller of the two
+    /// sides grown from the two records by the labels and the model's
+    /// weights, the second record's side on a tie. Absent for an entity
+    /// of more than 300 members.
+    pub split: Option<Vec<String>>,
 }
 
 /// Where a pair falls in the audit's order: a 64-bit mix (SplitMix64's
@@ -199,6 +230,107 @@ impl Service {
             audited: counts.audited,
             items,
         })
+    }
+
+    /// The conflicts of an entity of `members` (ascending by number): each
+    /// `non_match` label between two of them, oldest first (at most
+    /// [`CONFLICTS_MAX`]), with the split it suggests.
+    pub fn conflicts(&self, entity: &str, members: &[Record]) -> Result<Vec<EntityConflict>> {
+        if members.len() < 2 {
+            return Ok(Vec::new());
+        }
+        let labels = self.read(|tx| Ok(tx.labels_within(entity, LABELS_WITHIN_MAX)?))?;
+        let apart: Vec<&Label> = labels
+            .iter()
+            .filter(|l| l.label == LabelKind::NonMatch)
+            .take(CONFLICTS_MAX)
+            .collect();
+        if apart.is_empty() {
+            return Ok(Vec::new());
+        }
+        let weights = if members.len() <= SPLIT_SUGGESTION_MAX {
+            Some(self.member_weights(members)?)
+        } else {
+            None
+        };
+        let index: HashMap<u64, usize> = members
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.num, i))
+            .collect();
+        let labelled: HashMap<(usize, usize), Link> = labels
+            .iter()
+            .filter_map(|l| {
+                let (i, j) = (*index.get(&l.a)?, *index.get(&l.b)?);
+                let link = match l.label {
+                    LabelKind::Match => Link::Same,
+                    LabelKind::NonMatch => Link::Apart,
+                };
+                Some(((i.min(j), i.max(j)), link))
+            })
+            .collect();
+        Ok(apart
+            .into_iter()
+            .map(|l| {
+                let split = match (&weights, index.get(&l.a), index.get(&l.b)) {
+                    (Some(w), Some(&a), Some(&b)) => {
+                        let n = members.len();
+                        let link = |i: usize, j: usize| {
+                            let key = (i.min(j), i.max(j));
+                            labelled
+                                .get(&key)
+                                .copied()
+                                .unwrap_or(Link::Weight(w[key.0 * n + key.1]))
+                        };
+                        let b_side = two_sides(n, a, b, link);
+                        let on_b = b_side.iter().filter(|&&x| x).count();
+                        let moved = on_b <= n - on_b;
+                        Some(
+                            members
+                                .iter()
+                                .zip(&b_side)
+                                .filter(|&(_, &x)| x == moved)
+                                .map(|(r, _)| r.id.clone())
+                                .collect(),
+                        )
+                    }
+                    _ => None,
+                };
+                EntityConflict {
+                    record_ids: [l.id_a.clone(), l.id_b.clone()],
+                    source: l.source,
+                    actor: l.actor.clone(),
+                    created_at: l.created_at.clone(),
+                    split,
+                }
+            })
+            .collect())
+    }
+
+    /// The model's weight of every pair of `members`, row-major (`i * n +
+    /// j`, i < j); −∞ where the model or a record's prepared values are
+    /// missing.
+    fn member_weights(&self, members: &[Record]) -> Result<Vec<f64>> {
+        let n = members.len();
+        let mut w = vec![f64::NEG_INFINITY; n * n];
+        let Some(model) = self.model() else {
+            return Ok(w);
+        };
+        let nums: Vec<u64> = members.iter().map(|r| r.num).collect();
+        let prepared: HashMap<u64, _> = self
+            .load_prepared(&nums)?
+            .into_iter()
+            .map(|(r, p)| (r.num, p))
+            .collect();
+        let freq = super::RememberedFrequencies::new(&self.index);
+        for i in 0..n {
+            for j in i + 1..n {
+                if let (Some(pa), Some(pb)) = (prepared.get(&nums[i]), prepared.get(&nums[j])) {
+                    w[i * n + j] = self.score_pair(&model, pa, pb, &freq).weight;
+                }
+            }
+        }
+        Ok(w)
     }
 
     /// `POST /v1/merge-audit`: a steward's answer for two records held as one

@@ -163,6 +163,8 @@ pub struct EntityView {
     pub warnings: Vec<GoldenWarning>,
     pub members: Vec<Record>,
     pub history: Vec<HistoryEntry>,
+    /// Members labelled two customers, with the split each suggests.
+    pub conflicts: Vec<super::merge_audit::EntityConflict>,
 }
 
 /// What a bulk approval did or, as a dry run, would do.
@@ -1464,7 +1466,7 @@ impl Service {
     /// `GET /v1/entities/{id}`: a merged-away id answers with the entity it
     /// went into (`merged_into` says so).
     pub fn entity(&self, id: &str) -> Result<EntityView> {
-        self.read(|tx| {
+        let mut view = self.read(|tx| {
             let mut e = entity_in(tx, id)?;
             let mut hops = 0;
             while let Some(next) = e.merged_into.clone() {
@@ -1489,8 +1491,11 @@ impl Service {
                 golden,
                 members,
                 history,
+                conflicts: Vec::new(),
             })
-        })
+        })?;
+        view.conflicts = self.conflicts(&view.entity.id, &view.members)?;
+        Ok(view)
     }
 
     /// `POST /v1/entities/{id}/golden`: shape an entity's golden record —

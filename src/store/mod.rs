@@ -610,6 +610,8 @@ pub trait Tx {
     /// (0: from the start), up to `limit`, each with its position.
     fn labels(&mut self, after: u64, limit: usize) -> Result<Vec<(u64, Label)>, StoreError>;
     fn count_labels(&mut self) -> Result<u64, StoreError>;
+    /// Labels between two members of `entity`, oldest first, up to `limit`.
+    fn labels_within(&mut self, entity: &str, limit: usize) -> Result<Vec<Label>, StoreError>;
 
     // audit
     fn audit(&mut self, e: &AuditEntry) -> Result<u64, StoreError>;

@@ -796,6 +796,37 @@ impl SqlTx<'_> {
     }
 }
 
+/// The columns [`label_row`] reads, from `labels l` with both records.
+macro_rules! select_labels {
+    ($rest:literal) => {
+        concat!(
+            "SELECT l.seq, l.a, l.b, ra.id, rb.id, l.label, l.source, l.proposal, l.actor, \
+             l.created_at FROM labels l JOIN records ra ON ra.num = l.a \
+             JOIN records rb ON rb.num = l.b ",
+            $rest
+        )
+    };
+}
+
+/// A label and its position, from [`select_labels`]'s columns.
+fn label_row(row: &Row<'_>) -> rusqlite::Result<(u64, Label)> {
+    let text = |i: usize| row.get::<_, String>(i);
+    Ok((
+        row.get::<_, u64>(0)?,
+        Label {
+            a: row.get(1)?,
+            b: row.get(2)?,
+            id_a: text(3)?,
+            id_b: text(4)?,
+            label: name_column(row, 5, LabelKind::parse)?,
+            source: name_column(row, 6, LabelSource::parse)?,
+            proposal: row.get::<_, Option<u64>>(7)?.map(|n| n.to_string()),
+            actor: text(8)?,
+            created_at: text(9)?,
+        },
+    ))
+}
+
 impl Tx for SqlTx<'_> {
     /// The record's `num` is ignored: the store hands out the number.
     fn insert_record(&mut self, r: &Record) -> Result<u64, StoreError> {
@@ -1421,27 +1452,19 @@ impl Tx for SqlTx<'_> {
     }
 
     fn labels(&mut self, after: u64, limit: usize) -> Result<Vec<(u64, Label)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT l.seq, l.a, l.b, ra.id, rb.id, l.label, l.source, l.proposal, l.actor, \
-             l.created_at FROM labels l JOIN records ra ON ra.num = l.a \
-             JOIN records rb ON rb.num = l.b WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![int(after), sql_limit(limit)], |row| {
-            let text = |i: usize| row.get::<_, String>(i);
-            Ok((
-                row.get::<_, u64>(0)?,
-                Label {
-                    a: row.get(1)?,
-                    b: row.get(2)?,
-                    id_a: text(3)?,
-                    id_b: text(4)?,
-                    label: name_column(row, 5, LabelKind::parse)?,
-                    source: name_column(row, 6, LabelSource::parse)?,
-                    proposal: row.get::<_, Option<u64>>(7)?.map(|n| n.to_string()),
-                    actor: text(8)?,
-                    created_at: text(9)?,
-                },
-            ))
+        let mut stmt = self
+            .conn
+            .prepare_cached(select_labels!("WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2"))?;
+        let rows = stmt.query_map(params![int(after), sql_limit(limit)], label_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn labels_within(&mut self, entity: &str, limit: usize) -> Result<Vec<Label>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(select_labels!(
+            "WHERE ra.entity = ?1 AND rb.entity = ?1 ORDER BY l.seq LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![entity, sql_limit(limit)], |row| {
+            label_row(row).map(|(_, l)| l)
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -2698,9 +2721,53 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        let mut want = vec![(ea, vec![n[0], n[1], n[3]]), (ec, vec![n[2], n[4]])];
+        let mut want = vec![
+            (ea.clone(), vec![n[0], n[1], n[3]]),
+            (ec.clone(), vec![n[2], n[4]]),
+        ];
         want.sort();
         assert_eq!(store.read(|tx| tx.merged_entities()).unwrap(), want);
+
+        // Labels within an entity: both records in it, oldest first.
+        let label = |a: u64, b: u64, kind: LabelKind| Label {
+            a,
+            b,
+            id_a: String::new(),
+            id_b: String::new(),
+            label: kind,
+            source: LabelSource::Audit,
+            proposal: None,
+            actor: "t".into(),
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+        };
+        store
+            .write(|tx| {
+                tx.put_label(&label(n[1], n[3], LabelKind::NonMatch))?;
+                tx.put_label(&label(n[0], n[2], LabelKind::NonMatch))?; // two entities
+                tx.put_label(&label(n[0], n[1], LabelKind::Match))?;
+                tx.put_label(&label(n[2], n[4], LabelKind::Match))
+            })
+            .unwrap();
+        let within = |e: &str, limit| {
+            store
+                .read(|tx| tx.labels_within(e, limit))
+                .unwrap()
+                .into_iter()
+                .map(|l| (l.id_a, l.id_b, l.label))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            within(&ea, 10),
+            [
+                ("r-b".into(), "r-d".into(), LabelKind::NonMatch),
+                ("r-a".into(), "r-b".into(), LabelKind::Match)
+            ]
+        );
+        assert_eq!(within(&ea, 1).len(), 1);
+        assert_eq!(
+            within(&ec, 10),
+            [("r-c".into(), "r-e".into(), LabelKind::Match)]
+        );
     }
 
     #[test]

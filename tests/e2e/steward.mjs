@@ -1199,6 +1199,25 @@ async function mergesFlow(page) {
   await expectText(page, '[data-testid=outcome]', '別の顧客と回答しました');
   check(await page.locator('[data-testid=outcome] a').getAttribute('href') === `#/entity/${encodeURIComponent(second.entity_id)}`, 'the outcome links to the entity');
   await shot(page, 'merges-answered');
+  // The entity lists the conflict with the server's split, one click away.
+  await page.click('[data-testid=outcome] a');
+  await page.locator('[data-testid=conflicts]').waitFor();
+  const entity = await ok('GET', `/v1/entities/${encodeURIComponent(second.entity_id)}`, STEWARD);
+  check(entity.conflicts.length === 1, `one conflict: ${JSON.stringify(entity.conflicts)}`);
+  const [conflict] = entity.conflicts;
+  check([...conflict.record_ids].sort().join() === [...second.record_ids].sort().join(), `the answered pair: ${conflict.record_ids}`);
+  const moved = conflict.split;
+  check(moved && moved.length >= 1 && moved.filter((r) => second.record_ids.includes(r)).length === 1, `the split parts the two: ${moved}`);
+  check((await page.locator('[data-testid=conflicts] li').getAttribute('data-records')) === conflict.record_ids.join(' '), 'the conflict shown is the API\'s');
+  await expectText(page, '[data-testid=conflicts]', moved.join('、'));
+  await shot(page, 'entity-conflict');
+  await page.click('[data-testid=conflicts] button[data-action=split-suggested]');
+  await page.locator('dialog[open]').waitFor();
+  await page.click('[data-testid=confirm-ok]');
+  await expectText(page, '[data-testid=outcome]', '分離しました');
+  check(await page.locator('[data-testid=conflicts]').count() === 0, 'the conflict is gone after the split');
+  const [xa, xb] = await Promise.all(second.record_ids.map((r) => ok('GET', `/v1/records/${encodeURIComponent(r)}/entity`, STEWARD)));
+  check(xa.entity_id !== xb.entity_id, `the two are two customers now: ${xa.entity_id} ${xb.entity_id}`);
 }
 
 async function viewerFlow(page) {
@@ -1323,7 +1342,7 @@ async function main() {
     check(problems.length === 0, problems.join('\n'));
     flow = 'axe-core';
     for (const page of ['signin-error', 'queue', 'queue-mine', 'proposal', 'entity', 'search', 'request-dialog', 'erase-dialog', 'audit', 'audit-filtered',
-      'error-404', 'proposal-viewer', 'queue-en', 'bulk-done', 'proposal-comment', 'group-viewer', 'group-conflict', 'undo-dialog', 'undo-refused', 'undo-done', 'group', 'group-exclude', 'group-done', 'merges', 'merges-answered']) {
+      'error-404', 'proposal-viewer', 'queue-en', 'bulk-done', 'proposal-comment', 'group-viewer', 'group-conflict', 'undo-dialog', 'undo-refused', 'undo-done', 'group', 'group-exclude', 'group-done', 'merges', 'merges-answered', 'entity-conflict']) {
       check(axed.includes(page), `axe-core ran on ${page}`);
     }
   } finally {
