@@ -32,8 +32,12 @@ pub enum Comparator {
     /// `NNN-NNNN`: exact / same first three digits / two offices' own codes
     /// (事業所個別番号) / different.
     Postal,
-    /// Identifiers that either agree or not (phone E.164, corporate number, gender, number).
+    /// Identifiers that either agree or not (corporate number, gender, number).
     Exact,
+    /// A phone number (E.164): the same mobile number (070/080/090: one
+    /// person's, wherever they live) / the same other number (a landline:
+    /// a household's or an office's) / different.
+    Phone,
     /// E-mail: exact / same local part / different.
     Email,
     /// ISO dates: exact / day and month swapped / one digit off / different.
@@ -72,6 +76,7 @@ impl Comparator {
             ],
             Comparator::Postal => &["exact", "same_area", "other_office", "different"],
             Comparator::Exact => &["exact", "different"],
+            Comparator::Phone => &["mobile", "exact", "different"],
             Comparator::Email => &["exact", "same_local", "different"],
             Comparator::Date => &["exact", "swapped", "one_off", "different"],
             Comparator::Name => &["exact", "close", "similar", "different"],
@@ -108,11 +113,32 @@ impl Comparator {
         )
     }
 
+    /// Whether a level is evidence of its own, outside the comparison's
+    /// evidence group: a level against ([`Self::is_against`]), and one
+    /// person's mobile number agreeing — a move changes the address, the
+    /// postal code and the landline together, never the mobile, and a
+    /// household shares a landline, rarely a mobile.
+    pub fn stands_alone(self, level: u8) -> bool {
+        self.is_against(level) || (self == Comparator::Phone && level == 1)
+    }
+
+    /// The levels that say the two values are the same value (the seeding
+    /// rule counts them, [`super::model::train`]): level 1, and for a phone
+    /// both the mobile and the other number.
+    pub fn exact_levels(self) -> &'static [u8] {
+        match self {
+            Comparator::Phone => &[1, 2],
+            _ => &[1],
+        }
+    }
+
     /// The level whose weight is adjusted by term frequency, and which part of
     /// the value the frequency is counted on (see [`Value::tf_key`]).
     pub fn tf_levels(self) -> &'static [u8] {
         match self {
             Comparator::Company | Comparator::Person | Comparator::Name | Comparator::Exact => &[1],
+            // a shared landline (an office's, a household's) is common
+            Comparator::Phone => &[1, 2],
             // exact address (a block of flats shares one), same town
             Comparator::Address => &[1, 3],
             _ => &[],
@@ -192,6 +218,11 @@ impl Comparator {
                     2
                 }
             }
+            Comparator::Phone => match a.key == b.key {
+                true if is_mobile(&a.key) => 1,
+                true => 2,
+                false => 3,
+            },
             Comparator::Email => {
                 if a.key == b.key {
                     1
@@ -506,6 +537,17 @@ pub fn osa_at_most_one(a: &str, b: &str) -> bool {
     }
 }
 
+/// A Japanese mobile number in E.164 (`+8170…`, `+8180…`, `+8190…`, ten
+/// digits after the country code): 携帯電話 and PHS numbers, each one
+/// person's.
+pub fn is_mobile(e164: &str) -> bool {
+    e164.strip_prefix("+81").is_some_and(|n| {
+        n.len() == 10
+            && matches!(n.as_bytes()[..2], [b'7' | b'8' | b'9', b'0'])
+            && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,6 +569,31 @@ mod tests {
         assert!(!osa_at_most_one("佐藤", "加藤一"));
         // Multi-byte characters are one edit, not three.
         assert!(osa_at_most_one("東京都", "東京府"));
+    }
+
+    #[test]
+    fn a_shared_mobile_is_a_level_of_its_own_and_stands_alone() {
+        let c = Comparator::Phone;
+        assert_eq!(c.compare(&v("+819012345678"), &v("+819012345678")), 1);
+        assert_eq!(c.compare(&v("+81312345678"), &v("+81312345678")), 2);
+        assert_eq!(c.compare(&v("+819012345678"), &v("+819012345679")), 3);
+        for mobile in ["+817012345678", "+818012345678", "+819012345678"] {
+            assert!(is_mobile(mobile), "{mobile}");
+        }
+        // A landline, a free dial, an IP phone, a short number, abroad.
+        for other in [
+            "+81312345678",
+            "+81120123456",
+            "+815012345678",
+            "+81901234567",
+            "+14155550100",
+            "+819012345678x",
+        ] {
+            assert!(!is_mobile(other), "{other}");
+        }
+        assert!(c.stands_alone(1) && !c.stands_alone(2) && !c.stands_alone(3));
+        assert_eq!(c.exact_levels(), &[1, 2]);
+        assert_eq!(c.level_label(1), "mobile");
     }
 
     #[test]

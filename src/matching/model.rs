@@ -105,9 +105,10 @@ fn against_cap(comparator: Comparator, level: u8, raw: f64, first: impl FnOnce()
 
 /// The evidence group a term counts in: a level saying the two are
 /// different things stands alone (the group's strongest agreement must not
-/// hide it: `小樽商科大学` / `小樽商科大学附属図書館` have one reading).
+/// hide it: `小樽商科大学` / `小樽商科大学附属図書館` have one reading), and so
+/// does a shared mobile number ([`Comparator::stands_alone`]).
 pub fn term_group(comparator: Comparator, level: u8, group: &str) -> &str {
-    if comparator.is_against(level) {
+    if comparator.stands_alone(level) {
         ""
     } else {
         group
@@ -532,22 +533,28 @@ pub fn train(
         "" => c,
         g => specs.iter().position(|s| s.seed_group == g).unwrap_or(c),
     };
-    let bits: Vec<f64> = u
-        .iter()
-        .zip(specs)
-        .map(|(u, s)| if s.identifying { -u[0].log2() } else { 0.0 })
-        .collect();
+    // Bits of u of a level that says the two values are one
+    // ([`Comparator::exact_levels`]) of an identifying comparison, else 0.
+    let bits = |c: usize, l: u8| {
+        let exact = l > 0 && specs[c].comparator.exact_levels().contains(&l);
+        if specs[c].identifying && exact {
+            -u[c][l as usize - 1].log2()
+        } else {
+            0.0
+        }
+    };
     // The evidence of the groups other than `except`'s that agree exactly.
-    let agreeing = |p: &[u8], except: Option<usize>, all: bool| {
+    let agreeing = |p: &[u8], except: Option<usize>| {
         let mut best: Vec<(usize, f64)> = Vec::new();
         for (c, &l) in p.iter().enumerate() {
             let g = evidence(c);
-            if bits[c] <= 0.0 || Some(g) == except || (!all && l != 1) {
+            let b = bits(c, l);
+            if b <= 0.0 || Some(g) == except {
                 continue;
             }
             match best.iter_mut().find(|(x, _)| *x == g) {
-                Some((_, b)) => *b = b.max(bits[c]),
-                None => best.push((g, bits[c])),
+                Some((_, x)) => *x = x.max(b),
+                None => best.push((g, b)),
             }
         }
         best.iter().map(|(_, b)| b).sum::<f64>()
@@ -558,20 +565,20 @@ pub fn train(
         .map(|c| {
             let own = Some(evidence(c));
             // Where the other groups cannot give that much, all of them.
-            let need = need.min(agreeing(&everything, own, true));
+            let need = need.min(agreeing(&everything, own));
             let shares = candidates.level_shares(&sizes, |p| {
-                let e = agreeing(p, own, false);
+                let e = agreeing(p, own);
                 e > 0.0 && e >= need
             });
             shares[c].clone()
         })
         .collect();
     let total = candidates.total();
-    let seed_need = need.min(agreeing(&everything, None, true));
+    let seed_need = need.min(agreeing(&everything, None));
     let seeded: u64 = candidates
         .sorted()
         .iter()
-        .filter(|(p, _)| agreeing(p, None, false) >= seed_need)
+        .filter(|(p, _)| agreeing(p, None) >= seed_need)
         .map(|(_, n)| n)
         .sum();
 
