@@ -2457,10 +2457,11 @@ fn the_audit_of_merges_samples_merged_pairs_and_keeps_answers_as_labels() {
 
 /// An audit answer "two customers" leaves a conflict on the entity, with
 /// a split that keeps what stewards said together: the split as suggested
-/// parts the two records and clears the conflict.
+/// parts the two records and clears the conflict; undone, it is back.
 #[test]
 fn a_conflict_in_an_entity_suggests_the_split_the_labels_ask_for() {
-    use nayose::store::{LabelKind, LabelSource};
+    use nayose::service::ServiceError;
+    use nayose::store::{AuditAction, AuditFilter, LabelKind, LabelSource};
     let app = app();
     let s = &app.state.service;
     let steward = stella();
@@ -2512,6 +2513,59 @@ fn a_conflict_in_an_entity_suggests_the_split_the_labels_ask_for() {
     assert_ne!(ea, eb);
     assert!(s.entity(&ea).unwrap().conflicts.is_empty());
     assert!(s.entity(&eb).unwrap().conflicts.is_empty());
+    let labels = s.all_labels().unwrap();
+    let audit_ab = |labels: &[nayose::store::Label]| {
+        labels
+            .iter()
+            .filter(|l| [&l.id_a, &l.id_b] == [a, b] && l.source == LabelSource::Audit)
+            .count()
+    };
+    assert_eq!(audit_ab(&labels), 1, "the split keeps the audit's answer");
+    let split_labels = labels
+        .iter()
+        .filter(|l| l.source == LabelSource::Split)
+        .count();
+    assert_eq!(split_labels, split.len() * (m.len() - split.len()) - 1);
+
+    // Undone: the records go back, the entity made by the split forwards
+    // to the one they came from, the split's labels go and the audit's
+    // answer stays — the conflict is there again.
+    let made = s.crosswalk(&split[0]).unwrap().1;
+    assert_ne!(made, id);
+    let back = s
+        .unsplit(&steward, &made, Some("too quick".into()))
+        .unwrap();
+    assert_eq!(back.entity.id, id);
+    let mut now_in: Vec<String> = back.members.iter().map(|r| r.id.clone()).collect();
+    now_in.sort();
+    let mut all = m.clone();
+    all.sort();
+    assert_eq!(now_in, all);
+    assert_eq!(back.conflicts.len(), 1);
+    assert_eq!(back.conflicts[0].record_ids, [a.clone(), b.clone()]);
+    let labels = s.all_labels().unwrap();
+    assert!(labels.iter().all(|l| l.source != LabelSource::Split));
+    assert_eq!(audit_ab(&labels), 1);
+    assert_eq!(s.entity(&made).unwrap().entity.id, id, "forwards");
+    let entries = s
+        .audit(&AuditFilter {
+            action: Some(AuditAction::EntityUnsplit),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].reason.as_deref(), Some("too quick"));
+    // Refused: undone already; an entity not made by a split; one changed
+    // since its split.
+    let refused = |r: Result<_, ServiceError>| matches!(r, Err(ServiceError::Refused(_)));
+    assert!(refused(s.unsplit(&steward, &made, None)));
+    assert!(refused(s.unsplit(&steward, &id, None)));
+    let two: Vec<String> = m[m.len() - 2..].to_vec();
+    s.split(&steward, &id, &two, None).unwrap();
+    let made = s.crosswalk(&two[0]).unwrap().1;
+    s.delete(&steward, &two[1], false, None).unwrap();
+    assert!(refused(s.unsplit(&steward, &made, None)));
 }
 
 #[test]
@@ -2575,6 +2629,32 @@ fn the_audit_routes_answer_with_their_codes() {
     let (st, v) = app.call("POST", "/v1/merge-audit", Some(&app.steward), Some(three));
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "invalid_json", "{v}");
+}
+
+#[test]
+fn the_unsplit_route_answers_with_its_codes() {
+    let app = app();
+    let p = first_open(&app);
+    let record = p["record_ids"][0].as_str().unwrap().to_string();
+    let entity = app.state.service.crosswalk(&record).unwrap().1;
+    let path = format!("/v1/entities/{entity}/unsplit");
+    let body = || Some(json!({"reason": "r"}));
+    let code = |(st, v): (StatusCode, Value)| (st, v["error"]["code"].as_str().map(String::from));
+    let forbidden = code(app.call("POST", &path, Some(&app.viewer), body()));
+    assert_eq!(forbidden, (StatusCode::FORBIDDEN, Some("forbidden".into())));
+    // Not made by a split.
+    let refused = code(app.call("POST", &path, Some(&app.steward), body()));
+    assert_eq!(refused, (StatusCode::CONFLICT, Some("conflict".into())));
+    let unknown = code(app.call(
+        "POST",
+        "/v1/entities/E9999999/unsplit",
+        Some(&app.steward),
+        body(),
+    ));
+    assert_eq!(unknown, (StatusCode::NOT_FOUND, Some("not_found".into())));
+    let extra = json!({"reason": "r", "records": []});
+    let (st, v) = app.call("POST", &path, Some(&app.steward), Some(extra));
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
 }
 
 /// A simulated steward: a service imports a generated file, then a steward

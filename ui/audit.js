@@ -14,7 +14,7 @@ import { t, dateTime, pageTitle, errorMessage, actionName, subjectText, reasonTe
 // src/store/mod.rs `AuditAction`.
 const ACTIONS = ['proposal.approve', 'proposal.reject', 'proposal.defer', 'proposal.reopen', 'proposal.assign', 'proposal.comment', 'proposal.rescore',
   'entity.merge', 'entity.auto_merge', 'entity.split', 'record.create', 'record.import', 'record.update',
-  'record.delete', 'record.erase', 'entity.unmerge', 'request.disclose', 'request.erase',
+  'record.delete', 'record.erase', 'entity.unmerge', 'entity.unsplit', 'request.disclose', 'request.erase',
   'labels.import', 'entity.audit', 'token.create', 'model.train', 'job.cancel', 'job.resume'];
 
 const DECISIONS = ['proposal.approve', 'proposal.reject', 'proposal.defer'];

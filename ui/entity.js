@@ -23,7 +23,7 @@ export async function render(main, route, ctx) {
   if (!ctx.isCurrent()) return;
   document.title = pageTitle(entityTitle(e));
   let outcome = null;
-  const draw = () => replace(main, view(e, asked, outcome, split));
+  const draw = () => replace(main, view(e, asked, outcome, split, unsplit));
 
   async function split(records) {
     const ids = records.join('、');
@@ -41,7 +41,19 @@ export async function render(main, route, ctx) {
       if (ok.reason && ok.reason.trim()) body.reason = ok.reason.trim();
       e = await api('POST', `/v1/entities/${encodeURIComponent(e.id)}/split`, body);
       const to = (await api('GET', `/v1/records/${encodeURIComponent(records[0])}/entity`)).entity_id;
-      outcome = { text: t('entity.split.done', { id: ids, to }), kind: 'ok', to };
+      outcome = { text: t('entity.split.done', { id: ids, to }), kind: 'ok', to, undo: true };
+    } catch (err) {
+      outcome = { text: t('error', { message: errorMessage(err) }), kind: 'error' };
+    }
+    if (!ctx.isCurrent()) return;
+    draw();
+    ctx.announce(outcome.text, outcome.kind, { quiet: true });
+  }
+  // Undo the split just made: the records go back, here.
+  async function unsplit(to) {
+    try {
+      e = await api('POST', `/v1/entities/${encodeURIComponent(to)}/unsplit`, {});
+      outcome = { text: t('entity.unsplit.done', { to }), kind: 'ok' };
     } catch (err) {
       outcome = { text: t('error', { message: errorMessage(err) }), kind: 'error' };
     }
@@ -52,14 +64,16 @@ export async function render(main, route, ctx) {
   draw();
 }
 
-function view(e, asked, outcome, split) {
+function view(e, asked, outcome, split, unsplit) {
   const steward = can('steward');
   const golden = Object.entries(e.golden);
   return [
     h('h1', {}, entityTitle(e)),
     asked !== e.id ? h('p', { class: 'outcome info' }, t('entity.merged', { from: asked, into: e.id })) : null,
     outcome ? h('p', { class: `outcome ${outcome.kind}`, 'data-testid': 'outcome' }, outcome.text,
-      outcome.to ? [' ', h('a', { href: `#/entity/${encodeURIComponent(outcome.to)}` }, outcome.to)] : null) : null,
+      outcome.to ? [' ', h('a', { href: `#/entity/${encodeURIComponent(outcome.to)}` }, outcome.to)] : null,
+      outcome.undo && steward ? [' ', h('button', { type: 'button', class: 'secondary small', 'data-action': 'unsplit',
+        onclick: (ev) => { ev.currentTarget.disabled = true; unsplit(outcome.to); } }, t('entity.unsplit'))] : null) : null,
     e.conflicts?.length ? conflicts(e.conflicts, steward, split) : null,
     h('section', { class: 'card', 'aria-labelledby': 'golden-h' },
       h('h2', { id: 'golden-h' }, t('entity.golden')),

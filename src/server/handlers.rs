@@ -1306,6 +1306,26 @@ pub async fn split_entity(
     ))
 }
 
+/// Undo the split that made this entity: its records go back to the entity
+/// they came from, which this one then forwards to.
+#[utoipa::path(post, path = "/v1/entities/{id}/unsplit", params(("id" = String, Path)),
+    request_body = ReasonBody,
+    responses((status = 200, body = EntityView, description = "the entity the records went back to"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "not made by a split, changed since, or the other entity was merged away")),
+    security(("token" = [])))]
+pub async fn unsplit_entity(
+    caller: Caller<Steward>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    body: ApiJson<ReasonBody>,
+) -> Result<Json<EntityView>, ApiError> {
+    let b = body.value;
+    body_text("reason", &b.reason, MAX_TEXT_CHARS)?;
+    let actor = caller.actor;
+    Ok(Json(
+        blocking(&state, move |s| s.unsplit(&actor, &id, b.reason)).await?,
+    ))
+}
+
 // ---- model -------------------------------------------------------------------
 
 /// The model in use, and what the labels say about it.

@@ -115,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(search_entities))
         .route("/entities/{id}", get(get_entity))
         .route("/entities/{id}/split", post(split_entity))
+        .route("/entities/{id}/unsplit", post(unsplit_entity))
         .route("/entities/{id}/disclose", post(disclose_entity))
         .route("/entities/{id}/golden", post(shape_entity))
         .route("/entities/{id}/erase", post(erase_entity))

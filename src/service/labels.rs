@@ -91,11 +91,14 @@ pub(crate) fn label_decision(
 
 /// The labels a split leaves: each record taken out is not the same
 /// customer as each record left (at most [`SPLIT_LABELS_MAX`] pairs), and
-/// the pair is remembered as rejected, so it is not proposed again.
+/// the pair is remembered as rejected, so it is not proposed again. A pair
+/// of `apart` (a < b) already says so — a steward's audit answer, say —
+/// and keeps its own label.
 pub(crate) fn label_split(
     tx: &mut dyn Tx,
     taken: &[&Record],
     kept: &[&Record],
+    apart: &std::collections::HashSet<(u64, u64)>,
     actor: &Actor,
     at: &str,
 ) -> Result<()> {
@@ -106,6 +109,9 @@ pub(crate) fn label_split(
     for (t, k) in pairs {
         // Not proposed again while both records are as they were.
         tx.remember_rejection(t.num, k.num, [t.version, k.version])?;
+        if apart.contains(&(t.num.min(k.num), t.num.max(k.num))) {
+            continue;
+        }
         tx.put_label(&Label {
             a: t.num,
             b: k.num,

@@ -12,11 +12,11 @@ use crate::matching::prepare::PreparedRecord;
 use crate::matching::Band;
 use crate::store::{
     now, AuditAction, AuditEntry, AuditFilter, Comment, Entity, HistoryAction, HistoryEntry,
-    LabelKind, ManualValue, Proposal, ProposalFilter, ProposalSort, ProposalStatus, Record,
-    StoreError, Tx, INFORMATIVE_POOL,
+    LabelKind, LabelSource, ManualValue, Proposal, ProposalFilter, ProposalSort, ProposalStatus,
+    Record, StoreError, Tx, INFORMATIVE_POOL,
 };
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A record as a list shows it: its id, a name to call it by, and the
 /// values that tell customers apart (display values, in the schema's order).
@@ -1593,6 +1593,13 @@ impl Service {
                     "split: at least one member must stay".into(),
                 ));
             }
+            // Pairs a steward already labelled apart keep their label.
+            let apart: HashSet<(u64, u64)> = tx
+                .labels_within(id, usize::MAX)?
+                .into_iter()
+                .filter(|l| l.label == LabelKind::NonMatch)
+                .map(|l| (l.a.min(l.b), l.a.max(l.b)))
+                .collect();
             let at = now();
             let new_id = super::new_entity(tx, &at)?;
             for m in &members {
@@ -1605,10 +1612,10 @@ impl Service {
             let before: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
             let (taken, kept): (Vec<&Record>, Vec<&Record>) =
                 members.iter().partition(|m| records.contains(&m.id));
-            label_split(tx, &taken, &kept, actor, &at)?;
+            label_split(tx, &taken, &kept, &apart, actor, &at)?;
             // An approval between the two parts no longer holds: it says so,
             // and has no merge left to undo.
-            let kept_nums: std::collections::HashSet<u64> = kept.iter().map(|r| r.num).collect();
+            let kept_nums: HashSet<u64> = kept.iter().map(|r| r.num).collect();
             for t in &taken {
                 for mut q in tx.proposals_of(t.num, false)? {
                     let other = if q.a == t.num { q.b } else { q.a };
@@ -1644,6 +1651,108 @@ impl Service {
         drop(_w);
         let _ = new_id;
         self.entity(id)
+    }
+
+    /// `POST /v1/entities/{id}/unsplit`: undo the split that made entity
+    /// `id`. Its records go back to the entity they were split from, `id`
+    /// forwards to it, and the labels and remembered rejections the split
+    /// left between the two parts are forgotten (a later label of a pair —
+    /// an audit answer — stays). Exact or refused: only while `id` holds
+    /// exactly the records the split moved and the other entity is still
+    /// there. Approvals the split superseded stay superseded, and golden
+    /// choices it dropped stay dropped. Audited.
+    pub fn unsplit(&self, actor: &Actor, id: &str, reason: Option<String>) -> Result<EntityView> {
+        let _w = self.writer.lock().expect("writer");
+        let from = self.write(|tx| {
+            let mut gone = entity_in(tx, id)?;
+            if let Some(into) = &gone.merged_into {
+                return Err(ServiceError::Refused(format!(
+                    "entity {id} was merged into {into}: nothing to undo"
+                )));
+            }
+            let split = tx.history(id)?.into_iter().rev().find(|h| {
+                h.action == HistoryAction::Split && h.detail["to"].as_str() == Some(id)
+            });
+            let Some(split) = split else {
+                return Err(ServiceError::Refused(format!(
+                    "entity {id} was not made by a split"
+                )));
+            };
+            let from = split.detail["from"].as_str().unwrap_or_default().to_string();
+            let mut moved: Vec<String> = split.detail["records"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+                .unwrap_or_default();
+            moved.sort();
+            let members = tx.records_of_entity(id)?;
+            let mut now_in: Vec<String> = members.iter().map(|r| r.id.clone()).collect();
+            now_in.sort();
+            if now_in != moved {
+                return Err(ServiceError::Refused(format!(
+                    "entity {id} changed since the split: it holds {} records, the split \
+                     moved {}",
+                    now_in.len(),
+                    moved.len()
+                )));
+            }
+            let mut keep = entity_in(tx, &from)?;
+            if let Some(into) = &keep.merged_into {
+                return Err(ServiceError::Refused(format!(
+                    "entity {from}, split from, was merged into {into} since"
+                )));
+            }
+            let kept = tx.records_of_entity(&from)?;
+            if kept.is_empty() {
+                return Err(ServiceError::Refused(format!(
+                    "entity {from}, split from, has no records any more"
+                )));
+            }
+            let at = now();
+            for m in &members {
+                let mut r = m.clone();
+                r.entity_id = from.clone();
+                tx.update_record(&r)?;
+            }
+            // The split's own labels between the parts (a later label of a
+            // pair replaced it and stays), and the rejections it remembered.
+            let kept_nums: HashSet<u64> = kept.iter().map(|r| r.num).collect();
+            let moved_nums: HashSet<u64> = members.iter().map(|r| r.num).collect();
+            for l in tx.labels_within(&from, usize::MAX)? {
+                let across = (moved_nums.contains(&l.a) && kept_nums.contains(&l.b))
+                    || (moved_nums.contains(&l.b) && kept_nums.contains(&l.a));
+                if across && l.source == LabelSource::Split && l.created_at == split.at {
+                    tx.forget_label(l.a, l.b)?;
+                }
+            }
+            for m in &members {
+                for k in &kept {
+                    tx.forget_rejection(m.num, k.num)?;
+                }
+            }
+            gone.merged_into = Some(from.clone());
+            gone.version += 1;
+            gone.updated_at = at.clone();
+            tx.update_entity(&gone)?;
+            keep.version += 1;
+            keep.updated_at = at.clone();
+            tx.update_entity(&keep)?;
+            let detail = serde_json::json!({ "from": id, "to": from, "records": moved });
+            let entry = history(actor, HistoryAction::Unsplit, &at, &detail);
+            add_history_to(tx, &[from.as_str(), id], &entry)?;
+            tx.audit(&AuditEntry {
+                seq: 0,
+                at,
+                actor: actor.name.clone(),
+                action: AuditAction::EntityUnsplit,
+                subject: format!("entity:{from}"),
+                before: serde_json::json!({ id: moved, from.as_str(): kept.iter().map(|r| r.id.as_str()).collect::<Vec<_>>() }),
+                after: detail,
+                reason,
+            })?;
+            Ok(from)
+        })?;
+        drop(_w);
+        self.entity(&from)
     }
 
     /// Which entity a record belongs to now (the crosswalk).

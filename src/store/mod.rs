@@ -327,6 +327,8 @@ crate::stable_names! {
         EntitySplit = "entity.split",
         /// An approval undone: its merge reverted.
         EntityUnmerge = "entity.unmerge",
+        /// A split undone: the records it moved went back.
+        EntityUnsplit = "entity.unsplit",
         /// A steward shaped a golden record: chose a member's value, typed
         /// one, or gave a field back to the rules.
         EntityShape = "entity.shape",
@@ -371,6 +373,8 @@ crate::stable_names! {
         Split = "split",
         /// An approval undone: the records its merge brought in left again.
         Unmerge = "unmerge",
+        /// A split undone: the records it moved came back.
+        Unsplit = "unsplit",
         MemberDeleted = "member_deleted",
         MemberErased = "member_erased",
     }
@@ -593,6 +597,8 @@ pub trait Tx {
     fn put_label(&mut self, l: &Label) -> Result<(), StoreError>;
     /// Drop the label a proposal's decision left (its decision was undone).
     fn forget_label_of_proposal(&mut self, proposal: &str) -> Result<(), StoreError>;
+    /// Drop the label of one pair (a split undone takes its labels back).
+    fn forget_label(&mut self, a: u64, b: u64) -> Result<(), StoreError>;
     /// Erasure: every label of a record goes with it.
     fn forget_labels_of(&mut self, num: u64) -> Result<(), StoreError>;
 

@@ -1349,13 +1349,19 @@ impl Tx for SqlTx<'_> {
         Ok(())
     }
 
+    fn forget_label(&mut self, a: u64, b: u64) -> Result<(), StoreError> {
+        let (a, b, _) = ordered(a, b, [0, 0]);
+        self.conn
+            .prepare_cached("DELETE FROM labels WHERE a = ?1 AND b = ?2")?
+            .execute([a, b])?;
+        Ok(())
+    }
+
     fn put_label(&mut self, l: &Label) -> Result<(), StoreError> {
         let (a, b, _) = ordered(l.a, l.b, [0, 0]);
         let proposal: Option<u64> = l.proposal.as_deref().and_then(|p| p.parse().ok());
         // Delete and insert, so the pair moves to the end of the order.
-        self.conn
-            .prepare_cached("DELETE FROM labels WHERE a = ?1 AND b = ?2")?
-            .execute([a, b])?;
+        self.forget_label(a, b)?;
         self.conn
             .prepare_cached(
                 "INSERT INTO labels (a, b, label, source, proposal, actor, created_at) \

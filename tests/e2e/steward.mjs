@@ -1218,6 +1218,15 @@ async function mergesFlow(page) {
   check(await page.locator('[data-testid=conflicts]').count() === 0, 'the conflict is gone after the split');
   const [xa, xb] = await Promise.all(second.record_ids.map((r) => ok('GET', `/v1/records/${encodeURIComponent(r)}/entity`, STEWARD)));
   check(xa.entity_id !== xb.entity_id, `the two are two customers now: ${xa.entity_id} ${xb.entity_id}`);
+  // Undone from the outcome: the records are back, and so is the conflict.
+  await page.click('[data-testid=outcome] button[data-action=unsplit]');
+  await expectText(page, '[data-testid=outcome]', '分離を元に戻しました');
+  await page.locator('[data-testid=conflicts]').waitFor();
+  const [ya, yb] = await Promise.all(second.record_ids.map((r) => ok('GET', `/v1/records/${encodeURIComponent(r)}/entity`, STEWARD)));
+  check(ya.entity_id === yb.entity_id && ya.entity_id === second.entity_id, `one customer again: ${ya.entity_id} ${yb.entity_id}`);
+  const audit = (await ok('GET', '/v1/audit?action=entity.unsplit&limit=5', STEWARD)).items;
+  check(audit.length === 1 && audit[0].actor === 'stella', `the undo is audited: ${JSON.stringify(audit)}`);
+  await shot(page, 'entity-unsplit');
 }
 
 async function viewerFlow(page) {
@@ -1342,7 +1351,7 @@ async function main() {
     check(problems.length === 0, problems.join('\n'));
     flow = 'axe-core';
     for (const page of ['signin-error', 'queue', 'queue-mine', 'proposal', 'entity', 'search', 'request-dialog', 'erase-dialog', 'audit', 'audit-filtered',
-      'error-404', 'proposal-viewer', 'queue-en', 'bulk-done', 'proposal-comment', 'group-viewer', 'group-conflict', 'undo-dialog', 'undo-refused', 'undo-done', 'group', 'group-exclude', 'group-done', 'merges', 'merges-answered', 'entity-conflict']) {
+      'error-404', 'proposal-viewer', 'queue-en', 'bulk-done', 'proposal-comment', 'group-viewer', 'group-conflict', 'undo-dialog', 'undo-refused', 'undo-done', 'group', 'group-exclude', 'group-done', 'merges', 'merges-answered', 'entity-conflict', 'entity-unsplit']) {
       check(axed.includes(page), `axe-core ran on ${page}`);
     }
   } finally {
