@@ -78,9 +78,7 @@ pub fn two_sides(n: usize, a: usize, b: usize, link: impl Fn(usize, usize) -> Li
     // apart from one.
     let mut best = vec![[f64::NEG_INFINITY; 2]; n];
     let mut apart = vec![[false; 2]; n];
-    let mut next = Some((a, false));
-    let mut seeds = [(b, true)].into_iter();
-    while let Some((r, s)) = next {
+    let mut join = |r: usize, s: bool, side: &mut [Option<bool>]| {
         side[r] = Some(s);
         for u in (0..n).filter(|&u| side[u].is_none()) {
             match link(r, u) {
@@ -89,21 +87,23 @@ pub fn two_sides(n: usize, a: usize, b: usize, link: impl Fn(usize, usize) -> Li
                 Link::Weight(w) => best[u][s as usize] = best[u][s as usize].max(w),
             }
         }
-        if let Some(seed) = seeds.next() {
-            next = Some(seed);
-            continue;
-        }
-        next = None;
-        let mut top = f64::NEG_INFINITY;
+        // The next record to join and its side.
+        let mut next: Option<(f64, usize, bool)> = None;
         for u in (0..n).filter(|&u| side[u].is_none()) {
             let both = apart[u][0] && apart[u][1];
             for s in [false, true] {
                 let w = best[u][s as usize];
-                if (both || !apart[u][s as usize]) && (next.is_none() || w > top) {
-                    (top, next) = (w, Some((u, s)));
+                if (both || !apart[u][s as usize]) && next.is_none_or(|(top, ..)| w > top) {
+                    next = Some((w, u, s));
                 }
             }
         }
+        next
+    };
+    join(a, false, &mut side);
+    let mut next = join(b, true, &mut side);
+    while let Some((_, r, s)) = next {
+        next = join(r, s, &mut side);
     }
     side.into_iter().map(|s| s == Some(true)).collect()
 }
