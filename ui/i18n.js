@@ -268,6 +268,7 @@ const ja = {
   'proposal.total': 'スコア {score}(事前確率と各比較の重みの合計)→ 確率 {p}',
   'aspect.branch': '支店・事業所',
   'aspect.legal_form': '法人格',
+  'aspect.reading': '漢字の読み',
   'level.exact': '一致',
   'level.close': '近い',
   'level.similar': '似ている',
@@ -720,6 +721,7 @@ const en = {
   'proposal.total': 'Score {score} (the prior plus every weight) → probability {p}',
   'aspect.branch': 'branch',
   'aspect.legal_form': 'legal form',
+  'aspect.reading': 'reading of the kanji',
   'level.exact': 'exact',
   'level.close': 'close',
   'level.similar': 'similar',
@@ -996,8 +998,8 @@ export function levelName(level) {
   return label('level', level);
 }
 
-/** A comparison's name: its field, and the aspect for `field:branch`
- * and `field:legal_form` (`会社名(支店・事業所)`). */
+/** A comparison's name: its field, and the aspect for `field:branch`,
+ * `field:legal_form` and `field:reading` (`会社名(支店・事業所)`). */
 export function comparisonName(comparison, field) {
   const name = fieldName(field);
   if (!comparison || comparison === field) return name;

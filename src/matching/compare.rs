@@ -26,6 +26,9 @@ pub enum Comparator {
     /// A person's name (kanji or kana), split at the space when both sides have
     /// one: exact / close / given name only (surname changed) / surname only / different.
     Person,
+    /// A name written only in kana against one written only in kanji, by
+    /// the kanji's readings ([`super::reading`]): the levels of [`Comparator::Person`].
+    Reading,
     /// An address by parts: exact / same block / same town / same city /
     /// same prefecture (another city) / different.
     Address,
@@ -65,7 +68,9 @@ impl Comparator {
             Comparator::Branch => &["same", "one_sided", "different"],
             Comparator::LegalForm => &["same", "different"],
             Comparator::Kana => &["exact", "close", "different"],
-            Comparator::Person => &["exact", "close", "given_only", "surname_only", "different"],
+            Comparator::Person | Comparator::Reading => {
+                &["exact", "close", "given_only", "surname_only", "different"]
+            }
             Comparator::Address => &[
                 "exact",
                 "same_block",
@@ -122,6 +127,12 @@ impl Comparator {
         self.is_against(level) || (self == Comparator::Phone && level == 1)
     }
 
+    /// Whether the comparison compares a person's names, by the levels of
+    /// [`Comparator::Person`] ([`super::model::settle_person`]).
+    pub fn is_person_name(self) -> bool {
+        matches!(self, Comparator::Person | Comparator::Reading)
+    }
+
     /// The levels that say the two values are the same value (the seeding
     /// rule counts them, [`super::model::train`]): level 1, and for a phone
     /// both the mobile and the other number.
@@ -142,6 +153,17 @@ impl Comparator {
             // exact address (a block of flats shares one), same town
             Comparator::Address => &[1, 3],
             _ => &[],
+        }
+    }
+
+    /// The levels whose weight is adjusted by term frequency: those counted
+    /// ([`Self::tf_levels`]), and a reading's exact level, adjusted by how
+    /// common the name is in the record's own kana or kanji comparison
+    /// ([`super::tf_source`]).
+    pub fn tf_adjusted(self) -> &'static [u8] {
+        match self {
+            Comparator::Reading => &[1],
+            _ => self.tf_levels(),
         }
     }
 
@@ -197,6 +219,8 @@ impl Comparator {
                 }
             }
             Comparator::Person => compare_person(a, b),
+            Comparator::Reading if super::reading::is_derived(a) => super::reading::compare(b, a),
+            Comparator::Reading => super::reading::compare(a, b),
             Comparator::Address => compare_address(a, b),
             Comparator::Postal => {
                 if a.key == b.key {
@@ -411,7 +435,7 @@ impl Value {
     }
 }
 
-fn compare_person(a: &Value, b: &Value) -> u8 {
+pub(crate) fn compare_person(a: &Value, b: &Value) -> u8 {
     if a.key == b.key {
         return 1;
     }

@@ -10,6 +10,7 @@ pub mod compare;
 pub mod explain;
 pub mod model;
 pub mod prepare;
+pub mod reading;
 
 pub use band::{Band, BandCounts, Bands};
 pub use explain::{ExplainTerm, Explanation};
@@ -38,6 +39,10 @@ pub enum Aspect {
     Postal,
     /// A company name's match key, with its branch (without spaces) as a part.
     CompanyName,
+    /// A person's name read across scripts: the kana of a record without
+    /// kanji, or the readings of the kanji of one without kana
+    /// ([`reading::value`]).
+    Reading,
 }
 
 /// One comparison of a match plan.
@@ -72,6 +77,7 @@ pub fn plan(
 ) -> Vec<Comparison> {
     let establishment = entity == Entity::Establishment;
     let company = types.contains(&FieldType::CompanyName);
+    let kanji_name = (0..types.len()).any(|c| compare[c] && types[c] == FieldType::PersonName);
     let mut out = Vec::new();
     for (col, (h, &t)) in headers.iter().zip(types).enumerate() {
         if !compare[col] {
@@ -87,8 +93,13 @@ pub fn plan(
             _ => "",
         };
         let mut add = |suffix: &str, aspect, comparator, identifying| {
-            // A company's branch and legal form are evidence of their own.
-            let group = if suffix.is_empty() { group } else { "" };
+            // A company's branch and legal form are evidence of their own;
+            // a name's reading is the name's evidence.
+            let group = if suffix.is_empty() || aspect == Aspect::Reading {
+                group
+            } else {
+                ""
+            };
             let seed_group = match t {
                 FieldType::CorporateNumber if establishment => "company",
                 _ => group,
@@ -120,7 +131,12 @@ pub fn plan(
             }
             FieldType::CompanyKana => add("", Aspect::Key, C::Kana, false),
             FieldType::PersonName => add("", Aspect::PersonName, C::Person, true),
-            FieldType::PersonKana => add("", Aspect::PersonName, C::Person, false),
+            FieldType::PersonKana => {
+                add("", Aspect::PersonName, C::Person, false);
+                if kanji_name {
+                    add("reading", Aspect::Reading, C::Reading, false);
+                }
+            }
             FieldType::Address => add("", Aspect::AddressParts, C::Address, true),
             FieldType::PostalCode if establishment => add("", Aspect::Postal, C::Postal, false),
             FieldType::PostalCode => add("", Aspect::Key, C::Postal, false),
@@ -145,6 +161,7 @@ pub(crate) fn start_name(c: &Comparison) -> String {
     match c.aspect {
         Aspect::Branch => format!("{t}:branch"),
         Aspect::LegalForm => format!("{t}:legal_form"),
+        Aspect::Reading => format!("{t}:reading"),
         _ => t.to_string(),
     }
 }
@@ -152,12 +169,17 @@ pub(crate) fn start_name(c: &Comparison) -> String {
 /// The comparator of the comparison `[start.levels]` calls `name`; `None`
 /// when no field type gives it.
 pub fn start_comparator(name: &str) -> Option<Comparator> {
-    FieldType::ALL.iter().find_map(|&t| {
-        plan(&["x".to_string()], &[t], &[true], Entity::Establishment)
-            .into_iter()
-            .find(|c| start_name(c) == name)
-            .map(|c| c.comparator)
-    })
+    let types = &FieldType::ALL[..];
+    let headers: Vec<String> = types.iter().map(|t| t.as_str().to_string()).collect();
+    plan(
+        &headers,
+        types,
+        &vec![true; types.len()],
+        Entity::Establishment,
+    )
+    .into_iter()
+    .find(|c| start_name(c) == name)
+    .map(|c| c.comparator)
 }
 
 /// The model of the rules' starting weights for `plan`: matching works with
@@ -192,7 +214,7 @@ pub fn starting_model(plan: &[Comparison], start: &crate::rules::StartWeights) -
                                 label: label.to_string(),
                                 m,
                                 u,
-                                tf: c.comparator.tf_levels().contains(&(i as u8 + 1)),
+                                tf: c.comparator.tf_adjusted().contains(&(i as u8 + 1)),
                             }
                         })
                         .collect(),
@@ -220,8 +242,9 @@ pub fn specs(plan: &[Comparison]) -> Vec<ComparisonSpec> {
 
 /// The version of what [`prepare`] makes of a value: kept prepared values
 /// (the service's store) are for one version. Bump it when a comparison's
-/// value changes (2: an address carries its prefecture).
-pub const PREPARE_VERSION: u32 = 2;
+/// value changes (2: an address carries its prefecture; 3: a name's
+/// reading across scripts).
+pub const PREPARE_VERSION: u32 = 3;
 
 /// The value a comparison sees in a normalized field (`None`: missing).
 pub fn prepare(c: &Comparison, n: &Normalized, normalizer: &Normalizer) -> Option<Value> {
@@ -238,7 +261,9 @@ pub fn prepare(c: &Comparison, n: &Normalized, normalizer: &Normalizer) -> Optio
             Some(b) => Value::with_parts(key, vec![text::without_spaces(b).into()]),
             None => Value::new(key),
         },
-        Aspect::PersonName => {
+        // Alone, a reading is the kana as written; [`prepare::Preparer`]
+        // sets it against the record's kanji name.
+        Aspect::PersonName | Aspect::Reading => {
             let display = n.value.as_deref().unwrap_or("");
             let words: Vec<&str> = display.split(' ').filter(|w| !w.is_empty()).collect();
             if words.len() == 2 {
@@ -300,6 +325,12 @@ pub fn level(c: &Comparison, a: Option<&Value>, b: Option<&Value>) -> u8 {
     match (a, b) {
         (Some(a), Some(b)) => {
             if c.aspect == Aspect::Branch && a.key.is_empty() && b.key.is_empty() {
+                0
+            } else if c.aspect == Aspect::Reading
+                && reading::is_derived(a) == reading::is_derived(b)
+            {
+                // Kana against kana, kanji against kanji: the name's own
+                // comparisons say it.
                 0
             } else {
                 c.comparator.compare(a, b)
@@ -417,6 +448,33 @@ impl Frequencies for SlotFrequencies<'_> {
     }
 }
 
+/// Where the term frequency of comparison `ci` at `level` is looked up, on
+/// the left record: `(comparison, level, value)`. A comparison's own value,
+/// except for a reading ([`Comparator::Reading`]), which counts nothing of
+/// its own: how common the left record's name is, in its kana comparison
+/// when it wrote the reading, else in its kanji name comparison (a common
+/// name read alike says less than a rare one, as in either script alone).
+pub fn tf_source<'v>(
+    plan: &[Comparison],
+    ci: usize,
+    level: u8,
+    left_value: impl Fn(usize) -> Option<&'v Value>,
+) -> Option<(usize, u8, &'v Value)> {
+    if plan[ci].comparator != Comparator::Reading {
+        return Some((ci, level, left_value(ci)?));
+    }
+    let own = left_value(ci)?;
+    let source = if reading::is_derived(own) {
+        plan.iter().position(|c| {
+            c.field_type == FieldType::PersonName && c.comparator == Comparator::Person
+        })
+    } else {
+        plan.iter()
+            .position(|c| c.column == plan[ci].column && c.comparator == Comparator::Person)
+    }?;
+    Some((source, 1, left_value(source)?))
+}
+
 /// A scored pair: the total weight (log2 odds) and each comparison's term.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Score {
@@ -443,9 +501,9 @@ pub fn score<'v>(
     for (ci, &level) in levels.iter().enumerate() {
         let mut w = model.level_weight(ci, level);
         let mut adj = 0.0;
-        if level > 0 && plan[ci].comparator.tf_levels().contains(&level) {
-            if let Some(v) = left_value(ci) {
-                let f = tf.freq(ci, level, &v.tf_key(plan[ci].comparator, level));
+        if level > 0 && plan[ci].comparator.tf_adjusted().contains(&level) {
+            if let Some((src, src_level, v)) = tf_source(plan, ci, level, &left_value) {
+                let f = tf.freq(src, src_level, &v.tf_key(plan[src].comparator, src_level));
                 adj = model.tf_adjustment(ci, level, f);
             }
         }
@@ -464,7 +522,7 @@ pub fn score<'v>(
         .map(|(c, &l)| model::term_group(c.comparator, l, &c.group))
         .collect();
     model::settle_person(
-        |c| model.comparisons[c].comparator == Comparator::Person,
+        |c| model.comparisons[c].comparator.is_person_name(),
         levels,
         &mut groups,
         &mut weights,

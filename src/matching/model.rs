@@ -87,6 +87,7 @@ impl ComparisonModel {
     /// [`Comparator::is_against`]) weighs at least as much against a match as
     /// the comparison's first level weighs for one. Random pairs almost never
     /// reach such a level, so u alone would call it evidence *for* a match.
+    /// And a person's name agreeing in the surname only weighs at most 0.
     pub fn weight(&self, level: u8) -> f64 {
         let raw = self.levels[level as usize - 1].raw_weight();
         against_cap(self.comparator, level, raw, || self.levels[0].raw_weight())
@@ -95,9 +96,17 @@ impl ComparisonModel {
 
 /// See [`ComparisonModel::weight`]; `first` gives the first level's weight
 /// (computed only for an against level: scoring calls this per term).
+/// A person's name that agrees in the surname only, or not at all
+/// ([`Comparator::is_person_name`], `surname_only` and `different`), is
+/// never evidence *for* one person: in a household at one address (or
+/// among one company's contacts) sharing a surname is common, and
+/// training can find it more often among matches than among random pairs.
 fn against_cap(comparator: Comparator, level: u8, raw: f64, first: impl FnOnce() -> f64) -> f64 {
+    const SURNAME_ONLY: u8 = 4;
     if comparator.is_against(level) {
         raw.min(-first().abs())
+    } else if comparator.is_person_name() && level >= SURNAME_ONLY {
+        raw.min(0.0)
     } else {
         raw
     }
@@ -127,7 +136,7 @@ pub const PERSON_GROUP: &str = "person";
 /// another person of one household, a sibling or a twin, whose address,
 /// phone and even birth date agree — it is evidence against, as strong as
 /// the full name is for, standing outside the group. `is_person(c)` says
-/// whether comparison c compares names ([`Comparator::Person`]); `first(c)`
+/// whether comparison c compares names ([`Comparator::is_person_name`]); `first(c)`
 /// is its first-level weight (in the unit of `weights`). Called before
 /// [`combine_groups`] by scoring and by training alike.
 pub fn settle_person(
@@ -634,7 +643,7 @@ pub fn train(
                 })
                 .collect();
             settle_person(
-                |c| specs[c].comparator == Comparator::Person,
+                |c| specs[c].comparator.is_person_name(),
                 p,
                 &mut groups,
                 &mut w,
@@ -683,7 +692,7 @@ pub fn train(
                         label: label.to_string(),
                         m: m[c][i],
                         u: u[c][i],
-                        tf: s.comparator.tf_levels().contains(&(i as u8 + 1)),
+                        tf: s.comparator.tf_adjusted().contains(&(i as u8 + 1)),
                     })
                     .collect(),
             })
@@ -886,5 +895,37 @@ mod tests {
         let rare = model.tf_adjustment(0, 1, 0.0001);
         assert!(rare > 0.0 && common < 0.0, "{rare} {common}");
         assert!((Model::probability(Model::weight_for(0.9)) - 0.9).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_name_agreeing_in_the_surname_only_is_never_for() {
+        for comparator in [Comparator::Person, Comparator::Reading, Comparator::Name] {
+            let levels = comparator
+                .levels()
+                .iter()
+                .map(|l| LevelModel {
+                    label: l.to_string(),
+                    // Every level found among matches more than at random.
+                    m: 0.2,
+                    u: 0.01,
+                    tf: false,
+                })
+                .collect();
+            let c = ComparisonModel {
+                name: "n".into(),
+                comparator,
+                group: "contact".into(),
+                levels,
+            };
+            let w: Vec<f64> = (1..=comparator.levels().len() as u8)
+                .map(|l| c.weight(l))
+                .collect();
+            if comparator.is_person_name() {
+                assert!(w[..3].iter().all(|&x| x > 4.0), "{comparator:?} {w:?}");
+                assert_eq!(&w[3..], &[0.0, 0.0], "{comparator:?}");
+            } else {
+                assert!(w.iter().all(|&x| x > 4.0), "{comparator:?} {w:?}");
+            }
+        }
     }
 }

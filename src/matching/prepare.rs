@@ -4,7 +4,7 @@
 //! record is matched the same way in both.
 
 use super::compare::Value;
-use super::{prepare, Comparison};
+use super::{prepare, reading, Aspect, Comparison};
 use crate::index::{BlockingKeys, BlockingSchema};
 use crate::normalize::{Normalized, Normalizer};
 use crate::record::FieldType;
@@ -53,6 +53,8 @@ pub struct Preparer {
     /// The compared columns, each once.
     columns: Vec<usize>,
     postal_column: Option<usize>,
+    /// The compared kanji name column, which a reading is set against.
+    name_column: Option<usize>,
 }
 
 impl Preparer {
@@ -89,6 +91,8 @@ impl Preparer {
             scored_columns: vec![],
             exact_columns: vec![],
             postal_column: types.iter().position(|t| *t == FieldType::PostalCode),
+            name_column: (0..types.len())
+                .find(|&c| compare[c] && types[c] == FieldType::PersonName),
         };
         for (c, &t) in types.iter().enumerate() {
             if !compare[c] {
@@ -152,11 +156,25 @@ impl Preparer {
         normalized: &[(usize, Normalized)],
     ) -> PreparedRecord {
         let get = |c: usize| normalized.iter().find(|(k, _)| *k == c).map(|(_, n)| n);
-        let values = self
-            .plan
-            .iter()
-            .map(|c| get(c.column).and_then(|n| prepare(c, n, normalizer)))
-            .collect();
+        let value = |c: &Comparison| {
+            let n = get(c.column);
+            if c.aspect != Aspect::Reading {
+                return n.and_then(|n| prepare(c, n, normalizer));
+            }
+            let fold = |w: &str| {
+                normalizer
+                    .normalize(FieldType::PersonName, w)
+                    .key
+                    .unwrap_or_default()
+            };
+            reading::value(
+                n,
+                self.name_column.and_then(get),
+                || n.and_then(|n| prepare(c, n, normalizer)),
+                fold,
+            )
+        };
+        let values = self.plan.iter().map(value).collect();
         let key = |c: &usize| get(*c).and_then(|n| n.key.clone());
         // An address blocks on its town and lot: prefecture and city
         // bigrams are shared by too many records to pick candidates.
@@ -210,5 +228,93 @@ mod tests {
             None
         );
         assert_eq!(PreparedRecord::decode(b"rules", &tag), None);
+    }
+}
+
+#[cfg(test)]
+mod reading_tests {
+    use super::*;
+    use crate::matching::{level, Aspect};
+    use crate::rules::Rules;
+
+    #[test]
+    fn a_name_only_in_kanji_meets_one_only_in_kana_by_its_readings() {
+        let rules = Rules::default_rules();
+        let normalizer = Normalizer::new(&rules);
+        let headers = ["氏名", "フリガナ"].map(String::from);
+        let types = [FieldType::PersonName, FieldType::PersonKana];
+        let p = Preparer::new(&headers, &types, &[true, true], &MatchingOptions::default());
+        let r = p
+            .plan
+            .iter()
+            .position(|c| c.aspect == Aspect::Reading)
+            .expect("kanji and kana give a reading comparison");
+        assert_eq!(p.plan[r].name, "フリガナ:reading");
+        let at = |name: &str, kana: &str| p.prepare(&normalizer, &[name, kana]).values[r].clone();
+        let kanji = at("髙橋 一郎", "");
+        let kana = at("", "ﾀｶﾊｼ ｲﾁﾛｳ");
+        let label = |a: &Option<Value>, b: &Option<Value>| {
+            let c = &p.plan[r];
+            c.comparator.level_label(level(c, a.as_ref(), b.as_ref()))
+        };
+        assert_eq!(label(&kanji, &kana), "exact");
+        assert_eq!(label(&kana, &kanji), "exact");
+        assert_eq!(label(&at("高橋 花子", ""), &kana), "surname_only");
+        assert_eq!(label(&at("鈴木一郎", ""), &kana), "given_only");
+        // Kanji against kanji and kana against kana: the name's own
+        // comparisons say it; a record with both, or a name the table does
+        // not know, has no reading value.
+        assert_eq!(label(&kanji, &at("高橋一郎", "")), "missing");
+        assert_eq!(label(&kana, &at("", "タカハシ イチロウ")), "missing");
+        assert_eq!(at("高橋 一郎", "タカハシ イチロウ"), None);
+        assert_eq!(at("鏖 鏖", ""), None);
+        // A common name read alike says less than a rare one: the reading's
+        // frequency is the left record's name's, here its kanji's.
+        let mut rows: Vec<[&str; 2]> = vec![["高橋 一郎", ""]; 9];
+        rows.extend([
+            ["鈴木 花子", ""],
+            ["", "タカハシ イチロウ"],
+            ["", "スズキ ハナコ"],
+        ]);
+        // Records without a name count in the shares as any record does.
+        rows.extend(vec![["", ""]; 3000]);
+        let prepared: Vec<PreparedRecord> =
+            rows.iter().map(|r| p.prepare(&normalizer, r)).collect();
+        let tf = crate::matching::TermFrequencies::count(&p.plan, prepared.len(), |i, c| {
+            prepared[i].values[c].as_ref()
+        });
+        let model = crate::matching::starting_model(&p.plan, &rules.start);
+        let reading_weight = |left: &PreparedRecord, right: &PreparedRecord| {
+            let levels: Vec<u8> = (0..p.plan.len())
+                .map(|c| {
+                    level(
+                        &p.plan[c],
+                        left.values[c].as_ref(),
+                        right.values[c].as_ref(),
+                    )
+                })
+                .collect();
+            assert_eq!(levels[r], 1);
+            crate::matching::score(&model, &p.plan, &levels, &tf, |c| left.values[c].as_ref()).terms
+                [r]
+                .weight
+        };
+        let common = reading_weight(&prepared[0], &prepared[10]);
+        let rare = reading_weight(&prepared[9], &prepared[11]);
+        assert!(common < rare, "{common} < {rare}");
+        // Looked up on the kana side, both readings are as rare.
+        let (a, b) = (
+            reading_weight(&prepared[10], &prepared[0]),
+            reading_weight(&prepared[11], &prepared[9]),
+        );
+        assert!((a - b).abs() < 1e-9 && a > common, "{a} {b} {common}");
+        // Without a compared kanji column there is no reading comparison.
+        let alone = Preparer::new(
+            &headers,
+            &types,
+            &[false, true],
+            &MatchingOptions::default(),
+        );
+        assert!(alone.plan.iter().all(|c| c.aspect != Aspect::Reading));
     }
 }

@@ -1,0 +1,275 @@
+//! A person's name written only in kanji against one written only in kana
+//! (`佐藤 健` / `サトウ ケン`): orders taken by phone and kana-only systems
+//! keep the reading, forms and registers keep the kanji, and without a
+//! reading of the kanji the two say nothing about each other.
+//!
+//! The readings come from IPADIC's person names
+//! (`rules/master/person_readings.tsv.gz`, see `rules/master/README.md`):
+//! a surname's and a given name's readings, all of them (`健`: ケン, タケシ,
+//! タケル). They are only ever compared, never written into a record: a
+//! name with several readings agrees with each, a name the table does not
+//! know gives no value and the comparison says nothing (never a guess).
+//!
+//! [`value`] prepares the one comparison ([`super::compare::Comparator::Reading`])
+//! of a record: its written reading when it has kana and no kanji, the
+//! readings of its kanji when it has kanji and no kana, else nothing. Only a
+//! record of each kind gives a level ([`super::level`]); two records with
+//! kana are compared by the kana comparison, two with kanji by the name's.
+
+use super::compare::Value;
+use crate::normalize::{kana, Normalized};
+use flate2::read::GzDecoder;
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::OnceLock;
+
+const READINGS_GZ: &[u8] = include_bytes!("../../rules/master/person_readings.tsv.gz");
+
+/// At most this many (surname, given name) readings of one name are kept:
+/// a long unspaced name can be cut in several places.
+pub const MAX_CANDIDATES: usize = 64;
+
+/// What separates a surname's reading from the given name's in a candidate.
+const SEP: char = '\t';
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Part {
+    Surname,
+    Given,
+}
+
+/// The table: (written form, part) → readings as kana match keys.
+fn table() -> &'static HashMap<(String, Part), Vec<String>> {
+    static TABLE: OnceLock<HashMap<(String, Part), Vec<String>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut text = String::new();
+        GzDecoder::new(READINGS_GZ)
+            .read_to_string(&mut text)
+            .expect("the embedded reading table is gzip'd UTF-8");
+        let mut out = HashMap::new();
+        for line in text.lines() {
+            let mut f = line.split('\t');
+            let (Some(surface), Some(kind), Some(readings)) = (f.next(), f.next(), f.next()) else {
+                continue;
+            };
+            let part = match kind {
+                "s" => Part::Surname,
+                "g" => Part::Given,
+                _ => continue,
+            };
+            let mut keys: Vec<String> = readings.split('|').filter_map(reading_key).collect();
+            keys.dedup();
+            if !keys.is_empty() {
+                out.insert((surface.to_string(), part), keys);
+            }
+        }
+        out
+    })
+}
+
+/// A reading's kana match key, as the kana field's own key is made.
+fn reading_key(reading: &str) -> Option<String> {
+    kana::person_kana(reading).key.filter(|k| !k.is_empty())
+}
+
+fn is_kana(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| matches!(c, '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | 'ー'))
+}
+
+/// The readings of one written part: a part written in kana reads as
+/// written (`佐藤 さくら`); else the table's, looked up as written and then
+/// as `folded` writes it (`髙橋` → `高橋`).
+fn readings(written: &str, folded: &str, part: Part) -> Vec<String> {
+    if is_kana(written) {
+        return reading_key(written).into_iter().collect();
+    }
+    let t = table();
+    t.get(&(written.to_string(), part))
+        .or_else(|| t.get(&(folded.to_string(), part)))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The (surname, given name) readings of a name written as `words`
+/// (`fold(w)` gives a word's variant-folded form): the surname's and the
+/// given name's when written apart, else those of every cut into a known
+/// surname and a known given name. At most [`MAX_CANDIDATES`], sorted.
+pub fn candidates(words: &[&str], fold: impl Fn(&str) -> String) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut add = |surname: &str, given: &str| {
+        let s = readings(surname, &fold(surname), Part::Surname);
+        if s.is_empty() {
+            return;
+        }
+        let g = readings(given, &fold(given), Part::Given);
+        for a in &s {
+            for b in &g {
+                out.push((a.clone(), b.clone()));
+            }
+        }
+    };
+    match words {
+        [surname, given] => add(surname, given),
+        [name] => {
+            let cuts: Vec<usize> = name.char_indices().map(|(i, _)| i).skip(1).collect();
+            for i in cuts {
+                add(&name[..i], &name[i..]);
+            }
+        }
+        _ => {}
+    }
+    out.sort();
+    out.dedup();
+    out.truncate(MAX_CANDIDATES);
+    out
+}
+
+/// The reading comparison's value of a record: `kana` and `name` are its
+/// normalized kana and kanji name fields (`None`: not in the file), `split`
+/// a person-name value's words as matched ([`super::prepare`]'s
+/// `PersonName` aspect does the same). A written reading has its key and,
+/// when written apart, [surname, given name]; the kanji's readings have an
+/// empty key and one part per candidate, `surname<TAB>given`.
+pub fn value(
+    kana: Option<&Normalized>,
+    name: Option<&Normalized>,
+    kana_value: impl FnOnce() -> Option<Value>,
+    fold: impl Fn(&str) -> String,
+) -> Option<Value> {
+    let present = |n: Option<&Normalized>| {
+        n.and_then(|n| n.key.as_deref())
+            .is_some_and(|k| !k.is_empty())
+    };
+    match (present(kana), present(name)) {
+        (true, false) => kana_value(),
+        (false, true) => {
+            let display = name?.value.as_deref().unwrap_or("");
+            let words: Vec<&str> = display.split(' ').filter(|w| !w.is_empty()).collect();
+            let c = candidates(&words, fold);
+            (!c.is_empty()).then(|| {
+                Value::with_parts(
+                    "",
+                    c.into_iter()
+                        .map(|(s, g)| format!("{s}{SEP}{g}").into())
+                        .collect(),
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether a reading value is the readings of a kanji name (else a written
+/// reading).
+pub fn is_derived(v: &Value) -> bool {
+    v.key.is_empty()
+}
+
+/// The written reading `written` against the kanji's readings `derived`:
+/// the best [`super::compare::compare_person`] level over the candidates,
+/// the written reading cut where a candidate's surname ends (or its given
+/// name begins) when it was not written apart.
+pub fn compare(written: &Value, derived: &Value) -> u8 {
+    let mut best = u8::MAX;
+    for candidate in derived.parts.iter() {
+        let Some((s, g)) = candidate.split_once(SEP) else {
+            continue;
+        };
+        let reading = Value::with_parts(format!("{s}{g}"), vec![s.into(), g.into()]);
+        let key = &*written.key;
+        let cut = if written.parts.len() == 2 {
+            None
+        } else if let Some(rest) = key.strip_prefix(s).filter(|r| !r.is_empty()) {
+            Some((s, rest))
+        } else {
+            key.strip_suffix(g)
+                .filter(|r| !r.is_empty())
+                .map(|first| (first, g))
+        };
+        let level = match cut {
+            Some((a, b)) => super::compare::compare_person(
+                &Value::with_parts(key, vec![a.into(), b.into()]),
+                &reading,
+            ),
+            None => super::compare::compare_person(written, &reading),
+        };
+        best = best.min(level);
+        if best == 1 {
+            break;
+        }
+    }
+    if best == u8::MAX {
+        super::compare::Comparator::Reading.levels().len() as u8
+    } else {
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn derived(words: &[&str]) -> Value {
+        let c = candidates(words, |w| w.to_string());
+        Value::with_parts(
+            "",
+            c.into_iter()
+                .map(|(s, g)| format!("{s}{SEP}{g}").into())
+                .collect(),
+        )
+    }
+
+    /// A written reading, keyed as the kana field keys it (`サトウ` → `サトオ`).
+    fn written(kana: &str, parts: &[&str]) -> Value {
+        let k = |s: &str| kana::kana_key(s);
+        Value::with_parts(k(kana), parts.iter().map(|&p| k(p).into()).collect())
+    }
+
+    #[test]
+    fn a_kanji_name_reads_as_the_table_says_every_reading() {
+        let c = candidates(&["佐藤", "健"], |w| w.to_string());
+        let given: Vec<&str> = c.iter().map(|(_, g)| g.as_str()).collect();
+        // Keyed as the kana field is: サトウ is サトオ.
+        assert!(c.iter().all(|(s, _)| s == "サトオ"), "{c:?}");
+        for g in ["ケン", "タケシ"] {
+            assert!(given.contains(&g), "{g} in {given:?}");
+        }
+        // Unspaced: cut where a known surname meets a known given name.
+        let unspaced = candidates(&["佐藤健"], |w| w.to_string());
+        for pair in &c {
+            assert!(unspaced.contains(pair), "{pair:?} in {unspaced:?}");
+        }
+        // A given name in kana reads as written; a variant kanji is looked
+        // up folded; an unknown name has no reading at all.
+        assert_eq!(
+            candidates(&["佐藤", "さくら"], |w| w.to_string()),
+            vec![("サトオ".to_string(), "サクラ".to_string())]
+        );
+        assert!(candidates(&["髙橋", "一郎"], |_| String::new()).is_empty());
+        assert!(!candidates(&["髙橋", "一郎"], |w| w.replace('髙', "高")).is_empty());
+        assert!(candidates(&["鏖鏖", "鏖"], |w| w.to_string()).is_empty());
+    }
+
+    #[test]
+    fn a_written_reading_against_the_kanjis_readings() {
+        let kanji = derived(&["佐藤", "健"]);
+        // Written apart or not, in either reading of 健.
+        assert_eq!(
+            compare(&written("サトウケン", &["サトウ", "ケン"]), &kanji),
+            1
+        );
+        assert_eq!(compare(&written("サトウタケシ", &[]), &kanji), 1);
+        // A kana slip; a married name (the given name only); another of
+        // the household (the surname only); another person.
+        assert_eq!(compare(&written("サドウケン", &[]), &kanji), 2);
+        assert_eq!(compare(&written("スズキケン", &[]), &kanji), 3);
+        assert_eq!(compare(&written("サトウハナコ", &[]), &kanji), 4);
+        assert_eq!(
+            compare(&written("ヤマダハナコ", &["ヤマダ", "ハナコ"]), &kanji),
+            5
+        );
+        assert_eq!(compare(&written("ヤマダハナコ", &[]), &derived(&[])), 5);
+    }
+}
