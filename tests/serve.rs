@@ -3835,3 +3835,106 @@ fn open_proposals(s: &Service) -> Vec<nayose::store::Proposal> {
     })
     .unwrap()
 }
+
+/// In the service, whose fields are every field of the rules (company
+/// name among them), a consumer's name is still a consumer's: another
+/// person of one household (same surname, address and landline) is
+/// evidence against, and a name only in kanji meets one only in kana by
+/// its readings. Two records of one company with two contacts are not
+/// held apart by their names.
+#[test]
+fn the_service_tells_a_household_apart_and_reads_names_across_scripts() {
+    use nayose::service::RecordInput;
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let s = Service::open(store, dir.path(), Rules::default_rules(), None).unwrap();
+    let input = |id: &str, fields: &[(&str, &str)]| RecordInput {
+        id: Some(id.into()),
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..RecordInput::default()
+    };
+    let home = [
+        ("address", "東京都千代田区霞が関1-2-1"),
+        ("phone", "03-1234-5678"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, &'static str)> {
+        home.iter().chain(extra).copied().collect()
+    };
+    for (id, fields) in [
+        (
+            "H1",
+            with(&[
+                ("person_name", "佐藤 花子"),
+                ("person_kana", "サトウ ハナコ"),
+            ]),
+        ),
+        ("K1", with(&[("person_name", "鈴木 一郎")])),
+        (
+            "C1",
+            vec![
+                ("company_name", "株式会社ABC商事"),
+                ("person_name", "田中 一郎"),
+                ("address", "大阪府大阪市北区梅田1-1-1"),
+                ("phone", "06-1234-5678"),
+            ],
+        ),
+    ] {
+        s.create(&Actor::system(), input(id, &fields), None, 10)
+            .unwrap();
+    }
+    let term = |fields: &[(&str, &str)], id: &str, comparison: &str| {
+        let c = s.check(&input("x", fields), 10).unwrap();
+        let c = c.iter().find(|c| c.id == id).expect("a candidate");
+        let t = c
+            .explanation
+            .terms
+            .iter()
+            .find(|t| t.comparison == comparison)
+            .unwrap();
+        (t.level.clone(), t.weight, c.band)
+    };
+    // Another of the household: the name says "another person", strongly.
+    let (level, weight, band) = term(
+        &with(&[
+            ("person_name", "佐藤 一郎"),
+            ("person_kana", "サトウ イチロウ"),
+        ]),
+        "H1",
+        "person_name",
+    );
+    assert_eq!(level, "surname_only");
+    assert!(weight < -5.0, "{weight}");
+    assert_ne!(band, nayose::matching::Band::Match);
+    // The kana of 鈴木 一郎, alone, reads as its kanji; another given
+    // name of the household's surname does not.
+    let (level, weight, _) = term(
+        &with(&[("person_kana", "スズキ イチロウ")]),
+        "K1",
+        "person_kana:reading",
+    );
+    assert_eq!(level, "exact");
+    assert!(weight > 5.0, "{weight}");
+    let (level, weight, _) = term(
+        &with(&[("person_kana", "スズキ ジロウ")]),
+        "K1",
+        "person_kana:reading",
+    );
+    assert_eq!(level, "surname_only");
+    assert!(weight < -5.0, "{weight}");
+    // Another contact of one company: no strong evidence against.
+    let (level, weight, _) = term(
+        &[
+            ("company_name", "株式会社ABC商事"),
+            ("person_name", "田中 花子"),
+            ("address", "大阪府大阪市北区梅田1-1-1"),
+            ("phone", "06-1234-5678"),
+        ],
+        "C1",
+        "person_name",
+    );
+    assert_eq!(level, "surname_only");
+    assert!((-5.0..=0.0).contains(&weight), "{weight}");
+}

@@ -159,7 +159,7 @@ impl Comparator {
     /// The levels whose weight is adjusted by term frequency: those counted
     /// ([`Self::tf_levels`]), and a reading's exact level, adjusted by how
     /// common the name is in the record's own kana or kanji comparison
-    /// ([`super::tf_source`]).
+    /// ([`super::tf_sources`]).
     pub fn tf_adjusted(self) -> &'static [u8] {
         match self {
             Comparator::Reading => &[1],

@@ -86,7 +86,7 @@ pub fn plan(
         let group = match t {
             // A person named on a company's record is a contact: another
             // contact of one customer is no evidence against.
-            FieldType::PersonName | FieldType::PersonKana if company => "contact",
+            FieldType::PersonName | FieldType::PersonKana if company => model::CONTACT_GROUP,
             FieldType::PersonName | FieldType::PersonKana => model::PERSON_GROUP,
             FieldType::CompanyName | FieldType::CompanyKana => "company",
             FieldType::Address | FieldType::PostalCode | FieldType::Phone => "location",
@@ -449,30 +449,30 @@ impl Frequencies for SlotFrequencies<'_> {
 }
 
 /// Where the term frequency of comparison `ci` at `level` is looked up, on
-/// the left record: `(comparison, level, value)`. A comparison's own value,
-/// except for a reading ([`Comparator::Reading`]), which counts nothing of
-/// its own: how common the left record's name is, in its kana comparison
-/// when it wrote the reading, else in its kanji name comparison (a common
-/// name read alike says less than a rare one, as in either script alone).
-pub fn tf_source<'v>(
-    plan: &[Comparison],
-    ci: usize,
-    level: u8,
-    left_value: impl Fn(usize) -> Option<&'v Value>,
-) -> Option<(usize, u8, &'v Value)> {
+/// the left record: `(comparison, level)`, the first of these the record
+/// has a value at, whose frequency is known (> 0). A comparison's own
+/// value, except for a reading ([`Comparator::Reading`]), which counts
+/// nothing of its own: how common the left record's name is, in its kana
+/// comparison when it wrote the reading, else in its kanji name comparison
+/// (a common name read alike says less than a rare one, as in either
+/// script alone). By the frequency, not the value, so that an engine that
+/// carries a record's counts and not its values ([`SlotFrequencies`])
+/// finds the same one.
+pub fn tf_sources(plan: &[Comparison], ci: usize, level: u8) -> Vec<(usize, u8)> {
     if plan[ci].comparator != Comparator::Reading {
-        return Some((ci, level, left_value(ci)?));
+        return vec![(ci, level)];
     }
-    let own = left_value(ci)?;
-    let source = if reading::is_derived(own) {
-        plan.iter().position(|c| {
-            c.field_type == FieldType::PersonName && c.comparator == Comparator::Person
-        })
-    } else {
-        plan.iter()
-            .position(|c| c.column == plan[ci].column && c.comparator == Comparator::Person)
-    }?;
-    Some((source, 1, left_value(source)?))
+    let kana = plan
+        .iter()
+        .position(|c| c.column == plan[ci].column && c.comparator == Comparator::Person);
+    let kanji = plan
+        .iter()
+        .position(|c| c.field_type == FieldType::PersonName && c.comparator == Comparator::Person);
+    [kana, kanji]
+        .into_iter()
+        .flatten()
+        .map(|c| (c, 1))
+        .collect()
 }
 
 /// A scored pair: the total weight (log2 odds) and each comparison's term.
@@ -502,8 +502,14 @@ pub fn score<'v>(
         let mut w = model.level_weight(ci, level);
         let mut adj = 0.0;
         if level > 0 && plan[ci].comparator.tf_adjusted().contains(&level) {
-            if let Some((src, src_level, v)) = tf_source(plan, ci, level, &left_value) {
-                let f = tf.freq(src, src_level, &v.tf_key(plan[src].comparator, src_level));
+            let f = tf_sources(plan, ci, level)
+                .into_iter()
+                .filter_map(|(src, src_level)| {
+                    let v = left_value(src)?;
+                    Some(tf.freq(src, src_level, &v.tf_key(plan[src].comparator, src_level)))
+                })
+                .find(|&f| f > 0.0);
+            if let Some(f) = f {
                 adj = model.tf_adjustment(ci, level, f);
             }
         }
@@ -515,12 +521,11 @@ pub fn score<'v>(
         });
     }
     let mut weights: Vec<f64> = terms.iter().map(|t| t.weight).collect();
-    let mut groups: Vec<&str> = model
-        .comparisons
-        .iter()
-        .zip(levels)
-        .map(|(c, &l)| model::term_group(c.comparator, l, &c.group))
-        .collect();
+    let mut groups = model::pair_groups(
+        model.comparisons.iter().map(|c| c.comparator),
+        model.comparisons.iter().map(|c| c.group.as_str()),
+        levels,
+    );
     model::settle_person(
         |c| model.comparisons[c].comparator.is_person_name(),
         levels,

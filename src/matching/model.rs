@@ -124,6 +124,39 @@ pub fn term_group(comparator: Comparator, level: u8, group: &str) -> &str {
     }
 }
 
+/// The evidence group of each term of one pair (`levels`; `comparators[c]`
+/// and `groups[c]` are comparison c's): [`term_group`]'s, except that a
+/// name in [`CONTACT_GROUP`] is a consumer's name, in [`PERSON_GROUP`],
+/// when the pair has no company name to compare (one side or both have
+/// none): a schema with company and person fields (the service's is every
+/// field of the rules) holds consumers too, and a household of them is
+/// told apart by the rules of the person group ([`settle_person`]).
+pub fn pair_groups<'g>(
+    comparators: impl Iterator<Item = Comparator> + Clone,
+    groups: impl Iterator<Item = &'g str>,
+    levels: &[u8],
+) -> Vec<&'g str> {
+    let mut company = comparators
+        .clone()
+        .zip(levels)
+        .filter(|(c, _)| *c == Comparator::Company)
+        .map(|(_, &l)| l)
+        .peekable();
+    let consumers = company.peek().is_some() && company.all(|l| l == 0);
+    comparators
+        .zip(groups)
+        .zip(levels)
+        .map(|((c, g), &l)| match term_group(c, l, g) {
+            CONTACT_GROUP if consumers && c.is_person_name() => PERSON_GROUP,
+            other => other,
+        })
+        .collect()
+}
+
+/// The evidence group of the person named on a company's record: another
+/// contact of one customer is no evidence against.
+pub const CONTACT_GROUP: &str = "contact";
+
 /// The evidence group of a consumer's name, in kanji and in kana (a
 /// contact named on a company's record is in `contact`, and another
 /// contact of one customer is no evidence against).
@@ -625,11 +658,11 @@ pub fn train(
     let log_ratio: Vec<f64> = patterns
         .iter()
         .map(|(p, _)| {
-            let mut groups: Vec<&str> = p
-                .iter()
-                .zip(specs)
-                .map(|(&l, s)| term_group(s.comparator, l, s.group))
-                .collect();
+            let mut groups = pair_groups(
+                specs.iter().map(|s| s.comparator),
+                specs.iter().map(|s| s.group),
+                p,
+            );
             let mut w: Vec<f64> = p
                 .iter()
                 .enumerate()
@@ -895,6 +928,28 @@ mod tests {
         let rare = model.tf_adjustment(0, 1, 0.0001);
         assert!(rare > 0.0 && common < 0.0, "{rare} {common}");
         assert!((Model::probability(Model::weight_for(0.9)) - 0.9).abs() < 1e-9);
+    }
+
+    #[test]
+    fn names_with_no_company_to_compare_are_a_consumers() {
+        use Comparator as C;
+        let comparators = [C::Company, C::Person, C::Reading, C::Address];
+        let groups = ["company", CONTACT_GROUP, CONTACT_GROUP, "location"];
+        let g = |levels: &[u8]| {
+            pair_groups(comparators.iter().copied(), groups.iter().copied(), levels)
+        };
+        // Two companies' records: their names are contacts.
+        assert_eq!(g(&[1, 4, 0, 1]), groups);
+        // No company name on one side or both: a consumer's name.
+        assert_eq!(
+            g(&[0, 4, 0, 1]),
+            ["company", PERSON_GROUP, PERSON_GROUP, "location"]
+        );
+        // A level against still stands alone.
+        assert_eq!(g(&[5, 4, 0, 1])[0], "");
+        // A schema without company names keeps the plan's groups.
+        let alone = pair_groups([C::Person].into_iter(), [CONTACT_GROUP].into_iter(), &[4]);
+        assert_eq!(alone, [CONTACT_GROUP]);
     }
 
     #[test]
