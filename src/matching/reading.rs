@@ -127,11 +127,11 @@ pub fn candidates(words: &[&str], fold: impl Fn(&str) -> String) -> Vec<(String,
 }
 
 /// The reading comparison's value of a record: `kana` and `name` are its
-/// normalized kana and kanji name fields (`None`: not in the file), `split`
-/// a person-name value's words as matched ([`super::prepare`]'s
-/// `PersonName` aspect does the same). A written reading has its key and,
-/// when written apart, [surname, given name]; the kanji's readings have an
-/// empty key and one part per candidate, `surname<TAB>given`.
+/// normalized kana and kanji name fields (`None`: not in the file);
+/// `kana_value` makes the written reading's value (as [`super::prepare`]
+/// makes a kana name's: its key and, when written apart, [surname, given
+/// name]); `fold` folds a word's variant kanji. The kanji's readings have
+/// an empty key and one part per candidate, `surname<TAB>given`.
 pub fn value(
     kana: Option<&Normalized>,
     name: Option<&Normalized>,
