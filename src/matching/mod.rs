@@ -458,21 +458,21 @@ impl Frequencies for SlotFrequencies<'_> {
 /// script alone). By the frequency, not the value, so that an engine that
 /// carries a record's counts and not its values ([`SlotFrequencies`])
 /// finds the same one.
-pub fn tf_sources(plan: &[Comparison], ci: usize, level: u8) -> Vec<(usize, u8)> {
+pub fn tf_sources(plan: &[Comparison], ci: usize, level: u8) -> [Option<(usize, u8)>; 2] {
     if plan[ci].comparator != Comparator::Reading {
-        return vec![(ci, level)];
+        return [Some((ci, level)), None];
     }
     let kana = plan
         .iter()
         .position(|c| c.column == plan[ci].column && c.comparator == Comparator::Person);
-    let kanji = plan
-        .iter()
-        .position(|c| c.field_type == FieldType::PersonName && c.comparator == Comparator::Person);
-    [kana, kanji]
-        .into_iter()
-        .flatten()
-        .map(|c| (c, 1))
-        .collect()
+    [kana, kanji_name(plan)].map(|c| c.map(|c| (c, 1)))
+}
+
+/// The comparison of the plan's kanji name (the first compared
+/// [`FieldType::PersonName`] column), which a reading is set against.
+pub fn kanji_name(plan: &[Comparison]) -> Option<usize> {
+    plan.iter()
+        .position(|c| c.field_type == FieldType::PersonName && c.comparator == Comparator::Person)
 }
 
 /// A scored pair: the total weight (log2 odds) and each comparison's term.
@@ -504,6 +504,7 @@ pub fn score<'v>(
         if level > 0 && plan[ci].comparator.tf_adjusted().contains(&level) {
             let f = tf_sources(plan, ci, level)
                 .into_iter()
+                .flatten()
                 .filter_map(|(src, src_level)| {
                     let v = left_value(src)?;
                     Some(tf.freq(src, src_level, &v.tf_key(plan[src].comparator, src_level)))

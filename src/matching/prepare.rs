@@ -85,14 +85,13 @@ impl Preparer {
                 c.dedup();
                 c
             },
+            name_column: super::kanji_name(&plan).map(|c| plan[c].column),
             plan,
             types: types.to_vec(),
             text_columns: vec![],
             scored_columns: vec![],
             exact_columns: vec![],
             postal_column: types.iter().position(|t| *t == FieldType::PostalCode),
-            name_column: (0..types.len())
-                .find(|&c| compare[c] && types[c] == FieldType::PersonName),
         };
         for (c, &t) in types.iter().enumerate() {
             if !compare[c] {

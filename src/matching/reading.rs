@@ -17,7 +17,7 @@
 //! kana are compared by the kana comparison, two with kanji by the name's.
 
 use super::compare::Value;
-use crate::normalize::{kana, Normalized};
+use crate::normalize::{kana, text, Normalized};
 use flate2::read::GzDecoder;
 use std::collections::HashMap;
 use std::io::Read;
@@ -32,21 +32,21 @@ pub const MAX_CANDIDATES: usize = 64;
 /// What separates a surname's reading from the given name's in a candidate.
 const SEP: char = '\t';
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
-    Surname,
-    Given,
+    Surname = 0,
+    Given = 1,
 }
 
-/// The table: (written form, part) → readings as kana match keys.
-fn table() -> &'static HashMap<(String, Part), Vec<String>> {
-    static TABLE: OnceLock<HashMap<(String, Part), Vec<String>>> = OnceLock::new();
+/// The table: per [`Part`], written form → readings as kana match keys.
+fn table() -> &'static [HashMap<String, Vec<String>>; 2] {
+    static TABLE: OnceLock<[HashMap<String, Vec<String>>; 2]> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut text = String::new();
         GzDecoder::new(READINGS_GZ)
             .read_to_string(&mut text)
             .expect("the embedded reading table is gzip'd UTF-8");
-        let mut out = HashMap::new();
+        let mut out = [HashMap::new(), HashMap::new()];
         for line in text.lines() {
             let mut f = line.split('\t');
             let (Some(surface), Some(kind), Some(readings)) = (f.next(), f.next(), f.next()) else {
@@ -57,10 +57,12 @@ fn table() -> &'static HashMap<(String, Part), Vec<String>> {
                 "g" => Part::Given,
                 _ => continue,
             };
+            // Two readings may have one key (`オウノ`, `オオノ`).
             let mut keys: Vec<String> = readings.split('|').filter_map(reading_key).collect();
+            keys.sort();
             keys.dedup();
             if !keys.is_empty() {
-                out.insert((surface.to_string(), part), keys);
+                out[part as usize].insert(surface.to_string(), keys);
             }
         }
         out
@@ -72,22 +74,16 @@ fn reading_key(reading: &str) -> Option<String> {
     kana::person_kana(reading).key.filter(|k| !k.is_empty())
 }
 
-fn is_kana(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| matches!(c, '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | 'ー'))
-}
-
 /// The readings of one written part: a part written in kana reads as
-/// written (`佐藤 さくら`); else the table's, looked up as written and then
-/// as `folded` writes it (`髙橋` → `高橋`).
-fn readings(written: &str, folded: &str, part: Part) -> Vec<String> {
-    if is_kana(written) {
+/// written (`佐藤 さくら`); else the table's, looked up as written and, only
+/// when that misses, as `fold` writes it (`髙橋` → `高橋`).
+fn readings(written: &str, fold: impl Fn(&str) -> String, part: Part) -> Vec<String> {
+    if !written.is_empty() && written.chars().all(|c| text::is_kana(c) || c == 'ー') {
         return reading_key(written).into_iter().collect();
     }
-    let t = table();
-    t.get(&(written.to_string(), part))
-        .or_else(|| t.get(&(folded.to_string(), part)))
+    let t = &table()[part as usize];
+    t.get(written)
+        .or_else(|| t.get(&fold(written)))
         .cloned()
         .unwrap_or_default()
 }
@@ -99,11 +95,11 @@ fn readings(written: &str, folded: &str, part: Part) -> Vec<String> {
 pub fn candidates(words: &[&str], fold: impl Fn(&str) -> String) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut add = |surname: &str, given: &str| {
-        let s = readings(surname, &fold(surname), Part::Surname);
+        let s = readings(surname, &fold, Part::Surname);
         if s.is_empty() {
             return;
         }
-        let g = readings(given, &fold(given), Part::Given);
+        let g = readings(given, &fold, Part::Given);
         for a in &s {
             for b in &g {
                 out.push((a.clone(), b.clone()));
