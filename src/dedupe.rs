@@ -7,6 +7,7 @@
 //! with a fixed seed, EM runs on sorted pattern counts and clusters are named
 //! by their smallest id.
 
+use crate::import::labels::LabelRow;
 use crate::import::{self, write_rejects, Format, ReadOptions, Table, TableWriter};
 use crate::index::{IndexBuilder, IndexError, OversizedBlock};
 use crate::matching::band::LabelEstimates;
@@ -78,13 +79,95 @@ pub struct LabelUse {
 }
 
 /// A labelled pair's weight in the clustering: far beyond either band edge.
-const LABELLED_WEIGHT: f64 = 1e6;
+pub const LABELLED_WEIGHT: f64 = 1e6;
 
 /// The labels of a run: each decided pair by the ranks of its records
-/// (smaller first), and what the file gave.
-struct Decided {
-    pairs: HashMap<(u32, u32), bool>,
-    used: LabelUse,
+/// (smaller first), and what the file gave. The embedded job and the Spark
+/// job (`nayose.spark.dedupe(labels=…)`) make and use it alike.
+pub struct Decided {
+    pub pairs: HashMap<(u32, u32), bool>,
+    pub used: LabelUse,
+}
+
+impl Decided {
+    /// A labels file's rows by the ranks `rank` gives their ids; a row
+    /// naming an id the file does not have is counted and left out.
+    /// `bands`: the rules' (until [`Decided::calibrate`]).
+    pub fn of(rows: Vec<LabelRow>, rank: impl Fn(&str) -> Option<u32>, bands: Bands) -> Decided {
+        let mut pairs = HashMap::new();
+        let mut used = LabelUse {
+            bands,
+            ..LabelUse::default()
+        };
+        for row in rows {
+            match (rank(&row.id_a), rank(&row.id_b)) {
+                (Some(a), Some(b)) => {
+                    pairs.insert((a.min(b), a.max(b)), row.matched);
+                    if row.matched {
+                        used.matches += 1;
+                    } else {
+                        used.non_matches += 1;
+                    }
+                }
+                _ => {
+                    used.unknown += 1;
+                    used.first_unknown_line.get_or_insert(row.line);
+                }
+            }
+        }
+        Decided { pairs, used }
+    }
+
+    /// The labelled matches, in rank order.
+    pub fn matches(&self) -> Vec<Pair> {
+        let mut matches: Vec<Pair> = self
+            .pairs
+            .iter()
+            .filter(|(_, &m)| m)
+            .map(|(&(a, b), _)| Pair { a, b })
+            .collect();
+        matches.sort();
+        matches
+    }
+
+    /// A pair's weight in the clustering: the model's `weight`, or beyond
+    /// the band edges, for or against, when the pair is labelled.
+    pub fn bind(&self, a: u32, b: u32, weight: f64) -> f64 {
+        match self.pairs.get(&(a.min(b), a.max(b))) {
+            Some(true) => LABELLED_WEIGHT,
+            Some(false) => -LABELLED_WEIGHT,
+            None => weight,
+        }
+    }
+
+    /// The bands calibrated from the model's own weights of the labelled
+    /// pairs (`(weight, matched)`, any order) to the rules' targets, and
+    /// how the model does on those pairs in them (kept in `used`).
+    pub fn calibrate(&mut self, labelled: &[(f64, bool)], opts: &MatchingOptions) -> Bands {
+        let bands =
+            self.used
+                .bands
+                .calibrated(labelled, opts.auto_merge_precision, opts.review_recall);
+        self.used.bands = bands;
+        self.used.estimates = LabelEstimates::count(&bands, labelled);
+        bands
+    }
+}
+
+impl LabelUse {
+    /// What the labels gave, as the Python summaries show it (`labels`).
+    pub fn summary(&self, opts: &MatchingOptions) -> serde_json::Value {
+        serde_json::json!({
+            "matches": self.matches,
+            "non_matches": self.non_matches,
+            "unknown": self.unknown,
+            "first_unknown_line": self.first_unknown_line,
+            "calibrated": self.bands != Bands::new(opts),
+            "match_weight": self.bands.match_weight,
+            "review_weight": self.bands.review_weight,
+            "estimates": self.estimates,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -368,14 +451,7 @@ impl<'a> DedupeRun<'a> {
         if let Some(decided) = &labels {
             // What the labels teach, as the service trains: m blended with the
             // labelled matches' levels (once there are enough of them).
-            let mut matches: Vec<Pair> = decided
-                .pairs
-                .iter()
-                .filter(|(_, &m)| m)
-                .map(|(&(a, b), _)| Pair { a, b })
-                .collect();
-            matches.sort();
-            let flat = batch::compare(plan, &batch, &matches, &NoProgress);
+            let flat = batch::compare(plan, &batch, &decided.matches(), &NoProgress);
             let matched: Vec<Vec<u8>> =
                 flat.chunks(plan.len().max(1)).map(<[u8]>::to_vec).collect();
             crate::matching::model::learn_from_labels(&mut model, &matched);
@@ -389,7 +465,7 @@ impl<'a> DedupeRun<'a> {
                     &model,
                     plan,
                     &batch,
-                    &decided.pairs,
+                    decided,
                     &mut pairs,
                     &mut levels,
                     &mut scored,
@@ -406,12 +482,7 @@ impl<'a> DedupeRun<'a> {
                             .map(|&m| (w, m))
                     })
                     .collect();
-                let m = &rules.matching;
-                run.bands =
-                    run.bands
-                        .calibrated(&labelled, m.auto_merge_precision, m.review_recall);
-                decided.used.bands = run.bands;
-                decided.used.estimates = LabelEstimates::count(&run.bands, &labelled);
+                run.bands = decided.calibrate(&labelled, &rules.matching);
                 run.cluster(&batch, &pairs, &weights)
             }
             None => run.cluster(&batch, &pairs, &scored.weights),
@@ -438,19 +509,18 @@ fn bind_labels(
     model: &Model,
     plan: &[Comparison],
     batch: &PreparedBatch,
-    decided: &HashMap<(u32, u32), bool>,
+    decided: &Decided,
     pairs: &mut Vec<Pair>,
     levels: &mut Vec<u8>,
     scored: &mut Scored,
 ) -> Vec<f64> {
-    let key = |p: &Pair| (p.a.min(p.b), p.a.max(p.b));
-    let found: std::collections::HashSet<(u32, u32)> = pairs.iter().map(key).collect();
-    let mut missing: Vec<Pair> = decided
-        .iter()
-        .filter(|(k, &m)| m && !found.contains(k))
-        .map(|(&(a, b), _)| Pair { a, b })
+    let found: std::collections::HashSet<(u32, u32)> =
+        pairs.iter().map(|p| (p.a.min(p.b), p.a.max(p.b))).collect();
+    let missing: Vec<Pair> = decided
+        .matches()
+        .into_iter()
+        .filter(|p| !found.contains(&(p.a, p.b)))
         .collect();
-    missing.sort();
     let new_levels = batch::compare(plan, batch, &missing, &NoProgress);
     let new_weights = batch::score(model, plan, batch, &missing, &new_levels, &scored.tf);
     pairs.extend(missing);
@@ -459,11 +529,7 @@ fn bind_labels(
     pairs
         .iter()
         .zip(&scored.weights)
-        .map(|(p, &w)| match decided.get(&key(p)) {
-            Some(true) => LABELLED_WEIGHT,
-            Some(false) => -LABELLED_WEIGHT,
-            None => w,
-        })
+        .map(|(p, &w)| decided.bind(p.a, p.b, w))
         .collect()
 }
 
@@ -633,33 +699,14 @@ impl DedupeRun<'_> {
             return Ok(None);
         };
         let rows = import::labels::read_labels(path, &ReadOptions::default())?;
-        let rank = |id: &str| input.ids.binary_search_by(|x| x.as_str().cmp(id)).ok();
-        let mut decided = HashMap::new();
-        let mut used = LabelUse {
-            bands: self.bands,
-            ..LabelUse::default()
+        let rank = |id: &str| {
+            input
+                .ids
+                .binary_search_by(|x| x.as_str().cmp(id))
+                .ok()
+                .map(|r| r as u32)
         };
-        for row in rows {
-            match (rank(&row.id_a), rank(&row.id_b)) {
-                (Some(a), Some(b)) => {
-                    let key = (a.min(b) as u32, a.max(b) as u32);
-                    decided.insert(key, row.matched);
-                    if row.matched {
-                        used.matches += 1;
-                    } else {
-                        used.non_matches += 1;
-                    }
-                }
-                _ => {
-                    used.unknown += 1;
-                    used.first_unknown_line.get_or_insert(row.line);
-                }
-            }
-        }
-        Ok(Some(Decided {
-            pairs: decided,
-            used,
-        }))
+        Ok(Some(Decided::of(rows, rank, self.bands)))
     }
 
     fn compare(&self, plan: &[Comparison], batch: &PreparedBatch, pairs: &[Pair]) -> Vec<u8> {

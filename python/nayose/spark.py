@@ -17,6 +17,7 @@ package installed where the executors' Python runs.
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
@@ -168,6 +169,7 @@ def dedupe(
     fields: Optional[Mapping[str, str]] = None,
     id_column: str = "id",
     *,
+    labels: Optional[PathLike] = None,
     max_field_bytes: int = 1 << 20,
     max_df: Optional[int] = DEFAULT_MAX_DF,
 ) -> SparkDedupeResult:
@@ -195,6 +197,12 @@ def dedupe(
       estimates it, from the level patterns counted by Spark.
     - Clusters: connected components of the auto-merge pairs by label
       propagation, then the embedded anti-chaining split per component.
+    - ``labels``: an ``id_a,id_b,label`` file of decided pairs, read on the
+      driver by the command line's reader, used as ``--labels`` uses it:
+      the labelled matches' levels teach m, the labelled pairs' weights
+      calibrate the bands (the summary's ``labels``), a labelled match
+      links its pair (compared and scored when blocking did not find it)
+      and a labelled non-match keeps its pair from linking.
 
     The driver holds the first 65,536 rows, per-partition counts, the
     distinct level patterns (at most the product of the comparisons' level
@@ -217,6 +225,8 @@ def dedupe(
             f"id_column {id_column!r} is not a column of the DataFrame (columns: {', '.join(df.columns)})"
         )
     rules_text = _rules(rules)
+    # A broken labels file stops the job before any Spark work.
+    label_file = None if labels is None else _nayose.LabelFile.read(os.fspath(labels))
     sample = df.limit(DETECT_ROWS).toArrow()
     plan = _nayose.DedupeStages.plan(sample, rules_text, _fields(fields), id_column, max_field_bytes)
     stages = _nayose.DedupeStages(rules_text, plan)
@@ -267,6 +277,18 @@ def dedupe(
         "id",
         "prep",
     ).localCheckpoint()
+    names = ranked.select("rank", "id")
+
+    # The labelled pairs by rank (a < b), `m` a match; the driver holds the
+    # labels' ids and their ranks, never the table's.
+    decided = None
+    if label_file is not None:
+        wanted = spark.createDataFrame([(i,) for i in label_file.ids()], "id string")
+        ranks = {r["id"]: r["rank"] for r in names.join(wanted, "id").collect()}
+        a, b, m = stages.rank_labels(label_file, ranks)
+        decided = spark.createDataFrame(
+            pa.table([a, b, m], names=["a", "b", "m"]).to_pandas(), "a int, b int, m boolean"
+        ).localCheckpoint()
     lap("prepare")
 
     # Key terms and the statistics of the whole table.
@@ -417,7 +439,21 @@ def dedupe(
 
     random = spark.range(chunks, numPartitions=max(1, min(chunks, 64))).mapInArrow(draw, "a int, b int")
     random_levels = with_records(random).mapInArrow(compare, "a int, b int, levels binary")
-    model = stages.train(pattern_counts(levelled), pattern_counts(random_levels), n)
+    labelled_levels, bound = None, None
+    if decided is not None:
+        matches = (
+            with_records(decided.filter("m").select("a", "b"))
+            .mapInArrow(compare, "a int, b int, levels binary")
+            .localCheckpoint()
+        )
+        labelled_levels = pattern_counts(matches)
+        bound = matches.join(candidates, ["a", "b"], "left_anti")
+    model = stages.train(pattern_counts(levelled), pattern_counts(random_levels), n, labelled_levels)
+    if bound is not None:
+        # A labelled match blocking did not find becomes a pair of its own,
+        # compared and scored (not trained on), as the command line does.
+        candidate_pairs += bound.count()
+        levelled = levelled.unionByName(bound)
     lap("train")
 
     # Term frequencies: each record's count at each slot, over all records.
@@ -455,13 +491,46 @@ def dedupe(
         .mapInArrow(score, "a int, b int, weight double, band byte")
         .localCheckpoint()
     )
+    # `cw`: a pair's weight in the clustering, beyond the band edges when
+    # labelled; the labelled pairs' own weights calibrate the bands.
+    merge_weight, _ = stages.bands()
+    if decided is None:
+        scored = scored.withColumn("cw", F.col("weight"))
+    else:
+        labelled = scored.join(decided, ["a", "b"]).select("weight", "m").collect()
+        merge_weight, review_weight = stages.calibrate(
+            label_file, [r["weight"] for r in labelled], [r["m"] for r in labelled]
+        )
+        far = _nayose.DedupeStages.labelled_weight()
+        scored = (
+            scored.join(decided, ["a", "b"], "left")
+            .select(
+                "a",
+                "b",
+                "weight",
+                F.when(F.col("weight") >= F.lit(merge_weight), 2)
+                .when(F.col("weight") >= F.lit(review_weight), 1)
+                .otherwise(0)
+                .cast("byte")
+                .alias("band"),
+                F.when(F.col("m"), F.lit(far))
+                .when(~F.col("m"), F.lit(-far))
+                .otherwise(F.col("weight"))
+                .alias("cw"),
+            )
+            .localCheckpoint()
+        )
     bands = {int(r["band"]): int(r["count"]) for r in scored.groupBy("band").count().collect()}
     lap("score")
 
     # Connected components of the auto-merge pairs: each record takes the
     # smallest label among itself and its neighbours, then its label's
     # label, until nothing moves.
-    edges = scored.filter("band = 2").select("a", "b", "weight").localCheckpoint()
+    edges = (
+        scored.filter(F.col("cw") >= F.lit(merge_weight))
+        .select("a", "b", F.col("cw").alias("weight"))
+        .localCheckpoint()
+    )
     links = edges.select(F.col("a").alias("src"), F.col("b").alias("dst")).unionByName(
         edges.select(F.col("b").alias("src"), F.col("a").alias("dst"))
     )
@@ -516,13 +585,12 @@ def dedupe(
     lap("cluster")
 
     # Each record's best candidate: the highest weight, then the lower rank.
-    both = scored.select(F.col("a").alias("x"), F.col("b").alias("o"), "weight").unionByName(
-        scored.select(F.col("b").alias("x"), F.col("a").alias("o"), "weight")
+    both = scored.select(F.col("a").alias("x"), F.col("b").alias("o"), F.col("cw").alias("weight")).unionByName(
+        scored.select(F.col("b").alias("x"), F.col("a").alias("o"), F.col("cw").alias("weight"))
     )
     best = both.groupBy("x").agg(F.max(F.struct("weight", (-F.col("o")).alias("no"))).alias("m")).select(
         F.col("x").alias("rank"), F.col("m.weight").alias("bw"), (-F.col("m.no")).alias("bo")
     )
-    names = ranked.select("rank", "id")
 
     def probability(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for b in batches:
@@ -571,4 +639,6 @@ def dedupe(
         "model": model,
         "stages": times,
     }
+    if label_file is not None:
+        summary["labels"] = json.loads(stages.labels_summary(label_file))
     return SparkDedupeResult(clusters, rejects, pairs, oversized, summary)

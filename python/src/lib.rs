@@ -234,6 +234,7 @@ fn dedupe(
         "clusters": result.clusters,
         "largest_cluster": result.largest_cluster(),
         "stages": result.stages,
+        "labels": result.labels.as_ref().map(|l| l.summary(&rules.matching)),
     });
     let out = from_rows(
         &CLUSTER_COLUMNS,
@@ -260,6 +261,7 @@ fn _nayose(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(field_types, m)?)?;
     m.add_class::<spark::DedupeStages>()?;
     m.add_class::<spark::TopHits>()?;
+    m.add_class::<spark::LabelFile>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -14,12 +14,13 @@ use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type, Int8Typ
 use arrow_array::{Array, ArrayRef, BinaryArray, Float32Array, Float64Array, RecordBatch};
 use arrow_pyarrow::{PyArrowType, Table as PyTable};
 use nayose::cluster::{split_component, Edge};
-use nayose::dedupe::{plan_columns, DedupeJob};
+use nayose::dedupe::{plan_columns, Decided, DedupeJob, LABELLED_WEIGHT};
+use nayose::import::labels::{read_labels, LabelRow};
 use nayose::import::ReadOptions;
 use nayose::index::common_df;
 use nayose::index::postings::{hit_order, key_terms, Bm25Stats, TermKind};
 use nayose::matching::batch::{compare_values, random_pair_chunks, random_pairs, train_patterns};
-use nayose::matching::model::{Model, Patterns};
+use nayose::matching::model::{learn_from_labels, Model, Patterns};
 use nayose::matching::prepare::{PreparedRecord, Preparer};
 use nayose::matching::{self, tf_keys, tf_slots, Band, Bands, SlotFrequencies};
 use nayose::normalize::Normalizer;
@@ -27,6 +28,7 @@ use nayose::record::FieldType;
 use nayose::rules::Rules;
 use pyo3::prelude::*;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The BM25 candidates of query records, fed rows `(q, postings)` sorted
@@ -107,6 +109,38 @@ struct Plan {
 /// The tag an encoded prepared record starts with (records are prepared
 /// and read again within one job, under one plan).
 const TAG: &[u8; 8] = b"nayose-s";
+
+/// A labels file (`id_a,id_b,label`) read on the driver with the command
+/// line's reader and checks, then ranked by [`DedupeStages::rank_labels`].
+#[pyclass]
+pub struct LabelFile {
+    rows: Vec<LabelRow>,
+    decided: Option<Decided>,
+}
+
+#[pymethods]
+impl LabelFile {
+    #[staticmethod]
+    fn read(path: PathBuf) -> PyResult<LabelFile> {
+        let rows = read_labels(&path, &ReadOptions::default()).map_err(value_error)?;
+        Ok(LabelFile {
+            rows,
+            decided: None,
+        })
+    }
+
+    /// The ids the labels name, each once, in byte order.
+    fn ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .rows
+            .iter()
+            .flat_map(|r| [r.id_a.clone(), r.id_b.clone()])
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}
 
 type Arrays = Vec<PyArrowType<arrow_data::ArrayData>>;
 
@@ -456,13 +490,16 @@ impl DedupeStages {
     }
 
     /// Train the model of `records` records from the level patterns of the
-    /// candidate pairs and of the random pairs (`(levels, count)` each);
-    /// the model as TOML.
+    /// candidate pairs and of the random pairs (`(levels, count)` each),
+    /// then learn from the level patterns of the labelled matches when
+    /// there are labels; the model as TOML.
+    #[pyo3(signature = (candidates, random, records, labelled=None))]
     fn train(
         &self,
         candidates: Vec<(Vec<u8>, u64)>,
         random: Vec<(Vec<u8>, u64)>,
         records: usize,
+        labelled: Option<Vec<(Vec<u8>, u64)>>,
     ) -> String {
         let width = self.preparer.plan.len();
         let patterns = |rows: &[(Vec<u8>, u64)]| {
@@ -472,14 +509,80 @@ impl DedupeStages {
             }
             p
         };
-        let model = train_patterns(
+        let mut model = train_patterns(
             &self.preparer.plan,
             &self.rules.matching,
             &patterns(&candidates),
             &patterns(&random),
             records,
         );
+        if let Some(labelled) = labelled {
+            let matched: Vec<Vec<u8>> = labelled
+                .into_iter()
+                .flat_map(|(levels, n)| std::iter::repeat_n(levels, n as usize))
+                .collect();
+            learn_from_labels(&mut model, &matched);
+        }
         model.to_toml()
+    }
+
+    /// The bands of the rules, as weights: (auto-merge, review).
+    fn bands(&self) -> (f64, f64) {
+        let b = Bands::new(&self.rules.matching);
+        (b.match_weight, b.review_weight)
+    }
+
+    /// The weight a labelled pair has in the clustering (beyond either band
+    /// edge: a match's; a non-match's is its negative).
+    #[staticmethod]
+    fn labelled_weight() -> f64 {
+        LABELLED_WEIGHT
+    }
+
+    /// Give the labels of `labels` the ranks of their records (`ranks`:
+    /// id → rank, for the ids the table has); arrays `a`, `b` (ranks,
+    /// smaller first) and `m` (a match) of the pairs decided.
+    fn rank_labels(&self, labels: &mut LabelFile, ranks: HashMap<String, u32>) -> Arrays {
+        let rows = std::mem::take(&mut labels.rows);
+        let decided = Decided::of(
+            rows,
+            |id| ranks.get(id).copied(),
+            Bands::new(&self.rules.matching),
+        );
+        let mut pairs: Vec<(&(u32, u32), &bool)> = decided.pairs.iter().collect();
+        pairs.sort();
+        let a: arrow_array::Int32Array = pairs.iter().map(|p| Some(p.0 .0 as i32)).collect();
+        let b: arrow_array::Int32Array = pairs.iter().map(|p| Some(p.0 .1 as i32)).collect();
+        let m: arrow_array::BooleanArray = pairs.iter().map(|p| Some(*p.1)).collect();
+        labels.decided = Some(decided);
+        out(vec![Arc::new(a), Arc::new(b), Arc::new(m)])
+    }
+
+    /// Calibrate the bands from the model's weights of the labelled pairs
+    /// (`weights`, `matched`), as the command line does: the bands to use,
+    /// as weights (auto-merge, review).
+    fn calibrate(
+        &self,
+        labels: &mut LabelFile,
+        weights: Vec<f64>,
+        matched: Vec<bool>,
+    ) -> PyResult<(f64, f64)> {
+        let decided = labels
+            .decided
+            .as_mut()
+            .ok_or_else(|| value_error("labels not ranked"))?;
+        let labelled: Vec<(f64, bool)> = weights.into_iter().zip(matched).collect();
+        let b = decided.calibrate(&labelled, &self.rules.matching);
+        Ok((b.match_weight, b.review_weight))
+    }
+
+    /// What the labels gave the job, as JSON (the summary's `labels`).
+    fn labels_summary(&self, labels: &LabelFile) -> PyResult<String> {
+        let decided = labels
+            .decided
+            .as_ref()
+            .ok_or_else(|| value_error("labels not ranked"))?;
+        Ok(decided.used.summary(&self.rules.matching).to_string())
     }
 
     /// Score pairs: their levels and their left record's counts at each

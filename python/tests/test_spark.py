@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Dict
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -148,6 +149,74 @@ def test_spark_dedupe_equals_embedded_dedupe(spark, generated, which, partitions
     pairs = result.pairs.collect()
     assert len(pairs) == summary["candidate_pairs"]
     assert {p["band"] for p in pairs} <= {"match", "review", "no_match"}
+
+
+def labels_for(data: Path, tmp: Path) -> Path:
+    """A labels file as a steward's decisions make it: the review-band pairs
+    of the command line's run (at most 300), each labelled by the truth, a
+    few true pairs the run did not propose, and a row naming an id the file
+    does not have."""
+    import csv
+    import subprocess
+
+    pairs = tmp / "pairs.csv"
+    subprocess.run(
+        [BIN, "dedupe", str(data), "-o", str(tmp / "clusters.csv"), "--pairs", str(pairs), "-q"],
+        check=True,
+        capture_output=True,
+    )
+    with open(data.with_suffix(".truth.csv"), encoding="utf-8") as f:
+        entity = {r["id"]: r["entity_id"] for r in csv.DictReader(f)}
+    with open(pairs, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    proposed = {frozenset((r["left_id"], r["right_id"])) for r in rows}
+    review = [(r["left_id"], r["right_id"]) for r in rows if r["band"] == "review"][:300]
+    members: Dict[str, list] = {}
+    for i, e in sorted(entity.items()):
+        members.setdefault(e, []).append(i)
+    unproposed = [
+        (a, b)
+        for m in members.values()
+        for i, a in enumerate(m)
+        for b in m[i + 1 :]
+        if frozenset((a, b)) not in proposed
+    ][:40]
+    out = tmp / "labels.csv"
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id_a", "id_b", "label"])
+        for a, b in review + unproposed:
+            w.writerow([a, b, "match" if entity[a] == entity[b] else "non_match"])
+        w.writerow(["no-such-id", review[0][0], "match"])
+    return out
+
+
+def test_spark_dedupe_with_labels_equals_embedded_dedupe(spark, generated, tmp_path):
+    # Calibrated bands too: the default rules with both targets set.
+    text = (ROOT / "rules" / "default.toml").read_text(encoding="utf-8")
+    text = text.replace("# auto_merge_precision = 0.995", "auto_merge_precision = 0.98")
+    text = text.replace("# review_recall = 0.99", "review_recall = 0.99")
+    assert "\nauto_merge_precision = 0.98" in text and "\nreview_recall = 0.99" in text
+    rules = tmp_path / "rules.toml"
+    rules.write_text(text, encoding="utf-8")
+    labels = labels_for(generated["btoc_crm"], tmp_path)
+    table = read_text(generated["btoc_crm"])
+    unlabelled = nayose.dedupe(table, rules=rules, full=True)
+    want = nayose.dedupe(table, rules=rules, labels=labels, full=True)
+    df = spark.createDataFrame(table.to_pandas()).repartition(3)
+    result = nayose.spark.dedupe(df, rules=rules, labels=labels, max_df=None)
+    got = result.summary["labels"]
+    assert got == want.summary["labels"]
+    assert got["unknown"] == 1 and got["matches"] > 5 and got["non_matches"] > 0
+    assert got["calibrated"], got
+    # The labelled matches blocking missed are pairs of their own.
+    assert result.summary["candidate_pairs"] == want.summary["candidate_pairs"]
+    assert want.summary["candidate_pairs"] > unlabelled.summary["candidate_pairs"]
+    rows = lambda t: sorted(tuple("" if v is None else v for v in r.values()) for r in t.to_pylist())
+    assert spark_clusters(result) == rows(want.clusters)
+    assert rows(want.clusters) != rows(unlabelled.clusters)
+    pairs = result.pairs.collect()
+    assert len(pairs) == want.summary["candidate_pairs"]
 
 
 def test_spark_dedupe_does_not_depend_on_partitions(spark, generated):
