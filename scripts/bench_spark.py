@@ -144,6 +144,8 @@ def main():
     ap.add_argument("--partitions", type=int, default=16)
     ap.add_argument("--embedded", action="store_true", help="also run `nayose dedupe` on the file")
     ap.add_argument("--work", default=os.path.expanduser("~/.cache/nayose/bench"))
+    ap.add_argument("--checkpoint-dir", default=None,
+                    help="reliable checkpoints in this directory (default: local checkpoints)")
     ap.add_argument("--progress", type=float, default=0,
                     help="every N seconds, print the active Spark stages and the peaks so far to stderr")
     a = ap.parse_args()
@@ -193,6 +195,8 @@ def main():
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
+    if a.checkpoint_dir:
+        spark.sparkContext.setCheckpointDir(a.checkpoint_dir)
     t = time.perf_counter()
     if a.progress > 0:
         threading.Thread(target=progress, args=(spark, peaks, t, a.progress, a.work), daemon=True).start()
@@ -212,7 +216,8 @@ def main():
     print(json.dumps({"run": "spark", "records": a.records, "wall_s": round(secs, 1),
                       "driver_peak_mib": round(peaks.driver),
                       "executor_peak_mib": sorted(round(v) for v in peaks.executors.values()),
-                      "precision": f["precision"], "recall": f["recall"], "f1": f["f1"], **summary}),
+                      "precision": f["precision"], "recall": f["recall"], "f1": f["f1"],
+                      "checkpoints": "reliable" if a.checkpoint_dir else "local", **summary}),
           flush=True)
     spark.stop()
 

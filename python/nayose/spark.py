@@ -153,6 +153,17 @@ DEFAULT_MAX_DF = 1000
 _STAGES: Dict[Tuple[Any, str], Any] = {}
 
 
+def _fix(frame: Any) -> Any:
+    """Cut ``frame``'s lineage where the job reuses it: a reliable checkpoint
+    when the session has a checkpoint directory
+    (``spark.sparkContext.setCheckpointDir``, on storage the driver and every
+    executor reach), so a lost executor's part is read back; else a local
+    one, kept by the executors, so losing one fails the job."""
+    if frame.sparkSession.sparkContext.getCheckpointDir():
+        return frame.checkpoint()
+    return frame.localCheckpoint()
+
+
 def _stages(rules_text: Optional[Tuple[str, str]], plan: str):
     from nayose import _nayose as core
 
@@ -243,7 +254,7 @@ def dedupe(
 
     prepared = df.mapInArrow(
         prepare, "id string, prep binary, _nayose_error string, _nayose_column string, _nayose_raw string"
-    ).localCheckpoint()
+    ).transform(_fix)
     rejects = prepared.filter(F.col(_ERROR).isNotNull()).select(
         F.col(_ERROR).alias("error"), F.col(_COLUMN).alias("column"), F.col(_RAW).alias("raw")
     )
@@ -259,7 +270,7 @@ def dedupe(
         records.sort("id")
         .withColumn("_p", F.spark_partition_id())
         .withColumn("_m", F.monotonically_increasing_id())
-        .localCheckpoint()
+        .transform(_fix)
     )
     sizes = {r["_p"]: r["count"] for r in ordered.groupBy("_p").count().collect()}
     offsets, total = [], 0
@@ -276,7 +287,7 @@ def dedupe(
         .alias("rank"),
         "id",
         "prep",
-    ).localCheckpoint()
+    ).transform(_fix)
     names = ranked.select("rank", "id")
 
     # The labelled pairs by rank (a < b), `m` a match; the driver holds the
@@ -288,7 +299,7 @@ def dedupe(
         a, b, m = stages.rank_labels(label_file, ranks)
         decided = spark.createDataFrame(
             pa.table([a, b, m], names=["a", "b", "m"]).to_pandas(), "a int, b int, m boolean"
-        ).localCheckpoint()
+        ).transform(_fix)
     lap("prepare")
 
     # Key terms and the statistics of the whole table.
@@ -300,7 +311,7 @@ def dedupe(
 
     keyed = ranked.select("rank", "prep").mapInArrow(
         terms, "rank int, kind byte, field int, term string, tf int, len int"
-    ).localCheckpoint()
+    ).transform(_fix)
     text_tokens = {
         r["field"]: r["tokens"]
         for r in keyed.filter("kind = 0")
@@ -398,7 +409,7 @@ def dedupe(
             .mapInArrow(top, "a int, b int")
         )
     candidates = exact_pairs if bm25_pairs is None else exact_pairs.unionByName(bm25_pairs)
-    candidates = candidates.distinct().localCheckpoint()
+    candidates = candidates.distinct().transform(_fix)
     candidate_pairs = candidates.count()
     lap("block")
 
@@ -419,7 +430,7 @@ def dedupe(
                 [b.column("a"), b.column("b"), pa.array(levels)], names=["a", "b", "levels"]
             )
 
-    levelled = with_records(candidates).mapInArrow(compare, "a int, b int, levels binary").localCheckpoint()
+    levelled = with_records(candidates).mapInArrow(compare, "a int, b int, levels binary").transform(_fix)
     lap("compare")
 
     def pattern_counts(frame) -> List[Tuple[bytes, int]]:
@@ -444,7 +455,7 @@ def dedupe(
         matches = (
             with_records(decided.filter("m").select("a", "b"))
             .mapInArrow(compare, "a int, b int, levels binary")
-            .localCheckpoint()
+            .transform(_fix)
         )
         labelled_levels = pattern_counts(matches)
         bound = matches.join(candidates, ["a", "b"], "left_anti")
@@ -489,7 +500,7 @@ def dedupe(
         levelled.join(counts, "a", "left")
         .withColumn("counts", F.coalesce("counts", no_counts))
         .mapInArrow(score, "a int, b int, weight double, band byte")
-        .localCheckpoint()
+        .transform(_fix)
     )
     # `cw`: a pair's weight in the clustering, beyond the band edges when
     # labelled; the labelled pairs' own weights calibrate the bands.
@@ -518,7 +529,7 @@ def dedupe(
                 .otherwise(F.col("weight"))
                 .alias("cw"),
             )
-            .localCheckpoint()
+            .transform(_fix)
         )
     bands = {int(r["band"]): int(r["count"]) for r in scored.groupBy("band").count().collect()}
     lap("score")
@@ -529,7 +540,7 @@ def dedupe(
     edges = (
         scored.filter(F.col("cw") >= F.lit(merge_weight))
         .select("a", "b", F.col("cw").alias("weight"))
-        .localCheckpoint()
+        .transform(_fix)
     )
     links = edges.select(F.col("a").alias("src"), F.col("b").alias("dst")).unionByName(
         edges.select(F.col("b").alias("src"), F.col("a").alias("dst"))
@@ -538,7 +549,7 @@ def dedupe(
         links.groupBy("src")
         .agg(F.min("dst").alias("l"))
         .select(F.col("src").alias("v"), F.least("src", "l").alias("l"))
-        .localCheckpoint()
+        .transform(_fix)
     )
     rounds = 0
     while True:
@@ -553,7 +564,7 @@ def dedupe(
         jumped = (
             moved.join(moved.select(F.col("v").alias("l"), F.col("l").alias("ll")), "l", "left")
             .select("v", F.least("l", F.coalesce("ll", "l")).alias("l"))
-            .localCheckpoint()
+            .transform(_fix)
         )
         changed = jumped.join(labels.withColumnRenamed("l", "old"), "v").filter("l != old").count()
         labels = jumped
@@ -578,9 +589,9 @@ def dedupe(
         ranked.select("rank", "id")
         .join(split_reps, "rank", "left")
         .withColumn("rep", F.coalesce("rep", "rank"))
-        .localCheckpoint()
+        .transform(_fix)
     )
-    counted_sizes = reps.groupBy("rep").agg(F.count(F.lit(1)).alias("size")).localCheckpoint()
+    counted_sizes = reps.groupBy("rep").agg(F.count(F.lit(1)).alias("size")).transform(_fix)
     sizes_of = counted_sizes.select("rep", F.col("size").cast("string").alias("cluster_size"))
     lap("cluster")
 

@@ -257,3 +257,40 @@ def test_spark_dedupe_keeps_every_row_and_refuses_twice_an_id(spark):
         nayose.spark.dedupe(twice)
     with pytest.raises(ValueError, match="id_column 'code'"):
         nayose.spark.dedupe(df, id_column="code")
+
+
+def kill_an_executor() -> int:
+    """SIGKILL one executor JVM of the test cluster; its pid."""
+    import signal
+    import subprocess
+
+    pids = subprocess.run(
+        ["pgrep", "-f", "CoarseGrainedExecutorBackend"], capture_output=True, text=True
+    ).stdout.split()
+    assert pids, "no executor process found"
+    pid = int(sorted(pids, key=int)[0])
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+# Last in the module: the checkpoint directory, once set, stays set.
+def test_a_lost_executor_is_read_back_from_reliable_checkpoints(spark, generated, tmp_path, monkeypatch):
+    table = read_text(generated["btob"])
+    want, _ = embedded_clusters(table)
+    checkpoints = tmp_path / "checkpoints"
+    spark.sparkContext.setCheckpointDir(str(checkpoints))
+    fix, killed = nayose.spark._fix, []
+
+    def fix_then_kill(frame):
+        # After the records are ranked (the third checkpoint), an executor
+        # dies with the parts it computed.
+        out = fix(frame)
+        killed.append(kill_an_executor() if len(killed) == 2 else None)
+        return out
+
+    monkeypatch.setattr(nayose.spark, "_fix", fix_then_kill)
+    df = spark.createDataFrame(table.to_pandas()).repartition(4)
+    result = nayose.spark.dedupe(df, max_df=None)
+    assert spark_clusters(result) == want
+    assert killed[2] is not None
+    assert any(checkpoints.rglob("part-*"))
