@@ -2190,6 +2190,33 @@ fn decisions_are_labels_exported_imported_and_counted() {
     assert_eq!(m["labels"]["matches"], matches);
     assert_eq!(m["labels"]["non_matches"], all.len() - matches);
     assert!(m["comparisons"].is_array(), "the model is still there");
+    // The bands alone, as the model's view has them; calibrated ones say
+    // on how many labels.
+    let (st, b) = app.call("GET", "/v1/model/bands", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b, m["bands"]);
+    assert_eq!(
+        (b["source"].as_str(), b.get("labels")),
+        (Some("rules"), None)
+    );
+    let mut calibrated = (*s.model().unwrap()).clone();
+    calibrated.calibrated = Some(nayose::matching::model::Calibrated {
+        match_threshold: 0.97,
+        review_threshold: 0.4,
+        labels: 123,
+    });
+    s.set_model(calibrated).unwrap();
+    let (_, b) = app.call("GET", "/v1/model/bands", Some(&app.viewer), None);
+    assert_eq!(
+        (b["source"].as_str(), b["labels"].as_u64()),
+        (Some("labels"), Some(123))
+    );
+    assert!(
+        (b["match_probability"].as_f64().unwrap() - 0.97).abs() < 1e-9,
+        "{b}"
+    );
+    let (_, m) = app.call("GET", "/v1/model", Some(&app.viewer), None);
+    assert_eq!(b, m["bands"]);
 
     // An erasure takes a record's labels with it.
     s.delete(&steward, "R0000001", true, Some("APPI".into()))

@@ -19,7 +19,7 @@ export async function render(main, route, ctx) {
   let [d, model] = await Promise.all([
     api('GET', `/v1/proposals/${encodeURIComponent(id)}`),
     // Only for the band thresholds in the help: without a model, none.
-    api('GET', '/v1/model').catch(() => null),
+    api('GET', '/v1/model/bands').then((bands) => ({ bands })).catch(() => null),
   ]);
   if (!ctx.isCurrent()) return;
   document.title = pageTitle(t('proposal.title', { id: '#' + d.id }));

@@ -90,7 +90,8 @@ export async function render(main, route, ctx) {
 }
 
 /**
- * The band thresholds in use, as `GET /v1/model` reports them (`bands`):
+ * The band thresholds in use, as `GET /v1/model` reports them (`bands`,
+ * or `GET /v1/model/bands` as `{ bands }`):
  * score (bits) and probability of each, and where they come from (the
  * rules file, or calibrated on the stewards' labels). Null without a model.
  */
@@ -98,7 +99,7 @@ export function bandThresholds(model) {
   const b = model && model.bands;
   if (b && Number.isFinite(b.match_score) && Number.isFinite(b.review_score)) {
     return { match: b.match_probability, matchScore: b.match_score, review: b.review_probability, reviewScore: b.review_score,
-      source: b.source, labels: model.calibrated?.labels };
+      source: b.source, labels: b.labels };
   }
   return null;
 }

@@ -1355,6 +1355,30 @@ pub struct BandsView {
     /// `rules` (the rule file's `match_threshold` and `review_threshold`)
     /// or `labels` (calibrated from the stewards' labels).
     pub source: String,
+    /// With `source` `labels`: the labelled pairs they were calibrated on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<u64>,
+}
+
+impl BandsView {
+    /// The bands `service` uses with `model`.
+    fn of(service: &crate::service::Service, model: &Model) -> BandsView {
+        let b = service.bands_of(model);
+        let p = Model::probability;
+        BandsView {
+            match_score: b.match_weight,
+            match_probability: p(b.match_weight),
+            review_score: b.review_weight,
+            review_probability: p(b.review_weight),
+            source: if model.calibrated.is_some() {
+                "labels"
+            } else {
+                "rules"
+            }
+            .into(),
+            labels: model.calibrated.as_ref().map(|c| c.labels),
+        }
+    }
 }
 
 /// The model in use (m and u per comparison level, prior) and its precision and recall estimated from the stewards' labels.
@@ -1367,25 +1391,29 @@ pub async fn get_model(
 ) -> Result<Json<ModelView>, ApiError> {
     let view = blocking(&state, |s| {
         let m = s.model().ok_or(crate::service::ServiceError::NoModel)?;
-        let labels = s.label_estimates(&m)?;
-        let b = s.bands_of(&m);
-        let p = crate::matching::model::Model::probability;
         Ok(ModelView {
-            bands: BandsView {
-                match_score: b.match_weight,
-                match_probability: p(b.match_weight),
-                review_score: b.review_weight,
-                review_probability: p(b.review_weight),
-                source: if m.calibrated.is_some() {
-                    "labels"
-                } else {
-                    "rules"
-                }
-                .into(),
-            },
+            labels: s.label_estimates(&m)?,
+            bands: BandsView::of(s, &m),
             model: (*m).clone(),
-            labels,
         })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// The band thresholds in use, without the model or the estimates (which
+/// score every label and read every merged entity): for pages that show
+/// only where the bands start.
+#[utoipa::path(get, path = "/v1/model/bands",
+    responses((status = 200, body = BandsView), (status = 503, body = ErrorBody, description = "no model yet")),
+    security(("token" = [])))]
+pub async fn get_model_bands(
+    _caller: Caller<Viewer>,
+    State(state): State<AppState>,
+) -> Result<Json<BandsView>, ApiError> {
+    let view = blocking(&state, |s| {
+        let m = s.model().ok_or(crate::service::ServiceError::NoModel)?;
+        Ok(BandsView::of(s, &m))
     })
     .await?;
     Ok(Json(view))

@@ -122,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(list_audit))
         .route("/tokens", post(create_token))
         .route("/model", get(get_model))
+        .route("/model/bands", get(get_model_bands))
         .route("/labels", get(list_labels).post(import_labels))
         .route(
             "/merge-audit",

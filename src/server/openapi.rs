@@ -38,7 +38,7 @@ use utoipa::{Modify, OpenApi};
         handlers::preview_proposal, handlers::shape_entity,
         handlers::get_entity, handlers::split_entity, handlers::unsplit_entity, handlers::disclose_entity, handlers::erase_entity, handlers::list_audit,
         handlers::create_token, handlers::whoami, handlers::healthz,
-        handlers::get_model, handlers::train_model, handlers::list_labels, handlers::import_labels,
+        handlers::get_model, handlers::get_model_bands, handlers::train_model, handlers::list_labels, handlers::import_labels,
         handlers::merge_audit_sample, handlers::answer_merge_audit,
     ),
     components(schemas(

@@ -413,6 +413,13 @@ async function numbersOnProposal(page, d) {
   await expectText(page, '[data-testid=total]', `スコア ${ja2(d.score)} ビット`);
   await expectText(page, '[data-testid=total]', jaPercent(d.probability));
   check(await page.locator('[data-testid=numbers-help]').isVisible(), 'the help is visible on the proposal');
+  // The thresholds from GET /v1/model/bands, the same as the model's.
+  const bands = await ok('GET', '/v1/model/bands', STEWARD);
+  const model = await ok('GET', '/v1/model', STEWARD);
+  check(JSON.stringify(bands) === JSON.stringify(model.bands), `GET /v1/model/bands: ${JSON.stringify(bands)}`);
+  const text = await textOf(page, '[data-testid=bands]');
+  check(text.includes(jaPercent(bands.match_probability)) && text.includes(`${ja2(bands.review_score)} ビット`), `bands on the proposal: ${text}`);
+  check(await page.locator('[data-testid=bands]').getAttribute('data-source') === bands.source, 'where the proposal\'s thresholds come from');
 }
 
 // What the page must say for each level label of src/matching/compare.rs.
