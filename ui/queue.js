@@ -34,10 +34,16 @@ export async function render(main, route, ctx) {
   const [counts, page, model] = await Promise.all([
     api('GET', '/v1/proposals/counts'),
     api('GET', '/v1/proposals' + query({ ...f, limit: 50 })),
-    // The estimates are a help, not the queue: without a model, none.
-    api('GET', '/v1/model').catch(() => null),
+    // The bands, for the help and the bulk form: without a model, none.
+    api('GET', '/v1/model/bands').then((bands) => ({ bands })).catch(() => null),
   ]);
   if (!ctx.isCurrent()) return;
+  // The estimates score every label (seconds on a large store): the queue
+  // does not wait for them; their card fills in when they come.
+  const estimates = pendingEstimates();
+  api('GET', '/v1/model').then((m) => {
+    if (ctx.isCurrent() && estimates.isConnected) estimates.replaceWith(renderEstimates(m.labels));
+  }).catch(() => estimates.remove());
   document.title = pageTitle(t('queue.title'));
   const me = session.me();
 
@@ -82,7 +88,7 @@ export async function render(main, route, ctx) {
     h('section', { class: 'card summary', 'aria-labelledby': 'counts-h' },
       h('h2', { id: 'counts-h' }, t('queue.counts'), ' ', h('span', { class: 'total', 'data-testid': 'pending-total' }, String(total))),
       countList),
-    model ? renderEstimates(model.labels) : null,
+    model ? estimates : null,
     filterForm,
     can('steward') ? renderBulk(ctx, f, model) : null,
     page.items.length ? [h('div', { class: 'table-wrap card flush' }, table), more] : h('p', { class: 'empty', 'data-testid': 'queue-empty' }, t('queue.empty')),
@@ -123,6 +129,13 @@ export function numbersHelp(model, id = 'numbers-help') {
           review: percent(b.review), reviewScore: formatNumber(b.reviewScore),
         }), ' ', b.source === 'labels' && b.labels ? t('numbers.bands.calibrated', { n: b.labels }) : t('numbers.bands.from_rules'))
         : h('p', { 'data-testid': 'bands' }, t('numbers.bands.none'))));
+}
+
+/** The estimates' card while they are counted. */
+function pendingEstimates() {
+  return h('section', { class: 'card summary', 'aria-labelledby': 'estimates-h', 'aria-busy': 'true', 'data-testid': 'estimates-pending' },
+    h('h2', { id: 'estimates-h' }, t('estimates.title')),
+    h('p', { class: 'hint' }, t('estimates.counting')));
 }
 
 /** What the stewards' labels say about the model in use: each estimate
