@@ -2633,9 +2633,13 @@ fn the_audit_routes_answer_with_their_codes() {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["audited"], 1);
     assert_ne!(v["items"][0]["record_ids"], ids);
+    let (st, sample) = app.call("GET", "/v1/merge-audit?limit=1", Some(&app.viewer), None);
+    assert_eq!(st, StatusCode::OK, "{sample}");
     let (st, v) = app.call("GET", "/v1/model", Some(&app.viewer), None);
     assert_eq!(st, StatusCode::OK, "{v}");
     assert!(v["labels"]["merged_precision"]["value"].is_number(), "{v}");
+    // The audit's own page needs no GET /v1/model for it.
+    assert_eq!(sample["merged_precision"], v["labels"]["merged_precision"]);
 
     let p = first_open(&app);
     let apart = json!({"record_ids": p["record_ids"], "label": "non_match"});

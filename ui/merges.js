@@ -17,7 +17,8 @@ export async function render(main, route, ctx) {
   const draw = async () => {
     const [sample, model] = await Promise.all([
       api('GET', '/v1/merge-audit?limit=1'),
-      api('GET', '/v1/model').catch(() => null),
+      // The bands, for the help: without a model, none.
+      api('GET', '/v1/model/bands').then((bands) => ({ bands })).catch(() => null),
     ]);
     const pair = sample.items[0];
     const records = pair
@@ -43,7 +44,7 @@ export async function render(main, route, ctx) {
 }
 
 function view(sample, pair, records, model, outcome, answer) {
-  const e = model?.labels?.merged_precision;
+  const e = sample.merged_precision;
   return [
     h('h1', {}, t('merges.title')),
     h('p', { class: 'hint' }, t('merges.lead')),

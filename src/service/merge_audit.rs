@@ -21,7 +21,7 @@
 
 use super::{Actor, Result, Service, ServiceError};
 use crate::cluster::{two_sides, Link};
-use crate::matching::band::{Band, MergedPairs};
+use crate::matching::band::{Band, Estimate, MergedPairs};
 use crate::matching::Explanation;
 use crate::store::{now, AuditAction, AuditEntry, Label, LabelKind, LabelSource, Record};
 use serde::Serialize;
@@ -55,6 +55,10 @@ pub struct MergeAuditSample {
     pub labelled: u64,
     /// Of the others, answered in the audit.
     pub audited: u64,
+    /// The pairwise precision of the entities, from the labels and the
+    /// audit (as `GET /v1/model` `labels.merged_precision`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_precision: Option<Estimate>,
     /// The next unlabelled pairs in the audit's order.
     pub items: Vec<MergeAuditPair>,
 }
@@ -228,6 +232,7 @@ impl Service {
             pairs: counts.pairs,
             labelled: counts.known,
             audited: counts.audited,
+            merged_precision: counts.precision(),
             items,
         })
     }

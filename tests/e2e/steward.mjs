@@ -1197,6 +1197,7 @@ async function mergesFlow(page) {
   });
   const after = await ok('GET', '/v1/merge-audit?limit=1', STEWARD);
   check(after.audited === before.audited + 1, `one answer counted: ${after.audited}`);
+  check(!before.merged_precision && after.merged_precision && after.merged_precision.n > 0, `the audit's estimate: ${JSON.stringify(after.merged_precision)}`);
   const labels = (await ok('GET', '/v1/labels?limit=10000', STEWARD)).items;
   check(labels.some((l) => l.source === 'audit' && l.label === 'match'
     && [l.id_a, l.id_b].sort().join() === [...first.record_ids].sort().join()), 'the answer is an audit label');
