@@ -93,7 +93,7 @@ impl Decided {
     /// A labels file's rows by the ranks `rank` gives their ids; a row
     /// naming an id the file does not have is counted and left out.
     /// `bands`: the rules' (until [`Decided::calibrate`]).
-    pub fn of(rows: Vec<LabelRow>, rank: impl Fn(&str) -> Option<u32>, bands: Bands) -> Decided {
+    pub fn of(rows: &[LabelRow], rank: impl Fn(&str) -> Option<u32>, bands: Bands) -> Decided {
         let mut pairs = HashMap::new();
         let mut used = LabelUse {
             bands,
@@ -155,6 +155,11 @@ impl Decided {
 }
 
 impl LabelUse {
+    /// Whether the bands used are calibrated, not the rules' (`opts`).
+    pub fn calibrated(&self, opts: &MatchingOptions) -> bool {
+        self.bands != Bands::new(opts)
+    }
+
     /// What the labels gave, as the Python summaries show it (`labels`).
     pub fn summary(&self, opts: &MatchingOptions) -> serde_json::Value {
         serde_json::json!({
@@ -162,7 +167,7 @@ impl LabelUse {
             "non_matches": self.non_matches,
             "unknown": self.unknown,
             "first_unknown_line": self.first_unknown_line,
-            "calibrated": self.bands != Bands::new(opts),
+            "calibrated": self.calibrated(opts),
             "match_weight": self.bands.match_weight,
             "review_weight": self.bands.review_weight,
             "estimates": self.estimates,
@@ -278,7 +283,7 @@ impl DedupeResult {
                 .map(|b| (b.field.clone(), b.value.clone(), b.records))
                 .collect(),
             labels: self.labels.as_ref().map(|l| crate::report::ReportLabels {
-                calibrated: l.bands != crate::matching::Bands::new(opts),
+                calibrated: l.calibrated(opts),
                 estimates: l.estimates.clone(),
             }),
         }
@@ -706,7 +711,7 @@ impl DedupeRun<'_> {
                 .ok()
                 .map(|r| r as u32)
         };
-        Ok(Some(Decided::of(rows, rank, self.bands)))
+        Ok(Some(Decided::of(&rows, rank, self.bands)))
     }
 
     fn compare(&self, plan: &[Comparison], batch: &PreparedBatch, pairs: &[Pair]) -> Vec<u8> {

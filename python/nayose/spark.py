@@ -292,11 +292,11 @@ def dedupe(
 
     # The labelled pairs by rank (a < b), `m` a match; the driver holds the
     # labels' ids and their ranks, never the table's.
-    decided = None
+    decided, ranked_labels = None, None
     if label_file is not None:
         wanted = spark.createDataFrame([(i,) for i in label_file.ids()], "id string")
         ranks = {r["id"]: r["rank"] for r in names.join(wanted, "id").collect()}
-        a, b, m = stages.rank_labels(label_file, ranks)
+        ranked_labels, (a, b, m) = stages.rank_labels(label_file, ranks)
         decided = spark.createDataFrame(
             pa.table([a, b, m], names=["a", "b", "m"]).to_pandas(), "a int, b int, m boolean"
         ).transform(_fix)
@@ -510,7 +510,7 @@ def dedupe(
     else:
         labelled = scored.join(decided, ["a", "b"]).select("weight", "m").collect()
         merge_weight, review_weight = stages.calibrate(
-            label_file, [r["weight"] for r in labelled], [r["m"] for r in labelled]
+            ranked_labels, [r["weight"] for r in labelled], [r["m"] for r in labelled]
         )
         far = _nayose.DedupeStages.labelled_weight()
         scored = (
@@ -650,6 +650,6 @@ def dedupe(
         "model": model,
         "stages": times,
     }
-    if label_file is not None:
-        summary["labels"] = json.loads(stages.labels_summary(label_file))
+    if ranked_labels is not None:
+        summary["labels"] = json.loads(stages.labels_summary(ranked_labels))
     return SparkDedupeResult(clusters, rejects, pairs, oversized, summary)

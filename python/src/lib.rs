@@ -262,6 +262,7 @@ fn _nayose(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<spark::DedupeStages>()?;
     m.add_class::<spark::TopHits>()?;
     m.add_class::<spark::LabelFile>()?;
+    m.add_class::<spark::RankedLabels>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -111,22 +111,23 @@ struct Plan {
 const TAG: &[u8; 8] = b"nayose-s";
 
 /// A labels file (`id_a,id_b,label`) read on the driver with the command
-/// line's reader and checks, then ranked by [`DedupeStages::rank_labels`].
-#[pyclass]
+/// line's reader and checks; [`DedupeStages::rank_labels`] ranks it.
+#[pyclass(frozen)]
 pub struct LabelFile {
     rows: Vec<LabelRow>,
-    decided: Option<Decided>,
 }
+
+/// A labels file's pairs by the ranks of their records
+/// ([`DedupeStages::rank_labels`]), calibrating the bands.
+#[pyclass]
+pub struct RankedLabels(Decided);
 
 #[pymethods]
 impl LabelFile {
     #[staticmethod]
     fn read(path: PathBuf) -> PyResult<LabelFile> {
         let rows = read_labels(&path, &ReadOptions::default()).map_err(value_error)?;
-        Ok(LabelFile {
-            rows,
-            decided: None,
-        })
+        Ok(LabelFile { rows })
     }
 
     /// The ids the labels name, each once, in byte order.
@@ -539,13 +540,12 @@ impl DedupeStages {
         LABELLED_WEIGHT
     }
 
-    /// Give the labels of `labels` the ranks of their records (`ranks`:
-    /// id → rank, for the ids the table has); arrays `a`, `b` (ranks,
+    /// The labels of `file` by the ranks of their records (`ranks`: id →
+    /// rank, for the ids the table has), and arrays `a`, `b` (ranks,
     /// smaller first) and `m` (a match) of the pairs decided.
-    fn rank_labels(&self, labels: &mut LabelFile, ranks: HashMap<String, u32>) -> Arrays {
-        let rows = std::mem::take(&mut labels.rows);
+    fn rank_labels(&self, file: &LabelFile, ranks: HashMap<String, u32>) -> (RankedLabels, Arrays) {
         let decided = Decided::of(
-            rows,
+            &file.rows,
             |id| ranks.get(id).copied(),
             Bands::new(&self.rules.matching),
         );
@@ -554,8 +554,8 @@ impl DedupeStages {
         let a: arrow_array::Int32Array = pairs.iter().map(|p| Some(p.0 .0 as i32)).collect();
         let b: arrow_array::Int32Array = pairs.iter().map(|p| Some(p.0 .1 as i32)).collect();
         let m: arrow_array::BooleanArray = pairs.iter().map(|p| Some(*p.1)).collect();
-        labels.decided = Some(decided);
-        out(vec![Arc::new(a), Arc::new(b), Arc::new(m)])
+        let arrays = out(vec![Arc::new(a), Arc::new(b), Arc::new(m)]);
+        (RankedLabels(decided), arrays)
     }
 
     /// Calibrate the bands from the model's weights of the labelled pairs
@@ -563,26 +563,18 @@ impl DedupeStages {
     /// as weights (auto-merge, review).
     fn calibrate(
         &self,
-        labels: &mut LabelFile,
+        labels: &mut RankedLabels,
         weights: Vec<f64>,
         matched: Vec<bool>,
-    ) -> PyResult<(f64, f64)> {
-        let decided = labels
-            .decided
-            .as_mut()
-            .ok_or_else(|| value_error("labels not ranked"))?;
+    ) -> (f64, f64) {
         let labelled: Vec<(f64, bool)> = weights.into_iter().zip(matched).collect();
-        let b = decided.calibrate(&labelled, &self.rules.matching);
-        Ok((b.match_weight, b.review_weight))
+        let b = labels.0.calibrate(&labelled, &self.rules.matching);
+        (b.match_weight, b.review_weight)
     }
 
     /// What the labels gave the job, as JSON (the summary's `labels`).
-    fn labels_summary(&self, labels: &LabelFile) -> PyResult<String> {
-        let decided = labels
-            .decided
-            .as_ref()
-            .ok_or_else(|| value_error("labels not ranked"))?;
-        Ok(decided.used.summary(&self.rules.matching).to_string())
+    fn labels_summary(&self, labels: &RankedLabels) -> String {
+        labels.0.used.summary(&self.rules.matching).to_string()
     }
 
     /// Score pairs: their levels and their left record's counts at each
