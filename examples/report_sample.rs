@@ -14,6 +14,7 @@ fn level(label: &str, m: f64, u: f64, pairs: u64) -> LevelSummary {
         u,
         weight: (m / u).log2(),
         pairs,
+        tf_scale: None,
     }
 }
 

@@ -12,7 +12,7 @@ use crate::import::{self, write_rejects, Format, ReadOptions, Table, TableWriter
 use crate::index::{IndexBuilder, IndexError, OversizedBlock};
 use crate::matching::band::LabelEstimates;
 use crate::matching::batch::{self, Pair, PreparedBatch};
-use crate::matching::model::{Model, ModelMismatch};
+use crate::matching::model::{learn_from_labels, learn_tf_from_labels, Model, ModelMismatch};
 use crate::matching::prepare::Preparer;
 use crate::matching::{self, BandCounts, Bands, Comparison, Explanation, TermFrequencies};
 use crate::normalize::Normalizer;
@@ -128,6 +128,54 @@ impl Decided {
             .collect();
         matches.sort();
         matches
+    }
+
+    /// Each decided pair (ranks, smaller first) and whether it is a match,
+    /// in rank order.
+    pub fn labelled(&self) -> Vec<(Pair, bool)> {
+        let mut pairs: Vec<(Pair, bool)> = self
+            .pairs
+            .iter()
+            .map(|(&(a, b), &m)| (Pair { a, b }, m))
+            .collect();
+        pairs.sort();
+        pairs
+    }
+
+    /// What the labels teach a model of `batch`, as the service's training
+    /// learns from its stewards: m blended with the labelled matches'
+    /// levels ([`learn_from_labels`]), then the term-frequency scales fitted
+    /// to every labelled pair as that model scores them
+    /// ([`learn_tf_from_labels`]; `tf`, the file's frequencies).
+    pub fn teach(
+        &self,
+        model: &mut Model,
+        plan: &[Comparison],
+        batch: &PreparedBatch,
+        tf: &(dyn matching::Frequencies + Sync),
+    ) {
+        let labelled = self.labelled();
+        let pairs: Vec<Pair> = labelled.iter().map(|(p, _)| *p).collect();
+        let levels = batch::compare(plan, batch, &pairs, &NoProgress);
+        let levels: Vec<&[u8]> = levels.chunks(plan.len().max(1)).collect();
+        let matched: Vec<Vec<u8>> = levels
+            .iter()
+            .zip(&labelled)
+            .filter(|(_, (_, m))| *m)
+            .map(|(l, _)| l.to_vec())
+            .collect();
+        learn_from_labels(model, &matched);
+        let scored: Vec<(matching::Score, bool)> = labelled
+            .iter()
+            .zip(&levels)
+            .map(|((p, m), l)| {
+                (
+                    matching::score(model, plan, l, tf, |c| batch.value(p.a, c)),
+                    *m,
+                )
+            })
+            .collect();
+        learn_tf_from_labels(model, &scored);
     }
 
     /// A pair's weight in the clustering: the model's `weight`, or beyond
@@ -271,6 +319,7 @@ impl DedupeResult {
                             u: l.u,
                             weight: c.weight(i as u8 + 1),
                             pairs: counts.get(i + 1).copied().unwrap_or(0),
+                            tf_scale: l.tf.then_some(l.tf_scale),
                         })
                         .collect(),
                 })
@@ -453,16 +502,12 @@ impl<'a> DedupeRun<'a> {
         let mut levels = run.compare(plan, &batch, &pairs);
         run.lap("compare");
         let mut model = run.train(plan, &batch, &levels);
+        let tf = TermFrequencies::count(plan, batch.len(), |r, c| batch.value(r as u32, c));
         if let Some(decided) = &labels {
-            // What the labels teach, as the service trains: m blended with the
-            // labelled matches' levels (once there are enough of them).
-            let flat = batch::compare(plan, &batch, &decided.matches(), &NoProgress);
-            let matched: Vec<Vec<u8>> =
-                flat.chunks(plan.len().max(1)).map(<[u8]>::to_vec).collect();
-            crate::matching::model::learn_from_labels(&mut model, &matched);
+            decided.teach(&mut model, plan, &batch, &tf);
         }
         run.lap("train");
-        let mut scored = run.score(&model, plan, &batch, &pairs, &levels);
+        let mut scored = run.score(&model, plan, &batch, &pairs, &levels, tf);
         run.lap("score");
         let clusters = match &mut labels {
             Some(decided) => {
@@ -737,9 +782,9 @@ impl DedupeRun<'_> {
         batch: &PreparedBatch,
         pairs: &[Pair],
         levels: &[u8],
+        tf: TermFrequencies,
     ) -> Scored {
         self.progress.stage("scoring", pairs.len() as u64);
-        let tf = TermFrequencies::count(plan, batch.len(), |r, c| batch.value(r as u32, c));
         let weights = batch::score(model, plan, batch, pairs, levels, &tf);
         self.progress.advance(pairs.len() as u64);
         Scored { weights, tf }

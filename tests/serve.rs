@@ -2274,6 +2274,68 @@ fn new_labels_train_the_model_by_themselves() {
     }
 }
 
+/// The stewards' labels teach the service's training how much a name's
+/// rarity tells: on consumers as a CRM holds them, where most namesakes are
+/// different people whatever their name's frequency, the rejected
+/// namesakes and the approved records of one person scale the kanji
+/// name's term-frequency adjustment below whole; without labels it counts
+/// whole. The fit itself is `learn_tf_from_labels`'s unit test.
+#[test]
+fn labels_teach_the_service_how_much_a_names_rarity_tells() {
+    use nayose::gen::{generate, GenOptions, Kind, Profile};
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let s = Arc::new(Service::open(store, dir.path(), Rules::default_rules(), None).unwrap());
+    let mut opts = GenOptions::new(Kind::BtoC, 2_000, 7);
+    opts.profile = Profile::Crm;
+    let g = generate(&opts);
+    let csv = {
+        let (d, t) = (dir.path().join("d.csv"), dir.path().join("t.csv"));
+        nayose::gen::write(&g, &d, &t).unwrap();
+        std::fs::read(d).unwrap()
+    };
+    import(&s, &csv, ImportFormat::Table(nayose::import::Format::Csv));
+    let name = g.headers.iter().position(|x| *x == "氏名").unwrap() - 1;
+    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, r) in g.rows.iter().enumerate() {
+        if !r.fields[name].is_empty() {
+            by_name.entry(r.fields[name].as_str()).or_default().push(i);
+        }
+    }
+    let (mut matches, mut namesakes) = (Vec::new(), Vec::new());
+    for rows in by_name.values() {
+        for (k, &i) in rows.iter().enumerate() {
+            for &j in &rows[k + 1..] {
+                let pair = (g.ids[i].as_str(), g.ids[j].as_str());
+                if g.rows[i].entity == g.rows[j].entity {
+                    matches.push(pair);
+                } else {
+                    namesakes.push(pair);
+                }
+            }
+        }
+    }
+    matches.truncate(300);
+    assert!(namesakes.len() >= 40, "{} namesakes", namesakes.len());
+    let kanji = nayose::matching::kanji_name(&s.preparer.plan).unwrap();
+    let scale = |m: &nayose::matching::model::Model| m.comparisons[kanji].levels[0].tf_scale;
+    let plain = s.train_from_store().unwrap();
+    assert_eq!(scale(&plain), 1.0);
+    let mut csv = String::from("id_a,id_b,label\n");
+    for (a, b) in &matches {
+        csv.push_str(&format!("{a},{b},match\n"));
+    }
+    for (a, b) in &namesakes {
+        csv.push_str(&format!("{a},{b},non_match\n"));
+    }
+    s.import_labels(&stella(), csv.as_bytes(), nayose::import::Format::Csv)
+        .unwrap();
+    let taught = s.retrain(&Actor::system()).unwrap();
+    assert!(scale(&taught) < 0.9, "{}", scale(&taught));
+    // The model the service now scores with.
+    assert_eq!(scale(&s.model().unwrap()), scale(&taught));
+}
+
 /// `sort=informative` ranks what a label would teach first: uncertain
 /// pairs at the comparison levels with the fewest labels. Checked against
 /// the rule computed here from each proposal's own explanation, before and

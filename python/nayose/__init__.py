@@ -154,7 +154,8 @@ def dedupe(
     ``id_column``: the column of unique record ids (``None``: the row
     number, the header being row 1). ``labels``: an ``id_a,id_b,label``
     file of decided pairs (``--labels``). ``full=True`` returns a
-    :class:`DedupeResult` with the rejected rows and a summary."""
+    :class:`DedupeResult` with the rejected rows and a summary (counts,
+    each stage's time, the model as TOML, what the labels gave)."""
     t = _to_arrow_table(table)
     if id_column is not None and id_column not in t.column_names:
         raise ValueError(

@@ -61,6 +61,14 @@ class DedupeStages:
         records: int,
         labelled: Optional[Sequence[Tuple[bytes, int]]] = None,
     ) -> str: ...
+    def learn_tf(
+        self,
+        model: str,
+        records: int,
+        levels: Sequence[bytes],
+        counts: Sequence[Sequence[int]],
+        matched: Sequence[bool],
+    ) -> str: ...
     def bands(self) -> Tuple[float, float]: ...
     @staticmethod
     def labelled_weight() -> float: ...

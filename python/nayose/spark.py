@@ -450,13 +450,15 @@ def dedupe(
 
     random = spark.range(chunks, numPartitions=max(1, min(chunks, 64))).mapInArrow(draw, "a int, b int")
     random_levels = with_records(random).mapInArrow(compare, "a int, b int, levels binary")
-    labelled_levels, bound = None, None
+    labelled, labelled_levels, bound = None, None, None
     if decided is not None:
-        matches = (
-            with_records(decided.filter("m").select("a", "b"))
+        labelled = (
+            with_records(decided.select("a", "b"))
             .mapInArrow(compare, "a int, b int, levels binary")
+            .join(decided, ["a", "b"])
             .transform(_fix)
         )
+        matches = labelled.filter("m").select("a", "b", "levels")
         labelled_levels = pattern_counts(matches)
         bound = matches.join(candidates, ["a", "b"], "left_anti")
     model = stages.train(pattern_counts(levelled), pattern_counts(random_levels), n, labelled_levels)
@@ -486,6 +488,23 @@ def dedupe(
         else F.array().cast("array<bigint>").alias("counts"),
     )
     no_counts = F.array(*[F.lit(0).cast("long")] * slots) if slots else F.array().cast("array<bigint>")
+    if labelled is not None:
+        # The labelled pairs, as the model scores them, teach how much a
+        # value's rarity tells (the driver holds one row per label).
+        rows = (
+            labelled.join(counts, "a", "left")
+            .withColumn("counts", F.coalesce("counts", no_counts))
+            .orderBy("a", "b")
+            .select("levels", "counts", "m")
+            .collect()
+        )
+        model = stages.learn_tf(
+            model,
+            n,
+            [bytes(r["levels"]) for r in rows],
+            [list(r["counts"]) for r in rows],
+            [bool(r["m"]) for r in rows],
+        )
 
     def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         st = _stages(rules_text, plan)

@@ -234,6 +234,7 @@ fn dedupe(
         "clusters": result.clusters,
         "largest_cluster": result.largest_cluster(),
         "stages": result.stages,
+        "model": result.model.to_toml(),
         "labels": result.labels.as_ref().map(|l| l.summary(&rules.matching)),
     });
     let out = from_rows(

@@ -20,7 +20,7 @@ use nayose::import::ReadOptions;
 use nayose::index::common_df;
 use nayose::index::postings::{hit_order, key_terms, Bm25Stats, TermKind};
 use nayose::matching::batch::{compare_values, random_pair_chunks, random_pairs, train_patterns};
-use nayose::matching::model::{learn_from_labels, Model, Patterns};
+use nayose::matching::model::{learn_from_labels, learn_tf_from_labels, Model, Patterns};
 use nayose::matching::prepare::{PreparedRecord, Preparer};
 use nayose::matching::{self, tf_keys, tf_slots, Band, Bands, SlotFrequencies};
 use nayose::normalize::Normalizer;
@@ -168,6 +168,28 @@ pub struct DedupeStages {
     plan: Plan,
     preparer: Preparer,
     slots: Vec<(usize, u8)>,
+}
+
+impl DedupeStages {
+    /// Score one pair from its levels and its left record's counts at each
+    /// term-frequency slot among `records` records.
+    fn score_one(
+        &self,
+        model: &Model,
+        records: u64,
+        levels: &[u8],
+        counts: &[u64],
+    ) -> matching::Score {
+        let tf = SlotFrequencies {
+            slots: &self.slots,
+            counts,
+            records,
+        };
+        // The tf key is the left record's own: its counts stand for it, so
+        // the value itself is not needed here.
+        let present = matching::compare::Value::new("");
+        matching::score(model, &self.preparer.plan, levels, &tf, |_| Some(&present))
+    }
 }
 
 #[pymethods]
@@ -527,6 +549,30 @@ impl DedupeStages {
         model.to_toml()
     }
 
+    /// Fit the term-frequency scales of `model` (TOML) to the labelled
+    /// pairs — each pair's levels, its left record's counts at each slot
+    /// among `records` records, and whether it is a match — as the command
+    /// line does ([`learn_tf_from_labels`]): the model as TOML.
+    fn learn_tf(
+        &self,
+        model: &str,
+        records: u64,
+        levels: Vec<Vec<u8>>,
+        counts: Vec<Vec<u64>>,
+        matched: Vec<bool>,
+    ) -> PyResult<String> {
+        let mut model = Model::from_toml(model).map_err(value_error)?;
+        model.check_fits(&self.preparer.plan).map_err(value_error)?;
+        let scored: Vec<(matching::Score, bool)> = levels
+            .iter()
+            .zip(&counts)
+            .zip(matched)
+            .map(|((l, c), m)| (self.score_one(&model, records, l, c), m))
+            .collect();
+        learn_tf_from_labels(&mut model, &scored);
+        Ok(model.to_toml())
+    }
+
     /// The bands of the rules, as weights: (auto-merge, review).
     fn bands(&self) -> (f64, f64) {
         let b = Bands::new(&self.rules.matching);
@@ -549,11 +595,10 @@ impl DedupeStages {
             |id| ranks.get(id).copied(),
             Bands::new(&self.rules.matching),
         );
-        let mut pairs: Vec<(&(u32, u32), &bool)> = decided.pairs.iter().collect();
-        pairs.sort();
-        let a: arrow_array::Int32Array = pairs.iter().map(|p| Some(p.0 .0 as i32)).collect();
-        let b: arrow_array::Int32Array = pairs.iter().map(|p| Some(p.0 .1 as i32)).collect();
-        let m: arrow_array::BooleanArray = pairs.iter().map(|p| Some(*p.1)).collect();
+        let pairs = decided.labelled();
+        let a: arrow_array::Int32Array = pairs.iter().map(|(p, _)| Some(p.a as i32)).collect();
+        let b: arrow_array::Int32Array = pairs.iter().map(|(p, _)| Some(p.b as i32)).collect();
+        let m: arrow_array::BooleanArray = pairs.iter().map(|(_, m)| Some(*m)).collect();
         let arrays = out(vec![Arc::new(a), Arc::new(b), Arc::new(m)]);
         (RankedLabels(decided), arrays)
     }
@@ -593,7 +638,6 @@ impl DedupeStages {
         let bands = Bands::new(&self.rules.matching);
         let (levels, counts) = (array(levels), array(counts));
         let (levels, counts) = (levels.as_binary::<i32>(), counts.as_list::<i32>());
-        let plan = &self.preparer.plan;
         py.detach(|| {
             let mut weights = Vec::with_capacity(levels.len());
             let mut band = Int8Builder::new();
@@ -605,16 +649,7 @@ impl DedupeStages {
                     .iter()
                     .map(|&n| n as u64)
                     .collect();
-                let tf = SlotFrequencies {
-                    slots: &self.slots,
-                    counts: &c,
-                    records,
-                };
-                // The tf key is the left record's own: its counts stand for
-                // it, so the value itself is not needed here.
-                let present = matching::compare::Value::new("");
-                let w =
-                    matching::score(&model, plan, levels.value(i), &tf, |_| Some(&present)).weight;
+                let w = self.score_one(&model, records, levels.value(i), &c).weight;
                 weights.push(w);
                 band.append_value(match bands.of(w) {
                     Band::NoMatch => 0,

@@ -152,10 +152,11 @@ def test_spark_dedupe_equals_embedded_dedupe(spark, generated, which, partitions
 
 
 def labels_for(data: Path, tmp: Path) -> Path:
-    """A labels file as a steward's decisions make it: the review-band pairs
-    of the command line's run (at most 300), each labelled by the truth, a
-    few true pairs the run did not propose, and a row naming an id the file
-    does not have."""
+    """A labels file as stewards' decisions make it: the review-band and
+    auto-merge pairs of the command line's run (at most 300 of each), each
+    labelled by the truth; the namesakes (different people of one kanji
+    name) they rejected; a few true pairs the run did not propose; and a row
+    naming an id the file does not have."""
     import csv
     import subprocess
 
@@ -171,9 +172,22 @@ def labels_for(data: Path, tmp: Path) -> Path:
         rows = list(csv.DictReader(f))
     proposed = {frozenset((r["left_id"], r["right_id"])) for r in rows}
     review = [(r["left_id"], r["right_id"]) for r in rows if r["band"] == "review"][:300]
+    merged = [(r["left_id"], r["right_id"]) for r in rows if r["band"] == "match"][:300]
     members: Dict[str, list] = {}
     for i, e in sorted(entity.items()):
         members.setdefault(e, []).append(i)
+    with open(data, encoding="utf-8") as f:
+        named: Dict[str, list] = {}
+        for r in csv.DictReader(f):
+            if r["氏名"]:
+                named.setdefault(r["氏名"], []).append(r["id"])
+    namesakes = [
+        (a, b)
+        for ids in named.values()
+        for i, a in enumerate(ids)
+        for b in ids[i + 1 :]
+        if entity[a] != entity[b] and frozenset((a, b)) not in proposed
+    ]
     unproposed = [
         (a, b)
         for m in members.values()
@@ -185,7 +199,7 @@ def labels_for(data: Path, tmp: Path) -> Path:
     with open(out, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["id_a", "id_b", "label"])
-        for a, b in review + unproposed:
+        for a, b in review + merged + namesakes + unproposed:
             w.writerow([a, b, "match" if entity[a] == entity[b] else "non_match"])
         w.writerow(["no-such-id", review[0][0], "match"])
     return out
@@ -207,6 +221,9 @@ def test_spark_dedupe_with_labels_equals_embedded_dedupe(spark, generated, tmp_p
     result = nayose.spark.dedupe(df, rules=rules, labels=labels, max_df=None)
     got = result.summary["labels"]
     assert got == want.summary["labels"]
+    # The labels teach m and how much a name's rarity tells, alike.
+    assert result.summary["model"] == want.summary["model"]
+    assert "tf_scale" in want.summary["model"] and "tf_scale" not in unlabelled.summary["model"]
     assert got["unknown"] == 1 and got["matches"] > 5 and got["non_matches"] > 0
     assert got["calibrated"], got
     # The labelled matches blocking missed are pairs of their own.

@@ -215,6 +215,7 @@ pub fn starting_model(plan: &[Comparison], start: &crate::rules::StartWeights) -
                                 m,
                                 u,
                                 tf: c.comparator.tf_adjusted().contains(&(i as u8 + 1)),
+                                tf_scale: 1.0,
                             }
                         })
                         .collect(),

@@ -71,6 +71,19 @@ pub struct LevelModel {
     pub u: f64,
     /// Term-frequency adjusted (the weight shown is the average one).
     pub tf: bool,
+    /// The share of the term-frequency adjustment that counts, in [0, 1]:
+    /// 1 unless the stewards' labels showed that a value's rarity tells
+    /// less here ([`learn_tf_from_labels`]).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub tf_scale: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
 }
 
 impl LevelModel {
@@ -280,6 +293,153 @@ pub fn learn_from_labels(model: &mut Model, matched: &[Vec<u8>]) {
     }
 }
 
+/// How many labelled pairs of each kind, matches and non-matches, a
+/// term-frequency level needs among the pairs it adjusts before
+/// [`learn_tf_from_labels`] fits its scale (and at least [`LABEL_WEIGHT`]
+/// in all).
+pub const TF_LABELS_EACH: usize = 20;
+
+/// Fit each term-frequency level's share of its adjustment (`tf_scale`,
+/// 0 … 1) to the stewards' labels: how much agreeing on a rare value (a
+/// rare name, a landline few records share) tells these records apart,
+/// beyond what the level itself says. `labelled` holds each labelled pair
+/// scored by `model` (whose scales are where the fit starts) and whether
+/// it is a match.
+///
+/// The fit maximises the labels' likelihood over the scales of the levels
+/// with enough labels ([`TF_LABELS_EACH`]), one level at a time over a grid
+/// of tenths, with an intercept of its own: stewards label mostly the
+/// review band, a sample chosen by score, and the intercept takes up how
+/// far that sample's share of matches is from the model's prior, so only
+/// the slope of rarity is learnt. Group effects are held as scored (a term
+/// its group dropped stays dropped). Each fitted scale is then blended with
+/// the starting one as m is ([`learn_from_labels`]): (n·fit + K·start) /
+/// (n + K), n the labelled pairs the level adjusts, K = [`LABEL_WEIGHT`].
+pub fn learn_tf_from_labels(model: &mut Model, labelled: &[(super::Score, bool)]) {
+    let keys: Vec<(usize, usize)> = model
+        .comparisons
+        .iter()
+        .enumerate()
+        .flat_map(|(c, cm)| {
+            cm.levels
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.tf && l.tf_scale > 0.0)
+                .map(move |(i, _)| (c, i))
+        })
+        .collect();
+    let start: Vec<f64> = keys
+        .iter()
+        .map(|&(c, i)| model.comparisons[c].levels[i].tf_scale)
+        .collect();
+    // Each pair's adjustment per key at scale 1, and its weight without them.
+    let raw: Vec<Vec<f64>> = labelled
+        .iter()
+        .map(|(score, _)| {
+            keys.iter()
+                .zip(&start)
+                .map(|(&(c, i), s)| {
+                    let t = &score.terms[c];
+                    if t.level as usize == i + 1 {
+                        t.tf_adjustment / s
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let base: Vec<f64> = labelled
+        .iter()
+        .zip(&raw)
+        .map(|((score, _), r)| score.weight - r.iter().zip(&start).map(|(a, s)| a * s).sum::<f64>())
+        .collect();
+    let y: Vec<bool> = labelled.iter().map(|(_, m)| *m).collect();
+    let adjusted: Vec<usize> = (0..keys.len())
+        .map(|k| raw.iter().filter(|r| r[k] != 0.0).count())
+        .collect();
+    let fitted: Vec<usize> = (0..keys.len())
+        .filter(|&k| {
+            let matches = raw
+                .iter()
+                .zip(&y)
+                .filter(|(r, &m)| m && r[k] != 0.0)
+                .count();
+            let non = adjusted[k] - matches;
+            adjusted[k] as f64 >= LABEL_WEIGHT && matches.min(non) >= TF_LABELS_EACH
+        })
+        .collect();
+    if fitted.is_empty() {
+        return;
+    }
+    let mut scale = start.clone();
+    let weights = |scale: &[f64]| -> Vec<f64> {
+        base.iter()
+            .zip(&raw)
+            .map(|(b, r)| b + r.iter().zip(scale).map(|(a, s)| a * s).sum::<f64>())
+            .collect()
+    };
+    const PASSES: usize = 3;
+    for _ in 0..PASSES {
+        for &k in &fitted {
+            let mut best = (f64::NEG_INFINITY, scale[k]);
+            for tenth in 0..=10 {
+                let s = f64::from(tenth) / 10.0;
+                let mut trial = scale.clone();
+                trial[k] = s;
+                let ll = intercept_likelihood(&weights(&trial), &y);
+                if ll > best.0 {
+                    best = (ll, s);
+                }
+            }
+            scale[k] = best.1;
+        }
+    }
+    for &k in &fitted {
+        let (c, i) = keys[k];
+        let n = adjusted[k] as f64;
+        model.comparisons[c].levels[i].tf_scale =
+            ((n * scale[k] + LABEL_WEIGHT * start[k]) / (n + LABEL_WEIGHT)).clamp(0.0, 1.0);
+    }
+}
+
+/// The log-likelihood of labels `y` under weights `w` (log2 odds) shifted
+/// by the intercept that maximises it (Newton's method; the labels must
+/// hold both kinds).
+fn intercept_likelihood(w: &[f64], y: &[bool]) -> f64 {
+    let ln2 = std::f64::consts::LN_2;
+    // ln σ(x) = −ln(1 + e^−x), without overflow
+    let log_sigmoid = |x: f64| -> f64 { -((-x).max(0.0) + (-x.abs()).exp().ln_1p()) };
+    let mut b = 0.0;
+    for _ in 0..50 {
+        let (mut g, mut h) = (0.0, 0.0);
+        for (wi, &m) in w.iter().zip(y) {
+            let p = 1.0 / (1.0 + (-(wi + b) * ln2).exp());
+            g += if m { 1.0 - p } else { -p };
+            h += p * (1.0 - p);
+        }
+        if h <= 1e-12 {
+            break;
+        }
+        let step = (g / (h * ln2)).clamp(-8.0, 8.0);
+        b += step;
+        if step.abs() < 1e-9 {
+            break;
+        }
+    }
+    w.iter()
+        .zip(y)
+        .map(|(wi, &m)| {
+            let z = (wi + b) * ln2;
+            if m {
+                log_sigmoid(z)
+            } else {
+                log_sigmoid(-z)
+            }
+        })
+        .sum()
+}
+
 /// Whether `p` can be a level's m or u: in (0, 1], so a weight log2(m/u)
 /// can be computed from it.
 pub fn is_probability(p: f64) -> bool {
@@ -355,6 +515,12 @@ impl Model {
                         c.name, l.label, l.m, l.u
                     )));
                 }
+                if !(0.0..=1.0).contains(&l.tf_scale) {
+                    return Err(ModelMismatch(format!(
+                        "{} level {}: tf_scale = {} must be in [0, 1]",
+                        c.name, l.label, l.tf_scale
+                    )));
+                }
             }
         }
         if !(self.prior.is_finite() && self.prior > 0.0 && self.prior < 1.0) {
@@ -398,7 +564,7 @@ impl Model {
         if !l.tf || freq <= 0.0 {
             return 0.0;
         }
-        (l.u / freq.max(FLOOR)).log2().clamp(-TF_CLAMP, TF_CLAMP)
+        l.tf_scale * (l.u / freq.max(FLOOR)).log2().clamp(-TF_CLAMP, TF_CLAMP)
     }
 
     /// Probability of a match for a total weight.
@@ -726,6 +892,7 @@ pub fn train(
                         m: m[c][i],
                         u: u[c][i],
                         tf: s.comparator.tf_adjusted().contains(&(i as u8 + 1)),
+                        tf_scale: 1.0,
                     })
                     .collect(),
             })
@@ -908,8 +1075,9 @@ mod tests {
         assert_eq!(w, [0.0, 1.0, -1.0, 0.0]);
     }
 
-    #[test]
-    fn rare_agreement_weighs_more() {
+    /// A model of one person-name comparison, its exact level seen on a
+    /// hundredth of random pairs.
+    fn one_name_model() -> Model {
         let specs = vec![ComparisonSpec {
             name: "name".into(),
             comparator: Comparator::Person,
@@ -923,7 +1091,82 @@ mod tests {
         let mut random = Patterns::new(1);
         random.add(&[1], 10);
         random.add(&[5], 990);
-        let model = train(&specs, &cand, &random, 20.0, 10);
+        train(&specs, &cand, &random, 20.0, 10)
+    }
+
+    /// Labelled pairs agreeing on a name of one of four frequencies, each a
+    /// match with the probability that `truth` (log2 odds of the pair's
+    /// rarity adjustment) gives; scored by `model` 3 bits too low, as a
+    /// review-band sample is.
+    fn tf_labels(
+        model: &Model,
+        n: usize,
+        truth: impl Fn(f64) -> f64,
+    ) -> Vec<(super::super::Score, bool)> {
+        let freqs = [0.0001, 0.001, 0.01, 0.05];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        (0..n)
+            .map(|i| {
+                let adj = model.tf_adjustment(0, 1, freqs[i % freqs.len()]);
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let uniform = (state >> 11) as f64 / (1u64 << 53) as f64;
+                let matched = uniform < Model::probability(truth(adj));
+                let term = Term {
+                    level: 1,
+                    weight: 2.0 + adj,
+                    tf_adjustment: adj,
+                };
+                (
+                    super::super::Score {
+                        weight: -3.0 + adj,
+                        terms: vec![term],
+                    },
+                    matched,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn labels_scale_rarity_by_what_it_tells() {
+        let model = one_name_model();
+        let scale = |m: &Model| m.comparisons[0].levels[0].tf_scale;
+        // Rarity tells nothing: the scale falls towards 0, held up only by
+        // the blend with the start (2,000 labels against 200).
+        let mut flat = model.clone();
+        learn_tf_from_labels(&mut flat, &tf_labels(&model, 2000, |_| 0.5));
+        assert!(scale(&flat) < 0.25, "{}", scale(&flat));
+        // Rarity tells what the model says: the scale stays near 1.
+        let mut full = model.clone();
+        learn_tf_from_labels(&mut full, &tf_labels(&model, 2000, |adj| 0.5 + adj));
+        assert!(scale(&full) > 0.85, "{}", scale(&full));
+        // Half of it: in between.
+        let mut half = model.clone();
+        learn_tf_from_labels(&mut half, &tf_labels(&model, 2000, |adj| 0.5 + adj / 2.0));
+        assert!((0.3..0.75).contains(&scale(&half)), "{}", scale(&half));
+        // A scaled model scores with the share it learnt, and keeps it in
+        // its file (a whole one is not written).
+        let adj = model.tf_adjustment(0, 1, 0.0001);
+        assert!((flat.tf_adjustment(0, 1, 0.0001) - scale(&flat) * adj).abs() < 1e-12);
+        assert_eq!(Model::from_toml(&flat.to_toml()).unwrap(), flat);
+        assert!(flat.to_toml().contains("tf_scale") && !model.to_toml().contains("tf_scale"));
+        // Too few labels, or one kind only: nothing moves.
+        let mut few = model.clone();
+        learn_tf_from_labels(
+            &mut few,
+            &tf_labels(&model, LABEL_WEIGHT as usize - 1, |_| 0.5),
+        );
+        assert_eq!(few, model);
+        let mut one_kind = model.clone();
+        learn_tf_from_labels(&mut one_kind, &tf_labels(&model, 2000, |_| 40.0));
+        assert_eq!(one_kind, model);
+    }
+
+    #[test]
+    fn rare_agreement_weighs_more() {
+        let model = one_name_model();
         let common = model.tf_adjustment(0, 1, 0.05);
         let rare = model.tf_adjustment(0, 1, 0.0001);
         assert!(rare > 0.0 && common < 0.0, "{rare} {common}");
@@ -964,6 +1207,7 @@ mod tests {
                     m: 0.2,
                     u: 0.01,
                     tf: false,
+                    tf_scale: 1.0,
                 })
                 .collect();
             let c = ComparisonModel {

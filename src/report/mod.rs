@@ -87,6 +87,9 @@ pub struct LevelSummary {
     pub weight: f64,
     /// Candidate pairs at this level.
     pub pairs: u64,
+    /// On a term-frequency level, the share of its rarity adjustment that
+    /// counts (below 1 when labels taught so).
+    pub tf_scale: Option<f64>,
 }
 
 /// One pair shown side by side with the terms of its score.
@@ -567,9 +570,14 @@ fn write_comparisons(out: &mut String, r: &DedupeReport) -> fmt::Result {
         )?;
         for l in &c.levels {
             let sign = if l.weight >= 0.0 { "pos" } else { "neg" };
+            let tf = match l.tf_scale {
+                Some(s) if s < 1.0 => format!(" <small>頻度補正 ×{s:.2}</small>"),
+                Some(_) => " <small>頻度補正</small>".to_string(),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num {sign}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                "<tr><td>{}{tf}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num {sign}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 Esc(&l.label),
                 fmt_prob_small(l.m),
                 fmt_prob_small(l.u),

@@ -9,6 +9,7 @@ fn level(label: &str, m: f64, u: f64, pairs: u64) -> LevelSummary {
         u,
         weight: (m / u).log2(),
         pairs,
+        tf_scale: None,
     }
 }
 
@@ -163,6 +164,17 @@ fn bands_count_every_pair_once() {
         .count() as u64;
     assert_eq!(s.merge, merge);
     assert!(s.merge > 0 && s.review > 0 && s.below > 0);
+}
+
+#[test]
+fn term_frequency_levels_say_how_much_rarity_counts() {
+    let mut r = sample();
+    assert_eq!(count(&render_html(&r), "頻度補正"), 0);
+    r.comparisons[0].levels[0].tf_scale = Some(1.0);
+    r.comparisons[1].levels[0].tf_scale = Some(0.548);
+    let html = render_html(&r);
+    assert_eq!(count(&html, "頻度補正"), 2);
+    assert_eq!(count(&html, "頻度補正 ×0.55"), 1);
 }
 
 #[test]

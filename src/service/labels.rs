@@ -225,22 +225,34 @@ impl Service {
     /// the merged pairs, from the labels and the audit of merges.
     pub fn label_estimates(&self, model: &crate::matching::model::Model) -> Result<LabelEstimates> {
         let labels = self.all_labels()?;
-        let scored = self.score_labelled(model, &self.prepared_pairs(&labels)?);
+        let scored = self.weigh_labelled(model, &self.prepared_pairs(&labels)?);
         let mut out = LabelEstimates::count(&self.bands_of(model), &scored);
         out.merged_precision = self.merged_pairs_with(&labels)?.precision();
         Ok(out)
     }
 
-    /// Labelled pairs scored by `model`: (weight, labelled a match).
+    /// Labelled pairs scored by `model`: (score, labelled a match).
     pub(crate) fn score_labelled(
         &self,
         model: &crate::matching::model::Model,
         pairs: &[(PreparedRecord, PreparedRecord, bool)],
-    ) -> Vec<(f64, bool)> {
+    ) -> Vec<(crate::matching::Score, bool)> {
         let freq = super::RememberedFrequencies::new(&self.index);
         pairs
             .iter()
-            .map(|(a, b, matched)| (self.score_pair(model, a, b, &freq).weight, *matched))
+            .map(|(a, b, matched)| (self.score_pair(model, a, b, &freq), *matched))
+            .collect()
+    }
+
+    /// Labelled pairs' weights under `model`: (weight, labelled a match).
+    pub(crate) fn weigh_labelled(
+        &self,
+        model: &crate::matching::model::Model,
+        pairs: &[(PreparedRecord, PreparedRecord, bool)],
+    ) -> Vec<(f64, bool)> {
+        self.score_labelled(model, pairs)
+            .into_iter()
+            .map(|(s, m)| (s.weight, m))
             .collect()
     }
 

@@ -87,6 +87,8 @@ impl Service {
 
     /// What the stewards' labels teach a newly trained model: m blended
     /// with the labelled matches ([`crate::matching::model::learn_from_labels`]),
+    /// the term-frequency scales fitted to every labelled pair as that
+    /// model scores them ([`crate::matching::model::learn_tf_from_labels`]),
     /// then the bands calibrated on every labelled pair scored by it
     /// (`[matching] auto_merge_precision`, `review_recall`; kept in the
     /// model). Notes how many labels the store held.
@@ -98,10 +100,11 @@ impl Service {
             .map(|(a, b, _)| self.levels_of(a, b))
             .collect();
         crate::matching::model::learn_from_labels(model, &matched);
+        crate::matching::model::learn_tf_from_labels(model, &self.score_labelled(model, &pairs));
         model.training.labels = self.read(|tx| Ok(tx.count_labels()?))?;
         let m = &self.rules.matching;
         if m.auto_merge_precision.is_some() || m.review_recall.is_some() {
-            let scored = self.score_labelled(model, &pairs);
+            let scored = self.weigh_labelled(model, &pairs);
             let bands = self
                 .bands
                 .calibrated(&scored, m.auto_merge_precision, m.review_recall);
