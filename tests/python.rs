@@ -6,9 +6,9 @@
 //! standalone master and two worker JVMs, `local-cluster[2,1,1024]`) gives
 //! what the embedded jobs give.
 //!
-//! pyarrow, pandas, pytest, maturin and pyspark (PyPI, pinned) are
-//! installed into `target/python-venv`, and a JDK (Debian's
-//! `openjdk-17-jre-headless`), when missing. Where that cannot be done the
+//! pyarrow, pandas, pytest, maturin and pyspark with its Spark Connect
+//! client (PyPI, pinned) are installed into `target/python-venv`, and a JDK
+//! (Debian's `openjdk-17-jre-headless`), when missing. Where that cannot be done the
 //! test says so and passes as skipped — except under `CI=true`, where it
 //! fails.
 
@@ -23,7 +23,9 @@ const PACKAGES: [&str; 5] = [
     "pandas==2.3.3",
     "pytest==9.2.0",
     "maturin==1.16.0",
-    "pyspark==4.3.0",
+    // `connect`: the Spark Connect client (grpcio and its kin), for the
+    // test of a Connect session.
+    "pyspark[connect]==4.3.0",
 ];
 
 /// Spark runs on this JVM.
@@ -71,7 +73,11 @@ fn ensure_package() -> Result<PathBuf, String> {
         };
         let installed = ["maturin", "pytest", "pyspark"]
             .iter()
-            .all(|b| venv().join("bin").join(b).exists());
+            .all(|b| venv().join("bin").join(b).exists())
+            && Command::new(&python)
+                .args(["-c", "import pyspark.sql.connect"])
+                .status()
+                .is_ok_and(|s| s.success());
         if !installed {
             run(&mut pip(&PACKAGES))?;
         }

@@ -156,12 +156,22 @@ _STAGES: Dict[Tuple[Any, str], Any] = {}
 def _fix(frame: Any) -> Any:
     """Cut ``frame``'s lineage where the job reuses it: a reliable checkpoint
     when the session has a checkpoint directory
-    (``spark.sparkContext.setCheckpointDir``, on storage the driver and every
-    executor reach), so a lost executor's part is read back; else a local
-    one, kept by the executors, so losing one fails the job."""
-    if frame.sparkSession.sparkContext.getCheckpointDir():
+    (``spark.sparkContext.setCheckpointDir`` or ``spark.checkpoint.dir``, on
+    storage the driver and every executor reach), so a lost executor's part
+    is read back; else a local one, kept by the executors, so losing one
+    fails the job."""
+    if _checkpoint_dir(frame.sparkSession):
         return frame.checkpoint()
     return frame.localCheckpoint()
+
+
+def _checkpoint_dir(session: Any) -> Optional[str]:
+    """The session's checkpoint directory, if it has one. A Spark Connect
+    session has no ``SparkContext`` on the client: its server's
+    ``spark.checkpoint.dir`` says."""
+    if type(session).__module__.startswith("pyspark.sql.connect"):
+        return session.conf.get("spark.checkpoint.dir", None)
+    return session.sparkContext.getCheckpointDir()
 
 
 def _stages(rules_text: Optional[Tuple[str, str]], plan: str):

@@ -236,6 +236,33 @@ def test_spark_dedupe_with_labels_equals_embedded_dedupe(spark, generated, tmp_p
     assert len(pairs) == want.summary["candidate_pairs"]
 
 
+def test_spark_connect_session_runs_the_same_jobs(tmp_path):
+    """A Spark Connect client (no SparkContext; its checkpoint directory in
+    ``spark.checkpoint.dir``) gets what the embedded jobs give, the server
+    on a two-worker cluster of its own (``connect_job.py``, in a process of
+    its own)."""
+    import json
+    import subprocess
+
+    out, checkpoints = tmp_path / "connect.json", tmp_path / "checkpoints"
+    subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("connect_job.py")), str(SAMPLE), str(checkpoints), str(out)],
+        check=True,
+        timeout=900,
+    )
+    with open(out, encoding="utf-8") as f:
+        got = json.load(f)
+    assert got["session"].startswith("pyspark.sql.connect")
+    table = sample_table()
+    rows = lambda t: sorted(tuple("" if v is None else v for v in r.values()) for r in t.to_pylist())
+    assert by_id(got["cleaned"]) == rows(nayose.clean(table).table)
+    assert got["clean_rejects"] == 0
+    assert by_id(got["clusters"]) == rows(nayose.dedupe(table, full=True).clusters)
+    assert got["summary"]["clusters"] > 0
+    # The checkpoints were reliable ones, written where the setting says.
+    assert any(files for _, _, files in os.walk(checkpoints))
+
+
 def test_spark_dedupe_does_not_depend_on_partitions(spark, generated):
     table = read_text(generated["btoc_crm"])
     pdf = table.to_pandas()
