@@ -1096,7 +1096,7 @@ mod tests {
 
     /// Labelled pairs agreeing on a name of one of four frequencies, each a
     /// match with the probability that `truth` (log2 odds of the pair's
-    /// rarity adjustment) gives; scored by `model` 3 bits too low, as a
+    /// rarity adjustment) gives; scored by `model` 3.5 bits too low, as a
     /// review-band sample is.
     fn tf_labels(
         model: &Model,
