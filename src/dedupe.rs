@@ -120,14 +120,10 @@ impl Decided {
 
     /// The labelled matches, in rank order.
     pub fn matches(&self) -> Vec<Pair> {
-        let mut matches: Vec<Pair> = self
-            .pairs
-            .iter()
-            .filter(|(_, &m)| m)
-            .map(|(&(a, b), _)| Pair { a, b })
-            .collect();
-        matches.sort();
-        matches
+        self.labelled()
+            .into_iter()
+            .filter_map(|(p, m)| m.then_some(p))
+            .collect()
     }
 
     /// Each decided pair (ranks, smaller first) and whether it is a match,
