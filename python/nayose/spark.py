@@ -217,7 +217,8 @@ def dedupe(
       random pairs (drawn by rank with its seed), m as the embedded job
       estimates it, from the level patterns counted by Spark.
     - Clusters: connected components of the auto-merge pairs by label
-      propagation, then the embedded anti-chaining split per component.
+      propagation, then the embedded anti-chaining split per component,
+      over every scored pair inside it.
     - ``labels``: an ``id_a,id_b,label`` file of decided pairs, read on the
       driver by the command line's reader, used as ``--labels`` uses it:
       the labelled matches' levels teach m, the labelled pairs' weights
@@ -606,14 +607,20 @@ def dedupe(
             table.column("a").combine_chunks(),
             table.column("b").combine_chunks(),
             table.column("weight").combine_chunks(),
+            merge_weight,
         )
         return pa.table([pa.array(record), pa.array(rep)], names=["rank", "rep"])
 
-    split_reps = (
-        edges.join(labels.withColumnRenamed("v", "a"), "a")
-        .groupBy("l")
-        .applyInArrow(split, "rank int, rep int")
+    # Every scored pair inside a component counts in the anti-chaining
+    # guard, not only the auto-merge pairs that made it.
+    inside = (
+        scored.select("a", "b", F.col("cw").alias("weight"))
+        .join(labels.select(F.col("v").alias("a"), F.col("l")), "a")
+        .join(labels.select(F.col("v").alias("b"), F.col("l").alias("lb")), "b")
+        .filter(F.col("l") == F.col("lb"))
+        .select("a", "b", "weight", "l")
     )
+    split_reps = inside.groupBy("l").applyInArrow(split, "rank int, rep int")
     reps = (
         ranked.select("rank", "id")
         .join(split_reps, "rank", "left")

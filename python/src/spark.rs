@@ -664,13 +664,16 @@ impl DedupeStages {
         })
     }
 
-    /// The clusters of one connected component from its edges (`a`, `b`,
-    /// `weight`): arrays `record`, `rep` (the smallest rank of its cluster).
+    /// The clusters of one connected component of the auto-merge pairs
+    /// (weight at or above `merge_weight`) from every scored pair inside it
+    /// (`a`, `b`, `weight`): arrays `record`, `rep` (the smallest rank of
+    /// its cluster).
     fn cluster(
         &self,
         a: PyArrowType<arrow_data::ArrayData>,
         b: PyArrowType<arrow_data::ArrayData>,
         weight: PyArrowType<arrow_data::ArrayData>,
+        merge_weight: f64,
     ) -> Arrays {
         let (a, b, w) = (array(a), array(b), array(weight));
         let (a, b) = (a.as_primitive::<Int32Type>(), b.as_primitive::<Int32Type>());
@@ -682,7 +685,11 @@ impl DedupeStages {
                 weight: w.value(i),
             })
             .collect();
-        let reps = split_component(&mut edges, self.rules.matching.min_link_density);
+        let reps = split_component(
+            &mut edges,
+            merge_weight,
+            self.rules.matching.min_link_density,
+        );
         let record: arrow_array::Int32Array = reps.iter().map(|&(r, _)| Some(r as i32)).collect();
         let rep: arrow_array::Int32Array = reps.iter().map(|&(_, p)| Some(p as i32)).collect();
         out(vec![Arc::new(record), Arc::new(rep)])

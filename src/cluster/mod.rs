@@ -1,19 +1,25 @@
-//! Pairs above the threshold → clusters, without chaining.
+//! Scored pairs → clusters, without chaining.
 //!
 //! Plain connected components let one weak bridge glue two large groups (and,
-//! on a million consumers, chain almost everyone into one cluster). Here each
-//! connected component is rebuilt greedily from its strongest edges down: two
-//! groups join only when the edges between them are dense enough — at least
-//! `min_density` of all the pairs between them are above the threshold. A true
-//! duplicate group is nearly a clique (everyone resembles everyone); a chain
-//! A–B–C–D is not, so it stops growing where its links thin out.
+//! on a million consumers, chain almost everyone into one cluster). Here the
+//! components of the auto-merge pairs are rebuilt greedily from their
+//! strongest pairs down: two groups join only when the pairs between them
+//! say so ([`dense_enough`]): at least `min_density` of those pairs were
+//! scored, and the scored ones are on average at least `min_density` likely
+//! matches (average linkage). A true duplicate group is nearly a clique
+//! (everyone resembles everyone); a chain A–B–C–D is not, so it stops
+//! growing where its links thin out. Every scored pair inside a component
+//! counts, not only those of the auto-merge band: a review-band pair is
+//! likelier a match than not, and a pair scored far below says "two". A
+//! pair blocking never found says nothing either way.
 //!
 //! Clusters are numbered by the smallest record rank they contain, so ids do
 //! not depend on thread timing or on the order the edges arrive in.
 
-use std::collections::{HashMap, HashSet};
+use crate::matching::model::Model;
+use std::collections::HashMap;
 
-/// An edge between two records (by rank) with its match weight.
+/// A scored pair of two records (by rank) with its match weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Edge {
     pub a: u32,
@@ -21,24 +27,42 @@ pub struct Edge {
     pub weight: f64,
 }
 
-/// The default share of cross pairs that must be linked for two groups to join.
+/// The default mean match probability of the pairs between two groups for
+/// them to join.
 pub const MIN_DENSITY: f64 = 0.5;
 
-/// Cluster `n` records; returns, per record, its cluster's representative: the
-/// smallest record number in the cluster (a singleton is its own).
-pub fn cluster(n: usize, edges: &[Edge], min_density: f64) -> Vec<u32> {
+/// Whether two groups of records are linked densely enough to be one
+/// cluster: of the `possible` pairs between them, `scored` were scored,
+/// with match probabilities summing to `probability`. At least
+/// `min_density` of the pairs must have been scored (a chain's far ends
+/// never were), and the scored ones must be on average at least
+/// `min_density` likely matches (a pair scored far below says "two
+/// customers"). The one rule of the guard: the batch's clustering and the
+/// service's merges of a retrained model both ask it.
+pub fn dense_enough(probability: f64, scored: usize, possible: usize, min_density: f64) -> bool {
+    scored > 0
+        && scored as f64 >= min_density * possible as f64
+        && probability >= min_density * scored as f64
+}
+
+/// Cluster `n` records over their scored pairs `edges`: the pairs at or
+/// above `merge_at` (the auto-merge band's weight) link records; every pair
+/// inside the components they make counts in the density test. Returns, per
+/// record, its cluster's representative: the smallest record number in the
+/// cluster (a singleton is its own).
+pub fn cluster(n: usize, edges: &[Edge], merge_at: f64, min_density: f64) -> Vec<u32> {
     let mut components = UnionFind::new(n);
-    for e in edges {
+    for e in edges.iter().filter(|e| e.weight >= merge_at) {
         components.union(e.a, e.b);
     }
-    // Edges per component.
+    // The pairs inside each component of more than one record.
     let mut by_component: HashMap<u32, Vec<Edge>> = HashMap::new();
     for e in edges {
         if e.a != e.b {
-            by_component
-                .entry(components.find(e.a))
-                .or_default()
-                .push(*e);
+            let root = components.find(e.a);
+            if root == components.find(e.b) {
+                by_component.entry(root).or_default().push(*e);
+            }
         }
     }
     let mut result: Vec<u32> = (0..n as u32).collect();
@@ -46,7 +70,7 @@ pub fn cluster(n: usize, edges: &[Edge], min_density: f64) -> Vec<u32> {
     roots.sort_unstable();
     for root in roots {
         let mut es = by_component.remove(&root).unwrap_or_default();
-        for (record, rep) in split_component(&mut es, min_density) {
+        for (record, rep) in split_component(&mut es, merge_at, min_density) {
             result[record as usize] = rep;
         }
     }
@@ -108,11 +132,13 @@ pub fn two_sides(n: usize, a: usize, b: usize, link: impl Fn(usize, usize) -> Li
     side.into_iter().map(|s| s == Some(true)).collect()
 }
 
-/// Greedy, density-guarded agglomeration of one connected component's
-/// edges: each record of it with its group's representative (the smallest
-/// record number in the group). An engine that finds the components
-/// elsewhere calls this per component, as [`cluster`] does.
-pub fn split_component(edges: &mut [Edge], min_density: f64) -> Vec<(u32, u32)> {
+/// Greedy, density-guarded agglomeration of one connected component: its
+/// scored pairs (`edges`), of which those at or above `merge_at` link. Each
+/// record of the component comes back with its group's representative (the
+/// smallest record number in the group). An engine that finds the
+/// components elsewhere calls this per component with every scored pair
+/// inside it, as [`cluster`] does.
+pub fn split_component(edges: &mut [Edge], merge_at: f64, min_density: f64) -> Vec<(u32, u32)> {
     for e in edges.iter_mut() {
         if e.a > e.b {
             std::mem::swap(&mut e.a, &mut e.b);
@@ -125,15 +151,20 @@ pub fn split_component(edges: &mut [Edge], min_density: f64) -> Vec<(u32, u32)> 
             .then(x.a.cmp(&y.a))
             .then(x.b.cmp(&y.b))
     });
-    let mut adjacency: HashMap<u32, HashSet<u32>> = HashMap::new();
-    for e in edges.iter() {
-        adjacency.entry(e.a).or_default().insert(e.b);
-        adjacency.entry(e.b).or_default().insert(e.a);
+    // Each record's scored neighbours with the pair's match probability.
+    let mut adjacency: HashMap<u32, Vec<(u32, f64)>> = HashMap::new();
+    for e in edges.iter().filter(|e| e.a != e.b) {
+        let p = Model::probability(e.weight);
+        adjacency.entry(e.a).or_default().push((e.b, p));
+        adjacency.entry(e.b).or_default().push((e.a, p));
     }
     // group id → members; record → group id
     let mut group_of: HashMap<u32, u32> = adjacency.keys().map(|&r| (r, r)).collect();
     let mut members: HashMap<u32, Vec<u32>> = adjacency.keys().map(|&r| (r, vec![r])).collect();
-    for e in edges.iter() {
+    for e in edges.iter().take_while(|e| e.weight >= merge_at) {
+        if e.a == e.b {
+            continue;
+        }
         let (ga, gb) = (group_of[&e.a], group_of[&e.b]);
         if ga == gb {
             continue;
@@ -143,17 +174,17 @@ pub fn split_component(edges: &mut [Edge], min_density: f64) -> Vec<(u32, u32)> 
         } else {
             (gb, ga)
         };
-        let links: usize = members[&small]
+        let (mut probability, mut scored) = (0.0, 0);
+        for (_, p) in members[&small]
             .iter()
-            .map(|r| {
-                adjacency[r]
-                    .iter()
-                    .filter(|o| group_of[*o] == large)
-                    .count()
-            })
-            .sum();
+            .flat_map(|r| &adjacency[r])
+            .filter(|(o, _)| group_of[o] == large)
+        {
+            probability += p;
+            scored += 1;
+        }
         let possible = members[&small].len() * members[&large].len();
-        if (links as f64) < min_density * possible as f64 {
+        if !dense_enough(probability, scored, possible, min_density) {
             continue;
         }
         let moved = members.remove(&small).unwrap_or_default();
@@ -208,10 +239,48 @@ mod tests {
         Edge { a, b, weight }
     }
 
+    /// The auto-merge band's weight in these tests (probability 0.9).
+    const MERGE: f64 = 3.17;
+
+    #[test]
+    fn a_pair_scored_far_below_keeps_a_record_out() {
+        // 2 resembles 0 strongly, and its pair with 1 says "two people".
+        let edges = [e(0, 1, 10.0), e(0, 2, 9.0), e(1, 2, -20.0)];
+        assert_eq!(cluster(3, &edges, MERGE, MIN_DENSITY), vec![0, 0, 2]);
+        // Never scored, the pair says nothing: one strong link of two pairs
+        // is half of them scored, and enough.
+        let edges = [e(0, 1, 10.0), e(0, 2, 9.0)];
+        assert_eq!(cluster(3, &edges, MERGE, MIN_DENSITY), vec![0, 0, 0]);
+        // Scored in the review band, it keeps the mean above one half.
+        let edges = [e(0, 1, 10.0), e(0, 2, 9.0), e(1, 2, -1.0)];
+        assert_eq!(cluster(3, &edges, MERGE, MIN_DENSITY), vec![0, 0, 0]);
+    }
+
+    #[test]
+    fn review_band_pairs_count_towards_the_density() {
+        // 3 links to the clique {0, 1, 2} by one auto-merge pair and two
+        // review-band pairs (probability 0.8): on average, a match.
+        let mut edges = vec![e(0, 1, 10.0), e(1, 2, 10.0), e(0, 2, 10.0), e(0, 3, 9.0)];
+        edges.extend([e(1, 3, 2.0), e(2, 3, 2.0)]);
+        assert_eq!(cluster(4, &edges, MERGE, MIN_DENSITY), vec![0, 0, 0, 0]);
+        // Without them, one pair of three scored is too few.
+        edges.truncate(4);
+        assert_eq!(cluster(4, &edges, MERGE, MIN_DENSITY), vec![0, 0, 0, 3]);
+        // Scored far below, they say "another customer".
+        edges.extend([e(1, 3, -8.0), e(2, 3, -8.0)]);
+        assert_eq!(cluster(4, &edges, MERGE, MIN_DENSITY), vec![0, 0, 0, 3]);
+        // Pairs below the band never link two records by themselves.
+        let edges = [e(0, 1, 2.0), e(1, 2, 3.0)];
+        assert_eq!(cluster(3, &edges, MERGE, MIN_DENSITY), vec![0, 1, 2]);
+    }
+
     #[test]
     fn cliques_are_clusters() {
         let edges = [e(0, 1, 10.0), e(1, 2, 9.0), e(0, 2, 8.0), e(3, 4, 12.0)];
-        assert_eq!(cluster(6, &edges, MIN_DENSITY), vec![0, 0, 0, 3, 3, 5]);
+        assert_eq!(
+            cluster(6, &edges, MERGE, MIN_DENSITY),
+            vec![0, 0, 0, 3, 3, 5]
+        );
     }
 
     #[test]
@@ -220,7 +289,7 @@ mod tests {
         let mut edges = vec![e(0, 1, 10.0), e(1, 2, 10.0), e(0, 2, 10.0)];
         edges.extend([e(3, 4, 10.0), e(4, 5, 10.0), e(3, 5, 10.0)]);
         edges.push(e(2, 3, 5.0));
-        let c = cluster(6, &edges, MIN_DENSITY);
+        let c = cluster(6, &edges, MERGE, MIN_DENSITY);
         assert_eq!(c, vec![0, 0, 0, 3, 3, 3]);
     }
 
@@ -229,7 +298,7 @@ mod tests {
         let edges: Vec<Edge> = (0..20)
             .map(|i| e(i, i + 1, 10.0 - i as f64 * 0.1))
             .collect();
-        let c = cluster(21, &edges, MIN_DENSITY);
+        let c = cluster(21, &edges, MERGE, MIN_DENSITY);
         let biggest = (0..21u32)
             .map(|r| c.iter().filter(|&&x| x == r).count())
             .max()
@@ -252,8 +321,8 @@ mod tests {
             std::mem::swap(&mut x.a, &mut x.b);
         }
         assert_eq!(
-            cluster(5, &edges, MIN_DENSITY),
-            cluster(5, &reversed, MIN_DENSITY)
+            cluster(5, &edges, MERGE, MIN_DENSITY),
+            cluster(5, &reversed, MERGE, MIN_DENSITY)
         );
     }
 

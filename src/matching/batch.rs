@@ -11,7 +11,7 @@
 //! split over threads in fixed chunks and put back in order, and random
 //! pairs come from seeded ChaCha streams per chunk.
 
-use super::band::{Band, BandCounts, Bands};
+use super::band::{BandCounts, Bands};
 use super::compare::Value;
 use super::model::{self, Model, Patterns};
 use super::prepare::{PreparedRecord, Preparer};
@@ -330,9 +330,10 @@ pub fn count_bands(bands: &Bands, weights: &[f64]) -> BandCounts {
     counts
 }
 
-/// Cluster the `n` records of a batch over their auto-merge-band pairs,
-/// guarded against chaining (see [`cluster::cluster`]); per record, its
-/// cluster's representative (the smallest position in it).
+/// Cluster the `n` records of a batch: its auto-merge-band pairs link
+/// records, every scored pair counts in the anti-chaining guard (see
+/// [`cluster::cluster`]); per record, its cluster's representative (the
+/// smallest position in it).
 pub fn cluster(
     n: usize,
     pairs: &[Pair],
@@ -343,12 +344,11 @@ pub fn cluster(
     let edges: Vec<Edge> = pairs
         .iter()
         .zip(weights)
-        .filter(|(_, &w)| bands.of(w) == Band::Match)
         .map(|(p, &weight)| Edge {
             a: p.a,
             b: p.b,
             weight,
         })
         .collect();
-    cluster::cluster(n, &edges, min_link_density)
+    cluster::cluster(n, &edges, bands.match_weight, min_link_density)
 }

@@ -66,7 +66,9 @@ pub struct MatchingOptions {
     /// Pairs at or above this and below `match_threshold` are the review band.
     pub review_threshold: f64,
     /// Two groups join a cluster only when at least this share of the pairs
-    /// between them are above `match_threshold` (guards against chaining).
+    /// between them were scored and the scored ones are, on average, at
+    /// least this likely to be matches (average linkage, the guard against
+    /// chaining: [`crate::cluster::dense_enough`]).
     pub min_link_density: f64,
     /// Random pairs sampled to estimate u (all pairs when there are fewer).
     pub random_pairs: u64,

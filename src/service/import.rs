@@ -477,20 +477,22 @@ impl Service {
             return Ok(());
         };
         summary.candidate_pairs = pairs.len() as u64;
-        let matched = self.score_import(&model, mine, &pairs)?;
-        summary.merged_records += self.merge_import_clusters(actor, job_id, &matched)?;
+        let (matched, scored) = self.score_import(&model, mine, &pairs)?;
+        summary.merged_records += self.merge_import_clusters(actor, job_id, &matched, &scored)?;
         summary.proposals += self.propose_import_pairs(&matched)?;
         Ok(())
     }
 
-    /// Score an import's candidate pairs; those in the auto-merge and review
-    /// bands, with their explanations, in pair order.
+    /// Score an import's candidate pairs: those in the auto-merge and review
+    /// bands, with their explanations, in pair order; and every pair with
+    /// its weight (record numbers), for the anti-chaining guard.
+    #[allow(clippy::type_complexity)]
     fn score_import(
         &self,
         model: &Model,
         mine: NumberedBatch,
         pairs: &[(u64, u64)],
-    ) -> Result<Vec<MatchedPair>> {
+    ) -> Result<(Vec<MatchedPair>, Vec<(u64, u64, f64)>)> {
         // The records of the store the pairs reach, prepared once, after
         // the import's own.
         let mut all = mine;
@@ -514,7 +516,12 @@ impl Service {
         let freq = IndexFrequencies(&self.index);
         let weights = batch::score(model, plan, &all.batch, &known, &levels, &freq);
         let bands = self.bands_of(model);
-        Ok(known
+        let scored = known
+            .iter()
+            .zip(&weights)
+            .map(|(p, &w)| (all.nums[p.a as usize], all.nums[p.b as usize], w))
+            .collect();
+        let matched = known
             .par_iter()
             .zip(levels.par_chunks(plan.len()))
             .zip(&weights)
@@ -532,16 +539,19 @@ impl Service {
                     explanation: self.explain(model, &s),
                 })
             })
-            .collect())
+            .collect();
+        Ok((matched, scored))
     }
 
-    /// Cluster the auto-merge band (anti-chaining guard) and merge each
-    /// cluster's entities; returns how many merges were made.
+    /// Cluster the auto-merge band (anti-chaining guard over all the
+    /// `scored` pairs among its records) and merge each cluster's
+    /// entities; returns how many merges were made.
     fn merge_import_clusters(
         &self,
         actor: &Actor,
         job_id: &str,
         matched: &[MatchedPair],
+        scored: &[(u64, u64, f64)],
     ) -> Result<u64> {
         let merged: Vec<&MatchedPair> = matched.iter().filter(|m| m.band == Band::Match).collect();
         // The records in the band, numbered in record-number order.
@@ -553,14 +563,16 @@ impl Service {
             .enumerate()
             .map(|(i, n)| (*n, i as u32))
             .collect();
-        let pairs: Vec<Pair> = merged
+        let (pairs, weights): (Vec<Pair>, Vec<f64>) = scored
             .iter()
-            .map(|m| Pair {
-                a: local[&m.a],
-                b: local[&m.b],
+            .filter_map(|&(a, b, w)| {
+                let pair = Pair {
+                    a: *local.get(&a)?,
+                    b: *local.get(&b)?,
+                };
+                Some((pair, w))
             })
-            .collect();
-        let weights: Vec<f64> = merged.iter().map(|m| m.weight).collect();
+            .unzip();
         let bands = self.model().map_or(self.bands, |m| self.bands_of(&m));
         let reps = batch::cluster(
             num_of.len(),

@@ -329,8 +329,8 @@ impl Service {
                     p.probability = score.probability();
                     p.band = band;
                     p.explanation = self.explain(&model, &score);
-                    let merge = band == Band::Match
-                        && self.densely_linked(tx, &model, &bands, &freq, p.a, p.b)?;
+                    let merge =
+                        band == Band::Match && self.densely_linked(tx, &model, &freq, p.a, p.b)?;
                     let reason = match band {
                         Band::NoMatch => {
                             p.status = ProposalStatus::Superseded;
@@ -390,15 +390,14 @@ impl Service {
     }
 
     /// The anti-chaining guard for a merge the model alone decides (as the
-    /// import clusters with it): whether at least `min_link_density` of the
-    /// cross pairs of the entities of records `a` and `b` are in the
-    /// auto-merge band. Entities of more than [`GUARD_PAIRS_MAX`] cross
+    /// import clusters with it, [`crate::cluster::dense_enough`], every
+    /// pair scored): whether the cross pairs of the entities of records `a`
+    /// and `b` are on average at least `min_link_density` likely matches. Entities of more than [`GUARD_PAIRS_MAX`] cross
     /// pairs are not merged by the model.
     fn densely_linked(
         &self,
         tx: &mut dyn Tx,
         model: &crate::matching::model::Model,
-        bands: &crate::matching::Bands,
         freq: &dyn crate::matching::Frequencies,
         a: u64,
         b: u64,
@@ -422,12 +421,17 @@ impl Service {
         if possible > GUARD_PAIRS_MAX {
             return Ok(false);
         }
-        let links = xa
+        let probability: f64 = xa
             .iter()
             .flat_map(|x| xb.iter().map(move |y| (x, y)))
-            .filter(|(x, y)| bands.of(self.score_pair(model, x, y, freq).weight) == Band::Match)
-            .count();
-        Ok(links as f64 >= self.rules.matching.min_link_density * possible as f64)
+            .map(|(x, y)| self.score_pair(model, x, y, freq).probability())
+            .sum();
+        Ok(crate::cluster::dense_enough(
+            probability,
+            possible,
+            possible,
+            self.rules.matching.min_link_density,
+        ))
     }
 
     pub fn proposals(&self, f: &ProposalFilter) -> Result<Vec<Proposal>> {
