@@ -3813,6 +3813,78 @@ fn a_golden_record_is_shaped_previewed_and_warned_about() {
     assert_eq!(a["items"].as_array().unwrap().len(), 2);
 }
 
+/// A typed value is written as the field's normalizer writes it, refused
+/// when it cannot be read or is not one of the field's values, and stands
+/// on a field no member holds (a customer's "do not contact").
+#[test]
+fn typed_values_are_normalized_checked_and_stand_alone() {
+    let app = app();
+    let s = &app.state.service;
+    let steward = stella();
+    let entity = s.crosswalk(&open_proposals(s)[0].record_ids[0]).unwrap().1;
+    assert!(!s.entity(&entity).unwrap().golden.contains_key("contact_ok"));
+    let typed = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(f, v)| (f.to_string(), v.to_string()))
+            .collect()
+    };
+    let none = BTreeMap::new();
+    let view = s
+        .shape_entity(
+            &steward,
+            &entity,
+            &none,
+            &typed(&[
+                ("birth_date", "R5.4.1"),
+                ("phone", "０３１２３４５６７８"),
+                ("contact_ok", "不可"),
+            ]),
+            &[],
+            Some("電話で".into()),
+        )
+        .unwrap();
+    let g = &view.golden;
+    assert_eq!(g["birth_date"].value, "2023-04-01");
+    assert_eq!(g["phone"].value, "03-1234-5678");
+    assert_eq!(
+        (
+            g["contact_ok"].value.as_str(),
+            g["contact_ok"].rule.as_str()
+        ),
+        ("不可", "typed")
+    );
+    for bad in [
+        ("contact_ok", "たぶん"),
+        ("birth_date", "2023-02-30"),
+        ("phone", "なし"),
+    ] {
+        let r = s.shape_entity(&steward, &entity, &none, &typed(&[bad]), &[], None);
+        assert!(
+            matches!(r, Err(nayose::service::ServiceError::Invalid(ref m)) if m.contains(bad.0)),
+            "{bad:?}: {r:?}"
+        );
+    }
+    assert_eq!(
+        s.entity(&entity).unwrap().golden["contact_ok"].value,
+        "不可"
+    );
+    let (st, v) = app.call(
+        "POST",
+        &format!("/v1/entities/{entity}/golden"),
+        Some(&app.steward),
+        Some(json!({"values": {"contact_ok": "たぶん"}})),
+    );
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("contact_ok"),
+        "{v}"
+    );
+}
+
 /// A fixed-line phone whose area code is far from the address is warned
 /// about; a neighbouring prefecture's code (numbering areas cross prefecture
 /// lines), a mobile number and an address that is not placed are not.

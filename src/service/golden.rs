@@ -29,7 +29,8 @@ pub struct GoldenField {
     pub rule: String,
 }
 
-/// Field name → chosen value, for every field some member has.
+/// Field name → chosen value, for every field some member has or a steward
+/// typed.
 pub type Golden = BTreeMap<String, GoldenField>;
 
 /// The display value a member holds for a field (normalized, else raw).
@@ -114,9 +115,6 @@ fn by_field(
             .iter()
             .filter_map(|r| value_of(r, &f.name).map(|v| (*r, v)))
             .collect();
-        if held.is_empty() {
-            continue;
-        }
         let pick = |r: &Record, v: &str, rule: &str| GoldenField {
             value: v.to_string(),
             record_id: r.id.clone(),
@@ -129,6 +127,8 @@ fn by_field(
                 continue;
             }
         }
+        // A typed value stands whether or not a member holds the field
+        // (a customer's 連絡可否 = 不可 taken on the phone).
         if let Some(m) = manual.get(&f.name) {
             out.insert(
                 f.name.clone(),
@@ -138,6 +138,9 @@ fn by_field(
                     rule: "typed".into(),
                 },
             );
+            continue;
+        }
+        if held.is_empty() {
             continue;
         }
         if let Some(chosen) = overrides.get(&f.name) {
@@ -317,10 +320,26 @@ mod tests {
             },
         )]
         .into();
-        let g = shaped(&schema(), &opts, &[a, b], &chosen, &typed);
+        let g = shaped(&schema(), &opts, &[a.clone(), b.clone()], &chosen, &typed);
         assert_eq!(g["phone"].value, "086-111-2222");
         assert_eq!(g["phone"].rule, "typed");
         assert_eq!(g["phone"].record_id, "");
+        // A typed value on a field no member holds stands too: a customer
+        // who said no on the phone is not contacted.
+        let said_no: BTreeMap<String, ManualValue> = [(
+            "contact_ok".to_string(),
+            ManualValue {
+                value: "不可".into(),
+                by: "stella".into(),
+                at: "2026-03-01T00:00:00Z".into(),
+                reason: None,
+            },
+        )]
+        .into();
+        assert!(!alone.contains_key("contact_ok"));
+        let g = shaped(&schema(), &opts, &[a, b], &BTreeMap::new(), &said_no);
+        assert_eq!(g["contact_ok"].value, "不可");
+        assert_eq!(g["contact_ok"].rule, "typed");
     }
 
     #[test]

@@ -392,7 +392,8 @@ impl Service {
     /// The anti-chaining guard for a merge the model alone decides (as the
     /// import clusters with it, [`crate::cluster::dense_enough`], every
     /// pair scored): whether the cross pairs of the entities of records `a`
-    /// and `b` are on average at least `min_link_density` likely matches. Entities of more than [`GUARD_PAIRS_MAX`] cross
+    /// and `b` are on average at least `min_link_density` likely matches.
+    /// Entities of more than [`GUARD_PAIRS_MAX`] cross
     /// pairs are not merged by the model.
     fn densely_linked(
         &self,
@@ -869,7 +870,7 @@ impl Service {
         winners: &BTreeMap<String, String>,
         values: &BTreeMap<String, String>,
     ) -> Result<GoldenPreview> {
-        self.check_shape_fields(winners, values)?;
+        let values = &self.check_shape_fields(winners, values)?;
         self.read(|tx| {
             let p = Self::proposal_in(tx, id)?;
             let (a, b) = (record_in(tx, p.a)?, record_in(tx, p.b)?);
@@ -901,11 +902,16 @@ impl Service {
 
     /// Winners and typed values name fields of the schema; a typed value
     /// is not blank and fits a value's limit.
+    /// Check a shaping request's field names and typed values; returns the
+    /// typed values as the field's normalizer writes them (`R5.4.1` →
+    /// `2023-04-01`), so a golden record holds one form whoever wrote it.
+    /// A value the normalizer cannot read (a phone that is not one, a date
+    /// that does not exist) or outside the field's 選択肢 is refused.
     fn check_shape_fields(
         &self,
         winners: &BTreeMap<String, String>,
         values: &BTreeMap<String, String>,
-    ) -> Result<()> {
+    ) -> Result<BTreeMap<String, String>> {
         for f in winners.keys().chain(values.keys()) {
             if self.schema.position(f).is_none() {
                 return Err(ServiceError::UnknownField {
@@ -914,6 +920,7 @@ impl Service {
                 });
             }
         }
+        let mut typed = BTreeMap::new();
         for (f, v) in values {
             if super::limits::is_blank(v) || v.chars().count() > super::limits::MAX_VALUE_CHARS {
                 return Err(ServiceError::Invalid(format!(
@@ -921,8 +928,31 @@ impl Service {
                     super::limits::MAX_VALUE_CHARS
                 )));
             }
+            let rule = &self.schema.fields[self.schema.position(f).expect("checked above")];
+            let mut n = self.normalizer.normalize(rule.field_type, v);
+            crate::normalize::check_field_rule(rule, v, &mut n);
+            let refusal = n
+                .issues
+                .iter()
+                .find(|i| i.kind == crate::normalize::IssueKind::NotAllowed)
+                .map(|i| i.message.clone())
+                .or_else(|| {
+                    n.value.is_none().then(|| {
+                        let why: Vec<&str> = n.issues.iter().map(|i| i.message.as_str()).collect();
+                        format!(
+                            "`{}` cannot be read as {} ({})",
+                            super::limits::shown(v),
+                            rule.field_type.as_str(),
+                            why.join("; ")
+                        )
+                    })
+                });
+            if let Some(why) = refusal {
+                return Err(ServiceError::Invalid(format!("values.{f}: {why}")));
+            }
+            typed.insert(f.clone(), n.value.unwrap_or_else(|| v.trim().to_string()));
         }
-        Ok(())
+        Ok(typed)
     }
 
     /// The values of a golden record that contradict each other: a postal
@@ -1040,7 +1070,10 @@ impl Service {
         request: DecisionRequest,
         idem: Option<&IdemKey>,
     ) -> Result<Reply<Proposal>> {
-        self.check_shape_fields(&request.winners, &request.values)?;
+        let request = DecisionRequest {
+            values: self.check_shape_fields(&request.winners, &request.values)?,
+            ..request
+        };
         let _w = self.writer.lock().expect("writer");
         let written = self.write_once(actor, idem, |tx| {
             let mut p = Self::proposal_in(tx, id)?;
@@ -1515,7 +1548,7 @@ impl Service {
         clear: &[String],
         reason: Option<String>,
     ) -> Result<EntityView> {
-        self.check_shape_fields(winners, values)?;
+        let values = &self.check_shape_fields(winners, values)?;
         let id = self.entity(id)?.entity.id;
         let _w = self.writer.lock().expect("writer");
         self.write(|tx| {
