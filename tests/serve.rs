@@ -3106,6 +3106,84 @@ fn a_split_after_an_approval_remembers_the_parts_apart() {
         .read(|tx| tx.is_rejected(a.num, b.num, [a.version, b.version]))
         .unwrap();
     assert!(rejected, "the split's parts are remembered apart");
+    let labels = s.all_labels().unwrap();
+    let of_pair = |labels: &[nayose::store::Label]| {
+        labels
+            .iter()
+            .filter(|l| {
+                [&l.id_a, &l.id_b] == [&a.id, &b.id] || [&l.id_a, &l.id_b] == [&b.id, &a.id]
+            })
+            .map(|l| (l.label, l.source))
+            .collect::<Vec<_>>()
+    };
+    use nayose::store::{LabelKind, LabelSource};
+    assert_eq!(
+        of_pair(&labels),
+        [(LabelKind::NonMatch, LabelSource::Split)]
+    );
+
+    // Undone, the split leaves nothing behind: the approval holds again
+    // and its label is back; the pair is no longer remembered apart.
+    let made = s.crosswalk(&p.record_ids[1]).unwrap().1;
+    s.unsplit(&steward, &made, None).unwrap();
+    let back = s.proposal(&p.id).unwrap().proposal;
+    assert_eq!(back.status, nayose::store::ProposalStatus::Approved);
+    assert_eq!(back.reason, None);
+    let labels = s.all_labels().unwrap();
+    assert_eq!(
+        of_pair(&labels),
+        [(LabelKind::Match, LabelSource::Proposal)]
+    );
+    let rejected = app
+        .store
+        .read(|tx| tx.is_rejected(a.num, b.num, [a.version, b.version]))
+        .unwrap();
+    assert!(!rejected);
+}
+
+/// Two splits of one entity, undone one after the other, leave none of
+/// their labels: the first split's label between the two records taken
+/// out is forgotten although the second had already moved one of them.
+#[test]
+fn splits_undone_in_turn_leave_no_label_of_theirs() {
+    use nayose::store::LabelSource;
+    let app = app();
+    let s = &app.state.service;
+    let steward = stella();
+    let mut entities: Vec<String> = s
+        .audit_sample(100)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|p| p.entity_id)
+        .collect();
+    entities.sort();
+    entities.dedup();
+    let view = entities
+        .iter()
+        .map(|e| s.entity(e).unwrap())
+        .max_by_key(|v| v.members.len())
+        .unwrap();
+    assert!(view.members.len() >= 3, "{view:?}");
+    let id = view.entity.id.clone();
+    let m: Vec<String> = view.members.iter().map(|r| r.id.clone()).collect();
+    let before = s.all_labels().unwrap();
+    s.split(&steward, &id, &[m[0].clone()], None).unwrap();
+    let first = s.crosswalk(&m[0]).unwrap().1;
+    s.split(&steward, &id, &[m[1].clone()], None).unwrap();
+    let second = s.crosswalk(&m[1]).unwrap().1;
+    assert!(s.all_labels().unwrap().len() > before.len());
+    s.unsplit(&steward, &first, None).unwrap();
+    s.unsplit(&steward, &second, None).unwrap();
+    let after = s.all_labels().unwrap();
+    assert!(
+        after.iter().all(|l| l.source != LabelSource::Split),
+        "{after:?}"
+    );
+    assert_eq!(after, before);
+    let back = s.entity(&id).unwrap();
+    assert_eq!(back.members.len(), m.len());
+    assert!(back.conflicts.is_empty(), "{:?}", back.conflicts);
 }
 
 /// Every proposal list item carries both records' names and key values;

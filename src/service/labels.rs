@@ -93,7 +93,7 @@ pub(crate) fn label_decision(
 /// customer as each record left (at most [`SPLIT_LABELS_MAX`] pairs), and
 /// the pair is remembered as rejected, so it is not proposed again. A pair
 /// of `apart` (a < b) already says so — a steward's audit answer, say —
-/// and keeps its own label.
+/// and keeps its own label. Returns the pairs (a < b) it labelled.
 pub(crate) fn label_split(
     tx: &mut dyn Tx,
     taken: &[&Record],
@@ -101,7 +101,8 @@ pub(crate) fn label_split(
     apart: &std::collections::HashSet<(u64, u64)>,
     actor: &Actor,
     at: &str,
-) -> Result<()> {
+) -> Result<std::collections::HashSet<(u64, u64)>> {
+    let mut labelled = std::collections::HashSet::new();
     let pairs = taken
         .iter()
         .flat_map(|t| kept.iter().map(move |k| (*t, *k)))
@@ -123,8 +124,9 @@ pub(crate) fn label_split(
             actor: actor.name.clone(),
             created_at: at.to_string(),
         })?;
+        labelled.insert((t.num.min(k.num), t.num.max(k.num)));
     }
-    Ok(())
+    Ok(labelled)
 }
 
 impl Service {

@@ -11,7 +11,7 @@ use super::{Actor, IdemKey, Reply, Result, Service, ServiceError, Written};
 use crate::matching::prepare::PreparedRecord;
 use crate::matching::Band;
 use crate::store::{
-    now, AuditAction, AuditEntry, AuditFilter, Comment, Entity, HistoryAction, HistoryEntry,
+    now, AuditAction, AuditEntry, AuditFilter, Comment, Entity, HistoryAction, HistoryEntry, Label,
     LabelKind, LabelSource, ManualValue, Proposal, ProposalFilter, ProposalSort, ProposalStatus,
     Record, StoreError, Tx, INFORMATIVE_POOL,
 };
@@ -1631,9 +1631,9 @@ impl Service {
                 ));
             }
             // Pairs a steward already labelled apart keep their label.
-            let apart: HashSet<(u64, u64)> = tx
-                .labels_within(id, usize::MAX)?
-                .into_iter()
+            let before_labels = tx.labels_within(id, usize::MAX)?;
+            let apart: HashSet<(u64, u64)> = before_labels
+                .iter()
                 .filter(|l| l.label == LabelKind::NonMatch)
                 .map(|l| (l.a.min(l.b), l.a.max(l.b)))
                 .collect();
@@ -1649,10 +1649,18 @@ impl Service {
             let before: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
             let (taken, kept): (Vec<&Record>, Vec<&Record>) =
                 members.iter().partition(|m| records.contains(&m.id));
-            label_split(tx, &taken, &kept, &apart, actor, &at)?;
+            let labelled = label_split(tx, &taken, &kept, &apart, actor, &at)?;
+            // The labels it replaced (an approval's match), for an unsplit
+            // to put back.
+            let replaced: Vec<serde_json::Value> = before_labels
+                .iter()
+                .filter(|l| labelled.contains(&(l.a.min(l.b), l.a.max(l.b))))
+                .map(|l| serde_json::json!({ "a": l.a, "b": l.b, "label": l }))
+                .collect();
             // An approval between the two parts no longer holds: it says so,
             // and has no merge left to undo.
             let kept_nums: HashSet<u64> = kept.iter().map(|r| r.num).collect();
+            let mut superseded = Vec::new();
             for t in &taken {
                 for mut q in tx.proposals_of(t.num, false)? {
                     let other = if q.a == t.num { q.b } else { q.a };
@@ -1663,14 +1671,28 @@ impl Service {
                         q.reason = Some(format!("split apart from entity {id}"));
                         tx.update_proposal(&q, expected)?;
                         tx.forget_merge_undo(&q.id)?;
+                        superseded.push(q.id.clone());
                     }
                 }
             }
+            let dropped: BTreeMap<&String, &String> = e
+                .overrides
+                .iter()
+                .filter(|(_, r)| records.contains(r))
+                .collect();
+            let dropped = serde_json::json!(dropped);
             e.overrides.retain(|_, r| !records.contains(r));
             e.version += 1;
             e.updated_at = at.clone();
             tx.update_entity(&e)?;
-            let detail = serde_json::json!({ "from": id, "to": new_id, "records": records });
+            let detail = serde_json::json!({
+                "from": id,
+                "to": new_id,
+                "records": records,
+                "replaced_labels": replaced,
+                "superseded": superseded,
+                "dropped_choices": dropped,
+            });
             let entry = history(actor, HistoryAction::Split, &at, &detail);
             add_history_to(tx, &[id, new_id.as_str()], &entry)?;
             tx.audit(&AuditEntry {
@@ -1693,11 +1715,12 @@ impl Service {
     /// `POST /v1/entities/{id}/unsplit`: undo the split that made entity
     /// `id`. Its records go back to the entity they were split from, `id`
     /// forwards to it, and the labels and remembered rejections the split
-    /// left between the two parts are forgotten (a later label of a pair —
-    /// an audit answer — stays). Exact or refused: only while `id` holds
-    /// exactly the records the split moved and the other entity is still
-    /// there. Approvals the split superseded stay superseded, and golden
-    /// choices it dropped stay dropped. Audited.
+    /// left are forgotten (a later label of a pair — an audit answer —
+    /// stays) and the labels it replaced put back. Exact or refused: only
+    /// while `id` holds exactly the records the split moved and the other
+    /// entity is still there. Approvals the split superseded are approved
+    /// again (their merge can no longer be undone by itself), and golden
+    /// choices it dropped come back where no other was made since. Audited.
     pub fn unsplit(&self, actor: &Actor, id: &str, reason: Option<String>) -> Result<EntityView> {
         let _w = self.writer.lock().expect("writer");
         let from = self.write(|tx| {
@@ -1750,20 +1773,59 @@ impl Service {
                 r.entity_id = from.clone();
                 tx.update_record(&r)?;
             }
-            // The split's own labels between the parts (a later label of a
-            // pair replaced it and stays), and the rejections it remembered.
-            let kept_nums: HashSet<u64> = kept.iter().map(|r| r.num).collect();
-            let moved_nums: HashSet<u64> = members.iter().map(|r| r.num).collect();
-            for l in tx.labels_within(&from, usize::MAX)? {
-                let across = (moved_nums.contains(&l.a) && kept_nums.contains(&l.b))
-                    || (moved_nums.contains(&l.b) && kept_nums.contains(&l.a));
-                if across && l.source == LabelSource::Split && l.created_at == split.at {
-                    tx.forget_label(l.a, l.b)?;
+            // The split's own labels (a later label of a pair replaced it
+            // and stays), wherever the other record has gone since, and the
+            // rejections it remembered; then the labels it replaced, where
+            // no later label took their place.
+            for m in &members {
+                for l in tx.labels_of(m.num)? {
+                    if l.source == LabelSource::Split && l.created_at == split.at {
+                        tx.forget_label(l.a, l.b)?;
+                        tx.forget_rejection(l.a, l.b)?;
+                    }
                 }
             }
             for m in &members {
                 for k in &kept {
                     tx.forget_rejection(m.num, k.num)?;
+                }
+            }
+            for r in split.detail["replaced_labels"].as_array().into_iter().flatten() {
+                let (Some(a), Some(b)) = (r["a"].as_u64(), r["b"].as_u64()) else {
+                    continue;
+                };
+                let Ok(mut l) = serde_json::from_value::<Label>(r["label"].clone()) else {
+                    continue;
+                };
+                if tx.label(a, b)?.is_none() {
+                    (l.a, l.b) = (a, b);
+                    tx.put_label(&l)?;
+                }
+            }
+            // The approvals it superseded hold again (with no merge to undo:
+            // the split took it apart), and its dropped choices come back
+            // where no other was made since.
+            for p in split.detail["superseded"].as_array().into_iter().flatten() {
+                let Some(mut q) = p.as_str().map(|p| tx.proposal(p)).transpose()?.flatten() else {
+                    continue;
+                };
+                if q.status == ProposalStatus::Superseded
+                    && q.reason.as_deref() == Some(&format!("split apart from entity {from}"))
+                {
+                    let expected = q.version;
+                    q.status = ProposalStatus::Approved;
+                    q.version += 1;
+                    q.reason = None;
+                    tx.update_proposal(&q, expected)?;
+                }
+            }
+            if let Some(dropped) = split.detail["dropped_choices"].as_object() {
+                for (f, r) in dropped {
+                    if let Some(r) = r.as_str() {
+                        if !keep.overrides.contains_key(f) && !keep.manual.contains_key(f) {
+                            keep.overrides.insert(f.clone(), r.to_string());
+                        }
+                    }
                 }
             }
             gone.merged_into = Some(from.clone());

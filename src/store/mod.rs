@@ -618,6 +618,10 @@ pub trait Tx {
     fn count_labels(&mut self) -> Result<u64, StoreError>;
     /// Labels between two members of `entity`, oldest first, up to `limit`.
     fn labels_within(&mut self, entity: &str, limit: usize) -> Result<Vec<Label>, StoreError>;
+    /// The labels of one record, wherever the other record is, oldest first.
+    fn labels_of(&mut self, num: u64) -> Result<Vec<Label>, StoreError>;
+    /// The label of one pair, if any.
+    fn label(&mut self, a: u64, b: u64) -> Result<Option<Label>, StoreError>;
 
     // audit
     fn audit(&mut self, e: &AuditEntry) -> Result<u64, StoreError>;

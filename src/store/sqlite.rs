@@ -1475,6 +1475,24 @@ impl Tx for SqlTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn labels_of(&mut self, num: u64) -> Result<Vec<Label>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(select_labels!("WHERE l.a = ?1 OR l.b = ?1 ORDER BY l.seq"))?;
+        let rows = stmt.query_map([num], |row| label_row(row).map(|(_, l)| l))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn label(&mut self, a: u64, b: u64) -> Result<Option<Label>, StoreError> {
+        let (a, b, _) = ordered(a, b, [0, 0]);
+        let mut stmt = self
+            .conn
+            .prepare_cached(select_labels!("WHERE l.a = ?1 AND l.b = ?2"))?;
+        Ok(stmt
+            .query_row([a, b], |row| label_row(row).map(|(_, l)| l))
+            .optional()?)
+    }
+
     fn count_labels(&mut self) -> Result<u64, StoreError> {
         Ok(self
             .conn
