@@ -742,6 +742,16 @@ fn bad_requests_get_their_code_and_change_nothing() {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
         ),
+        (
+            post(
+                "/v1/imports",
+                Some(&app.ingest),
+                "text/csv",
+                "\u{feff}\r\n ",
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
     ];
     for (req, status, code) in cases {
         let what = format!("{} {:?}", req.uri(), req.headers().get("content-type"));
@@ -811,6 +821,16 @@ fn erasure_removes_the_person_and_leaves_a_pii_free_tombstone() {
     );
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["items"][0]["id"], "P-1", "{v}");
+    assert_eq!(v["truncated"], false, "{v}");
+    // A query that matches more records than asked for says it was cut.
+    let (_, v) = app.call(
+        "GET",
+        "/v1/records?q=株式会社&limit=3",
+        Some(&app.steward),
+        None,
+    );
+    assert_eq!(v["items"].as_array().unwrap().len(), 3, "{v}");
+    assert_eq!(v["truncated"], true, "{v}");
     let (st, v) = app.admin(
         "POST",
         "/v1/records/P-1/erase",
@@ -1020,6 +1040,19 @@ fn the_model_can_be_read_and_trained_again() {
         (Some("train"), Some("training"))
     );
     let id = job["id"].as_str().unwrap();
+    // Asked again while it runs, the answer is the same job (unless it had
+    // already ended: then a new one starts).
+    let (st, second) = app.admin("POST", "/v1/model/train", None);
+    assert_eq!(st, StatusCode::ACCEPTED, "{second}");
+    if second["id"] != job["id"] {
+        let first = job_end(&app, id);
+        let ended = first["finished_at"].as_str().unwrap();
+        assert!(
+            ended <= second["created_at"].as_str().unwrap(),
+            "{first} {second}"
+        );
+        job_end(&app, second["id"].as_str().unwrap());
+    }
     // A training is not cancelled (while it runs; once it has ended, no job is).
     let (st, v) = app.admin("POST", &format!("/v1/jobs/{id}/cancel"), None);
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
@@ -3282,23 +3315,70 @@ fn a_group_is_viewed_and_decided_together() {
         .iter()
         .map(|i| (i.proposal.id.clone(), i.proposal.version))
         .collect();
-    // A stale version: nothing at all changes.
-    let mut stale = versions.clone();
-    *stale.values_mut().last().unwrap() += 1;
+    // A stale version of any one proposal: nothing at all changes. Also of
+    // one the group's own merges would close: a group in which two
+    // proposals join the same two customers.
     let before = all_proposals(s);
-    let err = s
-        .decide_group(
-            &steward,
-            &group.proposal,
-            GroupDecision {
-                proposals: stale,
-                ..Default::default()
-            },
-            None,
-        )
-        .unwrap_err();
-    assert!(matches!(err, ServiceError::Conflict { .. }), "{err:?}");
-    assert_eq!(before, all_proposals(s));
+    let entity_pair = |p: &nayose::store::Proposal| {
+        let mut e = [0, 1].map(|i| s.crosswalk(&p.record_ids[i]).unwrap().1);
+        e.sort();
+        e
+    };
+    let twice = open
+        .iter()
+        .map(|p| s.group(&p.id).unwrap())
+        .find_map(|g| {
+            let ps: Vec<_> = g.proposals.iter().map(|i| i.proposal.clone()).collect();
+            ps.iter().enumerate().find_map(|(i, p)| {
+                ps[i + 1..]
+                    .iter()
+                    .find(|q| entity_pair(q) == entity_pair(p))
+                    .map(|q| (g.proposal.clone(), ps.clone(), q.id.clone()))
+            })
+        })
+        .expect("a group with two proposals between the same two customers");
+    {
+        let (gid, ps, closed) = twice;
+        let mut stale: std::collections::BTreeMap<String, u64> =
+            ps.iter().map(|p| (p.id.clone(), p.version)).collect();
+        *stale.get_mut(&closed).unwrap() += 1;
+        let err = s
+            .decide_group(
+                &steward,
+                &gid,
+                GroupDecision {
+                    proposals: stale,
+                    ..Default::default()
+                },
+                None,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, ServiceError::Conflict { .. }),
+            "{closed}: {err:?}"
+        );
+        assert_eq!(before, all_proposals(s));
+    }
+    for pid in versions.keys() {
+        let mut stale = versions.clone();
+        *stale.get_mut(pid).unwrap() += 1;
+        let err = s
+            .decide_group(
+                &steward,
+                &group.proposal,
+                GroupDecision {
+                    proposals: stale,
+                    ..Default::default()
+                },
+                None,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, ServiceError::Conflict { .. }),
+            "{pid}: {err:?}"
+        );
+        assert_eq!(before, all_proposals(s));
+    }
     // Take out one record: its proposals are rejected, every other one
     // approved.
     let touches = |rid: &str| {

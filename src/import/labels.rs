@@ -31,7 +31,8 @@ pub fn read_labels(path: &Path, opts: &ReadOptions) -> Result<Vec<LabelRow>, Imp
 
 /// A labels file's rows, from its bytes (the service's label import): the
 /// pairs it could use, and each row it could not, with its line, column and
-/// reason — the service keeps the good rows and answers with the bad ones.
+/// reason — the service keeps the good rows and answers with the bad ones
+/// (a pair labelled both ways is neither).
 /// Only a file without the three columns is an error.
 pub fn read_labels_bytes(
     bytes: &[u8],
@@ -84,8 +85,9 @@ fn rows_of(table: &Table) -> Result<(Vec<LabelRow>, Vec<BadLabel>), ImportErrorK
             reason: r.reason.clone(),
         })
         .collect();
-    let mut out = Vec::with_capacity(table.rows.len());
-    let mut seen: HashMap<(String, String), (usize, bool)> = HashMap::new();
+    let mut out: Vec<Option<LabelRow>> = Vec::with_capacity(table.rows.len());
+    // Per pair: its first line, its label, its place in `out`.
+    let mut seen: HashMap<(String, String), (usize, bool, usize)> = HashMap::new();
     'rows: for row in &table.rows {
         let mut refuse = |column: usize, reason: String| {
             bad.push(BadLabel {
@@ -118,8 +120,10 @@ fn rows_of(table: &Table) -> Result<(Vec<LabelRow>, Vec<BadLabel>), ImportErrorK
         } else {
             (b.to_string(), a.to_string())
         };
-        if let Some(&(first, was)) = seen.get(&key) {
-            if was != matched {
+        if let Some(&(first, was, at)) = seen.get(&key) {
+            // Labelled both ways: neither label is used.
+            if was != matched || out[at].is_none() {
+                out[at] = None;
                 refuse(
                     cl,
                     format!("{a} and {b} are labelled both ways (line {first} and here)"),
@@ -127,16 +131,16 @@ fn rows_of(table: &Table) -> Result<(Vec<LabelRow>, Vec<BadLabel>), ImportErrorK
             }
             continue;
         }
-        seen.insert(key, (row.line, matched));
-        out.push(LabelRow {
+        seen.insert(key, (row.line, matched, out.len()));
+        out.push(Some(LabelRow {
             line: row.line,
             id_a: a.to_string(),
             id_b: b.to_string(),
             matched,
-        });
+        }));
     }
     bad.sort_by_key(|b| b.line);
-    Ok((out, bad))
+    Ok((out.into_iter().flatten().collect(), bad))
 }
 
 #[cfg(test)]
@@ -170,5 +174,19 @@ mod tests {
         assert!(e.contains("empty"), "{e}");
         let e = read("id_a,id_b,label\nR1,\"R2,match\n").unwrap_err();
         assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn the_service_keeps_the_good_rows_and_neither_label_of_a_pair_said_both_ways() {
+        let text = "id_a,id_b,label\nR1,R2,match\nR3,R4,match\nR2,R1,non_match\nR1,R2,match\nR5,R6,maybe\n";
+        let (rows, bad) =
+            read_labels_bytes(text.as_bytes(), Format::Csv, &ReadOptions::default()).unwrap();
+        let kept: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.id_a.as_str(), r.id_b.as_str()))
+            .collect();
+        assert_eq!(kept, [("R3", "R4")]);
+        let lines: Vec<usize> = bad.iter().map(|b| b.line).collect();
+        assert_eq!(lines, [4, 5, 6], "{bad:?}");
     }
 }

@@ -336,6 +336,9 @@ pub struct RecordList {
     pub items: Vec<Record>,
     /// Searches answer in one page.
     pub next_cursor: Option<String>,
+    /// More records matched than `limit`: the first `limit` by id are
+    /// listed; a narrower `q` (or a larger `limit`) finds the rest.
+    pub truncated: bool,
 }
 
 /// The most customers a search lists.
@@ -397,7 +400,10 @@ pub async fn search_records(
             "q: at most {MAX_QUERY_CHARS} characters"
         )));
     }
-    let mut items = blocking(&state, move |s| s.search(&q.q, limit)).await?;
+    // One more than asked, to know whether the answer was cut.
+    let mut items = blocking(&state, move |s| s.search(&q.q, limit + 1)).await?;
+    let truncated = items.len() > limit;
+    items.truncate(limit);
     if caller.masked() {
         let schema = &state.service.schema;
         items.iter_mut().for_each(|r| mask_record(schema, r));
@@ -405,6 +411,7 @@ pub async fn search_records(
     Ok(Json(RecordList {
         items,
         next_cursor: None,
+        truncated,
     }))
 }
 

@@ -72,6 +72,17 @@ impl Service {
         req: ImportRequest,
         idem: Option<&IdemKey>,
     ) -> Result<Reply<Job>> {
+        // An empty body is a mistake of the request, said at once, not a
+        // job that fails.
+        let text = req
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&req.bytes);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            return Err(ServiceError::Invalid(
+                "the file is empty: send its rows (a header line first) as the body".into(),
+            ));
+        }
         let request = JobRequest {
             actor: actor.name.clone(),
             role: actor.role,
@@ -104,7 +115,8 @@ impl Service {
 
     /// `POST /v1/model/train`: a job that trains the model on every stored
     /// record and uses it from now on (minutes on a million records, so not
-    /// within a request).
+    /// within a request). While a training runs, asking again answers with
+    /// that job: a second one would train on the same records.
     pub fn start_training(self: &Arc<Self>, actor: &Actor) -> Result<Job> {
         self.can_train()?;
         let request = JobRequest {
@@ -114,6 +126,13 @@ impl Service {
             source: None,
         };
         let job = self.write(|tx| {
+            if let Some(running) = tx
+                .running_jobs()?
+                .into_iter()
+                .find(|j| j.kind == JobKind::Train)
+            {
+                return Ok((running, false));
+            }
             let job = new_job(
                 next_job_id(tx)?,
                 JobKind::Train,
@@ -121,9 +140,12 @@ impl Service {
                 &request,
             );
             tx.upsert_job(&job)?;
-            Ok(job)
+            Ok((job, true))
         })?;
-        self.spawn_job(job.id.clone(), None)?;
+        let (job, fresh) = job;
+        if fresh {
+            self.spawn_job(job.id.clone(), None)?;
+        }
         Ok(job)
     }
 

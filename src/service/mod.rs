@@ -388,8 +388,20 @@ impl Service {
         let model_pinned = model.is_some();
         let model = match model {
             Some(m) => {
-                m.check_fits(&preparer.plan)
-                    .map_err(|e| ServiceError::Invalid(format!("--model: {e}")))?;
+                m.check_fits(&preparer.plan).map_err(|e| {
+                    ServiceError::Invalid(format!(
+                        "--model: {e}. The service compares its rules' fields by their \
+                             names ({}); a model saved by `nayose dedupe --save-model` fits only \
+                             when that file's columns were those fields under those names. \
+                             Without --model the service trains its own on the records it holds",
+                        preparer
+                            .plan
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?;
                 Some(m)
             }
             // Until one is trained, the rules' starting weights match.

@@ -729,6 +729,17 @@ impl Service {
                         &format!("proposal {pid} is not pending in the group of proposal {id}"),
                     ));
                 };
+                // Every proposal as the steward saw it, before the group's
+                // own merges close any of them.
+                if p.version != *version {
+                    return Err(conflict(
+                        p,
+                        &format!(
+                            "proposal {pid} is at version {}, not {version}: it changed since",
+                            p.version
+                        ),
+                    ));
+                }
                 let decision = if excluded.contains(&p.a) || excluded.contains(&p.b) {
                     Decision::Reject
                 } else {
