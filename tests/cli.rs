@@ -764,3 +764,68 @@ fn parquet_types_rejects_and_errors() {
         "{err}"
     );
 }
+
+/// An output named like an input, or two outputs named alike, stop the run
+/// before anything is written: the input is still there, byte for byte.
+#[test]
+fn no_output_is_written_over_an_input_or_another_output() {
+    let d = Dir::new();
+    let body = "会社名,電話番号\n株式会社テスト,03-1234-5678\n";
+    let input = d.write("in.csv", body.as_bytes());
+    let refused = |args: &[&str], says: &str| {
+        let o = nayose(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+        assert_eq!(d.read("in.csv"), body, "{args:?}");
+    };
+    // The same file, written another way (./in.csv from the directory).
+    let same = d.tmp.path().join(".").join("in.csv");
+    refused(
+        &["clean", s(&input), "-o", s(&same), "-q"],
+        "is the input file",
+    );
+    let out = d.path("out.csv");
+    refused(
+        &[
+            "clean",
+            s(&input),
+            "-o",
+            s(&out),
+            "--rejects",
+            s(&input),
+            "-q",
+        ],
+        "is the input file",
+    );
+    refused(
+        &["dedupe", s(&input), "-o", s(&out), "--pairs", s(&out), "-q"],
+        "--output and --pairs name one file",
+    );
+    refused(
+        &[
+            "dedupe",
+            s(&input),
+            "-o",
+            s(&out),
+            "--report",
+            s(&input),
+            "-q",
+        ],
+        "--report",
+    );
+    refused(
+        &[
+            "gen",
+            "--kind",
+            "btoc",
+            "--records",
+            "10",
+            "-o",
+            s(&out),
+            "--truth",
+            s(&out),
+        ],
+        "--output and --truth name one file",
+    );
+    assert!(!out.exists(), "nothing written");
+}

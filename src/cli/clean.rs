@@ -1,21 +1,21 @@
 //! `nayose clean IN -o OUT`: the arguments, the progress bar and the printed
 //! summary around [`nayose::clean::clean_file`].
 
-use super::{ensure_parent, load_rules, parse_field_override};
+use super::{distinct_files, ensure_parent, given, load_rules, parse_field_override};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nayose::clean::{clean_file, CleanOptions, FileJob, Progress, Report};
 use nayose::import::OutputEncoding;
 use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Input file: .csv, .tsv (UTF-8, UTF-8 with BOM or CP932, detected) or .xlsx.
+    /// Input file: .csv, .tsv (UTF-8, UTF-8 with BOM or CP932, detected), .xlsx or .parquet.
     input: PathBuf,
-    /// Output file (.csv or .tsv).
+    /// Output file (.csv, .tsv or .parquet).
     #[arg(short, long)]
     output: PathBuf,
     /// Rule file (default: the built-in Japanese rule set).
@@ -69,6 +69,22 @@ impl Progress for Bar {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    let inputs: Vec<(&str, &Path)> = [
+        Some(("input", args.input.as_path())),
+        given("--rules", &args.rules),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let outputs: Vec<(&str, &Path)> = [
+        Some(("--output", args.output.as_path())),
+        given("--rejects", &args.rejects),
+        given("--report", &args.report),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    distinct_files(&inputs, &outputs)?;
     let rules = load_rules(args.rules.as_deref())?;
     let normalizer = Normalizer::new(&rules);
     ensure_parent(&args.output)?;

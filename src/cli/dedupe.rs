@@ -1,7 +1,7 @@
 //! `nayose dedupe IN -o CLUSTERS.csv`: arguments, a progress bar per stage and
 //! the printed summary around [`nayose::dedupe::dedupe_file`].
 
-use super::{ensure_parent, load_rules, parse_field_override};
+use super::{distinct_files, ensure_parent, given, load_rules, parse_field_override};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nayose::dedupe::{dedupe_file, DedupeJob, DedupeResult, StageProgress};
@@ -9,12 +9,12 @@ use nayose::matching::model::Model;
 use nayose::matching::Band;
 use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Input file: .csv, .tsv (UTF-8, UTF-8 with BOM or CP932, detected) or .xlsx.
+    /// Input file: .csv, .tsv (UTF-8, UTF-8 with BOM or CP932, detected), .xlsx or .parquet.
     input: PathBuf,
     /// Clusters file: id, cluster_id, cluster_size, best_score, best_match_id (input row order).
     #[arg(short, long)]
@@ -89,6 +89,26 @@ impl StageProgress for Bar {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    let inputs: Vec<(&str, &Path)> = [
+        Some(("input", args.input.as_path())),
+        given("--rules", &args.rules),
+        given("--model", &args.model),
+        given("--labels", &args.labels),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let outputs: Vec<(&str, &Path)> = [
+        Some(("--output", args.output.as_path())),
+        given("--pairs", &args.pairs),
+        given("--report", &args.report),
+        given("--save-model", &args.save_model),
+        given("--rejects", &args.rejects),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    distinct_files(&inputs, &outputs)?;
     let rules = load_rules(args.rules.as_deref())?;
     let normalizer = Normalizer::new(&rules);
     ensure_parent(&args.output)?;

@@ -45,6 +45,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.kind == Kind::BtoB && args.profile != Profile::Forms {
         bail!("--profile crm is a consumer profile: use it with --kind btoc");
     }
+    super::distinct_files(
+        &[],
+        &[
+            ("--output", args.output.as_path()),
+            ("--truth", args.truth.as_path()),
+        ],
+    )?;
     ensure_parent(&args.output)?;
     ensure_parent(&args.truth)?;
     let opts = GenOptions {

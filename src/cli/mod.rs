@@ -98,6 +98,52 @@ fn parse_field_override(s: &str) -> Result<(String, FieldType), String> {
     Ok((col.to_string(), ty.parse::<FieldType>()?))
 }
 
+/// An optional path argument as [`distinct_files`] takes it.
+fn given<'a>(
+    opt: &'static str,
+    path: &'a Option<std::path::PathBuf>,
+) -> Option<(&'static str, &'a Path)> {
+    path.as_deref().map(|p| (opt, p))
+}
+
+/// Refuse a run that would write over one of its own inputs, or write two
+/// outputs to one file: `inputs` and `outputs` are (option, path). Paths
+/// are compared as the file system resolves them (`./a.csv` is `a.csv`).
+fn distinct_files(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
+    let resolved = |p: &Path| -> std::path::PathBuf {
+        if let Ok(c) = p.canonicalize() {
+            return c;
+        }
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+        let dir = dir.map_or_else(|| Path::new(".").canonicalize(), |d| d.canonicalize());
+        match (dir, p.file_name()) {
+            (Ok(d), Some(name)) => d.join(name),
+            _ => p.to_path_buf(),
+        }
+    };
+    let ins: Vec<_> = inputs.iter().map(|(o, p)| (*o, *p, resolved(p))).collect();
+    let mut outs: Vec<(&str, &Path, std::path::PathBuf)> = Vec::new();
+    for (opt, path) in outputs {
+        let r = resolved(path);
+        if let Some((i, ip, _)) = ins.iter().find(|(_, _, x)| *x == r) {
+            anyhow::bail!(
+                "{opt} {} is the {i} file {}: nayose never writes over what it reads; \
+                 choose another name",
+                path.display(),
+                ip.display()
+            );
+        }
+        if let Some((o, _, _)) = outs.iter().find(|(_, _, x)| *x == r) {
+            anyhow::bail!(
+                "{o} and {opt} name one file, {}: give each output its own name",
+                path.display()
+            );
+        }
+        outs.push((opt, path, r));
+    }
+    Ok(())
+}
+
 fn ensure_parent(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)

@@ -84,10 +84,20 @@ pub fn token(args: TokenArgs) -> Result<ExitCode> {
             let Some(role) = Role::parse(&role) else {
                 bail!("--role `{role}`: viewer, ingest, steward or admin");
             };
+            let new = !data.join(nayose::store::sqlite::FILE).exists();
             let store = open_store(&data)?;
             let name = name.unwrap_or_else(|| role.as_str().to_string());
             let token = auth::create_token(&*store, "cli", &name, role)?;
             println!("{token}");
+            if new {
+                // The first token of a new store, or a mistyped --data.
+                eprintln!(
+                    "note: {} held no store; a new one was made there. The token works \
+                     for `nayose serve --data {}`.",
+                    data.display(),
+                    data.display()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -55,7 +55,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-const FILE: &str = "nayose.db";
+/// The database file in a store's directory.
+pub const FILE: &str = "nayose.db";
 /// Idle read connections kept open; a burst of readers opens more, and the
 /// extra ones are closed when done. Enough for every request the blocking
 /// pool runs at once under load: opening a connection (and warming its
