@@ -62,6 +62,10 @@ pub struct Cleaner<'a> {
     out: Vec<OutColumn>,
     headers: Vec<String>,
     postal_column: Option<usize>,
+    /// Per column, the column holding its branch: a cleaned file's
+    /// `会社名_branch`, read with its company name and written in its own
+    /// place ([`import::branch_columns`]).
+    branch_of: Vec<Option<usize>>,
 }
 
 struct PlannedColumn {
@@ -158,14 +162,27 @@ impl<'a> Cleaner<'a> {
         let mut out = Vec::new();
         let mut out_headers = Vec::new();
         let split_branch = normalizer.options().company_name.split_branch();
+        let types: Vec<FieldType> = columns.iter().map(|c| c.field_type).collect();
+        let branch_of = if split_branch {
+            import::branch_columns(headers, &types)
+        } else {
+            vec![None; columns.len()]
+        };
         for (i, c) in columns.iter().enumerate() {
+            // A cleaned file's branch column holds its company's branch
+            // again, where it is.
+            if let Some(company) = branch_of.iter().position(|b| *b == Some(i)) {
+                out.push(OutColumn::Part(company, "branch"));
+                out_headers.push(c.header.clone());
+                continue;
+            }
             out.push(OutColumn::Cleaned(i));
             out_headers.push(c.header.clone());
             if opts.keep_raw {
                 out.push(OutColumn::Raw(i));
                 out_headers.push(format!("{}_raw", c.header));
             }
-            if c.field_type == FieldType::CompanyName && split_branch {
+            if c.field_type == FieldType::CompanyName && split_branch && branch_of[i].is_none() {
                 out.push(OutColumn::Part(i, "branch"));
                 out_headers.push(format!("{}_branch", c.header));
             }
@@ -197,7 +214,12 @@ impl<'a> Cleaner<'a> {
         // output reads back with distinct names.
         let is_input: Vec<bool> = out
             .iter()
-            .map(|o| matches!(o, OutColumn::Cleaned(_)))
+            .zip(&out_headers)
+            .map(|(o, h)| match o {
+                OutColumn::Cleaned(_) => true,
+                OutColumn::Part(_, "branch") => headers.contains(h),
+                _ => false,
+            })
             .collect();
         let out_headers = distinct_names(out_headers, &is_input);
         Cleaner {
@@ -206,6 +228,7 @@ impl<'a> Cleaner<'a> {
             out,
             headers: out_headers,
             postal_column,
+            branch_of,
         }
     }
 
@@ -246,6 +269,10 @@ impl<'a> Cleaner<'a> {
             let mut n = if c.field_type == FieldType::Address {
                 self.normalizer
                     .normalize_address_with_postal(c.field_type, raw, postal)
+            } else if let Some(b) = self.branch_of[i] {
+                let branch = row.fields.get(b).map(String::as_str);
+                let whole = import::with_branch(raw, branch);
+                self.normalizer.normalize(c.field_type, &whole)
             } else {
                 self.normalizer.normalize(c.field_type, raw)
             };

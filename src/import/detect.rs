@@ -75,6 +75,34 @@ pub fn find_column(headers: &[String], name: &str) -> Option<usize> {
     })
 }
 
+/// Per column, the column holding its branch when it is a company name
+/// followed in the file by the `<column>_branch` column `clean` writes
+/// (`会社名` and `会社名_branch`). Read back together, a cleaned file cleans
+/// and deduplicates as the raw file did: the branch is a part of the
+/// company name, never a text column of its own.
+pub fn branch_columns(headers: &[String], types: &[FieldType]) -> Vec<Option<usize>> {
+    headers
+        .iter()
+        .zip(types)
+        .map(|(h, t)| {
+            if *t != FieldType::CompanyName {
+                return None;
+            }
+            let name = format!("{h}_branch");
+            headers.iter().position(|x| *x == name)
+        })
+        .collect()
+}
+
+/// The company name of a row with its branch column's value after it (see
+/// [`branch_columns`]); the name alone when there is none.
+pub fn with_branch<'a>(name: &'a str, branch: Option<&str>) -> std::borrow::Cow<'a, str> {
+    match branch.map(str::trim).filter(|b| !b.is_empty()) {
+        Some(b) if !name.trim().is_empty() => format!("{} {b}", name.trim_end()).into(),
+        _ => name.into(),
+    }
+}
+
 /// The first `--field` override that names no column of the file.
 pub fn unknown_override<'a>(
     headers: &[String],

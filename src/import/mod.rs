@@ -100,7 +100,8 @@ mod write;
 mod xlsx;
 
 pub use detect::{
-    detect_columns, find_column, has_samples, unknown_override, ColumnType, DetectedBy,
+    branch_columns, detect_columns, find_column, has_samples, unknown_override, with_branch,
+    ColumnType, DetectedBy,
 };
 pub use encoding::{InputEncoding, OutputEncoding};
 pub use write::{

@@ -55,6 +55,9 @@ pub struct Preparer {
     postal_column: Option<usize>,
     /// The compared kanji name column, which a reading is set against.
     name_column: Option<usize>,
+    /// Per column, the column holding its branch (a cleaned file's
+    /// `会社名_branch`, [`crate::import::branch_columns`]).
+    branch_of: Vec<Option<usize>>,
 }
 
 impl Preparer {
@@ -70,6 +73,16 @@ impl Preparer {
         compare: &[bool],
         opts: &MatchingOptions,
     ) -> Preparer {
+        // A cleaned file's branch column is read with its company name,
+        // never compared on its own.
+        let branch_of = crate::import::branch_columns(headers, types);
+        let mut compare = compare.to_vec();
+        for (c, b) in branch_of.iter().enumerate() {
+            if let (Some(b), true) = (b, compare[c]) {
+                compare[*b] = false;
+            }
+        }
+        let compare = &compare[..];
         let plan = super::plan(headers, types, compare, opts.entity);
         let mut p = Preparer {
             blocking: BlockingSchema {
@@ -92,6 +105,7 @@ impl Preparer {
             scored_columns: vec![],
             exact_columns: vec![],
             postal_column: types.iter().position(|t| *t == FieldType::PostalCode),
+            branch_of,
         };
         for (c, &t) in types.iter().enumerate() {
             if !compare[c] {
@@ -131,11 +145,12 @@ impl Preparer {
         self.columns
             .iter()
             .map(|&c| {
-                let raw = fields[c].as_ref();
+                let branch = self.branch_of[c].map(|b| fields[b].as_ref());
+                let raw = crate::import::with_branch(fields[c].as_ref(), branch);
                 let n = if self.types[c] == FieldType::Address {
-                    normalizer.normalize_address_with_postal(self.types[c], raw, postal)
+                    normalizer.normalize_address_with_postal(self.types[c], &raw, postal)
                 } else {
-                    normalizer.normalize(self.types[c], raw)
+                    normalizer.normalize(self.types[c], &raw)
                 };
                 (c, n)
             })
