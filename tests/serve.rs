@@ -742,16 +742,6 @@ fn bad_requests_get_their_code_and_change_nothing() {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
         ),
-        (
-            post(
-                "/v1/imports",
-                Some(&app.ingest),
-                "text/csv",
-                "\u{feff}\r\n ",
-            ),
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-        ),
     ];
     for (req, status, code) in cases {
         let what = format!("{} {:?}", req.uri(), req.headers().get("content-type"));
@@ -3971,9 +3961,10 @@ fn a_golden_record_is_shaped_previewed_and_warned_about() {
     assert_eq!(a["items"].as_array().unwrap().len(), 2);
 }
 
-/// A typed value is written as the field's normalizer writes it, refused
-/// when it cannot be read or is not one of the field's values, and stands
-/// on a field no member holds (a customer's "do not contact").
+/// A typed value is written as the field's normalizer writes it, kept as
+/// typed with a warning when it cannot be read or is not one of the
+/// field's values, and stands on a field no member holds (a customer's
+/// "do not contact").
 #[test]
 fn typed_values_are_normalized_checked_and_stand_alone() {
     let app = app();
@@ -4012,34 +4003,50 @@ fn typed_values_are_normalized_checked_and_stand_alone() {
         ),
         ("不可", "typed")
     );
+    // A value the normalizer cannot read, or not one of the field's
+    // values, is kept as typed, and the golden record warns about it.
     for bad in [
         ("contact_ok", "たぶん"),
         ("birth_date", "2023-02-30"),
         ("phone", "なし"),
     ] {
-        let r = s.shape_entity(&steward, &entity, &none, &typed(&[bad]), &[], None);
+        let view = s
+            .shape_entity(&steward, &entity, &none, &typed(&[bad]), &[], None)
+            .unwrap();
+        assert_eq!(view.golden[bad.0].value, bad.1);
+        let w: Vec<_> = view
+            .warnings
+            .iter()
+            .filter(|w| w.fields == [bad.0])
+            .collect();
+        assert_eq!(w.len(), 1, "{bad:?}: {:?}", view.warnings);
+        assert_eq!(w[0].code, "typed_value_invalid");
         assert!(
-            matches!(r, Err(nayose::service::ServiceError::Invalid(ref m)) if m.contains(bad.0)),
-            "{bad:?}: {r:?}"
+            !w[0].message.contains(bad.1),
+            "no value in a warning: {:?}",
+            w[0]
         );
     }
-    assert_eq!(
-        s.entity(&entity).unwrap().golden["contact_ok"].value,
-        "不可"
-    );
+    // Typed again as it should be, over HTTP: no warning.
     let (st, v) = app.call(
         "POST",
         &format!("/v1/entities/{entity}/golden"),
         Some(&app.steward),
-        Some(json!({"values": {"contact_ok": "たぶん"}})),
+        Some(json!({"values": {"contact_ok": "不可"}})),
     );
-    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["golden"]["contact_ok"]["value"], "不可", "{v}");
+    let warned = |f: &str| {
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "typed_value_invalid" && w["fields"][0] == f)
+    };
+    assert!(!warned("contact_ok"), "{v}");
     assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("contact_ok"),
-        "{v}"
+        warned("phone"),
+        "the phone typed last is still unreadable: {v}"
     );
 }
 

@@ -72,17 +72,6 @@ impl Service {
         req: ImportRequest,
         idem: Option<&IdemKey>,
     ) -> Result<Reply<Job>> {
-        // An empty body is a mistake of the request, said at once, not a
-        // job that fails.
-        let text = req
-            .bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(&req.bytes);
-        if text.iter().all(u8::is_ascii_whitespace) {
-            return Err(ServiceError::Invalid(
-                "the file is empty: send its rows (a header line first) as the body".into(),
-            ));
-        }
         let request = JobRequest {
             actor: actor.name.clone(),
             role: actor.role,

@@ -124,7 +124,9 @@ pub struct ProposalDetail {
 pub struct GoldenWarning {
     /// `postal_code_mismatch`: the postal code is for another place than
     /// the address; `phone_area_mismatch`: a fixed-line phone's area code
-    /// is in a prefecture that is neither the address's nor a neighbour.
+    /// is in a prefecture that is neither the address's nor a neighbour;
+    /// `typed_value_invalid`: a value a steward typed that the field's
+    /// normalizer cannot read, or not one of the field's allowed values.
     pub code: String,
     pub fields: Vec<String>,
     pub message: String,
@@ -916,8 +918,10 @@ impl Service {
     /// Check a shaping request's field names and typed values; returns the
     /// typed values as the field's normalizer writes them (`R5.4.1` →
     /// `2023-04-01`), so a golden record holds one form whoever wrote it.
-    /// A value the normalizer cannot read (a phone that is not one, a date
-    /// that does not exist) or outside the field's 選択肢 is refused.
+    /// A value the normalizer cannot read or outside the field's 選択肢 is
+    /// kept as typed, and the golden record warns about it
+    /// (`typed_value_invalid`), as a record keeps such a value with an
+    /// issue.
     fn check_shape_fields(
         &self,
         winners: &BTreeMap<String, String>,
@@ -939,31 +943,38 @@ impl Service {
                     super::limits::MAX_VALUE_CHARS
                 )));
             }
-            let rule = &self.schema.fields[self.schema.position(f).expect("checked above")];
-            let mut n = self.normalizer.normalize(rule.field_type, v);
-            crate::normalize::check_field_rule(rule, v, &mut n);
-            let refusal = n
-                .issues
-                .iter()
-                .find(|i| i.kind == crate::normalize::IssueKind::NotAllowed)
-                .map(|i| i.message.clone())
-                .or_else(|| {
-                    n.value.is_none().then(|| {
-                        let why: Vec<&str> = n.issues.iter().map(|i| i.message.as_str()).collect();
-                        format!(
-                            "`{}` cannot be read as {} ({})",
-                            super::limits::shown(v),
-                            rule.field_type.as_str(),
-                            why.join("; ")
-                        )
-                    })
-                });
-            if let Some(why) = refusal {
-                return Err(ServiceError::Invalid(format!("values.{f}: {why}")));
-            }
-            typed.insert(f.clone(), n.value.unwrap_or_else(|| v.trim().to_string()));
+            typed.insert(f.clone(), self.typed_value(f, v).0);
         }
         Ok(typed)
+    }
+
+    /// A typed value of field `f` as its normalizer writes it, and why it
+    /// is kept as typed instead when the normalizer cannot read it or it
+    /// is not one of the field's 選択肢.
+    fn typed_value(&self, f: &str, v: &str) -> (String, Option<String>) {
+        let Some(rule) = self.schema.position(f).map(|i| &self.schema.fields[i]) else {
+            return (v.trim().to_string(), None);
+        };
+        let mut n = self.normalizer.normalize(rule.field_type, v);
+        crate::normalize::check_field_rule(rule, v, &mut n);
+        let not_allowed = n
+            .issues
+            .iter()
+            .find(|i| i.kind == crate::normalize::IssueKind::NotAllowed);
+        match (n.value.as_deref(), not_allowed) {
+            (Some(value), None) => (value.to_string(), None),
+            (_, Some(i)) => (v.trim().to_string(), Some(i.message.clone())),
+            (None, None) => {
+                let why: Vec<&str> = n.issues.iter().map(|i| i.message.as_str()).collect();
+                let why = format!(
+                    "`{}` cannot be read as {} ({})",
+                    super::limits::shown(v),
+                    rule.field_type.as_str(),
+                    why.join("; ")
+                );
+                (v.trim().to_string(), Some(why))
+            }
+        }
     }
 
     /// The values of a golden record that contradict each other: a postal
@@ -976,6 +987,21 @@ impl Service {
         use crate::normalize::IssueKind;
         use crate::record::FieldType;
         let mut out = Vec::new();
+        for (f, v) in g.iter().filter(|(_, v)| v.rule == "typed") {
+            // The value itself stays out of the warning: a viewer sees
+            // warnings, and golden values only masked.
+            if self.typed_value(f, &v.value).1.is_some() {
+                out.push(GoldenWarning {
+                    code: "typed_value_invalid".into(),
+                    fields: vec![f.clone()],
+                    message: format!(
+                        "{f}: the typed value cannot be read, or is not one of the field's values; \
+                         it is kept as typed"
+                    ),
+                    params: BTreeMap::new(),
+                });
+            }
+        }
         let of = |t: FieldType| self.schema.fields.iter().filter(move |f| f.field_type == t);
         let Some((addr, a)) = of(FieldType::Address).find_map(|f| g.get(&f.name).map(|v| (f, v)))
         else {
