@@ -2567,6 +2567,24 @@ fn the_audit_of_merges_samples_merged_pairs_and_keeps_answers_as_labels() {
     ));
 }
 
+/// The largest entity the audit of merges draws a pair from.
+fn largest_audited_entity(s: &nayose::service::Service) -> nayose::service::review::EntityView {
+    let mut entities: Vec<String> = s
+        .audit_sample(100)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|p| p.entity_id)
+        .collect();
+    entities.sort();
+    entities.dedup();
+    entities
+        .iter()
+        .map(|e| s.entity(e).unwrap())
+        .max_by_key(|v| v.members.len())
+        .unwrap()
+}
+
 /// An audit answer "two customers" leaves a conflict on the entity, with
 /// a split that keeps what stewards said together: the split as suggested
 /// parts the two records and clears the conflict; undone, it is back.
@@ -2578,20 +2596,7 @@ fn a_conflict_in_an_entity_suggests_the_split_the_labels_ask_for() {
     let s = &app.state.service;
     let steward = stella();
     // The largest entity the audit draws a pair from.
-    let mut entities: Vec<String> = s
-        .audit_sample(100)
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|p| p.entity_id)
-        .collect();
-    entities.sort();
-    entities.dedup();
-    let view = entities
-        .iter()
-        .map(|e| s.entity(e).unwrap())
-        .max_by_key(|v| v.members.len())
-        .unwrap();
+    let view = largest_audited_entity(s);
     assert!(
         view.members.len() >= 3,
         "the demo file merges three: {view:?}"
@@ -3173,20 +3178,7 @@ fn splits_undone_in_turn_leave_no_label_of_theirs() {
     let app = app();
     let s = &app.state.service;
     let steward = stella();
-    let mut entities: Vec<String> = s
-        .audit_sample(100)
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|p| p.entity_id)
-        .collect();
-    entities.sort();
-    entities.dedup();
-    let view = entities
-        .iter()
-        .map(|e| s.entity(e).unwrap())
-        .max_by_key(|v| v.members.len())
-        .unwrap();
+    let view = largest_audited_entity(s);
     assert!(view.members.len() >= 3, "{view:?}");
     let id = view.entity.id.clone();
     let m: Vec<String> = view.members.iter().map(|r| r.id.clone()).collect();

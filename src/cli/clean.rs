@@ -8,7 +8,7 @@ use nayose::clean::{clean_file, CleanOptions, FileJob, Progress, Report};
 use nayose::import::OutputEncoding;
 use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -69,22 +69,17 @@ impl Progress for Bar {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let inputs: Vec<(&str, &Path)> = [
-        Some(("input", args.input.as_path())),
-        given("--rules", &args.rules),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let outputs: Vec<(&str, &Path)> = [
-        Some(("--output", args.output.as_path())),
-        given("--rejects", &args.rejects),
-        given("--report", &args.report),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    distinct_files(&inputs, &outputs)?;
+    distinct_files(
+        &[
+            Some(("input", args.input.as_path())),
+            given("--rules", &args.rules),
+        ],
+        &[
+            Some(("--output", args.output.as_path())),
+            given("--rejects", &args.rejects),
+            given("--report", &args.report),
+        ],
+    )?;
     let rules = load_rules(args.rules.as_deref())?;
     let normalizer = Normalizer::new(&rules);
     ensure_parent(&args.output)?;

@@ -9,7 +9,7 @@ use nayose::matching::model::Model;
 use nayose::matching::Band;
 use nayose::normalize::Normalizer;
 use nayose::record::FieldType;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -89,26 +89,21 @@ impl StageProgress for Bar {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let inputs: Vec<(&str, &Path)> = [
-        Some(("input", args.input.as_path())),
-        given("--rules", &args.rules),
-        given("--model", &args.model),
-        given("--labels", &args.labels),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let outputs: Vec<(&str, &Path)> = [
-        Some(("--output", args.output.as_path())),
-        given("--pairs", &args.pairs),
-        given("--report", &args.report),
-        given("--save-model", &args.save_model),
-        given("--rejects", &args.rejects),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    distinct_files(&inputs, &outputs)?;
+    distinct_files(
+        &[
+            Some(("input", args.input.as_path())),
+            given("--rules", &args.rules),
+            given("--model", &args.model),
+            given("--labels", &args.labels),
+        ],
+        &[
+            Some(("--output", args.output.as_path())),
+            given("--pairs", &args.pairs),
+            given("--report", &args.report),
+            given("--save-model", &args.save_model),
+            given("--rejects", &args.rejects),
+        ],
+    )?;
     let rules = load_rules(args.rules.as_deref())?;
     let normalizer = Normalizer::new(&rules);
     ensure_parent(&args.output)?;

@@ -48,8 +48,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     super::distinct_files(
         &[],
         &[
-            ("--output", args.output.as_path()),
-            ("--truth", args.truth.as_path()),
+            Some(("--output", args.output.as_path())),
+            Some(("--truth", args.truth.as_path())),
         ],
     )?;
     ensure_parent(&args.output)?;

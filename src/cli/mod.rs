@@ -107,9 +107,13 @@ fn given<'a>(
 }
 
 /// Refuse a run that would write over one of its own inputs, or write two
-/// outputs to one file: `inputs` and `outputs` are (option, path). Paths
+/// outputs to one file: `inputs` and `outputs` are (option, path), `None`
+/// for an option not given ([`given`]). Paths
 /// are compared as the file system resolves them (`./a.csv` is `a.csv`).
-fn distinct_files(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
+fn distinct_files(
+    inputs: &[Option<(&str, &Path)>],
+    outputs: &[Option<(&str, &Path)>],
+) -> Result<()> {
     let resolved = |p: &Path| -> std::path::PathBuf {
         if let Ok(c) = p.canonicalize() {
             return c;
@@ -121,9 +125,13 @@ fn distinct_files(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result
             _ => p.to_path_buf(),
         }
     };
-    let ins: Vec<_> = inputs.iter().map(|(o, p)| (*o, *p, resolved(p))).collect();
+    let ins: Vec<_> = inputs
+        .iter()
+        .flatten()
+        .map(|(o, p)| (*o, *p, resolved(p)))
+        .collect();
     let mut outs: Vec<(&str, &Path, std::path::PathBuf)> = Vec::new();
-    for (opt, path) in outputs {
+    for (opt, path) in outputs.iter().flatten() {
         let r = resolved(path);
         if let Some((i, ip, _)) = ins.iter().find(|(_, _, x)| *x == r) {
             anyhow::bail!(
