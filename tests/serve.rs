@@ -3319,17 +3319,17 @@ fn a_group_is_viewed_and_decided_together() {
             })
         })
         .expect("a group with two proposals between the same two customers");
-    {
-        let (gid, ps, closed) = twice;
-        let mut stale: std::collections::BTreeMap<String, u64> =
-            ps.iter().map(|p| (p.id.clone(), p.version)).collect();
-        *stale.get_mut(&closed).unwrap() += 1;
+    // One version one more than the steward saw: a conflict, and nothing
+    // at all changes.
+    let refused_stale = |group: &str, versions: &BTreeMap<String, u64>, stale: &str| {
+        let mut sent = versions.clone();
+        *sent.get_mut(stale).unwrap() += 1;
         let err = s
             .decide_group(
                 &steward,
-                &gid,
+                group,
                 GroupDecision {
-                    proposals: stale,
+                    proposals: sent,
                     ..Default::default()
                 },
                 None,
@@ -3337,29 +3337,15 @@ fn a_group_is_viewed_and_decided_together() {
             .unwrap_err();
         assert!(
             matches!(err, ServiceError::Conflict { .. }),
-            "{closed}: {err:?}"
+            "{stale}: {err:?}"
         );
         assert_eq!(before, all_proposals(s));
-    }
+    };
+    let (gid, ps, closed) = twice;
+    let seen: BTreeMap<String, u64> = ps.iter().map(|p| (p.id.clone(), p.version)).collect();
+    refused_stale(&gid, &seen, &closed);
     for pid in versions.keys() {
-        let mut stale = versions.clone();
-        *stale.get_mut(pid).unwrap() += 1;
-        let err = s
-            .decide_group(
-                &steward,
-                &group.proposal,
-                GroupDecision {
-                    proposals: stale,
-                    ..Default::default()
-                },
-                None,
-            )
-            .unwrap_err();
-        assert!(
-            matches!(err, ServiceError::Conflict { .. }),
-            "{pid}: {err:?}"
-        );
-        assert_eq!(before, all_proposals(s));
+        refused_stale(&group.proposal, &versions, pid);
     }
     // Take out one record: its proposals are rejected, every other one
     // approved.

@@ -258,6 +258,21 @@ impl Normalizer {
         self.normalize_address_with_postal(field_type, raw, None)
     }
 
+    /// A value of the field `rule` defines: normalized by its type (an
+    /// address with the record's postal code at hand), then checked against
+    /// the rule ([`check_field_rule`]: required, 選択肢). The service's
+    /// records and the values stewards type both go through here.
+    pub fn normalize_field(
+        &self,
+        rule: &FieldRule,
+        raw: &str,
+        postal_code: Option<&str>,
+    ) -> Normalized {
+        let mut n = self.normalize_address_with_postal(rule.field_type, raw, postal_code);
+        check_field_rule(rule, raw, &mut n);
+        n
+    }
+
     /// As [`Normalizer::normalize`], with the record's postal code at hand so an
     /// address missing its prefecture and city can be completed from it.
     pub fn normalize_address_with_postal(

@@ -486,13 +486,12 @@ impl Service {
     /// Score an import's candidate pairs: those in the auto-merge and review
     /// bands, with their explanations, in pair order; and every pair with
     /// its weight (record numbers), for the anti-chaining guard.
-    #[allow(clippy::type_complexity)]
     fn score_import(
         &self,
         model: &Model,
         mine: NumberedBatch,
         pairs: &[(u64, u64)],
-    ) -> Result<(Vec<MatchedPair>, Vec<(u64, u64, f64)>)> {
+    ) -> Result<(Vec<MatchedPair>, Vec<ScoredPair>)> {
         // The records of the store the pairs reach, prepared once, after
         // the import's own.
         let mut all = mine;
@@ -551,7 +550,7 @@ impl Service {
         actor: &Actor,
         job_id: &str,
         matched: &[MatchedPair],
-        scored: &[(u64, u64, f64)],
+        scored: &[ScoredPair],
     ) -> Result<u64> {
         let merged: Vec<&MatchedPair> = matched.iter().filter(|m| m.band == Band::Match).collect();
         // The records in the band, numbered in record-number order.
@@ -733,6 +732,9 @@ impl Service {
         Ok(ok.into_iter().map(|(i, num, _)| (i, num)).collect())
     }
 }
+
+/// A scored pair of an import: two record numbers and the match weight.
+type ScoredPair = (u64, u64, f64);
 
 /// A pair an import acts on: merged (auto-merge band) or proposed.
 struct MatchedPair {

@@ -673,17 +673,7 @@ impl Service {
             .fields
             .iter()
             .enumerate()
-            .map(|(c, f)| {
-                let n = if f.field_type == FieldType::Address {
-                    self.normalizer
-                        .normalize_address_with_postal(f.field_type, raw[c], postal)
-                } else {
-                    self.normalizer.normalize(f.field_type, raw[c])
-                };
-                let mut n = n;
-                crate::normalize::check_field_rule(f, raw[c], &mut n);
-                (c, n)
-            })
+            .map(|(c, f)| (c, self.normalizer.normalize_field(f, raw[c], postal)))
             .collect();
         let record = self.preparer.from_normalized(&self.normalizer, &all);
         let mut search = String::new();

@@ -955,8 +955,7 @@ impl Service {
         let Some(rule) = self.schema.position(f).map(|i| &self.schema.fields[i]) else {
             return (v.trim().to_string(), None);
         };
-        let mut n = self.normalizer.normalize(rule.field_type, v);
-        crate::normalize::check_field_rule(rule, v, &mut n);
+        let n = self.normalizer.normalize_field(rule, v, None);
         let not_allowed = n
             .issues
             .iter()
