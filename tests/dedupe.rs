@@ -20,25 +20,27 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A generated BtoB file of `n` records with the hand-written known records
-/// appended; returns (data, truth) paths.
-fn population(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+/// `nayose gen` of `n` records (seed 3) of the kind `what` says, with its truth.
+fn generated(dir: &Path, n: usize, what: &[&str]) -> (PathBuf, PathBuf) {
     let data = dir.join("gen.csv");
     let truth = dir.join("gen.truth.csv");
-    ok(nayose(&[
-        "gen",
-        "--kind",
-        "btob",
-        "--records",
-        &n.to_string(),
-        "--seed",
-        "3",
+    let n = n.to_string();
+    let mut args = vec!["gen", "--records", &n, "--seed", "3", "-q"];
+    args.extend(what);
+    args.extend([
         "-o",
         data.to_str().unwrap(),
         "--truth",
         truth.to_str().unwrap(),
-        "-q",
-    ]));
+    ]);
+    ok(nayose(&args));
+    (data, truth)
+}
+
+/// A generated BtoB file of `n` records with the hand-written known records
+/// appended; returns (data, truth) paths.
+fn population(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+    let (data, truth) = generated(dir, n, &["--kind", "btob"]);
     let append = |to: &Path, from: &str| {
         let extra = std::fs::read_to_string(fixture(from)).unwrap();
         let mut text = std::fs::read_to_string(to).unwrap();
@@ -346,7 +348,8 @@ fn enough_labelled_matches_move_the_model() {
 #[test]
 fn labels_bind_the_clusters_and_raise_f1() {
     let d = tempfile::tempdir().unwrap();
-    let (data, truth) = population(d.path(), 5000);
+    // Consumers as a CRM holds them: a review band of hundreds of pairs.
+    let (data, truth) = generated(d.path(), 5000, &["--kind", "btoc", "--profile", "crm"]);
     let (plain, pairs) = (d.path().join("plain.csv"), d.path().join("pairs.csv"));
     dedupe(&data, &plain, &["--pairs", pairs.to_str().unwrap()]);
     let entity: HashMap<String, String> = std::fs::read_to_string(&truth)

@@ -536,21 +536,19 @@ impl LiveIndex {
         out
     }
 
-    /// The share of committed records whose key at (comparison, level) is
-    /// `key` (for term-frequency adjustment; uncommitted records are not
-    /// counted, deleted ones until tantivy merges them away).
-    pub fn freq(&self, comparison: usize, level: u8, key: &str) -> f64 {
+    /// The share of the committed records other than the scored one whose
+    /// key at (comparison, level) is `key` ([`crate::matching::share_of_others`];
+    /// `left_counted`: the scored record is stored, so among those counted).
+    /// For term-frequency adjustment; uncommitted records are not counted,
+    /// deleted ones until tantivy merges them away.
+    pub fn freq(&self, comparison: usize, level: u8, key: &str, left_counted: bool) -> f64 {
         let Some(f) = self.tf.get(&(comparison, level)) else {
             return 0.0;
         };
         let searcher = self.reader.searcher();
-        let n = searcher.num_docs();
-        if n == 0 {
-            return 0.0;
-        }
         let term = Term::from_field_text(*f, key);
         let df = searcher.doc_freq(&term).unwrap_or(0);
-        df as f64 / n as f64
+        crate::matching::share_of_others(df, searcher.num_docs(), left_counted)
     }
 
     /// How many committed documents hold record `num` (0 or 1), for checks.

@@ -380,11 +380,40 @@ impl TermFrequencies {
     }
 }
 
-/// How common a value is among the records: the share holding `key` at a
-/// comparison's term-frequency level. Batch runs count in memory
+/// How common the left record's value is among the *other* records: the
+/// share of them holding `key` at a comparison's term-frequency level
+/// ([`share_of_others`]). Batch runs count in memory
 /// ([`TermFrequencies`]); the live service asks its index.
 pub trait Frequencies {
     fn freq(&self, comparison: usize, level: u8, key: &str) -> f64;
+}
+
+/// The share of the records other than the scored (left) one that hold its
+/// value, from the `holding` records that hold it among `records`;
+/// `left_counted` says whether the left record is among them (a batch
+/// counts every record; a record being created is not in the index yet).
+///
+/// Under "not a match" the right record is one of the *others*, so the left
+/// record's own holding is no evidence of how common the value is. Counting
+/// it made a value seen twice (the two records of the pair) look twice as
+/// common as it is, one bit of evidence lost on exactly the pairs whose
+/// rarity is all there is to go on (a name shared and nothing else). A value
+/// the left record alone holds (a reading's source name) counts as held by
+/// one other: as rare as a count can say. 0 when nothing is known.
+pub fn share_of_others(holding: u64, records: u64, left_counted: bool) -> f64 {
+    let (others, total) = if left_counted {
+        if holding == 0 {
+            return 0.0;
+        }
+        ((holding - 1).max(1), records.saturating_sub(1))
+    } else {
+        (holding, records)
+    };
+    if total == 0 {
+        0.0
+    } else {
+        others as f64 / total as f64
+    }
 }
 
 impl Frequencies for TermFrequencies {
@@ -396,10 +425,8 @@ impl Frequencies for TermFrequencies {
         else {
             return 0.0;
         };
-        match m.get(key) {
-            Some(&n) if self.records > 0 => n as f64 / self.records as f64,
-            _ => 0.0,
-        }
+        let n = m.get(key).copied().unwrap_or(0);
+        share_of_others(n as u64, self.records as u64, true)
     }
 }
 
@@ -431,7 +458,7 @@ pub fn tf_keys(plan: &[Comparison], values: &[Option<Value>]) -> Vec<(u16, Strin
 }
 
 /// One record's frequencies: how many of `records` hold its value at each
-/// slot of [`tf_slots`]. Scoring looks frequencies up on the left record
+/// slot of [`tf_slots`] (the record itself among them). Scoring looks frequencies up on the left record
 /// only, so a pair is scored with its left record's counts.
 pub struct SlotFrequencies<'a> {
     pub slots: &'a [(usize, u8)],
@@ -442,10 +469,8 @@ pub struct SlotFrequencies<'a> {
 impl Frequencies for SlotFrequencies<'_> {
     fn freq(&self, comparison: usize, level: u8, _key: &str) -> f64 {
         let slot = self.slots.iter().position(|&s| s == (comparison, level));
-        match slot.and_then(|s| self.counts.get(s)) {
-            Some(&n) if self.records > 0 => n as f64 / self.records as f64,
-            _ => 0.0,
-        }
+        let n = slot.and_then(|s| self.counts.get(s)).copied().unwrap_or(0);
+        share_of_others(n, self.records, true)
     }
 }
 
@@ -549,6 +574,48 @@ pub fn score<'v>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value's frequency counts the records other than the scored one:
+    /// the pair's own two records are one holder besides it, not two.
+    #[test]
+    fn a_values_frequency_is_among_the_other_records() {
+        // Counted with the scored record (a batch; a stored record).
+        assert_eq!(share_of_others(2, 101, true), 1.0 / 100.0);
+        assert_eq!(share_of_others(5, 101, true), 4.0 / 100.0);
+        // Held by the scored record alone (a reading's source name): as
+        // rare as a count can say.
+        assert_eq!(share_of_others(1, 101, true), 1.0 / 100.0);
+        assert_eq!(share_of_others(0, 101, true), 0.0);
+        assert_eq!(share_of_others(1, 1, true), 0.0);
+        // Not counted (a record being created): the count is the others'.
+        assert_eq!(share_of_others(1, 100, false), 1.0 / 100.0);
+        assert_eq!(share_of_others(0, 100, false), 0.0);
+        // A batch's counts and an engine's per-record counts say the same.
+        let plan = [Comparison {
+            name: "氏名".into(),
+            column: 0,
+            field_type: FieldType::PersonName,
+            aspect: Aspect::PersonName,
+            comparator: Comparator::Person,
+            identifying: true,
+            group: model::PERSON_GROUP,
+            seed_group: model::PERSON_GROUP,
+        }];
+        let values: Vec<Option<Value>> = ["佐藤花子", "佐藤花子", "鈴木一郎", "佐藤花子", ""]
+            .iter()
+            .map(|v| (!v.is_empty()).then(|| Value::new(*v)))
+            .collect();
+        let tf = TermFrequencies::count(&plan, values.len(), |r, _| values[r].as_ref());
+        assert_eq!(tf.freq(0, 1, "佐藤花子"), 2.0 / 4.0);
+        assert_eq!(tf.freq(0, 1, "鈴木一郎"), 1.0 / 4.0);
+        let slots = tf_slots(&plan);
+        let one = SlotFrequencies {
+            slots: &slots,
+            counts: &[3],
+            records: 5,
+        };
+        assert_eq!(one.freq(0, 1, ""), tf.freq(0, 1, "佐藤花子"));
+    }
 
     #[test]
     fn chome_split() {

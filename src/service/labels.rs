@@ -239,7 +239,7 @@ impl Service {
         model: &crate::matching::model::Model,
         pairs: &[(PreparedRecord, PreparedRecord, bool)],
     ) -> Vec<(crate::matching::Score, bool)> {
-        let freq = super::RememberedFrequencies::new(&self.index);
+        let freq = super::RememberedFrequencies::new(&self.index, true);
         pairs
             .iter()
             .map(|(a, b, matched)| (self.score_pair(model, a, b, &freq), *matched))

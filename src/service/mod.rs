@@ -258,13 +258,14 @@ pub struct IndexStartup {
     pub replayed: u64,
 }
 
-/// Term frequencies from the live index, each looked up as asked (for
-/// pairs of many different records, scored on any thread).
+/// Term frequencies from the live index of stored (indexed) records, each
+/// looked up as asked (for pairs of many different records, scored on any
+/// thread).
 pub(crate) struct IndexFrequencies<'a>(pub(crate) &'a LiveIndex);
 
 impl Frequencies for IndexFrequencies<'_> {
     fn freq(&self, comparison: usize, level: u8, key: &str) -> f64 {
-        self.0.freq(comparison, level, key)
+        self.0.freq(comparison, level, key, true)
     }
 }
 
@@ -273,14 +274,19 @@ impl Frequencies for IndexFrequencies<'_> {
 /// looked up once instead of once per candidate.
 pub(crate) struct RememberedFrequencies<'a> {
     index: &'a LiveIndex,
+    /// The scored (left) records are stored, so the index counts them.
+    stored: bool,
     /// The key and frequency looked up last, by (comparison, level).
     memo: std::cell::RefCell<HashMap<(usize, u8), (String, f64)>>,
 }
 
 impl<'a> RememberedFrequencies<'a> {
-    pub(crate) fn new(index: &'a LiveIndex) -> Self {
+    /// For stored records (`stored`), or one not stored (being created or
+    /// checked).
+    pub(crate) fn new(index: &'a LiveIndex, stored: bool) -> Self {
         RememberedFrequencies {
             index,
+            stored,
             memo: Default::default(),
         }
     }
@@ -293,7 +299,7 @@ impl Frequencies for RememberedFrequencies<'_> {
                 return *f;
             }
         }
-        let f = self.index.freq(comparison, level, key);
+        let f = self.index.freq(comparison, level, key, self.stored);
         self.memo
             .borrow_mut()
             .insert((comparison, level), (key.to_string(), f));
@@ -767,14 +773,16 @@ impl Service {
         })
     }
 
-    /// Score a prepared record against stored ones, best first.
+    /// Score a prepared record (not stored) against stored ones, best first.
     pub(crate) fn score_against(
         &self,
         model: &Model,
         mine: &PreparedRecord,
         others: &[(MatchRow, PreparedRecord)],
     ) -> Vec<Candidate> {
-        let freq = RememberedFrequencies::new(&self.index);
+        // The record is being created or checked: the index does not count
+        // its values (a checked stored record's may have changed).
+        let freq = RememberedFrequencies::new(&self.index, false);
         let mut out: Vec<Candidate> = others
             .iter()
             .map(|(r, p)| {
