@@ -458,8 +458,9 @@ pub fn tf_keys(plan: &[Comparison], values: &[Option<Value>]) -> Vec<(u16, Strin
 }
 
 /// One record's frequencies: how many of `records` hold its value at each
-/// slot of [`tf_slots`] (the record itself among them). Scoring looks frequencies up on the left record
-/// only, so a pair is scored with its left record's counts.
+/// slot of [`tf_slots`] (the record itself among them). Scoring looks
+/// frequencies up on the left record only, so a pair is scored with its
+/// left record's counts.
 pub struct SlotFrequencies<'a> {
     pub slots: &'a [(usize, u8)],
     pub counts: &'a [u64],
