@@ -66,6 +66,18 @@ pub fn service_importing(
     (dir, s, g)
 }
 
+/// A record to create or check: its id (or none) and (field, value) pairs.
+pub fn record_input(id: Option<&str>, fields: &[(&str, &str)]) -> nayose::service::RecordInput {
+    nayose::service::RecordInput {
+        id: id.map(str::to_string),
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    }
+}
+
 /// Generated records as the CSV `nayose gen` writes (a file in `dir`).
 pub fn gen_csv(g: &nayose::gen::Generated, dir: &std::path::Path) -> Vec<u8> {
     let (d, t) = (dir.join("gen.csv"), dir.join("gen.truth.csv"));
@@ -1761,13 +1773,7 @@ fn record_rules_hold_at_the_service() {
     use nayose::service::{RecordInput, ServiceError};
     let app = app();
     let s = &app.state.service;
-    let input = |fields: &[(&str, &str)]| RecordInput {
-        fields: fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..RecordInput::default()
-    };
+    let input = |fields: &[(&str, &str)]| record_input(None, fields);
     let refused = |r: &RecordInput| s.check_input(r).unwrap_err();
     assert!(matches!(
         refused(&input(&[])),
@@ -2632,7 +2638,8 @@ fn the_audit_of_merges_samples_merged_pairs_and_keeps_answers_as_labels() {
     ));
 }
 
-/// The largest entity the audit of merges draws a pair from.
+/// The largest entity the audit of merges draws a pair from: the demo file
+/// merges three records or more into one.
 fn largest_audited_entity(s: &nayose::service::Service) -> nayose::service::review::EntityView {
     let mut entities: Vec<String> = s
         .audit_sample(100)
@@ -2643,11 +2650,16 @@ fn largest_audited_entity(s: &nayose::service::Service) -> nayose::service::revi
         .collect();
     entities.sort();
     entities.dedup();
-    entities
+    let view = entities
         .iter()
         .map(|e| s.entity(e).unwrap())
         .max_by_key(|v| v.members.len())
-        .unwrap()
+        .unwrap();
+    assert!(
+        view.members.len() >= 3,
+        "the demo file merges three: {view:?}"
+    );
+    view
 }
 
 /// An audit answer "two customers" leaves a conflict on the entity, with
@@ -2662,10 +2674,6 @@ fn a_conflict_in_an_entity_suggests_the_split_the_labels_ask_for() {
     let steward = stella();
     // The largest entity the audit draws a pair from.
     let view = largest_audited_entity(s);
-    assert!(
-        view.members.len() >= 3,
-        "the demo file merges three: {view:?}"
-    );
     assert!(view.conflicts.is_empty(), "{:?}", view.conflicts);
     let id = view.entity.id.clone();
     let m: Vec<String> = view.members.iter().map(|r| r.id.clone()).collect();
@@ -3244,7 +3252,6 @@ fn splits_undone_in_turn_leave_no_label_of_theirs() {
     let s = &app.state.service;
     let steward = stella();
     let view = largest_audited_entity(s);
-    assert!(view.members.len() >= 3, "{view:?}");
     let id = view.entity.id.clone();
     let m: Vec<String> = view.members.iter().map(|r| r.id.clone()).collect();
     let before = s.all_labels().unwrap();
@@ -4217,18 +4224,10 @@ fn open_proposals(s: &Service) -> Vec<nayose::store::Proposal> {
 /// held apart by their names.
 #[test]
 fn the_service_tells_a_household_apart_and_reads_names_across_scripts() {
-    use nayose::service::RecordInput;
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let s = Service::open(store, dir.path(), Rules::default_rules(), None).unwrap();
-    let input = |id: &str, fields: &[(&str, &str)]| RecordInput {
-        id: Some(id.into()),
-        fields: fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..RecordInput::default()
-    };
+    let input = |id: &str, fields: &[(&str, &str)]| record_input(Some(id), fields);
     let home = [
         ("address", "東京都千代田区霞が関1-2-1"),
         ("phone", "03-1234-5678"),
@@ -4321,19 +4320,10 @@ fn the_service_tells_a_household_apart_and_reads_names_across_scripts() {
 #[test]
 fn a_pair_scores_alike_when_its_record_is_created_and_when_scored_again() {
     use nayose::gen::{GenOptions, Kind};
-    use nayose::service::RecordInput;
-    use nayose::store::{ProposalFilter, ProposalStatus};
     // A store of consumers (and the model trained on it by the import).
     let (_dir, s, _) = service_importing(&GenOptions::new(Kind::BtoC, 2_000, 11));
     let create = |id: &str, fields: &[(&str, &str)]| {
-        let input = RecordInput {
-            id: Some(id.into()),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ..RecordInput::default()
-        };
+        let input = record_input(Some(id), fields);
         let out = s.create(&Actor::system(), input, None, 10).unwrap();
         s.commit_index().unwrap();
         out
@@ -4356,15 +4346,7 @@ fn a_pair_scores_alike_when_its_record_is_created_and_when_scored_again() {
             ("phone", "042-620-7300"),
         ],
     );
-    let open = || {
-        s.proposals(&ProposalFilter {
-            status: Some(ProposalStatus::Open),
-            limit: 100_000,
-            ..Default::default()
-        })
-        .unwrap()
-    };
-    let before = open();
+    let before = open_proposals(&s);
     let nayose::service::Reply::Fresh(b) = b else {
         panic!("a fresh create")
     };
@@ -4388,5 +4370,5 @@ fn a_pair_scores_alike_when_its_record_is_created_and_when_scored_again() {
             .map(|p| (p.id, p.score, p.explanation))
             .collect()
     };
-    assert_eq!(of_b(open()), of_b(before));
+    assert_eq!(of_b(open_proposals(&s)), of_b(before));
 }

@@ -948,31 +948,21 @@ impl Service {
         Ok(typed)
     }
 
-    /// A typed value of field `f` as its normalizer writes it, and why it
-    /// is kept as typed instead when the normalizer cannot read it or it
-    /// is not one of the field's 選択肢.
-    fn typed_value(&self, f: &str, v: &str) -> (String, Option<String>) {
+    /// A typed value of field `f` as its normalizer writes it, and whether
+    /// it is kept as typed instead (`true`): the normalizer cannot read it,
+    /// or it is not one of the field's 選択肢.
+    fn typed_value(&self, f: &str, v: &str) -> (String, bool) {
         let Some(rule) = self.schema.position(f).map(|i| &self.schema.fields[i]) else {
-            return (v.trim().to_string(), None);
+            return (v.trim().to_string(), false);
         };
         let n = self.normalizer.normalize_field(rule, v, None);
-        let not_allowed = n
+        let allowed = !n
             .issues
             .iter()
-            .find(|i| i.kind == crate::normalize::IssueKind::NotAllowed);
-        match (n.value.as_deref(), not_allowed) {
-            (Some(value), None) => (value.to_string(), None),
-            (_, Some(i)) => (v.trim().to_string(), Some(i.message.clone())),
-            (None, None) => {
-                let why: Vec<&str> = n.issues.iter().map(|i| i.message.as_str()).collect();
-                let why = format!(
-                    "`{}` cannot be read as {} ({})",
-                    super::limits::shown(v),
-                    rule.field_type.as_str(),
-                    why.join("; ")
-                );
-                (v.trim().to_string(), Some(why))
-            }
+            .any(|i| i.kind == crate::normalize::IssueKind::NotAllowed);
+        match n.value {
+            Some(value) if allowed => (value, false),
+            _ => (v.trim().to_string(), true),
         }
     }
 
@@ -989,7 +979,7 @@ impl Service {
         for (f, v) in g.iter().filter(|(_, v)| v.rule == "typed") {
             // The value itself stays out of the warning: a viewer sees
             // warnings, and golden values only masked.
-            if self.typed_value(f, &v.value).1.is_some() {
+            if self.typed_value(f, &v.value).1 {
                 out.push(GoldenWarning {
                     code: "typed_value_invalid".into(),
                     fields: vec![f.clone()],
