@@ -4221,7 +4221,8 @@ fn open_proposals(s: &Service) -> Vec<nayose::store::Proposal> {
 /// person of one household (same surname, address and landline) is
 /// evidence against, and a name only in kanji meets one only in kana by
 /// its readings. Two records of one company with two contacts are not
-/// held apart by their names.
+/// held apart by their names; a company's record and a consumer's are two
+/// customers, whatever they share.
 #[test]
 fn the_service_tells_a_household_apart_and_reads_names_across_scripts() {
     let dir = tempfile::tempdir().unwrap();
@@ -4309,6 +4310,20 @@ fn the_service_tells_a_household_apart_and_reads_names_across_scripts() {
     );
     assert_eq!(level, "surname_only");
     assert!((-5.0..=0.0).contains(&weight), "{weight}");
+    // The company's contact as a consumer, at the company's address with
+    // its phone: a company and a person are two customers.
+    let (level, weight, band) = term(
+        &[
+            ("person_name", "田中 一郎"),
+            ("address", "大阪府大阪市北区梅田1-1-1"),
+            ("phone", "06-1234-5678"),
+        ],
+        "C1",
+        "company_name",
+    );
+    assert_eq!(level, "one_sided");
+    assert!(weight < -10.0, "{weight}");
+    assert_eq!(band, nayose::matching::Band::NoMatch);
 }
 
 /// A value's rarity counts the stored records other than the one scored,

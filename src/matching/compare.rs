@@ -15,7 +15,8 @@ pub enum Comparator {
     /// one character) / similar (a kana spelling variant, or alike) / extended
     /// (one name is the other plus a word: `小樽商科大学附属図書館`) / distinct
     /// (a part names another organisation: `函館家庭裁判所` / `函館地方裁判所`) /
-    /// different. See [`name_difference`].
+    /// different / one-sided (a company's record against one with no company
+    /// name, a consumer's: [`super::level`]). See [`name_difference`].
     Company,
     /// The branch or office split off a company name: same / one side only / different.
     Branch,
@@ -64,6 +65,7 @@ impl Comparator {
                 "extended",
                 "distinct",
                 "different",
+                "one_sided",
             ],
             Comparator::Branch => &["same", "one_sided", "different"],
             Comparator::LegalForm => &["same", "different"],
@@ -108,13 +110,14 @@ impl Comparator {
 
     /// Whether a level says the two values name *different things* rather
     /// than one thing written differently: another organisation's name
-    /// (`extended`, `distinct`), two offices' own postal codes, another
-    /// branch. Such a level is evidence against a match on its own, outside
-    /// its evidence group ([`super::model::ComparisonModel::weight`]).
+    /// (`extended`, `distinct`), a company against a consumer (`one_sided`),
+    /// two offices' own postal codes, another branch. Such a level is
+    /// evidence against a match on its own, outside its evidence group
+    /// ([`super::model::ComparisonModel::weight`]).
     pub fn is_against(self, level: u8) -> bool {
         matches!(
             (self, level),
-            (Comparator::Company, 4 | 5) | (Comparator::Postal, 3) | (Comparator::Branch, 3)
+            (Comparator::Company, 4..=5 | 7) | (Comparator::Postal, 3) | (Comparator::Branch, 3)
         )
     }
 
@@ -776,8 +779,12 @@ mod tests {
 
     #[test]
     fn every_level_is_reachable_and_labelled() {
-        for c in [Comparator::Company, Comparator::Name, Comparator::Text] {
+        for c in [Comparator::Name, Comparator::Text] {
             assert_eq!(c.compare(&v("abc"), &v("xyz")) as usize, c.levels().len());
         }
+        // A company name's last level is given by `level`, for one value.
+        let c = Comparator::Company;
+        assert_eq!(c.level_label(c.compare(&v("abc"), &v("xyz"))), "different");
+        assert_eq!(c.level_label(c.levels().len() as u8), "one_sided");
     }
 }

@@ -321,9 +321,17 @@ fn split_chome(town: &str) -> (&str, &str) {
     (town, "")
 }
 
-/// The level of one comparison for two (possibly missing) values.
+/// The level of one comparison for two (possibly missing) values. A
+/// missing value is no evidence (level 0), but for a company's name: a
+/// record with one against a record with none is a company against a
+/// consumer (a schema holding both: the service's), two customers —
+/// [`Comparator::Company`]'s `one_sided`, evidence against
+/// ([`Comparator::is_against`]).
 pub fn level(c: &Comparison, a: Option<&Value>, b: Option<&Value>) -> u8 {
     match (a, b) {
+        (Some(_), None) | (None, Some(_)) if c.comparator == Comparator::Company => {
+            c.comparator.levels().len() as u8
+        }
         (Some(a), Some(b)) => {
             if c.aspect == Aspect::Branch && a.key.is_empty() && b.key.is_empty() {
                 0
@@ -616,6 +624,36 @@ mod tests {
             records: 5,
         };
         assert_eq!(one.freq(0, 1, ""), tf.freq(0, 1, "佐藤花子"));
+    }
+
+    /// A missing value is no evidence, but for a company's name against a
+    /// record with none: a company against a consumer.
+    #[test]
+    fn a_company_against_a_record_with_no_company_name_is_one_sided() {
+        let headers = ["会社名".to_string(), "氏名".to_string()];
+        let types = [FieldType::CompanyName, FieldType::PersonName];
+        let plan = plan(
+            &headers,
+            &types,
+            &[true, true],
+            crate::rules::Entity::Establishment,
+        );
+        let company = plan
+            .iter()
+            .find(|c| c.comparator == Comparator::Company)
+            .unwrap();
+        let abc = Value::new("ABC商事");
+        for (a, b) in [(Some(&abc), None), (None, Some(&abc))] {
+            let l = level(company, a, b);
+            assert_eq!(company.comparator.level_label(l), "one_sided");
+            assert!(company.comparator.is_against(l));
+        }
+        assert_eq!(level(company, None, None), 0);
+        // Only the name itself says so: its branch, its legal form and a
+        // person's name missing on one side are no evidence.
+        for c in plan.iter().filter(|c| c.comparator != Comparator::Company) {
+            assert_eq!(level(c, Some(&abc), None), 0, "{}", c.name);
+        }
     }
 
     #[test]
