@@ -12,8 +12,23 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// The demo's customer file (`nayose gen --kind btob --records 3000 --seed 1`).
-const DEMO_CSV: &[u8] = include_bytes!("../../fixtures/sample/demo.csv");
+/// The demo's customer files, imported in this order with these sources:
+/// companies (`nayose gen --kind btob --records 3000 --seed 1`) and
+/// consumers as a CRM holds them (`nayose gen --kind btoc --profile crm
+/// --records 2000 --seed 1`, the ids' `R` made `P`), whose review queue has
+/// the cases a steward decides: a name shared after a move, a marriage.
+const DEMO_FILES: [(&str, &str, &[u8]); 2] = [
+    (
+        "demo",
+        "fixtures/sample/demo.csv (3,000 business records)",
+        include_bytes!("../../fixtures/sample/demo.csv"),
+    ),
+    (
+        "demo-consumers",
+        "fixtures/sample/demo_consumers.csv (2,000 consumer records)",
+        include_bytes!("../../fixtures/sample/demo_consumers.csv"),
+    ),
+];
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -164,28 +179,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.demo {
         let records = store.read(|tx| tx.count_records())?;
         if records == 0 {
-            eprintln!("demo: importing fixtures/sample/demo.csv (3,000 business records) …");
-            let job = service.start_import(
-                &Actor::system(),
-                ImportRequest {
-                    bytes: DEMO_CSV.to_vec(),
-                    format: ImportFormat::Table(nayose::import::Format::Csv),
-                    source: Some("demo".into()),
-                },
-                None,
-            )?;
-            let nayose::service::Reply::Fresh(job) = job else {
-                unreachable!("no idempotency key, no replay")
-            };
-            loop {
-                std::thread::sleep(std::time::Duration::from_millis(200));
-                let j = service.job(&job.id)?;
-                if j.status != nayose::store::JobStatus::Running {
-                    if let Some(e) = j.error {
-                        bail!("demo import failed: {e}");
+            for (source, what, bytes) in DEMO_FILES {
+                eprintln!("demo: importing {what} …");
+                let job = service.start_import(
+                    &Actor::system(),
+                    ImportRequest {
+                        bytes: bytes.to_vec(),
+                        format: ImportFormat::Table(nayose::import::Format::Csv),
+                        source: Some(source.into()),
+                    },
+                    None,
+                )?;
+                let nayose::service::Reply::Fresh(job) = job else {
+                    unreachable!("no idempotency key, no replay")
+                };
+                loop {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    let j = service.job(&job.id)?;
+                    if j.status != nayose::store::JobStatus::Running {
+                        if let Some(e) = j.error {
+                            bail!("demo import failed: {e}");
+                        }
+                        eprintln!("demo: {}", serde_json::to_string(&j.result)?);
+                        break;
                     }
-                    eprintln!("demo: {}", serde_json::to_string(&j.result)?);
-                    break;
                 }
             }
         }

@@ -130,6 +130,20 @@ impl Comparator {
         self.is_against(level) || (self == Comparator::Phone && level == 1)
     }
 
+    /// Whether a level says the two records share a place: an address in
+    /// one town, one postal code, one phone. `None` when the comparison
+    /// says nothing of a place, or has no value on a side (level 0)
+    /// ([`super::model::settle_branch`]).
+    pub fn same_place(self, level: u8) -> Option<bool> {
+        match (self, level) {
+            (_, 0) => None,
+            (Comparator::Address, l) => Some(l <= 3),
+            (Comparator::Postal, l) => Some(l == 1),
+            (Comparator::Phone, l) => Some(l <= 2),
+            _ => None,
+        }
+    }
+
     /// Whether the comparison compares a person's names, by the levels of
     /// [`Comparator::Person`] ([`super::model::settle_person`]).
     pub fn is_person_name(self) -> bool {

@@ -569,6 +569,13 @@ pub fn score<'v>(
         &mut weights,
         |c| model.level_weight(c, 1),
     );
+    model::settle_branch(
+        |c| model.comparisons[c].comparator,
+        levels,
+        &mut groups,
+        &mut weights,
+        |c| model.level_weight(c, 1),
+    );
     model::combine_groups(&groups, &mut weights);
     for (t, w) in terms.iter_mut().zip(&weights) {
         if *w != t.weight {

@@ -230,6 +230,42 @@ pub fn settle_person(
     }
 }
 
+/// A branch named on one side only (`one_sided`: `九州電力` / `九州電力
+/// 長崎支社`) is one office written two ways, or a head office and one of
+/// its branches — two customers when each office is one
+/// ([`crate::rules::Entity::Establishment`]; the branch is compared only then).
+/// Which it is, the places tell: when the records share none — the
+/// addresses that can be compared lie in other towns, and no postal code or
+/// phone agrees ([`Comparator::same_place`]) — they are two offices. On a
+/// generated business file (BtoB, 20,000 records) that pattern held 4
+/// matches against 2,975 non-matches, and with one place in common 60
+/// against 197. So then the branch's term weighs against as strongly as a
+/// shared branch weighs for, standing outside any group. `comparator(c)` is
+/// comparison c's; `first(c)` its first-level weight (in the unit of
+/// `weights`). Called with [`settle_person`], before [`combine_groups`], by
+/// scoring and by training alike.
+pub fn settle_branch(
+    comparator: impl Fn(usize) -> Comparator,
+    levels: &[u8],
+    groups: &mut [&str],
+    weights: &mut [f64],
+    first: impl Fn(usize) -> f64,
+) {
+    const ONE_SIDED: u8 = 2;
+    let Some(branch) =
+        (0..levels.len()).find(|&c| comparator(c) == Comparator::Branch && levels[c] == ONE_SIDED)
+    else {
+        return;
+    };
+    let places: Vec<bool> = (0..levels.len())
+        .filter_map(|c| comparator(c).same_place(levels[c]))
+        .collect();
+    if !places.is_empty() && !places.contains(&true) {
+        weights[branch] = -first(branch).abs();
+        groups[branch] = "";
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Training {
     /// The rules' starting weights (`[start]`), not trained on any data:
@@ -848,6 +884,13 @@ pub fn train(
                 &mut w,
                 |c| (m[c][0] / u[c][0]).ln(),
             );
+            settle_branch(
+                |c| specs[c].comparator,
+                p,
+                &mut groups,
+                &mut w,
+                |c| (m[c][0] / u[c][0]).ln(),
+            );
             combine_groups(&groups, &mut w);
             w.iter().sum()
         })
@@ -965,6 +1008,54 @@ mod tests {
             |_| 13.0,
         );
         assert_eq!(w, [-0.5, -0.4, 14.0]);
+    }
+
+    #[test]
+    fn a_branch_on_one_side_with_no_place_in_common_is_another_office() {
+        use Comparator as C;
+        // company name, branch, address, postal code, phone.
+        let comparators = [C::Company, C::Branch, C::Address, C::Postal, C::Phone];
+        let groups0 = ["company", "", "location", "location", "location"];
+        let weights = [12.0, -2.5, -3.0, -2.0, -4.0];
+        let settle = |levels: [u8; 5]| {
+            let mut groups = groups0;
+            let mut w = weights;
+            settle_branch(
+                |c| comparators[c],
+                &levels,
+                &mut groups,
+                &mut w,
+                |c| [13.0, 6.5, 5.0, 4.0, 7.0][c],
+            );
+            (w, groups)
+        };
+        // 九州電力 / 九州電力 長崎支社 in other towns, with other codes
+        // and phones: two offices, weighed against as a shared branch is for.
+        let (w, g) = settle([1, 2, 5, 4, 3]);
+        assert_eq!(w, [12.0, -6.5, -3.0, -2.0, -4.0]);
+        assert_eq!(g[1], "");
+        // No value to compare on one side counts for nothing either way.
+        assert_eq!(settle([1, 2, 6, 0, 0]).0[1], -6.5);
+        // One place in common (one town; one postal code; one phone;
+        // one mobile): one office written two ways, perhaps.
+        for levels in [
+            [1, 2, 3, 4, 3],
+            [1, 2, 5, 1, 3],
+            [1, 2, 5, 4, 2],
+            [1, 2, 6, 4, 1],
+        ] {
+            assert_eq!(settle(levels).0, weights, "{levels:?}");
+        }
+        // A neighbouring postal code (same area) or two offices' own codes
+        // are no place in common.
+        assert_eq!(settle([1, 2, 4, 2, 3]).0[1], -6.5);
+        assert_eq!(settle([1, 2, 4, 3, 3]).0[1], -6.5);
+        // Nothing about a place to compare: nothing said.
+        assert_eq!(settle([1, 2, 0, 0, 0]).0, weights);
+        // The same branch, another branch, no branch: left alone.
+        for b in [0, 1, 3] {
+            assert_eq!(settle([1, b, 5, 4, 3]).0, weights, "branch level {b}");
+        }
     }
 
     #[test]
