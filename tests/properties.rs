@@ -27,6 +27,39 @@ fn japanese_ish() -> impl Strategy<Value = String> {
         .prop_map(|v| v.into_iter().collect())
 }
 
+/// Company names as they are written with their offices: a legal form
+/// before or after the name, then up to three offices — a place, 第N, an
+/// office word — each spaced or written on (`ABC第一事業所 札幌出張所`).
+fn company_words() -> impl Strategy<Value = String> {
+    let pick = |v: &[&'static str]| proptest::sample::select(v.to_vec());
+    let office = (
+        pick(&["", " ", "　"]),
+        pick(&["", "東京", "札幌", "関東", "大阪府"]),
+        pick(&["", "第一", "第2"]),
+        pick(&[
+            "事業所",
+            "出張所",
+            "支店",
+            "営業所",
+            "工場",
+            "本社",
+            "本店",
+            "営業部",
+        ]),
+    )
+        .prop_map(|(sep, place, nth, word)| format!("{sep}{place}{nth}{word}"));
+    (
+        pick(&["", "株式会社", "(株)", "有限会社 "]),
+        pick(&["ABC", "X", "山田商事", "ナカノ", "東京ガス"]),
+        pick(&["", "株式会社", "(株)", " Co., Ltd."]),
+        proptest::collection::vec(office, 0..4),
+    )
+        .prop_map(|(before, name, after, offices)| {
+            let after = if before.is_empty() { after } else { "" };
+            format!("{before}{name}{after}{}", offices.concat())
+        })
+}
+
 fn check(field_type: FieldType, raw: &str) -> Result<(), TestCaseError> {
     let n = normalizer().normalize(field_type, raw);
     if raw.trim().is_empty() {
@@ -53,6 +86,13 @@ proptest! {
         for t in FieldType::ALL {
             check(t, &s)?;
         }
+    }
+
+    /// Company names made of the words their offices are written with:
+    /// a name split into company and branch normalizes to itself.
+    #[test]
+    fn company_names_with_offices_are_idempotent(s in company_words()) {
+        check(FieldType::CompanyName, &s)?;
     }
 
     #[test]

@@ -474,24 +474,48 @@ fn is_branch(s: &str) -> bool {
 
 /// Split a trailing branch off a name without a legal-form boundary:
 /// after the last space, or a known place (+ optional 第N) + office word.
+/// Every office at the end goes, however written (`ABC第一事業所
+/// 札幌出張所`, `ABC 東京本社大阪事業所`), so the name normalizes to
+/// itself; the branch is the rest of the text as written.
 fn split_branch(body: &str) -> (String, Option<String>) {
-    // After spaces: as many trailing words as are office names, so that
-    // `ABC 札幌支店 営業部` keeps `札幌支店 営業部` together.
-    let mut cut: Option<usize> = None;
-    let mut end = body.len();
-    while let Some(sp) = body[..end].rfind(' ') {
-        if body[..sp].trim().is_empty() || !is_branch(&body[sp + 1..end]) {
+    let mut name = body;
+    loop {
+        let stem = strip_offices(name);
+        if stem.len() == name.len() {
             break;
         }
-        cut = Some(sp);
-        end = sp;
+        name = stem;
     }
-    if let Some(sp) = cut {
-        return (
-            body[..sp].trim().to_string(),
-            Some(body[sp + 1..].trim().to_string()),
-        );
+    if name.len() == body.len() {
+        return (body.to_string(), None);
     }
+    (
+        name.to_string(),
+        Some(body[name.len()..].trim().to_string()),
+    )
+}
+
+/// `body` without its trailing offices, one round: the words after spaces
+/// that are office names (`ABC 札幌支店 営業部`), then the offices written
+/// onto what is left.
+fn strip_offices(body: &str) -> &str {
+    let mut name = body;
+    while let Some(sp) = name.rfind(' ') {
+        if name[..sp].trim().is_empty() || !is_branch(&name[sp + 1..]) {
+            break;
+        }
+        name = name[..sp].trim_end();
+    }
+    while let (stem, Some(_)) = split_attached_branch(name) {
+        name = stem;
+    }
+    name
+}
+
+/// An office name written onto the company name with no space
+/// (`ABC札幌支店`, `ABC第一工場`): split off when a place or 第N is right
+/// before the office word and at least two characters of name are left.
+fn split_attached_branch(body: &str) -> (&str, Option<&str>) {
     for w in BRANCH_WORDS {
         let Some(stem) = body.strip_suffix(w) else {
             continue;
@@ -536,10 +560,10 @@ fn split_branch(body: &str) -> (String, Option<String>) {
             }
         }
         if let Some(start) = best {
-            return (body[..start].to_string(), Some(body[start..].to_string()));
+            return (&body[..start], Some(&body[start..]));
         }
     }
-    (body.to_string(), None)
+    (body, None)
 }
 
 fn form_display(form: &LegalForm, style: LegalFormStyle) -> &str {
@@ -747,6 +771,16 @@ mod tests {
         assert_eq!(n.key.as_deref(), Some("コプロ"));
         assert_eq!(n.part("branch"), Some("本社"));
         assert_eq!(norm("コプロ Co., Ltd.").key.as_deref(), Some("コプロ"));
+        // An office written onto the name before a spaced one: both are
+        // the branch, and the name normalizes to itself.
+        let n = norm("ABC第一事業所 札幌出張所");
+        assert_eq!(n.value.as_deref(), Some("ABC"));
+        assert_eq!(n.part("branch"), Some("第一事業所 札幌出張所"));
+        assert_eq!(norm("ABC").value.as_deref(), Some("ABC"));
+        // Too little name is left: not split, whether spaced or not.
+        let n = norm("X第一事業所 札幌出張所");
+        assert_eq!(n.value.as_deref(), Some("X第一事業所"));
+        assert_eq!(norm("X第一事業所").value.as_deref(), Some("X第一事業所"));
     }
 
     #[test]
