@@ -180,30 +180,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let records = store.read(|tx| tx.count_records())?;
         if records == 0 {
             for (source, what, bytes) in DEMO_FILES {
-                eprintln!("demo: importing {what} …");
-                let job = service.start_import(
-                    &Actor::system(),
-                    ImportRequest {
-                        bytes: bytes.to_vec(),
-                        format: ImportFormat::Table(nayose::import::Format::Csv),
-                        source: Some(source.into()),
-                    },
-                    None,
-                )?;
-                let nayose::service::Reply::Fresh(job) = job else {
-                    unreachable!("no idempotency key, no replay")
-                };
-                loop {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                    let j = service.job(&job.id)?;
-                    if j.status != nayose::store::JobStatus::Running {
-                        if let Some(e) = j.error {
-                            bail!("demo import failed: {e}");
-                        }
-                        eprintln!("demo: {}", serde_json::to_string(&j.result)?);
-                        break;
-                    }
-                }
+                import_demo_file(&service, source, what, bytes)?;
             }
         }
         if bootstrap.is_none() {
@@ -243,4 +220,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Import one of the demo's files as a job with this source, and wait for
+/// it to end; a failed import stops the start-up.
+fn import_demo_file(service: &Arc<Service>, source: &str, what: &str, bytes: &[u8]) -> Result<()> {
+    eprintln!("demo: importing {what} …");
+    let job = service.start_import(
+        &Actor::system(),
+        ImportRequest {
+            bytes: bytes.to_vec(),
+            format: ImportFormat::Table(nayose::import::Format::Csv),
+            source: Some(source.into()),
+        },
+        None,
+    )?;
+    let nayose::service::Reply::Fresh(job) = job else {
+        unreachable!("no idempotency key, no replay")
+    };
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let j = service.job(&job.id)?;
+        if j.status != nayose::store::JobStatus::Running {
+            if let Some(e) = j.error {
+                bail!("demo import failed: {e}");
+            }
+            eprintln!("demo: {}", serde_json::to_string(&j.result)?);
+            return Ok(());
+        }
+    }
 }

@@ -55,6 +55,11 @@ pub enum Comparator {
 }
 
 impl Comparator {
+    /// [`Comparator::Company`]'s `one_sided` level: a company's name on one
+    /// record, none on the other (given by [`super::level`], not by
+    /// [`Comparator::compare`], which sees two values).
+    pub const COMPANY_ONE_SIDED: u8 = 7;
+
     /// Level labels, level 1 first (level 0, "missing", is implicit).
     pub fn levels(self) -> &'static [&'static str] {
         match self {
@@ -117,7 +122,9 @@ impl Comparator {
     pub fn is_against(self, level: u8) -> bool {
         matches!(
             (self, level),
-            (Comparator::Company, 4..=5 | 7) | (Comparator::Postal, 3) | (Comparator::Branch, 3)
+            (Comparator::Company, 4..=5 | Self::COMPANY_ONE_SIDED)
+                | (Comparator::Postal, 3)
+                | (Comparator::Branch, 3)
         )
     }
 
@@ -799,6 +806,7 @@ mod tests {
         // A company name's last level is given by `level`, for one value.
         let c = Comparator::Company;
         assert_eq!(c.level_label(c.compare(&v("abc"), &v("xyz"))), "different");
-        assert_eq!(c.level_label(c.levels().len() as u8), "one_sided");
+        assert_eq!(c.level_label(Comparator::COMPANY_ONE_SIDED), "one_sided");
+        assert_eq!(Comparator::COMPANY_ONE_SIDED as usize, c.levels().len());
     }
 }

@@ -330,7 +330,7 @@ fn split_chome(town: &str) -> (&str, &str) {
 pub fn level(c: &Comparison, a: Option<&Value>, b: Option<&Value>) -> u8 {
     match (a, b) {
         (Some(_), None) | (None, Some(_)) if c.comparator == Comparator::Company => {
-            c.comparator.levels().len() as u8
+            Comparator::COMPANY_ONE_SIDED
         }
         (Some(a), Some(b)) => {
             if c.aspect == Aspect::Branch && a.key.is_empty() && b.key.is_empty() {
@@ -562,21 +562,13 @@ pub fn score<'v>(
         model.comparisons.iter().map(|c| c.group.as_str()),
         levels,
     );
-    model::settle_person(
-        |c| model.comparisons[c].comparator.is_person_name(),
-        levels,
-        &mut groups,
-        &mut weights,
-        |c| model.level_weight(c, 1),
-    );
-    model::settle_branch(
+    model::settle_pair(
         |c| model.comparisons[c].comparator,
         levels,
         &mut groups,
         &mut weights,
         |c| model.level_weight(c, 1),
     );
-    model::combine_groups(&groups, &mut weights);
     for (t, w) in terms.iter_mut().zip(&weights) {
         if *w != t.weight {
             t.tf_adjustment = 0.0;

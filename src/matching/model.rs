@@ -183,8 +183,8 @@ pub const PERSON_GROUP: &str = "person";
 /// phone and even birth date agree — it is evidence against, as strong as
 /// the full name is for, standing outside the group. `is_person(c)` says
 /// whether comparison c compares names ([`Comparator::is_person_name`]); `first(c)`
-/// is its first-level weight (in the unit of `weights`). Called before
-/// [`combine_groups`] by scoring and by training alike.
+/// is its first-level weight (in the unit of `weights`). Called by
+/// [`settle_pair`].
 pub fn settle_person(
     is_person: impl Fn(usize) -> bool,
     levels: &[u8],
@@ -242,8 +242,7 @@ pub fn settle_person(
 /// against 197. So then the branch's term weighs against as strongly as a
 /// shared branch weighs for, standing outside any group. `comparator(c)` is
 /// comparison c's; `first(c)` its first-level weight (in the unit of
-/// `weights`). Called with [`settle_person`], before [`combine_groups`], by
-/// scoring and by training alike.
+/// `weights`). Called by [`settle_pair`].
 pub fn settle_branch(
     comparator: impl Fn(usize) -> Comparator,
     levels: &[u8],
@@ -257,13 +256,37 @@ pub fn settle_branch(
     else {
         return;
     };
-    let places: Vec<bool> = (0..levels.len())
+    let mut places = (0..levels.len())
         .filter_map(|c| comparator(c).same_place(levels[c]))
-        .collect();
-    if !places.is_empty() && !places.contains(&true) {
+        .peekable();
+    if places.peek().is_some() && !places.any(|same| same) {
         weights[branch] = -first(branch).abs();
         groups[branch] = "";
     }
+}
+
+/// What a pair's terms weigh together, once each is weighed: one person's
+/// name in kanji and kana ([`settle_person`]), a head office against a
+/// branch ([`settle_branch`]), then each evidence group's strongest term
+/// ([`combine_groups`]). Scoring and training call this one function, so
+/// they weigh a pattern alike. `comparator(c)` is comparison c's, `groups`
+/// the pair's ([`pair_groups`]), `first(c)` its first-level weight.
+pub fn settle_pair(
+    comparator: impl Fn(usize) -> Comparator,
+    levels: &[u8],
+    groups: &mut [&str],
+    weights: &mut [f64],
+    first: impl Fn(usize) -> f64,
+) {
+    settle_person(
+        |c| comparator(c).is_person_name(),
+        levels,
+        groups,
+        weights,
+        &first,
+    );
+    settle_branch(&comparator, levels, groups, weights, &first);
+    combine_groups(groups, weights);
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -877,21 +900,13 @@ pub fn train(
                     }
                 })
                 .collect();
-            settle_person(
-                |c| specs[c].comparator.is_person_name(),
-                p,
-                &mut groups,
-                &mut w,
-                |c| (m[c][0] / u[c][0]).ln(),
-            );
-            settle_branch(
+            settle_pair(
                 |c| specs[c].comparator,
                 p,
                 &mut groups,
                 &mut w,
                 |c| (m[c][0] / u[c][0]).ln(),
             );
-            combine_groups(&groups, &mut w);
             w.iter().sum()
         })
         .collect();
