@@ -18,7 +18,7 @@ use crate::matching::{self, BandCounts, Bands, Comparison, Explanation, TermFreq
 use crate::normalize::Normalizer;
 use crate::record::FieldType;
 use crate::report::PairView;
-use crate::rules::{header_key, MatchingOptions, Rules};
+use crate::rules::{header_key, FieldRule, MatchingOptions, Rules};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -264,6 +264,9 @@ pub struct DedupeResult {
     /// Every cluster's size, singletons included, ascending.
     pub cluster_sizes: Vec<usize>,
     pub oversized: Vec<OversizedBlock>,
+    /// `[matching] ignore` entries that name no column of the file (a
+    /// misspelt entry leaves the column it meant compared).
+    pub unused_ignore: Vec<String>,
     pub stages: Vec<(String, f64)>,
     /// Every candidate pair's weight (for the histogram).
     pub pair_weights: Vec<f64>,
@@ -406,6 +409,8 @@ pub struct ColumnPlan {
     pub compare: Vec<bool>,
     pub id_column: Option<usize>,
     pub preparer: Preparer,
+    /// `[matching] ignore` entries that name no column of the file.
+    pub unused_ignore: Vec<String>,
 }
 
 pub fn plan_columns(
@@ -440,15 +445,21 @@ pub fn plan_columns(
             .position(|d| d.rule.as_deref() == Some("id"))
             .or_else(|| table.headers.iter().position(|h| header_key(h) == "id")),
     };
-    let compare: Vec<bool> = (0..table.headers.len())
+    let columns: Vec<(&str, Option<&FieldRule>)> = (0..table.headers.len())
         .map(|c| {
             let rule = detected[c]
                 .rule
                 .as_deref()
                 .and_then(|r| rules.fields.iter().find(|f| f.name == r));
-            Some(c) != id_column && rules.is_compared(&table.headers[c], rule)
+            (table.headers[c].as_str(), rule)
         })
         .collect();
+    let compare: Vec<bool> = columns
+        .iter()
+        .enumerate()
+        .map(|(c, &(header, rule))| Some(c) != id_column && rules.is_compared(header, rule))
+        .collect();
+    let unused_ignore = rules.ignore_unused(columns.iter().copied());
     let preparer = Preparer::new(&table.headers, &types, &compare, &rules.matching);
     if preparer.plan.is_empty() {
         return Err(DedupeError::NothingToCompare(table.headers.clone()));
@@ -458,6 +469,7 @@ pub fn plan_columns(
         compare,
         id_column,
         preparer,
+        unused_ignore,
     })
 }
 
@@ -600,6 +612,8 @@ struct Input {
     ids: Vec<String>,
     /// The input row of each rank.
     row_of_rank: Vec<usize>,
+    /// `[matching] ignore` entries that name no column of the file.
+    unused_ignore: Vec<String>,
 }
 
 /// The pairs' weights and the term frequencies they were scored with.
@@ -643,6 +657,7 @@ impl DedupeRun<'_> {
         let ColumnPlan {
             id_column: id_col,
             preparer,
+            unused_ignore,
             ..
         } = plan_columns(&table, self.rules, self.normalizer, self.job)?;
         if let Some(m) = &self.job.model {
@@ -673,6 +688,7 @@ impl DedupeRun<'_> {
             row_of_rank: order,
             table,
             preparer,
+            unused_ignore,
         })
     }
 
@@ -878,6 +894,7 @@ impl DedupeRun<'_> {
             clusters: cluster_sizes.iter().filter(|&&s| s >= 2).count(),
             cluster_sizes,
             oversized: m.oversized,
+            unused_ignore: input.unused_ignore,
             stages: self.stages,
             pair_weights: m.scored.weights,
             uncertain,

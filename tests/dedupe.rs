@@ -492,3 +492,58 @@ fn labels_bind_the_clusters_and_raise_f1() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("line 2, column 3") && e.contains("same"), "{e}");
 }
+
+/// An `[matching] ignore` entry that names no column is a warning, even with
+/// `-q` (the column it meant is compared); one that names a column by a
+/// header of its field rule leaves it out.
+#[test]
+fn an_ignore_entry_that_names_no_column_is_a_warning() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("c.csv");
+    std::fs::write(
+        &data,
+        "id,会社名,TEL\nA1,株式会社ABC,03-1234-5678\nA2,ABC株式会社,03-1234-5678\nA3,XYZ株式会社,03-9999-0000\n",
+    )
+    .unwrap();
+    let out = d.path().join("out.csv");
+    let model = d.path().join("model.toml");
+    let run = |ignore: &str| {
+        let rules = d.path().join("rules.toml");
+        std::fs::write(
+            &rules,
+            format!(
+                "[matching]\nignore = [{ignore}]\n\n\
+                 [[field]]\nname = \"id\"\ntype = \"code\"\n\n\
+                 [[field]]\nname = \"company_name\"\ntype = \"company_name\"\nheaders = [\"会社名\"]\n\n\
+                 [[field]]\nname = \"phone\"\ntype = \"phone\"\nheaders = [\"電話番号\", \"TEL\"]\n"
+            ),
+        )
+        .unwrap();
+        let o = ok(nayose(&[
+            "dedupe",
+            data.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+            "--save-model",
+            model.to_str().unwrap(),
+            "-q",
+        ]));
+        let compared_phone = std::fs::read_to_string(&model).unwrap().contains("phone");
+        (
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+            compared_phone,
+        )
+    };
+    let (err, phone) = run("\"電話番号x\"");
+    assert!(
+        err.contains("warning") && err.contains("`電話番号x`"),
+        "{err}"
+    );
+    assert!(phone, "a misspelt entry leaves the phone compared");
+    // `電話番号` is a header of the phone field; the file says TEL.
+    let (err, phone) = run("\"電話番号\"");
+    assert!(!err.contains("warning"), "{err}");
+    assert!(!phone, "the phone is left out");
+}

@@ -157,6 +157,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let page = nayose::report::render_html(&result.report(&title, &rules.matching));
         std::fs::write(p, page).with_context(|| format!("cannot write {}", p.display()))?;
     }
+    // A warning, even with --quiet: the column the entry meant is compared.
+    for i in &result.unused_ignore {
+        eprintln!(
+            "warning: [matching] ignore names `{i}`, which is no column of this file \
+             (by header, field name or a field's header): it leaves nothing out"
+        );
+    }
     if !args.quiet {
         print_summary(&result);
     }

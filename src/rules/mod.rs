@@ -442,7 +442,10 @@ impl Rules {
             Some(s) => {
                 let span = s.span();
                 let start = s.into_inner();
-                check_start(&start).map_err(|m| at.error(Some(span), m))?;
+                check_start(&start).map_err(|(path, m)| {
+                    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                    at.error(at.span_of(&[&path]).or(Some(span)), m)
+                })?;
                 start
             }
             None if text == DEFAULT_RULES => {
@@ -492,7 +495,8 @@ impl Rules {
     /// Whether a column (named `header`, following `rule` when one of the
     /// rules' fields matched it) is compared when matching: not a field with
     /// allowed values (選択肢: a consent flag says nothing about who someone
-    /// is) and not named in `[matching] ignore` (by header or rule name).
+    /// is) and not named in `[matching] ignore` (by header, by rule name or
+    /// by one of the rule's headers).
     /// The one definition for the batch job and the service; an id column
     /// is left out by the caller, which knows which column holds the ids.
     pub fn is_compared(&self, header: &str, rule: Option<&FieldRule>) -> bool {
@@ -501,8 +505,32 @@ impl Rules {
                 .matching
                 .ignore
                 .iter()
-                .any(|i| header_key(i) == header_key(header) || rule.is_some_and(|r| r.name == *i))
+                .any(|i| ignores(i, header, rule))
     }
+
+    /// The `[matching] ignore` entries that name none of these columns
+    /// (each a header and the field rule it follows): a misspelt entry
+    /// leaves the column it meant compared, so the caller says so.
+    pub fn ignore_unused<'a>(
+        &self,
+        columns: impl IntoIterator<Item = (&'a str, Option<&'a FieldRule>)> + Clone,
+    ) -> Vec<String> {
+        self.matching
+            .ignore
+            .iter()
+            .filter(|i| !columns.clone().into_iter().any(|(h, r)| ignores(i, h, r)))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Whether the `[matching] ignore` entry `entry` names the column `header`
+/// (following `rule`): by the header, or by the rule's name or one of its
+/// headers.
+fn ignores(entry: &str, header: &str, rule: Option<&FieldRule>) -> bool {
+    let key = header_key(entry);
+    key == header_key(header)
+        || rule.is_some_and(|r| r.name == entry || r.headers.iter().any(|h| header_key(h) == key))
 }
 
 /// Where in a rule file a problem is: turns a byte span into the error.
@@ -512,6 +540,29 @@ struct Locate<'a> {
 }
 
 impl Locate<'_> {
+    /// Where the value at the first of `paths` the file has is
+    /// (`["matching", "review_threshold"]`; a table's path gives its header).
+    fn span_of(&self, paths: &[&[&str]]) -> Option<std::ops::Range<usize>> {
+        use toml::de::{DeTable, DeValue};
+        let doc = DeTable::parse(self.text).ok()?;
+        paths.iter().find_map(|path| {
+            let (last, tables) = path.split_last()?;
+            let mut table = doc.get_ref();
+            for k in tables {
+                match table.get(*k)?.get_ref() {
+                    DeValue::Table(t) => table = t,
+                    _ => return None,
+                }
+            }
+            let (key, value) = table.get_key_value(*last)?;
+            // A table's span is its contents; its key is where it is named.
+            Some(match value.get_ref() {
+                DeValue::Table(_) => key.span(),
+                _ => value.span(),
+            })
+        })
+    }
+
     fn error(&self, span: Option<std::ops::Range<usize>>, message: String) -> RulesError {
         let (line, column) = match span {
             Some(s) => {
@@ -529,31 +580,48 @@ impl Locate<'_> {
     }
 }
 
-/// Options that parse but make no sense together.
 /// Every comparison `[start.levels]` names exists, with its levels, and
-/// every probability is in (0, 1].
-fn check_start(start: &StartWeights) -> Result<(), String> {
+/// every probability is in (0, 1]. An error names the key it is about
+/// (`["start", "levels", …]`).
+fn check_start(start: &StartWeights) -> Result<(), (Vec<String>, String)> {
+    let path = |keys: &[&str]| {
+        ["start", "levels"]
+            .iter()
+            .chain(keys)
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+    };
     if !(start.prior > 0.0 && start.prior < 1.0) {
-        return Err(format!("start.prior {} must be in (0, 1)", start.prior));
+        return Err((
+            vec!["start".into(), "prior".into()],
+            format!("start.prior {} must be in (0, 1)", start.prior),
+        ));
     }
     for (name, levels) in &start.levels {
         let Some(comparator) = crate::matching::start_comparator(name) else {
-            return Err(format!(
-                "start.levels.{name}: no such comparison (a field type, or \
+            return Err((
+                path(&[name]),
+                format!(
+                    "start.levels.{name}: no such comparison (a field type, or \
                  company_name:branch / company_name:legal_form)"
+                ),
             ));
         };
         for (label, [m, u]) in levels {
             if !comparator.levels().contains(&label.as_str()) {
-                return Err(format!(
-                    "start.levels.{name}.{label}: the levels are {}",
-                    comparator.levels().join(", ")
+                return Err((
+                    path(&[name, label]),
+                    format!(
+                        "start.levels.{name}.{label}: the levels are {}",
+                        comparator.levels().join(", ")
+                    ),
                 ));
             }
             use crate::matching::model::is_probability;
             if !is_probability(*m) || !is_probability(*u) {
-                return Err(format!(
-                    "start.levels.{name}.{label}: m = {m} and u = {u} must be in (0, 1]"
+                return Err((
+                    path(&[name, label]),
+                    format!("start.levels.{name}.{label}: m = {m} and u = {u} must be in (0, 1]"),
                 ));
             }
         }
@@ -561,10 +629,12 @@ fn check_start(start: &StartWeights) -> Result<(), String> {
     Ok(())
 }
 
+/// Options that parse but make no sense together; an error points at the
+/// key.
 fn check_options(options: &Options, m: &MatchingOptions, at: &Locate) -> Result<(), RulesError> {
     if !valid_date_format(&options.date.format) {
         return Err(at.error(
-            None,
+            at.span_of(&[&["options", "date", "format"]]),
             format!(
                 "options.date.format `{}` must contain %Y, %m (or %-m) and %d (or %-d)",
                 options.date.format
@@ -576,7 +646,10 @@ fn check_options(options: &Options, m: &MatchingOptions, at: &Locate) -> Result<
         && m.match_threshold < 1.0)
     {
         return Err(at.error(
-            None,
+            at.span_of(&[
+                &["matching", "review_threshold"],
+                &["matching", "match_threshold"],
+            ]),
             format!(
                 "matching: need 0 < review_threshold ({}) <= match_threshold ({}) < 1",
                 m.review_threshold, m.match_threshold
@@ -589,14 +662,14 @@ fn check_options(options: &Options, m: &MatchingOptions, at: &Locate) -> Result<
     ] {
         if let Some(v) = v.filter(|v| !(0.0 < *v && *v < 1.0)) {
             return Err(at.error(
-                None,
+                at.span_of(&[&["matching", name]]),
                 format!("matching.{name} ({v}) must be between 0 and 1"),
             ));
         }
     }
     if !(0.0..=1.0).contains(&m.min_link_density) {
         return Err(at.error(
-            None,
+            at.span_of(&[&["matching", "min_link_density"]]),
             format!(
                 "matching.min_link_density ({}) must be within 0..=1",
                 m.min_link_density
@@ -792,12 +865,61 @@ mod tests {
         let refused = |text: &str| Rules::parse(text, "x.toml").unwrap_err();
         let e = refused("[start]\nprior = 0.0001\n[start.levels.phonee]\nexact = [0.9, 0.001]\n");
         assert!(e.message.contains("phonee") && e.line.is_some(), "{e}");
+        assert_eq!(
+            (e.line, e.column),
+            (Some(3), Some(15)),
+            "the table's name: {e}"
+        );
         let e = refused("[start]\nprior = 0.0001\n[start.levels.phone]\nclose = [0.9, 0.001]\n");
         assert!(e.message.contains("exact, different"), "{e}");
-        let e = refused("[start]\nprior = 0.0001\n[start.levels.phone]\nexact = [1.5, 0.001]\n");
+        assert_eq!(
+            (e.line, e.column),
+            (Some(4), Some(9)),
+            "the level's value: {e}"
+        );
+        let e = refused(
+            "[start]\nprior = 0.0001\n[start.levels.\"company_name:branch\"]\n\
+             same = [0.9, 0.001]\n\n[start.levels.phone]\nexact = [1.5, 0.001]\n",
+        );
         assert!(e.message.contains("(0, 1]"), "{e}");
+        assert_eq!(e.line, Some(7), "{e}");
         let e = refused("[start]\nprior = 0\n");
         assert!(e.message.contains("start.prior"), "{e}");
+        assert_eq!((e.line, e.column), (Some(2), Some(9)), "{e}");
+    }
+
+    #[test]
+    fn ignore_names_a_column_by_its_header_its_field_or_an_alias() {
+        let text = "[matching]\nignore = [\"電話番号\", \"備考\", \"faxx\"]\n\n\
+                    [[field]]\nname = \"phone\"\ntype = \"phone\"\nheaders = [\"TEL\", \"電話番号\"]\n";
+        let r = Rules::parse(text, "x.toml").unwrap();
+        let phone = r.field_for_header("TEL");
+        assert!(phone.is_some());
+        // The file calls the phone `TEL`; the rules' other header names it.
+        assert!(!r.is_compared("TEL", phone));
+        assert!(!r.is_compared("備考", None));
+        assert!(r.is_compared("FAX", None));
+        let columns = [("TEL", phone), ("備考", None), ("FAX", None)];
+        assert_eq!(r.ignore_unused(columns), vec!["faxx".to_string()]);
+        assert_eq!(r.ignore_unused([("TEL", phone)]).len(), 2);
+    }
+
+    #[test]
+    fn options_that_make_no_sense_report_their_key() {
+        let refused = |text: &str| Rules::parse(text, "x.toml").unwrap_err();
+        let e = refused("[matching]\ntop_k = 10\nmatch_threshold = 0.4\n");
+        assert!(e.message.contains("review_threshold"), "{e}");
+        // The review threshold is not in the file: the key that is.
+        assert_eq!((e.line, e.column), (Some(3), Some(19)), "{e}");
+        let e = refused("[matching]\nreview_threshold = 0.95\n");
+        assert_eq!(e.line, Some(2), "{e}");
+        let e = refused("[matching]\n\nauto_merge_precision = 1.5\n");
+        assert_eq!(e.line, Some(3), "{e}");
+        let e = refused("[matching]\nmin_link_density = -1\n");
+        assert_eq!(e.line, Some(2), "{e}");
+        let e = refused("[options]\ndate = { format = \"%Y/%m\" }\n");
+        assert!(e.message.contains("%d"), "{e}");
+        assert_eq!((e.line, e.column), (Some(2), Some(19)), "{e}");
     }
 
     #[test]

@@ -380,6 +380,12 @@ impl Service {
         })?;
         let normalizer = Normalizer::new(&rules);
         let schema = FieldSchema::from_rules(&rules);
+        for i in rules.ignore_unused(schema.fields.iter().map(|f| (f.name.as_str(), Some(f)))) {
+            tracing::warn!(
+                "[matching] ignore names `{i}`, which is no field of the rules \
+                 (by name or header): it leaves nothing out"
+            );
+        }
         let names = schema.names();
         let types: Vec<FieldType> = schema.fields.iter().map(|f| f.field_type).collect();
         let preparer = Preparer::new(&names, &types, &schema.compare, &rules.matching);
