@@ -434,7 +434,7 @@ pub struct ImportQuery {
         (String = "application/x-ndjson"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
-    responses((status = 202, body = Job), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the idempotency key came with another request")),
+    responses((status = 202, body = Job), (status = 400, body = ErrorBody, description = "an empty file, or a source over its limit"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the idempotency key came with another request")),
     security(("token" = [])))]
 pub async fn start_import(
     caller: Caller<Ingest>,
@@ -508,11 +508,13 @@ pub async fn cancel_job(
 // ---- masking for viewers ----------------------------------------------------
 
 /// `山田太郎` → `山＊＊＊`: the first character stays so a viewer can tell
-/// records apart, the rest is hidden.
+/// records apart, the rest is hidden. A value of one character (a gender,
+/// a one-kanji given name) is hidden whole: its first is all of it.
 pub fn mask(v: &str) -> String {
+    let longer = v.chars().filter(|c| !c.is_whitespace()).nth(1).is_some();
     let mut out = String::new();
     for (i, c) in v.chars().enumerate() {
-        out.push(if i == 0 || c.is_whitespace() {
+        out.push(if (i == 0 && longer) || c.is_whitespace() {
             c
         } else {
             '＊'
@@ -1848,4 +1850,18 @@ pub async fn method_not_allowed() -> ApiError {
         super::error::ErrorCode::MethodNotAllowed,
         "this route does not take that method (Allow lists those it takes)",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn masking_keeps_the_first_character_of_longer_values_only() {
+        assert_eq!(mask("山田 太郎"), "山＊ ＊＊");
+        assert_eq!(mask("03-1234"), "0＊＊＊＊＊＊");
+        assert_eq!(mask("男"), "＊");
+        assert_eq!(mask(" 誠 "), " ＊ ");
+        assert_eq!(mask(""), "");
+    }
 }
