@@ -6,7 +6,8 @@
 //! Loading fails fast: a syntax error, an unknown key, a wrong value or a
 //! contradictory definition is reported with the file, the line and column, and
 //! what is wrong. The default Japanese customer rule set (`rules/default.toml`)
-//! is compiled into the binary so nayose runs with no files around it.
+//! is compiled into the binary so nayose runs with no files around it; a
+//! file without `[[field]]` or `[start]` takes its field sheet or weights.
 
 use crate::record::FieldType;
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,8 @@ pub struct Rules {
     pub source: Option<PathBuf>,
     pub options: Options,
     pub dictionary: Dictionary,
+    /// The field sheet; a file without `[[field]]` has the built-in one,
+    /// `field = []` none (each column typed by its content).
     pub fields: Vec<FieldRule>,
     pub matching: MatchingOptions,
     pub survivorship: SurvivorshipOptions,
@@ -246,7 +249,7 @@ pub struct Replacement {
 }
 
 /// One field of the 項目定義シート.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldRule {
     pub name: String,
     pub field_type: FieldType,
@@ -346,8 +349,10 @@ struct RuleFile {
     options: Options,
     #[serde(default)]
     dictionary: DictionaryFile,
+    /// Absent: the built-in definitions; `field = []`: none (each column
+    /// typed by its content).
     #[serde(default, rename = "field")]
-    fields: Vec<Spanned<FieldFile>>,
+    fields: Option<Vec<Spanned<FieldFile>>>,
     #[serde(default)]
     matching: MatchingOptions,
     #[serde(default)]
@@ -453,9 +458,18 @@ impl Rules {
             }
             None => Rules::default_rules().start,
         };
-        let fields = fields_of(&raw.fields, &at)?;
-        // A group names fields the file defines (or, without field
-        // definitions, field types, which are then the field names).
+        let fields = match &raw.fields {
+            Some(f) => fields_of(f, &at)?,
+            None if text == DEFAULT_RULES => {
+                return Err(at.error(None, "the built-in rules need [[field]]s".into()))
+            }
+            // As with [start]: a file that only sets options (`[matching]
+            // entity = "company"`) keeps the built-in field sheet; without
+            // it every column would be typed by its content alone.
+            None => Rules::default_rules().fields,
+        };
+        // A group names fields the rules define (or, with `field = []`,
+        // field types, which are then the field names).
         for group in &raw.survivorship.groups {
             for f in group {
                 let known = if fields.is_empty() {
@@ -886,6 +900,22 @@ mod tests {
         let e = refused("[start]\nprior = 0\n");
         assert!(e.message.contains("start.prior"), "{e}");
         assert_eq!((e.line, e.column), (Some(2), Some(9)), "{e}");
+    }
+
+    #[test]
+    fn a_file_without_fields_keeps_the_built_in_sheet_unless_it_says_none() {
+        let built_in = Rules::default_rules().fields;
+        let r = Rules::parse("[matching]\nentity = \"company\"\n", "x.toml").unwrap();
+        assert_eq!(r.fields, built_in);
+        assert_eq!(r.matching.entity, Entity::Company);
+        let r = Rules::parse("field = []\n[matching]\nentity = \"company\"\n", "x.toml").unwrap();
+        assert!(r.fields.is_empty(), "`field = []`: no definitions");
+        let r = Rules::parse("[[field]]\nname = \"tel\"\ntype = \"phone\"\n", "x.toml").unwrap();
+        assert_eq!(
+            r.fields.len(),
+            1,
+            "a file's own sheet replaces the built-in one"
+        );
     }
 
     #[test]
