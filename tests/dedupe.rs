@@ -139,6 +139,24 @@ fn same_input_same_bytes_and_row_order_does_not_matter() {
     dedupe(&reversed, &r, &["--pairs", pr.to_str().unwrap()]);
     assert_eq!(clusters(&a), clusters(&r));
     assert_eq!(std::fs::read(&pa).unwrap(), std::fs::read(&pr).unwrap());
+
+    // A rule file that only restates a default option keeps the built-in
+    // field sheet: the same bytes.
+    let rules = d.path().join("rules.toml");
+    std::fs::write(&rules, "[matching]\nentity = \"establishment\"\n").unwrap();
+    let (o, po) = (d.path().join("o.csv"), d.path().join("po.csv"));
+    dedupe(
+        &data,
+        &o,
+        &[
+            "--pairs",
+            po.to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&o).unwrap());
+    assert_eq!(std::fs::read(&pa).unwrap(), std::fs::read(&po).unwrap());
 }
 
 /// `clean` then `dedupe` finds what `dedupe` finds on the raw file: the
