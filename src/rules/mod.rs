@@ -6,8 +6,10 @@
 //! Loading fails fast: a syntax error, an unknown key, a wrong value or a
 //! contradictory definition is reported with the file, the line and column, and
 //! what is wrong. The default Japanese customer rule set (`rules/default.toml`)
-//! is compiled into the binary so nayose runs with no files around it; a
-//! file without `[[field]]` or `[start]` takes its field sheet or weights.
+//! is compiled into the binary so nayose runs with no files around it; what
+//! a file leaves out of `[[field]]`, `[start]`, `[dictionary]` and
+//! `[survivorship]` is the built-in rules' (survivorship's groups only
+//! along with the built-in fields, which they name).
 
 use crate::record::FieldType;
 use serde::{Deserialize, Serialize};
@@ -348,7 +350,7 @@ struct RuleFile {
     #[serde(default)]
     options: Options,
     #[serde(default)]
-    dictionary: DictionaryFile,
+    dictionary: Option<DictionaryFile>,
     /// Absent: the built-in definitions; `field = []`: none (each column
     /// typed by its content).
     #[serde(default, rename = "field")]
@@ -356,7 +358,7 @@ struct RuleFile {
     #[serde(default)]
     matching: MatchingOptions,
     #[serde(default)]
-    survivorship: SurvivorshipOptions,
+    survivorship: Option<SurvivorshipOptions>,
     #[serde(default)]
     start: Option<Spanned<StartWeights>>,
 }
@@ -443,6 +445,16 @@ impl Rules {
         })?;
         let _ = raw.rules;
         check_options(&raw.options, &raw.matching, &at)?;
+        // What a file leaves out of these tables is the built-in rules'
+        // (which leave out none): a file that only sets options (`[matching]
+        // entity = "company"`) keeps the built-in field sheet, weights,
+        // dictionary and survivorship; without the sheet every column would
+        // be typed by its content alone.
+        let base = (text != DEFAULT_RULES).then(Rules::default_rules);
+        let built_in = |what: &str| {
+            base.as_ref()
+                .ok_or_else(|| at.error(None, format!("the built-in rules need {what}")))
+        };
         let start = match raw.start {
             Some(s) => {
                 let span = s.span();
@@ -453,24 +465,26 @@ impl Rules {
                 })?;
                 start
             }
-            None if text == DEFAULT_RULES => {
-                return Err(at.error(None, "the built-in rules need a [start] section".into()))
-            }
-            None => Rules::default_rules().start,
+            None => built_in("a [start] section")?.start.clone(),
         };
         let fields = match &raw.fields {
             Some(f) => fields_of(f, &at)?,
-            None if text == DEFAULT_RULES => {
-                return Err(at.error(None, "the built-in rules need [[field]]s".into()))
-            }
-            // As with [start]: a file that only sets options (`[matching]
-            // entity = "company"`) keeps the built-in field sheet; without
-            // it every column would be typed by its content alone.
-            None => Rules::default_rules().fields,
+            None => built_in("[[field]]s")?.fields.clone(),
+        };
+        let survivorship = match raw.survivorship {
+            Some(s) => s,
+            // The built-in groups name the built-in fields: a file with a
+            // sheet of its own starts with none.
+            None if raw.fields.is_some() => SurvivorshipOptions::default(),
+            None => built_in("[survivorship]")?.survivorship.clone(),
+        };
+        let dictionary = match &raw.dictionary {
+            Some(d) => dictionary_of(d, &at)?,
+            None => built_in("[dictionary]")?.dictionary.clone(),
         };
         // A group names fields the rules define (or, with `field = []`,
         // field types, which are then the field names).
-        for group in &raw.survivorship.groups {
+        for group in &survivorship.groups {
             for f in group {
                 let known = if fields.is_empty() {
                     f.parse::<FieldType>().is_ok()
@@ -488,11 +502,11 @@ impl Rules {
         }
         Ok(Rules {
             source: None,
-            dictionary: dictionary_of(&raw.dictionary, &at)?,
+            dictionary,
             fields,
             options: raw.options,
             matching: raw.matching,
-            survivorship: raw.survivorship,
+            survivorship,
             start,
         })
     }
@@ -903,18 +917,34 @@ mod tests {
     }
 
     #[test]
-    fn a_file_without_fields_keeps_the_built_in_sheet_unless_it_says_none() {
-        let built_in = Rules::default_rules().fields;
+    fn what_a_file_leaves_out_is_the_built_in_rules() {
+        let built_in = Rules::default_rules();
         let r = Rules::parse("[matching]\nentity = \"company\"\n", "x.toml").unwrap();
-        assert_eq!(r.fields, built_in);
+        assert_eq!(r.fields, built_in.fields);
+        assert_eq!(r.survivorship, built_in.survivorship);
+        assert!(!r.survivorship.groups.is_empty());
+        assert_eq!(
+            r.dictionary.company_aliases,
+            built_in.dictionary.company_aliases
+        );
+        assert!(!r.dictionary.company_aliases.is_empty());
+        assert_eq!(r.start, built_in.start);
         assert_eq!(r.matching.entity, Entity::Company);
         let r = Rules::parse("field = []\n[matching]\nentity = \"company\"\n", "x.toml").unwrap();
         assert!(r.fields.is_empty(), "`field = []`: no definitions");
-        let r = Rules::parse("[[field]]\nname = \"tel\"\ntype = \"phone\"\n", "x.toml").unwrap();
+        // A table the file has replaces the built-in one whole.
+        let text = "[[field]]\nname = \"tel\"\ntype = \"phone\"\n\n\
+                    [dictionary.company_aliases]\n\"日本航空\" = [\"JL\"]\n";
+        let r = Rules::parse(text, "x.toml").unwrap();
         assert_eq!(
             r.fields.len(),
             1,
             "a file's own sheet replaces the built-in one"
+        );
+        assert_eq!(r.dictionary.company_aliases.len(), 1);
+        assert!(
+            r.survivorship.groups.is_empty(),
+            "the built-in groups name the built-in fields"
         );
     }
 
