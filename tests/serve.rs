@@ -795,11 +795,6 @@ fn bad_requests_get_their_code_and_change_nothing() {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
         ),
-        (
-            post("/v1/imports", Some(&app.ingest), "text/csv", ""),
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-        ),
     ];
     for (req, status, code) in cases {
         let what = format!("{} {:?}", req.uri(), req.headers().get("content-type"));
@@ -816,39 +811,6 @@ fn bad_requests_get_their_code_and_change_nothing() {
     let (st, _) = app.call("GET", "/v1/records/R0000001", None, None);
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     assert_eq!(app.counts(), before, "a refused request changed something");
-}
-
-/// An import with nothing in it is refused at once, no job made; a header
-/// alone is an import of no rows.
-#[test]
-fn an_empty_import_is_refused_and_a_header_alone_imports_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let s = Arc::new(Service::open(store, dir.path(), Rules::default_rules(), None).unwrap());
-    let csv = ImportFormat::Table(nayose::import::Format::Csv);
-    for (bytes, format) in [
-        (&b""[..], csv),
-        (&b"\xEF\xBB\xBF\r\n  \n"[..], csv),
-        (&b"\n"[..], ImportFormat::Ndjson),
-    ] {
-        let request = ImportRequest {
-            bytes: bytes.to_vec(),
-            format,
-            source: None,
-        };
-        match s.start_import(&Actor::system(), request, None) {
-            Err(nayose::service::ServiceError::Invalid(m)) => assert!(m.contains("empty"), "{m}"),
-            Err(e) => panic!("{bytes:?}: {e}"),
-            Ok(_) => panic!("{bytes:?}: an empty import was taken"),
-        }
-    }
-    assert!(s.job("J0000001").is_err(), "no job was made");
-    let r = import(&s, "会社名,電話番号\n".as_bytes(), csv);
-    assert_eq!(
-        (r["rows"].as_u64(), r["stored"].as_u64()),
-        (Some(0), Some(0)),
-        "{r}"
-    );
 }
 
 fn post(path: &str, token: Option<&str>, content_type: &str, body: &str) -> Request<Body> {

@@ -434,7 +434,7 @@ pub struct ImportQuery {
         (String = "application/x-ndjson"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
-    responses((status = 202, body = Job), (status = 400, body = ErrorBody, description = "an empty file, or a source over its limit"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the idempotency key came with another request")),
+    responses((status = 202, body = Job), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "the idempotency key came with another request")),
     security(("token" = [])))]
 pub async fn start_import(
     caller: Caller<Ingest>,

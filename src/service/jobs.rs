@@ -72,18 +72,6 @@ impl Service {
         req: ImportRequest,
         idem: Option<&IdemKey>,
     ) -> Result<Reply<Job>> {
-        // Refused at once rather than as a job that fails: nothing in it.
-        let body = req
-            .bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(&req.bytes);
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(ServiceError::Invalid(
-                "the file is empty: an import needs a header line and rows \
-                 (CSV, TSV, XLSX) or one record a line (NDJSON)"
-                    .into(),
-            ));
-        }
         let request = JobRequest {
             actor: actor.name.clone(),
             role: actor.role,
