@@ -450,10 +450,13 @@ impl Rules {
         // entity = "company"`) keeps the built-in field sheet, weights,
         // dictionary and survivorship; without the sheet every column would
         // be typed by its content alone.
-        let base = (text != DEFAULT_RULES).then(Rules::default_rules);
-        let built_in = |what: &str| {
-            base.as_ref()
-                .ok_or_else(|| at.error(None, format!("the built-in rules need {what}")))
+        // Parsed once, and only when the file leaves a table out.
+        let base = std::cell::OnceCell::new();
+        let built_in = |what: &'static str| {
+            if text == DEFAULT_RULES {
+                return Err(at.error(None, format!("the built-in rules need {what}")));
+            }
+            Ok(base.get_or_init(Rules::default_rules))
         };
         let start = match raw.start {
             Some(s) => {
