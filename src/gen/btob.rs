@@ -415,7 +415,10 @@ fn render_company_name(f: &Firm, rng: &mut ChaCha8Rng) -> String {
             first = !first;
         }
         let x: f64 = rng.gen();
-        if f.form == "株式会社" && x < P_FORM_ENGLISH && !f.base.chars().any(is_kanji) {
+        if f.form == "株式会社"
+            && x < P_FORM_ENGLISH
+            && !f.base.chars().any(crate::normalize::text::is_kanji)
+        {
             format!("{base} Co., Ltd.")
         } else if let (Some(a), true) = (abbr, x < P_FORM_ENGLISH + P_FORM_ABBREVIATED) {
             let written = match (rng.gen_range(0..4), f.form) {
@@ -453,10 +456,6 @@ fn render_company_name(f: &Firm, rng: &mut ChaCha8Rng) -> String {
         name.push_str(office);
     }
     name
-}
-
-fn is_kanji(c: char) -> bool {
-    ('\u{4E00}'..='\u{9FFF}').contains(&c)
 }
 
 fn render_company_kana(f: &Firm, rng: &mut ChaCha8Rng) -> String {

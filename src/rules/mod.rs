@@ -951,6 +951,28 @@ mod tests {
         );
     }
 
+    /// `[options]` and `[matching]` are not layered key by key: a key a
+    /// file's table leaves out takes the code's default (serde), not the
+    /// built-in file's. That is the same value only while the two agree.
+    #[test]
+    fn the_built_in_options_are_the_code_defaults() {
+        let built_in = Rules::default_rules();
+        assert_eq!(built_in.matching, MatchingOptions::default());
+        // The options as they act (`split_branch` unset is `true`).
+        let text = |o: &Options| {
+            let mut o = o.clone();
+            o.company_name.split_branch = Some(o.company_name.split_branch());
+            toml::to_string(&o).unwrap()
+        };
+        assert_eq!(text(&built_in.options), text(&Options::default()));
+        // And so a file's partial table keeps every other built-in value.
+        let r = Rules::parse("[options.phone]\nformat = \"e164\"\n", "x.toml").unwrap();
+        assert_eq!(r.options.phone.format, PhoneFormat::E164);
+        let mut national = r.options.clone();
+        national.phone.format = PhoneFormat::National;
+        assert_eq!(text(&national), text(&built_in.options));
+    }
+
     #[test]
     fn ignore_names_a_column_by_its_header_its_field_or_an_alias() {
         let text = "[matching]\nignore = [\"電話番号\", \"備考\", \"faxx\"]\n\n\
