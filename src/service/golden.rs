@@ -297,6 +297,19 @@ mod tests {
         let alone = golden(&schema(), &opts, &[a.clone(), b.clone()], &BTreeMap::new());
         assert_eq!(alone["address"].record_id, "b");
         assert_eq!(alone["phone"].record_id, "a");
+        // A service whose rule file sets only an option has the built-in
+        // fields and groups, and so its golden records keep one contact's
+        // address and phone together.
+        let partial = Rules::parse("[matching]\nentity = \"company\"\n", "r.toml").unwrap();
+        let g = golden(
+            &FieldSchema::from_rules(&partial),
+            &partial.survivorship,
+            &[a.clone(), b.clone()],
+            &BTreeMap::new(),
+        );
+        for f in ["address", "postal_code", "phone"] {
+            assert_eq!(g[f].record_id, "b", "{f}");
+        }
         opts.groups = vec![vec!["address".into(), "postal_code".into(), "phone".into()]];
         let g = golden(&schema(), &opts, &[a.clone(), b.clone()], &BTreeMap::new());
         for f in ["address", "postal_code", "phone"] {
