@@ -289,6 +289,53 @@ fn check_finds_the_stored_record_and_explains_the_score() {
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 }
 
+/// A stored record checked again with its own values (`id` given) scores
+/// its candidates as it did when it was created: the index's copy of it is
+/// not one of the other records a value's frequency counts.
+#[test]
+fn a_stored_record_checked_again_scores_as_at_its_creation() {
+    let app = app();
+    let fields = |phone: &str| {
+        json!({"company_name": "株式会社勅使河原精機製作所", "phone": phone,
+               "address": "東京都千代田区霞が関一丁目2番1号"})
+    };
+    let create = |id: &str, phone: &str| {
+        let rec = json!({"id": id, "source": "web", "fields": fields(phone)});
+        let (st, v) = app.call("POST", "/v1/records", Some(&app.ingest), Some(rec));
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        app.state.service.commit_index().unwrap();
+        v
+    };
+    create("TF-A", "03-5555-0199");
+    let created = create("TF-B", "03-5555-0200");
+    let score_of_a = |v: &Value| {
+        v["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "TF-A")
+            .map(|c| c["score"].as_f64().unwrap())
+            .unwrap_or_else(|| panic!("TF-A not a candidate: {v}"))
+    };
+    let at_creation = score_of_a(&created);
+    let (st, checked) = app.call(
+        "POST",
+        "/v1/records/check",
+        Some(&app.viewer),
+        Some(json!({"id": "TF-B", "fields": fields("03-5555-0200")})),
+    );
+    assert_eq!(st, StatusCode::OK, "{checked}");
+    assert!(
+        checked["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["id"] != "TF-B"),
+        "a record is not its own candidate"
+    );
+    assert_eq!(score_of_a(&checked), at_creation);
+}
+
 #[test]
 fn a_created_record_is_seen_by_the_next_check_before_any_index_commit() {
     let app = app_with(|s| s.commit_every = usize::MAX);

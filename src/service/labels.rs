@@ -239,7 +239,7 @@ impl Service {
         model: &crate::matching::model::Model,
         pairs: &[(PreparedRecord, PreparedRecord, bool)],
     ) -> Vec<(crate::matching::Score, bool)> {
-        let freq = super::RememberedFrequencies::new(&self.index, true);
+        let freq = super::RememberedFrequencies::new(&self.index, super::Counted::All);
         pairs
             .iter()
             .map(|(a, b, matched)| (self.score_pair(model, a, b, &freq), *matched))

@@ -211,7 +211,7 @@ impl Service {
             .into_iter()
             .map(|(r, p)| (r.num, (r.id, p)))
             .collect();
-        let freq = super::RememberedFrequencies::new(&self.index, true);
+        let freq = super::RememberedFrequencies::new(&self.index, super::Counted::All);
         let bands = self.bands_of(&model);
         let mut items = Vec::with_capacity(next.len());
         for (i, a, b) in next {
@@ -327,7 +327,7 @@ impl Service {
             .into_iter()
             .map(|(r, p)| (r.num, p))
             .collect();
-        let freq = super::RememberedFrequencies::new(&self.index, true);
+        let freq = super::RememberedFrequencies::new(&self.index, super::Counted::All);
         for i in 0..n {
             for j in i + 1..n {
                 if let (Some(pa), Some(pb)) = (prepared.get(&nums[i]), prepared.get(&nums[j])) {

@@ -269,24 +269,52 @@ impl Frequencies for IndexFrequencies<'_> {
     }
 }
 
+/// Which values of a scored (left) record the live index counts, so that a
+/// value's frequency is its share among the *other* records
+/// ([`matching::share_of_others`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Counted<'a> {
+    /// The scored records are stored and indexed: every value.
+    All,
+    /// The record is being created, or checked with no copy indexed: none.
+    Nothing,
+    /// A stored record checked or updated with values of its own: those
+    /// its indexed copy holds too (`plan` names each comparison's
+    /// comparator).
+    Copy {
+        copy: &'a PreparedRecord,
+        plan: &'a [matching::Comparison],
+    },
+}
+
+impl Counted<'_> {
+    fn counts(&self, comparison: usize, level: u8, key: &str) -> bool {
+        match self {
+            Counted::All => true,
+            Counted::Nothing => false,
+            Counted::Copy { copy, plan } => copy.values[comparison]
+                .as_ref()
+                .is_some_and(|v| v.tf_key(plan[comparison].comparator, level) == key),
+        }
+    }
+}
+
 /// Term frequencies from the live index for one record scored against its
 /// candidates: the key looked up is the record's own value, so each is
 /// looked up once instead of once per candidate.
 pub(crate) struct RememberedFrequencies<'a> {
     index: &'a LiveIndex,
-    /// The scored (left) records are stored, so the index counts them.
-    stored: bool,
+    /// Which of the scored record's values the index counts.
+    counted: Counted<'a>,
     /// The key and frequency looked up last, by (comparison, level).
     memo: std::cell::RefCell<HashMap<(usize, u8), (String, f64)>>,
 }
 
 impl<'a> RememberedFrequencies<'a> {
-    /// For stored records (`stored`), or one not stored (being created or
-    /// checked).
-    pub(crate) fn new(index: &'a LiveIndex, stored: bool) -> Self {
+    pub(crate) fn new(index: &'a LiveIndex, counted: Counted<'a>) -> Self {
         RememberedFrequencies {
             index,
-            stored,
+            counted,
             memo: Default::default(),
         }
     }
@@ -299,7 +327,8 @@ impl Frequencies for RememberedFrequencies<'_> {
                 return *f;
             }
         }
-        let f = self.index.freq(comparison, level, key, self.stored);
+        let counted = self.counted.counts(comparison, level, key);
+        let f = self.index.freq(comparison, level, key, counted);
         self.memo
             .borrow_mut()
             .insert((comparison, level), (key.to_string(), f));
@@ -785,10 +814,9 @@ impl Service {
         model: &Model,
         mine: &PreparedRecord,
         others: &[(MatchRow, PreparedRecord)],
+        counted: Counted,
     ) -> Vec<Candidate> {
-        // The record is being created or checked: the index does not count
-        // its values (a checked stored record's may have changed).
-        let freq = RememberedFrequencies::new(&self.index, false);
+        let freq = RememberedFrequencies::new(&self.index, counted);
         let mut out: Vec<Candidate> = others
             .iter()
             .map(|(r, p)| {
@@ -904,7 +932,20 @@ impl Service {
         let model = self.model().ok_or(ServiceError::NoModel)?;
         let (nums, _) = self.index.candidates(&p.keys, itself)?;
         let others = self.load_prepared(&nums)?;
-        Ok(self.score_against(&model, p, &others))
+        // A stored record's indexed copy is not one of the others its
+        // values are counted among.
+        let copy = match itself {
+            Some(num) if self.index.holds(num)? > 0 => self.load_prepared(&[num])?.pop(),
+            _ => None,
+        };
+        let counted = match &copy {
+            Some((_, copy)) => Counted::Copy {
+                copy,
+                plan: &self.preparer.plan,
+            },
+            None => Counted::Nothing,
+        };
+        Ok(self.score_against(&model, p, &others, counted))
     }
 
     /// `POST /v1/records/check`: candidates for a record, nothing written.
@@ -1070,7 +1111,7 @@ impl Service {
         }
         let model = self.model().ok_or(ServiceError::NoModel)?;
         let others = self.load_prepared(&matching)?;
-        found.extend(self.score_against(&model, p, &others));
+        found.extend(self.score_against(&model, p, &others, Counted::Nothing));
         found.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.id.cmp(&y.id)));
         Ok(found)
     }

@@ -298,7 +298,7 @@ impl Service {
                 break;
             }
         }
-        let freq = super::RememberedFrequencies::new(&self.index, true);
+        let freq = super::RememberedFrequencies::new(&self.index, super::Counted::All);
         let bands = self.bands_of(&model);
         let mut done = Rescored::default();
         for chunk in open.chunks(500) {
