@@ -463,26 +463,53 @@ pub(crate) fn compare_person(a: &Value, b: &Value) -> u8 {
     if a.key == b.key {
         return 1;
     }
+    const CLOSE: u8 = 2;
+    const SURNAME_ONLY: u8 = 4;
     let split = a.parts.len() == 2 && b.parts.len() == 2;
     if split {
         let (sa, ga, sb, gb) = (a.part(0), a.part(1), b.part(0), b.part(1));
         let same_surname = sa == sb;
         let same_given = ga == gb;
-        if same_surname && close(ga, gb, 0.90) || same_given && close(sa, sb, 0.90) {
-            return 2;
+        if same_surname && close(ga, gb, 0.90) {
+            // 昌子 / 花子: one kanji apart, and read apart.
+            return if super::reading::read_apart(ga, gb) {
+                SURNAME_ONLY
+            } else {
+                CLOSE
+            };
+        }
+        if same_given && close(sa, sb, 0.90) {
+            return CLOSE;
         }
         if same_given {
             return 3;
         }
         if same_surname {
-            return 4;
+            return SURNAME_ONLY;
         }
         return 5;
     }
-    if close(&a.key, &b.key, 0.92) {
-        2
-    } else {
-        5
+    if !close(&a.key, &b.key, 0.92) {
+        return 5;
+    }
+    // One name written apart, the other not (`小池 優子` / `小池浩子`): the
+    // other cut after the same surname.
+    let given = |whole: &Value, apart: &Value| {
+        whole
+            .key
+            .strip_prefix(apart.part(0))
+            .filter(|g| !g.is_empty())
+            .map(|g| (g.to_string(), apart.part(1).to_string()))
+    };
+    let cut = match (a.parts.len(), b.parts.len()) {
+        (2, 2) => None,
+        (_, 2) => given(a, b),
+        (2, _) => given(b, a),
+        _ => None,
+    };
+    match cut {
+        Some((ga, gb)) if super::reading::read_apart(&ga, &gb) => SURNAME_ONLY,
+        _ => CLOSE,
     }
 }
 
@@ -669,6 +696,40 @@ mod tests {
         );
         assert_eq!(c.compare(&v("佐藤花子"), &v("佐藤花子")), 1);
         assert_eq!(c.compare(&v("佐藤花子"), &v("佐籐花子")), 2);
+    }
+
+    /// Given names one kanji apart are one name slipped when they share a
+    /// reading, two people (a household's) when the readings differ.
+    #[test]
+    fn given_names_one_kanji_apart_and_read_apart_are_two_people() {
+        let c = Comparator::Person;
+        let level = |a: &Value, b: &Value| (c.compare(a, b), c.compare(b, a));
+        // マサコ… / ハナコ; ショウタ / リョウタ.
+        assert_eq!(
+            level(&person("西田", "昌子"), &person("西田", "花子")),
+            (4, 4)
+        );
+        assert_eq!(level(&person("森", "翔太"), &person("森", "亮太")), (4, 4));
+        // A slip of the input method keeps the reading: ユウコ.
+        assert_eq!(
+            level(&person("原田", "裕子"), &person("原田", "祐子")),
+            (2, 2)
+        );
+        // A name the table does not know says nothing.
+        assert_eq!(
+            level(&person("佐藤", "陽菜"), &person("佐藤", "陽太")),
+            (2, 2)
+        );
+        // Swapped, not replaced; and kana is not read.
+        assert_eq!(level(&person("林", "香美"), &person("林", "美香")), (2, 2));
+        assert_eq!(
+            level(&person("ナカヤマ", "ナオコ"), &person("ナカヤマ", "ナオト")),
+            (2, 2)
+        );
+        // One written apart, the other not: cut after the same surname.
+        assert_eq!(level(&v("小池浩子"), &person("小池", "優子")), (4, 4));
+        assert_eq!(level(&v("小池裕子"), &person("小池", "浩子")), (2, 2));
+        assert_eq!(level(&v("小池浩子"), &v("小池優子")), (2, 2), "no cut");
     }
 
     #[test]

@@ -88,6 +88,27 @@ fn readings(written: &str, fold: impl Fn(&str) -> String, part: Part) -> Vec<Str
         .unwrap_or_default()
 }
 
+/// Whether two given names written in kanji are two names rather than one
+/// name slipped: of one length, one kanji apart (`昌子` / `花子`, `亮` /
+/// `昇`), both known to the table, and with no reading in common. A slip
+/// of the input method keeps the reading (`裕子` / `祐子`, both ユウコ); a
+/// name the table does not know says nothing.
+/// Two such names at one address are two people of one household.
+pub fn read_apart(a: &str, b: &str) -> bool {
+    let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if ca.len() != cb.len() || !ca.iter().chain(&cb).all(|&c| text::is_kanji(c)) {
+        return false;
+    }
+    if ca.iter().zip(&cb).filter(|(x, y)| x != y).count() != 1 {
+        return false;
+    }
+    let t = &table()[Part::Given as usize];
+    match (t.get(a), t.get(b)) {
+        (Some(ra), Some(rb)) => !ra.iter().any(|r| rb.contains(r)),
+        _ => false,
+    }
+}
+
 /// The (surname, given name) readings of a name written as `words`
 /// (`fold(w)` gives a word's variant-folded form): the surname's and the
 /// given name's when written apart, else those of every cut into a known
