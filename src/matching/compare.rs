@@ -493,7 +493,8 @@ pub(crate) fn compare_person(a: &Value, b: &Value) -> u8 {
         return 5;
     }
     // One name written apart, the other not (`小池 優子` / `小池浩子`): the
-    // other cut after the same surname.
+    // other cut after the same surname; neither: after the longest surname
+    // the table knows that both begin with.
     let given = |whole: &Value, apart: &Value| {
         whole
             .key
@@ -505,7 +506,8 @@ pub(crate) fn compare_person(a: &Value, b: &Value) -> u8 {
         (2, 2) => None,
         (_, 2) => given(a, b),
         (2, _) => given(b, a),
-        _ => None,
+        _ => super::reading::cut_after_common_surname(&a.key, &b.key)
+            .map(|(x, y)| (x.to_string(), y.to_string())),
     };
     match cut {
         Some((ga, gb)) if super::reading::read_apart(&ga, &gb) => SURNAME_ONLY,
@@ -729,7 +731,10 @@ mod tests {
         // One written apart, the other not: cut after the same surname.
         assert_eq!(level(&v("小池浩子"), &person("小池", "優子")), (4, 4));
         assert_eq!(level(&v("小池裕子"), &person("小池", "浩子")), (2, 2));
-        assert_eq!(level(&v("小池浩子"), &v("小池優子")), (2, 2), "no cut");
+        // Neither: cut after the longest surname the table knows.
+        assert_eq!(level(&v("小池浩子"), &v("小池優子")), (4, 4));
+        assert_eq!(level(&v("佐藤浩子"), &v("佐藤浩美")), (4, 4));
+        assert_eq!(level(&v("小池浩子"), &v("小池裕子")), (2, 2));
     }
 
     #[test]

@@ -109,6 +109,25 @@ pub fn read_apart(a: &str, b: &str) -> bool {
     }
 }
 
+/// Two names written without a space, cut after the longest surname the
+/// table knows that both begin with (`大塚昭子` / `大塚優子`: `大塚`); their
+/// given names, or `None` when no such surname leaves both a given name.
+pub fn cut_after_common_surname<'a>(a: &'a str, b: &'a str) -> Option<(&'a str, &'a str)> {
+    let t = &table()[Part::Surname as usize];
+    let common: usize = a
+        .chars()
+        .zip(b.chars())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x.len_utf8())
+        .sum();
+    a[..common]
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .rev()
+        .find(|&end| end < a.len() && end < b.len() && t.contains_key(&a[..end]))
+        .map(|end| (&a[end..], &b[end..]))
+}
+
 /// The (surname, given name) readings of a name written as `words`
 /// (`fold(w)` gives a word's variant-folded form): the surname's and the
 /// given name's when written apart, else those of every cut into a known
