@@ -38,11 +38,11 @@ pub fn app_with(configure: impl FnOnce(&mut Service)) -> App {
 }
 
 /// A service over a fresh store with consumers as a CRM holds them imported
-/// (2,000 generated records, seed 5): a review queue of many proposals, some
+/// (2,000 generated records, seed 6): a review queue of many proposals, some
 /// of them joining three customers and more.
 pub fn crm_app() -> App {
     use nayose::gen::{generate, GenOptions, Kind, Profile};
-    let mut opts = GenOptions::new(Kind::BtoC, 2_000, 5);
+    let mut opts = GenOptions::new(Kind::BtoC, 2_000, 6);
     opts.profile = Profile::Crm;
     let g = generate(&opts);
     let dir = tempfile::tempdir().unwrap();
