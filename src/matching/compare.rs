@@ -495,22 +495,19 @@ pub(crate) fn compare_person(a: &Value, b: &Value) -> u8 {
     // One name written apart, the other not (`小池 優子` / `小池浩子`): the
     // other cut after the same surname; neither: after the longest surname
     // the table knows that both begin with.
-    let given = |whole: &Value, apart: &Value| {
-        whole
-            .key
-            .strip_prefix(apart.part(0))
-            .filter(|g| !g.is_empty())
-            .map(|g| (g.to_string(), apart.part(1).to_string()))
-    };
-    let cut = match (a.parts.len(), b.parts.len()) {
-        (2, 2) => None,
-        (_, 2) => given(a, b),
-        (2, _) => given(b, a),
-        _ => super::reading::cut_after_common_surname(&a.key, &b.key)
-            .map(|(x, y)| (x.to_string(), y.to_string())),
+    fn given<'v>(whole: &'v Value, apart: &'v Value) -> Option<(&'v str, &'v str)> {
+        let g = whole.key.strip_prefix(apart.part(0))?;
+        (!g.is_empty()).then(|| (g, apart.part(1)))
+    }
+    let cut = if b.parts.len() == 2 {
+        given(a, b)
+    } else if a.parts.len() == 2 {
+        given(b, a)
+    } else {
+        super::reading::cut_after_common_surname(&a.key, &b.key)
     };
     match cut {
-        Some((ga, gb)) if super::reading::read_apart(&ga, &gb) => SURNAME_ONLY,
+        Some((ga, gb)) if super::reading::read_apart(ga, gb) => SURNAME_ONLY,
         _ => CLOSE,
     }
 }
